@@ -1,0 +1,90 @@
+#include "protocols/common/client.hpp"
+
+#include <algorithm>
+
+namespace proto {
+
+void Client::on_start(sim::Context& ctx) {
+    if (cfg_.requests == 0) return;
+    if (cfg_.workload.mode == sim::WorkloadSpec::Mode::Closed) {
+        ctx.set_timer(cfg_.workload.start, kArrival);
+    } else {
+        schedule_arrival(ctx);
+    }
+}
+
+// Open loop: Poisson arrivals at this client's share of the rate.
+void Client::schedule_arrival(sim::Context& ctx) {
+    double per_client = cfg_.workload.rate_per_s / cfg_.clients;
+    double gap_ns = ctx.rng().exponential(1e9 / per_client);
+    auto gap = SimTime{static_cast<std::int64_t>(gap_ns)};
+    SimTime at = issued_ == 0 ? cfg_.workload.start + gap : gap;
+    ctx.set_timer(at, kArrival);
+}
+
+void Client::arrive(sim::Context& ctx) {
+    Request r;
+    r.client = ctx.self();
+    r.timestamp = ++issued_;
+    r.op = ctx.rng().next_u64();
+    ctx.issue(request_key(r), request_digest(r));
+    queue_.push_back(r);
+    if (!outstanding_) send_next(ctx);
+    if (cfg_.workload.mode == sim::WorkloadSpec::Mode::Open && issued_ < cfg_.requests)
+        schedule_arrival(ctx);
+}
+
+void Client::send_next(sim::Context& ctx) {
+    if (queue_.empty()) return;
+    current_ = queue_.front();
+    queue_.pop_front();
+    outstanding_ = true;
+    replies_.clear();
+    current_msg_ = make_request(ctx, current_);
+    ctx.send(cfg_.target(view_), current_msg_);
+    retry_timer_ = ctx.set_timer(cfg_.workload.retry_timeout, kRetry);
+}
+
+void Client::on_timer(sim::Context& ctx, std::uint64_t tag) {
+    switch (tag) {
+        case kArrival:
+        case kThink: arrive(ctx); break;
+        case kRetry:
+            if (!outstanding_) return;
+            // Retransmission goes to every replica (§1.3 step 11).
+            ctx.broadcast(current_msg_);
+            retry_timer_ = ctx.set_timer(cfg_.workload.retry_timeout, kRetry);
+            break;
+        default: break;
+    }
+}
+
+void Client::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
+    if (!is_client_message(msg)) return;
+    const auto& m = static_cast<const ClientMessage&>(msg);
+    const auto* rep = std::get_if<Reply>(&m.body);
+    if (!rep || !outstanding_ || rep->timestamp != current_.timestamp ||
+        rep->client != ctx.self() || rep->replica != from || from.v >= ctx.replica_count())
+        return;
+    if (!authentic(ctx, m)) return;
+    auto& who = replies_[rep->result];
+    if (std::find(who.begin(), who.end(), from.v) != who.end()) return;
+    who.push_back(from.v);
+    if (who.size() < ctx.fault_threshold() + 1) return;
+    // f+1 matching replies from distinct replicas: at least one is honest.
+    view_ = std::max(view_, rep->view);
+    outstanding_ = false;
+    ctx.cancel_timer(retry_timer_);
+    ctx.accept(request_key(current_), rep->result, rep->view.v, rep->index);
+    if (!queue_.empty()) {
+        send_next(ctx);
+    } else if (cfg_.workload.mode == sim::WorkloadSpec::Mode::Closed && issued_ < cfg_.requests) {
+        if (cfg_.workload.think.ns > 0) {
+            ctx.set_timer(cfg_.workload.think, kThink);
+        } else {
+            arrive(ctx);
+        }
+    }
+}
+
+}  // namespace proto

@@ -1,0 +1,54 @@
+// A client: issues its share of the workload, sends each request to the replica it believes
+// leads, retransmits to every replica on timeout, and accepts a result once f+1 replicas sent
+// matching replies (PROTOCOLS.md §1.3 steps 9-11). One request is outstanding at a time; in
+// open loop, arrivals that find the client busy wait in its queue, and their latency counts
+// from arrival.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "protocols/common/client_messages.hpp"
+#include "sim/actor.hpp"
+#include "sim/scenario.hpp"
+
+namespace proto {
+
+struct ClientConfig {
+    std::uint64_t requests = 0;  // this client's share
+    sim::WorkloadSpec workload;
+    std::uint32_t clients = 1;  // all clients, to split an open-loop rate
+    // The replica a first transmission goes to, given the latest view the client knows.
+    std::function<NodeId(View)> target;
+};
+
+class Client final : public sim::Actor {
+public:
+    explicit Client(ClientConfig cfg) : cfg_(std::move(cfg)) {}
+
+    void on_start(sim::Context& ctx) override;
+    void on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) override;
+    void on_timer(sim::Context& ctx, std::uint64_t tag) override;
+
+private:
+    enum Timer : std::uint64_t { kArrival = 1, kRetry = 2, kThink = 3 };
+    void arrive(sim::Context& ctx);
+    void send_next(sim::Context& ctx);
+    void schedule_arrival(sim::Context& ctx);
+
+    ClientConfig cfg_;
+    std::uint64_t issued_ = 0;
+    std::deque<Request> queue_;  // issued, waiting for the outstanding one
+    bool outstanding_ = false;
+    Request current_;
+    ClientMessageRef current_msg_;
+    sim::TimerId retry_timer_ = 0;
+    View view_{};
+    // Replies for the outstanding request: result -> replicas that sent it.
+    std::map<Digest, std::vector<std::uint32_t>> replies_;
+};
+
+}  // namespace proto

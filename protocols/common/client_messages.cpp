@@ -1,0 +1,62 @@
+#include "protocols/common/client_messages.hpp"
+
+#include "sim/hash.hpp"
+
+namespace proto {
+
+Digest request_digest(const Request& r) {
+    return Digest(sim::Hasher(0x5245).add(r.client.v).add(r.timestamp).add(r.op).value());
+}
+
+sim::RequestKey request_key(const Request& r) { return {r.client, r.timestamp}; }
+
+namespace {
+Digest reply_digest(const Reply& r) {
+    return Digest(sim::Hasher(0x5250)
+                      .add(r.view.v)
+                      .add(r.timestamp)
+                      .add(r.client.v)
+                      .add(r.replica.v)
+                      .add(r.result.v)
+                      .add(r.index)
+                      .value());
+}
+}  // namespace
+
+ClientMessageRef make_request(sim::Context& ctx, const Request& r) {
+    auto [ref, m] = sim::make_payload<ClientMessage>();
+    m->body = r;
+    m->kind = kRequestKind;
+    m->size_bytes = 48 + 64;
+    m->digest = request_digest(r);
+    m->signer = ctx.self();
+    m->sig = ctx.sign(m->digest);
+    return ref;
+}
+
+ClientMessageRef make_reply(sim::Context& ctx, const Reply& r) {
+    auto [ref, m] = sim::make_payload<ClientMessage>();
+    m->body = r;
+    m->kind = kReplyKind;
+    m->size_bytes = 56 + 64;
+    m->digest = reply_digest(r);
+    m->signer = ctx.self();
+    m->sig = ctx.sign(m->digest);
+    return ref;
+}
+
+bool authentic(sim::Context& ctx, const ClientMessage& m) {
+    if (const auto* req = std::get_if<Request>(&m.body)) {
+        if (m.signer != req->client || m.digest != request_digest(*req)) return false;
+    } else {
+        const auto& rep = std::get<Reply>(m.body);
+        if (m.signer != rep.replica || m.digest != reply_digest(rep)) return false;
+    }
+    return ctx.verify(m.signer, m.digest, m.sig);
+}
+
+Digest execution_result(Digest request, std::uint64_t index, std::uint32_t position) {
+    return Digest(sim::Hasher(0x5253).add(request.v).add(index).add(position).value());
+}
+
+}  // namespace proto

@@ -1,0 +1,36 @@
+// Reading a protocol's or behaviour's JSON parameters with the scenario's error conventions:
+// every problem is a sim::ScenarioError naming the JSON path.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/scenario.hpp"
+
+namespace proto {
+
+class Params {
+public:
+    // `obj` must be an object; keys not in `allowed` are refused.
+    Params(const nlohmann::json& obj, std::string path, std::initializer_list<const char*> allowed);
+
+    std::uint64_t uint(const char* key, std::uint64_t def, std::uint64_t lo, std::uint64_t hi) const;
+    double number(const char* key, double def, double lo, double hi) const;
+    sim::SimTime duration(const char* key, sim::SimTime def) const;
+    bool boolean(const char* key, bool def) const;
+    std::string string(const char* key, const std::string& def,
+                       std::initializer_list<const char*> choices) const;
+    // A list of replica indices below `n`.
+    std::vector<std::uint32_t> nodes(const char* key, std::uint32_t n) const;
+    bool has(const char* key) const { return obj_.contains(key); }
+    std::string at(const char* key) const { return path_ + "/" + key; }
+
+private:
+    const nlohmann::json& obj_;
+    std::string path_;
+};
+
+}  // namespace proto

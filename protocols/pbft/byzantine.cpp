@@ -1,0 +1,260 @@
+#include "protocols/pbft/byzantine.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "protocols/common/params.hpp"
+#include "sim/hash.hpp"
+
+namespace pbft {
+
+std::vector<std::string> behavior_names() {
+    return {"silent", "crash",  "equivocate", "collude", "conflicting_votes",
+            "forge_sender", "drop", "delay", "replay", "lying_view_change"};
+}
+
+Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
+    Behavior b;
+    b.from = f.at;
+    if (f.until) b.until = *f.until;
+    using K = Behavior::Kind;
+    const std::string params = f.path + "/params";
+    const auto names = behavior_names();
+    auto it = std::find(names.begin(), names.end(), f.behavior);
+    if (it == names.end()) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        throw sim::ScenarioError(f.path + "/behavior",
+                                 fmt::format("unknown PBFT behaviour '{}'; expected one of: {}",
+                                             f.behavior, list));
+    }
+    b.kind = static_cast<K>(it - names.begin());
+    auto coalition = [&] {
+        std::vector<std::uint32_t> c;
+        for (const auto& g : spec.faults)
+            if (g.type == sim::FaultSpec::Type::Byzantine &&
+                (g.behavior == "equivocate" || g.behavior == "collude"))
+                c.push_back(g.node);
+        std::sort(c.begin(), c.end());
+        c.erase(std::unique(c.begin(), c.end()), c.end());
+        return c;
+    };
+    switch (b.kind) {
+        case K::Equivocate: {
+            proto::Params p(f.params, params, {"collude"});
+            b.collude = p.boolean("collude", false);
+            b.colluders = coalition();
+            break;
+        }
+        case K::Collude:
+            proto::Params(f.params, params, {});
+            b.colluders = coalition();
+            break;
+        case K::ForgeSender: {
+            proto::Params p(f.params, params, {"victim"});
+            b.victim = static_cast<std::uint32_t>(
+                p.uint("victim", (f.node + 1) % spec.nodes, 0, spec.nodes - 1));
+            if (b.victim == f.node)
+                throw sim::ScenarioError(p.at("victim"), "the victim must be another replica");
+            break;
+        }
+        case K::Drop: {
+            proto::Params p(f.params, params, {"targets"});
+            b.targets = p.nodes("targets", spec.nodes + spec.workload.clients);
+            break;
+        }
+        case K::Delay: {
+            proto::Params p(f.params, params, {"targets", "delay"});
+            b.targets = p.nodes("targets", spec.nodes + spec.workload.clients);
+            b.delay = p.duration("delay", b.delay);
+            break;
+        }
+        case K::Replay: {
+            proto::Params p(f.params, params, {"probability"});
+            b.replay_ppm =
+                static_cast<std::uint32_t>(p.number("probability", 0.2, 0.0, 1.0) * 1e6 + 0.5);
+            break;
+        }
+        default: proto::Params(f.params, params, {}); break;
+    }
+    return b;
+}
+
+// The Context the honest replica sees: everything passes through to the engine except sends,
+// which go through the strategies; timers are namespaced so the wrapper has its own.
+class ByzantineReplica::Outbox final : public sim::Context {
+public:
+    Outbox(ByzantineReplica& owner, sim::Context& real) : o_(owner), c_(real) {}
+
+    sim::SimTime now() const override { return c_.now(); }
+    NodeId self() const override { return c_.self(); }
+    std::uint32_t replica_count() const override { return c_.replica_count(); }
+    std::uint32_t fault_threshold() const override { return c_.fault_threshold(); }
+    void send(NodeId to, sim::PayloadRef msg) override { o_.emit(c_, to, std::move(msg)); }
+    void broadcast(sim::PayloadRef msg) override {
+        for (std::uint32_t r = 0; r < c_.replica_count(); ++r)
+            if (r != c_.self().v) o_.emit(c_, NodeId(r), msg);
+    }
+    sim::TimerId set_timer(sim::SimTime after, std::uint64_t tag) override {
+        return c_.set_timer(after, tag);
+    }
+    void cancel_timer(sim::TimerId id) override { c_.cancel_timer(id); }
+    sim::Signature sign(Digest d) override { return c_.sign(d); }
+    bool verify(NodeId s, Digest d, const sim::Signature& sig) override {
+        return c_.verify(s, d, sig);
+    }
+    void commit(const sim::CommitRecord& rec) override { c_.commit(rec); }
+    void state_transferred(std::uint64_t i, Digest s) override { c_.state_transferred(i, s); }
+    void view_entered(std::uint64_t v) override { c_.view_entered(v); }
+    void suspect(NodeId n) override { c_.suspect(n); }
+    void issue(sim::RequestKey k, Digest d) override { c_.issue(k, d); }
+    void accept(sim::RequestKey k, Digest r, std::uint64_t v, std::uint64_t i) override {
+        c_.accept(k, r, v, i);
+    }
+    sim::RandomStream& rng() override { return c_.rng(); }
+    void trace(std::string_view line) override { c_.trace(line); }
+    bool tracing() const override { return c_.tracing(); }
+
+private:
+    ByzantineReplica& o_;
+    sim::Context& c_;
+};
+
+ByzantineReplica::ByzantineReplica(std::unique_ptr<Replica> inner, std::vector<Behavior> b)
+    : inner_(std::move(inner)), behaviors_(std::move(b)) {}
+
+ByzantineReplica::~ByzantineReplica() = default;
+
+bool ByzantineReplica::crashed(sim::SimTime now) const {
+    return std::any_of(behaviors_.begin(), behaviors_.end(), [&](const Behavior& b) {
+        return b.kind == Behavior::Kind::Crash && b.active(now);
+    });
+}
+
+void ByzantineReplica::on_start(sim::Context& ctx) {
+    Outbox out(*this, ctx);
+    inner_->on_start(out);
+}
+
+void ByzantineReplica::on_recover(sim::Context& ctx) {
+    Outbox out(*this, ctx);
+    inner_->on_recover(out);
+}
+
+void ByzantineReplica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
+    if (crashed(ctx.now())) return;
+    Outbox out(*this, ctx);
+    inner_->on_message(out, from, msg);
+}
+
+void ByzantineReplica::on_timer(sim::Context& ctx, std::uint64_t tag) {
+    if (tag & kOwnTimer) {
+        auto it = delayed_.find(tag & ~kOwnTimer);
+        if (it == delayed_.end()) return;
+        ctx.send(NodeId(it->second.first), std::move(it->second.second));
+        delayed_.erase(it);
+        return;
+    }
+    if (crashed(ctx.now())) return;
+    Outbox out(*this, ctx);
+    inner_->on_timer(out, tag);
+}
+
+// The honest replicas outside the coalition, second half: they get the conflicting view.
+std::vector<std::uint32_t> ByzantineReplica::split_b(sim::Context& ctx, const Behavior& b) const {
+    std::vector<std::uint32_t> honest;
+    for (std::uint32_t r = 0; r < ctx.replica_count(); ++r)
+        if (std::find(b.colluders.begin(), b.colluders.end(), r) == b.colluders.end())
+            honest.push_back(r);
+    return {honest.begin() + static_cast<std::ptrdiff_t>((honest.size() + 1) / 2), honest.end()};
+}
+
+MessageRef ByzantineReplica::rewrite_digest(sim::Context& ctx, const Message& m, Digest d) {
+    if (const auto* p = as<Prepare>(m)) return make_message(ctx, Prepare{p->v, p->n, d});
+    const auto* c = as<Commit>(m);
+    return make_message(ctx, Commit{c->v, c->n, d});
+}
+
+void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
+    using K = Behavior::Kind;
+    const sim::SimTime now = ctx.now();
+    for (const Behavior& b : behaviors_) {
+        if (!b.active(now)) continue;
+        const bool protocol_msg = !proto::is_client_message(*msg);
+        const Message* m = protocol_msg ? static_cast<const Message*>(msg.get()) : nullptr;
+        const bool targeted =
+            b.targets.empty() ||
+            std::find(b.targets.begin(), b.targets.end(), to.v) != b.targets.end();
+        switch (b.kind) {
+            case K::Silent:
+            case K::Crash: return;
+            case K::Drop:
+                if (targeted) return;
+                break;
+            case K::Delay:
+                if (targeted) {
+                    delayed_.emplace(next_delayed_, std::make_pair(to.v, msg));
+                    ctx.set_timer(b.delay, kOwnTimer | next_delayed_++);
+                    return;
+                }
+                break;
+            case K::Equivocate:
+            case K::Collude: {
+                auto group_b = split_b(ctx, b);
+                if (!m || std::find(group_b.begin(), group_b.end(), to.v) == group_b.end()) break;
+                if (const auto* pp = as<PrePrepare>(*m); pp && b.kind == K::Equivocate) {
+                    if (pp->d == null_digest()) break;
+                    auto& alt = conflicting_[{pp->v.v, pp->n.v}];
+                    if (!alt) alt = make_message(ctx, PrePrepare{pp->v, pp->n, null_digest(), {}});
+                    msg = alt;
+                } else if ((as<Commit>(*m) && (b.collude || b.kind == K::Collude)) ||
+                           (as<Prepare>(*m) && b.kind == K::Collude)) {
+                    msg = rewrite_digest(ctx, *m, null_digest());
+                }
+                break;
+            }
+            case K::ConflictingVotes:
+                if (m && (as<Prepare>(*m) || as<Commit>(*m))) {
+                    msg = rewrite_digest(ctx, *m, Digest(sim::mix64(m->digest.v ^ 0xbad)));
+                } else if (!m) {
+                    const auto& cm = static_cast<const proto::ClientMessage&>(*msg);
+                    if (const auto* r = std::get_if<proto::Reply>(&cm.body)) {
+                        proto::Reply lie = *r;
+                        lie.result = Digest(sim::mix64(r->result.v ^ 0xbad));
+                        msg = proto::make_reply(ctx, lie);
+                    }
+                }
+                break;
+            case K::ForgeSender:
+                if (m && !as<NewView>(*m) && !as<ViewChange>(*m)) {
+                    Body forged = m->body;
+                    if (auto* p = std::get_if<Prepare>(&forged)) p->d = Digest(p->d.v ^ 0xf0f0);
+                    if (auto* c = std::get_if<Commit>(&forged)) c->d = Digest(c->d.v ^ 0xf0f0);
+                    ctx.send(to, make_forged(ctx, std::move(forged), NodeId(b.victim)));
+                }
+                break;
+            case K::Replay:
+                if (!sent_.empty() && ctx.rng().chance_ppm(b.replay_ppm)) {
+                    const auto& old = sent_[ctx.rng().uniform(0, sent_.size() - 1)];
+                    ctx.send(to, old.second);
+                }
+                if (sent_.size() < 256) {
+                    sent_.emplace_back(to.v, msg);
+                } else {
+                    sent_[ctx.rng().uniform(0, 255)] = {to.v, msg};
+                }
+                break;
+            case K::LyingViewChange:
+                if (const auto* vc = m ? as<ViewChange>(*m) : nullptr; vc && !vc->P.empty()) {
+                    ViewChange lie = *vc;
+                    lie.P.clear();
+                    msg = make_message(ctx, std::move(lie));
+                }
+                break;
+        }
+    }
+    ctx.send(to, std::move(msg));
+}
+
+}  // namespace pbft

@@ -1,0 +1,109 @@
+#include "protocols/pbft/messages.hpp"
+
+#include "sim/hash.hpp"
+
+namespace pbft {
+
+std::vector<std::string> kind_names() {
+    return {"REQUEST",    "REPLY",       "PRE-PREPARE", "PREPARE",
+            "COMMIT",     "CHECKPOINT",  "VIEW-CHANGE", "NEW-VIEW"};
+}
+
+Digest batch_digest(const std::vector<ClientMessageRef>& batch) {
+    sim::Hasher h(0x4241);
+    h.add(batch.size());
+    for (const auto& r : batch) h.add(r->digest.v);
+    return Digest(h.value());
+}
+
+Digest null_digest() { return batch_digest({}); }
+
+namespace {
+
+struct DigestOf {
+    sim::Hasher& h;
+    void operator()(const PrePrepare& m) const { h.add(1).add(m.v.v).add(m.n.v).add(m.d.v); }
+    void operator()(const Prepare& m) const { h.add(2).add(m.v.v).add(m.n.v).add(m.d.v); }
+    void operator()(const Commit& m) const { h.add(3).add(m.v.v).add(m.n.v).add(m.d.v); }
+    void operator()(const Checkpoint& m) const { h.add(4).add(m.n.v).add(m.state.v); }
+    void operator()(const ViewChange& m) const {
+        h.add(5).add(m.v.v).add(m.n_ckpt.v).add(m.ckpt_state.v);
+        for (const auto& c : m.C) h.add(c->digest.v);
+        for (const auto& p : m.P) {
+            h.add(p.pre_prepare->digest.v).add(p.prepares.size());
+            for (const auto& q : p.prepares) h.add(q->digest.v);
+        }
+    }
+    void operator()(const NewView& m) const {
+        h.add(6).add(m.v.v);
+        for (const auto& c : m.V) h.add(c->digest.v);
+        for (const auto& c : m.O) h.add(c->digest.v);
+    }
+};
+
+std::uint32_t size_of(const Body& b) {
+    constexpr std::uint32_t kHeader = 32, kSig = 64;
+    struct Sizer {
+        std::uint32_t operator()(const PrePrepare& m) const {
+            std::uint32_t s = kHeader + kSig;
+            for (const auto& r : m.batch) s += r->size_bytes;
+            return s;
+        }
+        std::uint32_t operator()(const ViewChange& m) const {
+            std::uint32_t s = kHeader + kSig;
+            for (const auto& c : m.C) s += c->size_bytes;
+            for (const auto& p : m.P) {
+                s += p.pre_prepare->size_bytes;
+                for (const auto& q : p.prepares) s += q->size_bytes;
+            }
+            return s;
+        }
+        std::uint32_t operator()(const NewView& m) const {
+            std::uint32_t s = kHeader + kSig;
+            for (const auto& c : m.V) s += c->size_bytes;
+            for (const auto& c : m.O) s += c->size_bytes;
+            return s;
+        }
+        std::uint32_t operator()(const Prepare&) const { return kHeader + kSig; }
+        std::uint32_t operator()(const Commit&) const { return kHeader + kSig; }
+        std::uint32_t operator()(const Checkpoint&) const { return kHeader + kSig; }
+    };
+    return std::visit(Sizer{}, b);
+}
+
+MessageRef build(Body body, NodeId signer) {
+    auto [ref, m] = sim::make_payload<Message>();
+    m->kind = static_cast<std::uint16_t>(kPrePrepare + body.index());
+    m->digest = message_digest(body, signer);
+    m->size_bytes = size_of(body);
+    m->signer = signer;
+    m->body = std::move(body);
+    return ref;
+}
+
+}  // namespace
+
+Digest message_digest(const Body& body, NodeId signer) {
+    sim::Hasher h(0x5042);
+    h.add(signer.v);
+    std::visit(DigestOf{h}, body);
+    return Digest(h.value());
+}
+
+MessageRef make_message(sim::Context& ctx, Body body) {
+    MessageRef ref = build(std::move(body), ctx.self());
+    const_cast<Message*>(ref.get())->sig = ctx.sign(ref->digest);
+    return ref;
+}
+
+MessageRef make_forged(sim::Context& ctx, Body body, NodeId signer) {
+    MessageRef ref = build(std::move(body), signer);
+    const_cast<Message*>(ref.get())->sig = ctx.sign(ref->digest);
+    return ref;
+}
+
+bool authentic(sim::Context& ctx, const Message& m) {
+    return ctx.verify(m.signer, m.digest, m.sig);
+}
+
+}  // namespace pbft

@@ -1,0 +1,109 @@
+// PBFT's messages (PROTOCOLS.md §1.2), one plain aggregate each, in one variant. The sender `i`
+// is the payload's signer. Certificates are lists of shared references to signed messages.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "protocols/common/client_messages.hpp"
+#include "protocols/common/ids.hpp"
+
+namespace pbft {
+
+using proto::ClientMessageRef;
+using proto::Digest;
+using proto::NodeId;
+using proto::Seq;
+using proto::View;
+
+struct Message;
+using MessageRef = sim::Ref<Message>;
+
+// PRE-PREPARE(v, n, d) with the batch of requests piggybacked; an empty batch is the null request.
+struct PrePrepare {
+    View v{};
+    Seq n{};
+    Digest d{};
+    std::vector<ClientMessageRef> batch;
+    bool operator==(const PrePrepare&) const = default;
+};
+struct Prepare {
+    View v{};
+    Seq n{};
+    Digest d{};
+    bool operator==(const Prepare&) const = default;
+};
+struct Commit {
+    View v{};
+    Seq n{};
+    Digest d{};
+    bool operator==(const Commit&) const = default;
+};
+struct Checkpoint {
+    Seq n{};
+    Digest state{};
+    bool operator==(const Checkpoint&) const = default;
+};
+// A prepared certificate: the pre-prepare and q-1 matching PREPAREs from distinct backups.
+struct PreparedCert {
+    MessageRef pre_prepare;
+    std::vector<MessageRef> prepares;
+    bool operator==(const PreparedCert&) const = default;
+};
+// VIEW-CHANGE(v+1, n, C, P, i) (§1.5).
+struct ViewChange {
+    View v{};
+    Seq n_ckpt{};
+    Digest ckpt_state{};
+    std::vector<MessageRef> C;  // q matching CHECKPOINTs for n_ckpt (empty for n_ckpt = 0)
+    std::vector<PreparedCert> P;
+    bool operator==(const ViewChange&) const = default;
+};
+// NEW-VIEW(v+1, V, O) (§1.5).
+struct NewView {
+    View v{};
+    std::vector<MessageRef> V;
+    std::vector<MessageRef> O;
+    bool operator==(const NewView&) const = default;
+};
+
+using Body = std::variant<PrePrepare, Prepare, Commit, Checkpoint, ViewChange, NewView>;
+
+struct Message : sim::Payload {
+    Body body;
+};
+
+// Kind-table positions: REQUEST, REPLY, then the variant's alternatives in order.
+enum Kind : std::uint16_t {
+    kPrePrepare = proto::kFirstProtocolKind,
+    kPrepare,
+    kCommit,
+    kCheckpoint,
+    kViewChange,
+    kNewView,
+};
+std::vector<std::string> kind_names();
+
+// The digest of a batch; the empty batch is the null request's digest d_null.
+Digest batch_digest(const std::vector<ClientMessageRef>& batch);
+Digest null_digest();
+// The content digest of a message body signed by `signer`.
+Digest message_digest(const Body& body, NodeId signer);
+
+// Makes a message signed by the context's own node.
+MessageRef make_message(sim::Context& ctx, Body body);
+// Makes a message claiming `signer` but signed with the context's own key (for Byzantine
+// strategies that forge: honest receivers must reject it).
+MessageRef make_forged(sim::Context& ctx, Body body, NodeId signer);
+
+// Signature and digest check of one message (not of the certificates inside it).
+bool authentic(sim::Context& ctx, const Message& m);
+
+template <class T>
+const T* as(const Message& m) {
+    return std::get_if<T>(&m.body);
+}
+
+}  // namespace pbft

@@ -1,0 +1,235 @@
+// PBFT normal case: request, pre-prepare, prepare, commit, in-order execution, reply
+// (PROTOCOLS.md §1.3).
+#include <algorithm>
+
+#include "protocols/pbft/replica.hpp"
+#include "sim/hash.hpp"
+
+namespace pbft {
+
+namespace {
+bool test_bit(const std::vector<std::uint64_t>& b, std::uint32_t i) {
+    return (b[i / 64] >> (i % 64)) & 1;
+}
+void set_bit(std::vector<std::uint64_t>& b, std::uint32_t i) { b[i / 64] |= 1ULL << (i % 64); }
+}  // namespace
+
+void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m) {
+    const auto& req = std::get<proto::Request>(m->body);
+    if (req.client.v < ctx.replica_count() || !proto::authentic(ctx, *m)) return;
+    const sim::RequestKey key = proto::request_key(req);
+    // §1.3 step 10: an old request is not re-executed; the latest gets its cached reply again.
+    if (auto it = last_reply_.find(req.client.v); it != last_reply_.end()) {
+        if (req.timestamp < it->second.timestamp) return;
+        if (req.timestamp == it->second.timestamp) {
+            ctx.send(req.client, it->second.reply);
+            return;
+        }
+    }
+    const bool fresh = waiting_.emplace(key, m).second;
+    if (fresh && !request_timer_on_ && !primary(ctx)) restart_request_timer(ctx);
+    if (view_changing_) return;
+    if (primary(ctx)) {
+        if (assigned_.insert(key).second) {
+            pending_.push_back(m);
+            try_propose(ctx, false);
+        }
+    } else if (from == req.client) {
+        // §1.3 step 11: a backup relays a retransmitted request to the primary.
+        ctx.send(cfg_.quorum.primary(view_), m);
+    }
+}
+
+// The primary orders pending requests while the window (h, h+L] has room (§1.3 step 2).
+void Replica::try_propose(sim::Context& ctx, bool flush) {
+    if (!primary(ctx) || view_changing_) return;
+    while (!pending_.empty() && in_window(next_seq_)) {
+        if (pending_.size() < cfg_.batch_size && !flush && cfg_.batch_timeout.ns > 0) {
+            if (!batch_timer_on_) {
+                batch_timer_ = ctx.set_timer(cfg_.batch_timeout, kBatchTimer);
+                batch_timer_on_ = true;
+            }
+            return;
+        }
+        PrePrepare pp;
+        pp.v = view_;
+        pp.n = next_seq_;
+        while (!pending_.empty() && pp.batch.size() < cfg_.batch_size) {
+            pp.batch.push_back(std::move(pending_.front()));
+            pending_.pop_front();
+        }
+        pp.d = batch_digest(pp.batch);
+        next_seq_ = Seq(next_seq_.v + 1);
+        MessageRef m = make_message(ctx, std::move(pp));
+        ctx.broadcast(m);
+        accept_pre_prepare(ctx, slot(as<PrePrepare>(*m)->n), m);
+    }
+}
+
+void Replica::on_pre_prepare(sim::Context& ctx, const MessageRef& m) {
+    const PrePrepare& pp = *as<PrePrepare>(*m);
+    if (pp.v > view_ || (pp.v == view_ && view_changing_)) return buffer_future(m);
+    // §1.3 step 3: (a) signed by the primary of v with a digest of the batch; (b) in view v;
+    // (d) within the watermarks.
+    if (pp.v != view_ || m->signer != cfg_.quorum.primary(pp.v) || !in_window(pp.n)) return;
+    if (m->signer == ctx.self()) return;
+    if (pp.d != batch_digest(pp.batch)) return;
+    for (const auto& r : pp.batch)
+        if (!std::holds_alternative<proto::Request>(r->body) || !proto::authentic(ctx, *r)) return;
+    Slot& s = slot(pp.n);
+    // (c) never two different digests for the same (v, n).
+    if (s.v == pp.v && s.pp) return;
+    accept_pre_prepare(ctx, s, m);
+    // A backup prepares what it accepted (§1.3 step 3); the primary sends no PREPARE.
+    MessageRef prep = make_message(ctx, Prepare{pp.v, pp.n, pp.d});
+    ctx.broadcast(prep);
+    on_prepare(ctx, prep);
+}
+
+void Replica::accept_pre_prepare(sim::Context& ctx, Slot& s, const MessageRef& m) {
+    const PrePrepare& pp = *as<PrePrepare>(*m);
+    if (s.v != pp.v) {
+        // A new view for this sequence number: votes of older views no longer count.
+        s.v = pp.v;
+        s.prepares.clear();
+        s.commits.clear();
+        std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
+        std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
+        s.prepared = s.commit_sent = s.committed = false;
+    }
+    s.pp = m;
+    s.prepare_match = s.commit_match = 0;
+    for (const auto& p : s.prepares) s.prepare_match += as<Prepare>(*p)->d == pp.d ? 1 : 0;
+    for (const auto& c : s.commits) s.commit_match += as<Commit>(*c)->d == pp.d ? 1 : 0;
+    for (const auto& r : pp.batch) {
+        // Backups now wait for these requests too (§1.6 rule 1).
+        const auto key = proto::request_key(std::get<proto::Request>(r->body));
+        auto it = last_reply_.find(key.client.v);
+        if (it != last_reply_.end() && it->second.timestamp >= key.timestamp) continue;
+        if (waiting_.emplace(key, r).second && !request_timer_on_ && !primary(ctx))
+            restart_request_timer(ctx);
+    }
+    count_and_advance(ctx, s);
+}
+
+void Replica::on_prepare(sim::Context& ctx, const MessageRef& m) {
+    const Prepare& p = *as<Prepare>(*m);
+    if (p.v > view_ || (p.v == view_ && view_changing_)) return buffer_future(m);
+    // §1.3 step 4; the primary's own pre-prepare stands for its prepare, so it sends none.
+    if (p.v != view_ || !in_window(p.n) || m->signer == cfg_.quorum.primary(p.v)) return;
+    Slot& s = slot(p.n);
+    if (s.v != p.v) {
+        if (s.pp && s.v > p.v) return;
+        if (!s.pp) {
+            s.v = p.v;
+            s.prepares.clear();
+            s.commits.clear();
+            std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
+            std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
+        }
+    }
+    if (test_bit(s.prepared_by, m->signer.v)) return;
+    set_bit(s.prepared_by, m->signer.v);
+    s.prepares.push_back(m);
+    if (s.pp && as<PrePrepare>(*s.pp)->d == p.d) {
+        ++s.prepare_match;
+        count_and_advance(ctx, s);
+    }
+}
+
+void Replica::on_commit(sim::Context& ctx, const MessageRef& m) {
+    const Commit& c = *as<Commit>(*m);
+    if (c.v > view_ || (c.v == view_ && view_changing_)) return buffer_future(m);
+    if (c.v != view_ || !in_window(c.n)) return;
+    Slot& s = slot(c.n);
+    if (s.v != c.v) {
+        if (s.pp && s.v > c.v) return;
+        if (!s.pp) {
+            s.v = c.v;
+            s.prepares.clear();
+            s.commits.clear();
+            std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
+            std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
+        }
+    }
+    if (test_bit(s.committed_by, m->signer.v)) return;
+    set_bit(s.committed_by, m->signer.v);
+    s.commits.push_back(m);
+    if (s.pp && as<PrePrepare>(*s.pp)->d == c.d) {
+        ++s.commit_match;
+        count_and_advance(ctx, s);
+    }
+}
+
+// prepared: the pre-prepare plus q-1 matching PREPAREs from distinct backups (§1.3 step 5);
+// committed-local: prepared plus q matching COMMITs, one's own included (step 7).
+void Replica::count_and_advance(sim::Context& ctx, Slot& s) {
+    if (!s.pp) return;
+    const std::uint32_t q = cfg_.quorum.q();
+    if (!s.prepared && s.prepare_match >= q - 1) {
+        s.prepared = true;
+        const PrePrepare& pp = *as<PrePrepare>(*s.pp);
+        s.cert.pre_prepare = s.pp;
+        s.cert.prepares.clear();
+        for (const auto& p : s.prepares)
+            if (as<Prepare>(*p)->d == pp.d) s.cert.prepares.push_back(p);
+        if (!s.commit_sent) {
+            s.commit_sent = true;
+            MessageRef c = make_message(ctx, Commit{pp.v, pp.n, pp.d});
+            ctx.broadcast(c);
+            on_commit(ctx, c);
+            return;  // on_commit re-entered count_and_advance with the own commit counted
+        }
+    }
+    if (s.prepared && !s.committed && s.commit_match >= q) {
+        s.committed = true;
+        try_execute(ctx);
+    }
+}
+
+// Executes strictly in order, without gaps (§1.3 step 8).
+void Replica::try_execute(sim::Context& ctx) {
+    while (true) {
+        Seq next(last_exec_.v + 1);
+        if (!in_window(next)) return;
+        Slot& s = slot(next);
+        if (!s.committed) return;
+        execute(ctx, *as<PrePrepare>(*s.pp));
+    }
+}
+
+void Replica::execute(sim::Context& ctx, const PrePrepare& pp) {
+    std::vector<sim::ExecutedRequest> done;
+    bool progressed = false;
+    std::uint32_t position = 0;
+    for (const auto& r : pp.batch) {
+        const auto& req = std::get<proto::Request>(r->body);
+        const auto key = proto::request_key(req);
+        CachedReply& cached = last_reply_[req.client.v];
+        ++position;
+        // Exactly once: a request not newer than the client's last executed one is skipped.
+        if (req.timestamp <= cached.timestamp) continue;
+        const Digest result = proto::execution_result(r->digest, pp.n.v, position);
+        done.push_back({key, r->digest, result});
+        cached.timestamp = req.timestamp;
+        cached.reply = proto::make_reply(
+            ctx, proto::Reply{view_, req.timestamp, req.client, ctx.self(), result, pp.n.v});
+        ctx.send(req.client, cached.reply);
+        progressed |= waiting_.erase(key) > 0;
+        assigned_.erase(key);
+    }
+    last_exec_ = pp.n;
+    state_ = Digest(sim::Hasher(state_.v).add(pp.n.v).add(pp.d.v).value());
+    ctx.commit(sim::CommitRecord{pp.n.v, pp.v.v, pp.d, state_, done});
+    if (progressed) {
+        vc_attempts_ = 0;  // progress resets the view-change back-off
+        restart_request_timer(ctx);
+    }
+    if (last_exec_.v % cfg_.checkpoint_interval == 0) {
+        MessageRef c = make_message(ctx, Checkpoint{last_exec_, state_});
+        ctx.broadcast(c);
+        on_checkpoint(ctx, c);
+    }
+}
+
+}  // namespace pbft

@@ -1,0 +1,108 @@
+// Dispatch, timers and the log ring of the PBFT replica.
+#include "protocols/pbft/replica.hpp"
+
+namespace pbft {
+
+Replica::Replica(Config cfg) : cfg_(cfg), log_(cfg.watermark_window) {
+    const std::size_t words = (cfg_.quorum.n + 63) / 64;
+    for (Slot& s : log_) {
+        s.prepared_by.assign(words, 0);
+        s.committed_by.assign(words, 0);
+    }
+}
+
+void Replica::on_start(sim::Context& ctx) { ctx.view_entered(view_.v); }
+
+void Replica::on_recover(sim::Context& ctx) {
+    // Timers were lost with the crash: rearm what the state says should be running.
+    request_timer_on_ = false;
+    batch_timer_on_ = false;
+    restart_request_timer(ctx);
+    if (view_changing_) {
+        vc_timer_ = ctx.set_timer(cfg_.view_change_timeout, kViewChangeTimer);
+        vc_timer_view_ = view_;
+    }
+}
+
+std::size_t Replica::live_slots() const {
+    std::size_t k = 0;
+    for (const Slot& s : log_) k += s.n.v > h_.v && s.pp ? 1 : 0;
+    return k;
+}
+
+Replica::Slot& Replica::slot(Seq n) {
+    Slot& s = log_[n.v % log_.size()];
+    if (s.n != n) {
+        // The ring position last held a sequence number at or below h: reuse it.
+        s.n = n;
+        s.v = View{};
+        s.pp = MessageRef();
+        s.prepares.clear();
+        s.commits.clear();
+        std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
+        std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
+        s.prepare_match = s.commit_match = 0;
+        s.prepared = s.commit_sent = s.committed = false;
+        s.cert = PreparedCert{};
+    }
+    return s;
+}
+
+void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
+    if (proto::is_client_message(msg)) {
+        const auto& cm = static_cast<const proto::ClientMessage&>(msg);
+        if (std::holds_alternative<proto::Request>(cm.body))
+            on_request(ctx, from, ClientMessageRef(&cm));
+        return;
+    }
+    MessageRef m(&static_cast<const Message&>(msg));
+    // A peer's bad message is data: drop what fails authentication.
+    if (!authentic(ctx, *m)) return;
+    switch (m->kind) {
+        case kPrePrepare: on_pre_prepare(ctx, m); break;
+        case kPrepare: on_prepare(ctx, m); break;
+        case kCommit: on_commit(ctx, m); break;
+        case kCheckpoint: on_checkpoint(ctx, m); break;
+        case kViewChange: on_view_change(ctx, m); break;
+        case kNewView: on_new_view(ctx, m); break;
+        default: break;
+    }
+}
+
+void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
+    switch (tag) {
+        case kRequestTimer:
+            request_timer_on_ = false;
+            if (!view_changing_ && !waiting_.empty()) start_view_change(ctx, View(view_.v + 1));
+            break;
+        case kViewChangeTimer:
+            // §1.6 rule 2: no NEW-VIEW in time, so try the next view with a doubled timer.
+            if (view_changing_ && vc_timer_view_ == view_) {
+                ++vc_attempts_;
+                start_view_change(ctx, View(view_.v + 1));
+            }
+            break;
+        case kBatchTimer:
+            batch_timer_on_ = false;
+            try_propose(ctx, true);
+            break;
+        default: break;
+    }
+}
+
+void Replica::restart_request_timer(sim::Context& ctx) {
+    if (request_timer_on_) {
+        ctx.cancel_timer(request_timer_);
+        request_timer_on_ = false;
+    }
+    if (waiting_.empty() || view_changing_) return;
+    request_timer_ = ctx.set_timer(cfg_.request_timeout, kRequestTimer);
+    request_timer_on_ = true;
+}
+
+void Replica::buffer_future(const MessageRef& m) {
+    // Bounded, so a Byzantine peer cannot grow it without limit.
+    if (future_.size() < 4 * cfg_.watermark_window * cfg_.quorum.n) future_.push_back(m);
+}
+
+}  // namespace pbft

@@ -1,0 +1,123 @@
+// A PBFT replica (Castro & Liskov, OSDI'99, signature version; PROTOCOLS.md §1): normal case
+// (normal_case.cpp), checkpoints and watermarks (checkpoint.cpp) and view change
+// (view_change.cpp). A deterministic state machine: everything it does goes through the
+// sim::Context. It has no notion of being Byzantine; strategies wrap it (byzantine.hpp).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "protocols/pbft/messages.hpp"
+#include "sim/actor.hpp"
+
+namespace pbft {
+
+struct Config {
+    proto::Quorum quorum;
+    std::uint64_t checkpoint_interval = 100;  // K
+    std::uint64_t watermark_window = 200;     // L
+    std::uint32_t batch_size = 1;             // requests per pre-prepare, at most
+    proto::SimTime batch_timeout{};           // wait this long to fill a batch (0: never wait)
+    proto::SimTime request_timeout = sim::seconds(1);      // §1.6 rule 1
+    proto::SimTime view_change_timeout = sim::seconds(1);  // T of §1.6 rule 2
+    bool state_transfer = true;  // fetch state at a stable checkpoint one is behind (§1.4)
+};
+
+class Replica : public sim::Actor {
+public:
+    explicit Replica(Config cfg);
+
+    void on_start(sim::Context& ctx) override;
+    void on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) override;
+    void on_timer(sim::Context& ctx, std::uint64_t tag) override;
+    void on_recover(sim::Context& ctx) override;
+
+    // Read-only views for tests and strategies.
+    View view() const { return view_; }
+    bool view_changing() const { return view_changing_; }
+    Seq low_watermark() const { return h_; }
+    Seq last_executed() const { return last_exec_; }
+    std::size_t live_slots() const;
+    const Config& config() const { return cfg_; }
+
+private:
+    enum Timer : std::uint64_t { kRequestTimer = 1, kViewChangeTimer = 2, kBatchTimer = 3 };
+
+    // One sequence number's log entry for the view it was last touched in (§1.3).
+    struct Slot {
+        Seq n{};  // 0: unused
+        View v{};
+        MessageRef pp;
+        std::vector<MessageRef> prepares, commits;  // view v, one per sender, any digest
+        std::vector<std::uint64_t> prepared_by, committed_by;  // sender bitsets
+        std::uint32_t prepare_match = 0, commit_match = 0;
+        bool prepared = false, commit_sent = false, committed = false;
+        PreparedCert cert;  // the latest prepared certificate, kept across views (§1.5 P)
+    };
+    struct CachedReply {
+        std::uint64_t timestamp = 0;
+        ClientMessageRef reply;
+    };
+
+    // normal_case.cpp
+    void on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& req);
+    void on_pre_prepare(sim::Context& ctx, const MessageRef& m);
+    void on_prepare(sim::Context& ctx, const MessageRef& m);
+    void on_commit(sim::Context& ctx, const MessageRef& m);
+    void try_propose(sim::Context& ctx, bool flush);
+    void accept_pre_prepare(sim::Context& ctx, Slot& s, const MessageRef& m);
+    void count_and_advance(sim::Context& ctx, Slot& s);
+    void try_execute(sim::Context& ctx);
+    void execute(sim::Context& ctx, const PrePrepare& pp);
+    void restart_request_timer(sim::Context& ctx);
+    Slot& slot(Seq n);
+    bool in_window(Seq n) const { return n.v > h_.v && n.v <= h_.v + cfg_.watermark_window; }
+    bool primary(sim::Context& ctx) const { return cfg_.quorum.primary(view_) == ctx.self(); }
+
+    // checkpoint.cpp
+    void on_checkpoint(sim::Context& ctx, const MessageRef& m);
+    void make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<MessageRef> proof);
+
+    // view_change.cpp
+    void start_view_change(sim::Context& ctx, View w);
+    void on_view_change(sim::Context& ctx, const MessageRef& m);
+    void on_new_view(sim::Context& ctx, const MessageRef& m);
+    void try_new_view(sim::Context& ctx, View w);
+    void apply_join_rule(sim::Context& ctx);
+    void enter_view(sim::Context& ctx, View w, const std::vector<MessageRef>& V,
+                    const std::vector<MessageRef>& O);
+    bool valid_view_change(sim::Context& ctx, const Message& m) const;
+    bool valid_cert(sim::Context& ctx, const PreparedCert& c, View below) const;
+    void buffer_future(const MessageRef& m);
+
+    Config cfg_;
+    View view_{};
+    bool view_changing_ = false;
+    Seq h_{};          // low watermark: last stable checkpoint
+    Digest h_state_{};  // its state digest
+    std::vector<MessageRef> h_proof_;
+    Seq last_exec_{};
+    Seq next_seq_{1};  // primary: next sequence number to assign
+    Digest state_{};   // digest of the executed history
+    std::vector<Slot> log_;  // ring of L slots, indexed by n mod L
+    std::map<std::uint32_t, CachedReply> last_reply_;  // per client (§1.3 step 10)
+    std::deque<ClientMessageRef> pending_;             // primary: requests not yet ordered
+    std::set<sim::RequestKey> assigned_;               // primary: ordered in this view
+    std::map<sim::RequestKey, ClientMessageRef> waiting_;  // received, not executed (§1.6)
+    sim::TimerId request_timer_ = 0;
+    bool request_timer_on_ = false;
+    sim::TimerId batch_timer_ = 0;
+    bool batch_timer_on_ = false;
+    std::map<Seq, std::map<Digest, std::vector<MessageRef>>> checkpoints_;  // above h
+    std::map<View, std::map<std::uint32_t, MessageRef>> view_changes_;     // by target view
+    std::set<View> new_view_sent_;
+    sim::TimerId vc_timer_ = 0;
+    std::uint32_t vc_attempts_ = 0;  // consecutive view changes without progress (doubling)
+    View vc_timer_view_{};
+    std::vector<MessageRef> future_;  // normal-case messages for views not yet entered
+};
+
+}  // namespace pbft

@@ -1,0 +1,259 @@
+// PBFT view change, signature version (PROTOCOLS.md §1.5 and the timers of §1.6).
+#include <algorithm>
+
+#include "protocols/pbft/replica.hpp"
+
+namespace pbft {
+
+namespace {
+
+// §1.5 "Computing O": for min-s < n <= max-s, the certificate of the highest view, or null.
+struct Plan {
+    Seq min_s{}, max_s{};
+    Digest min_state{};
+    std::vector<MessageRef> min_proof;
+    std::map<Seq, const PreparedCert*> chosen;  // n -> certificate (absent: null request)
+};
+
+Plan plan_from(const std::vector<MessageRef>& V) {
+    Plan p;
+    for (const auto& m : V) {
+        const ViewChange& vc = *as<ViewChange>(*m);
+        if (vc.n_ckpt > p.min_s) {
+            p.min_s = vc.n_ckpt;
+            p.min_state = vc.ckpt_state;
+            p.min_proof = vc.C;
+        }
+    }
+    p.max_s = p.min_s;
+    for (const auto& m : V) {
+        for (const PreparedCert& c : as<ViewChange>(*m)->P) {
+            const PrePrepare& pp = *as<PrePrepare>(*c.pre_prepare);
+            if (pp.n <= p.min_s) continue;
+            p.max_s = std::max(p.max_s, pp.n);
+            auto [it, fresh] = p.chosen.emplace(pp.n, &c);
+            if (!fresh && as<PrePrepare>(*it->second->pre_prepare)->v < pp.v) it->second = &c;
+        }
+    }
+    return p;
+}
+
+PrePrepare o_entry(const Plan& p, View w, Seq n) {
+    PrePrepare pp;
+    pp.v = w;
+    pp.n = n;
+    if (auto it = p.chosen.find(n); it != p.chosen.end()) {
+        const PrePrepare& old = *as<PrePrepare>(*it->second->pre_prepare);
+        pp.d = old.d;
+        pp.batch = old.batch;
+    } else {
+        pp.d = null_digest();
+    }
+    return pp;
+}
+
+}  // namespace
+
+void Replica::start_view_change(sim::Context& ctx, View w) {
+    if (w <= view_) return;
+    ctx.suspect(cfg_.quorum.primary(view_));
+    view_ = w;
+    view_changing_ = true;
+    if (request_timer_on_) {
+        ctx.cancel_timer(request_timer_);
+        request_timer_on_ = false;
+    }
+    if (batch_timer_on_) {
+        ctx.cancel_timer(batch_timer_);
+        batch_timer_on_ = false;
+    }
+    ViewChange vc;
+    vc.v = w;
+    vc.n_ckpt = h_;
+    vc.ckpt_state = h_state_;
+    vc.C = h_proof_;
+    for (const Slot& s : log_)
+        if (s.n > h_ && s.cert.pre_prepare) vc.P.push_back(s.cert);
+    std::sort(vc.P.begin(), vc.P.end(), [](const PreparedCert& a, const PreparedCert& b) {
+        return as<PrePrepare>(*a.pre_prepare)->n < as<PrePrepare>(*b.pre_prepare)->n;
+    });
+    MessageRef m = make_message(ctx, std::move(vc));
+    ctx.broadcast(m);
+    view_changes_[w][ctx.self().v] = m;
+    // Drop view-change state for views we have moved past.
+    view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(w));
+    try_new_view(ctx, w);
+    if (vc_timer_view_ != w && view_changes_[w].size() >= cfg_.quorum.q()) {
+        vc_timer_ = ctx.set_timer(cfg_.view_change_timeout * (1LL << std::min(vc_attempts_, 20u)),
+                                  kViewChangeTimer);
+        vc_timer_view_ = w;
+    }
+}
+
+bool Replica::valid_cert(sim::Context& ctx, const PreparedCert& c, View below) const {
+    if (!c.pre_prepare || c.pre_prepare->kind != kPrePrepare) return false;
+    const PrePrepare& pp = *as<PrePrepare>(*c.pre_prepare);
+    const NodeId leader = cfg_.quorum.primary(pp.v);
+    if (pp.v >= below || c.pre_prepare->signer != leader || !authentic(ctx, *c.pre_prepare) ||
+        pp.d != batch_digest(pp.batch))
+        return false;
+    std::vector<std::uint32_t> seen;
+    for (const auto& p : c.prepares) {
+        const Prepare* prep = p ? as<Prepare>(*p) : nullptr;
+        if (!prep || prep->v != pp.v || prep->n != pp.n || prep->d != pp.d) return false;
+        if (p->signer == leader || std::find(seen.begin(), seen.end(), p->signer.v) != seen.end())
+            return false;
+        if (!authentic(ctx, *p)) return false;
+        seen.push_back(p->signer.v);
+    }
+    return seen.size() + 1 >= cfg_.quorum.q();
+}
+
+bool Replica::valid_view_change(sim::Context& ctx, const Message& m) const {
+    const ViewChange& vc = *as<ViewChange>(m);
+    if (vc.n_ckpt.v > 0) {
+        std::vector<std::uint32_t> seen;
+        for (const auto& c : vc.C) {
+            const Checkpoint* cp = c ? as<Checkpoint>(*c) : nullptr;
+            if (!cp || cp->n != vc.n_ckpt || cp->state != vc.ckpt_state) return false;
+            if (std::find(seen.begin(), seen.end(), c->signer.v) != seen.end()) return false;
+            if (!authentic(ctx, *c)) return false;
+            seen.push_back(c->signer.v);
+        }
+        if (seen.size() < cfg_.quorum.q()) return false;
+    }
+    for (const PreparedCert& c : vc.P) {
+        if (!valid_cert(ctx, c, vc.v)) return false;
+        const Seq n = as<PrePrepare>(*c.pre_prepare)->n;
+        if (n <= vc.n_ckpt || n.v > vc.n_ckpt.v + cfg_.watermark_window) return false;
+    }
+    return true;
+}
+
+void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
+    const ViewChange& vc = *as<ViewChange>(*m);
+    if (vc.v < view_ || (vc.v == view_ && !view_changing_ && !new_view_sent_.count(vc.v)))
+        return;
+    if (vc.v.v > view_.v + 64 * cfg_.quorum.n) return;  // absurdly far ahead: ignore
+    auto& by_sender = view_changes_[vc.v];
+    if (by_sender.count(m->signer.v)) return;
+    if (!valid_view_change(ctx, *m)) return;
+    by_sender.emplace(m->signer.v, m);
+    apply_join_rule(ctx);
+    if (view_changing_ && vc.v == view_) {
+        try_new_view(ctx, vc.v);
+        // §1.6 rule 2: with q VIEW-CHANGEs for the view we want, start the doubling timer.
+        if (vc_timer_view_ != view_ && view_changes_[view_].size() >= cfg_.quorum.q()) {
+            vc_timer_ = ctx.set_timer(
+                cfg_.view_change_timeout * (1LL << std::min(vc_attempts_, 20u)), kViewChangeTimer);
+            vc_timer_view_ = view_;
+        }
+    }
+}
+
+// §1.6 rule 3: f+1 VIEW-CHANGEs from others for views above ours make us join the smallest.
+void Replica::apply_join_rule(sim::Context& ctx) {
+    std::map<std::uint32_t, View> lowest_above;  // sender -> its lowest view above ours
+    for (auto it = view_changes_.upper_bound(view_); it != view_changes_.end(); ++it)
+        for (const auto& [sender, msg] : it->second)
+            if (sender != ctx.self().v) lowest_above.try_emplace(sender, it->first);
+    if (lowest_above.size() < cfg_.quorum.weak()) return;
+    View smallest = lowest_above.begin()->second;
+    for (const auto& [sender, v] : lowest_above) smallest = std::min(smallest, v);
+    start_view_change(ctx, smallest);
+}
+
+void Replica::try_new_view(sim::Context& ctx, View w) {
+    if (cfg_.quorum.primary(w) != ctx.self() || !view_changing_ || view_ != w) return;
+    if (new_view_sent_.count(w)) return;
+    auto& by_sender = view_changes_[w];
+    auto own = by_sender.find(ctx.self().v);
+    // q-1 VIEW-CHANGEs from others plus its own (§1.5); sent exactly once per view.
+    if (own == by_sender.end() || by_sender.size() < cfg_.quorum.q()) return;
+    std::vector<MessageRef> V{own->second};
+    for (const auto& [sender, msg] : by_sender)
+        if (sender != ctx.self().v && V.size() < cfg_.quorum.q()) V.push_back(msg);
+    const Plan plan = plan_from(V);
+    std::vector<MessageRef> O;
+    for (std::uint64_t n = plan.min_s.v + 1; n <= plan.max_s.v; ++n)
+        O.push_back(make_message(ctx, o_entry(plan, w, Seq(n))));
+    new_view_sent_.insert(w);
+    MessageRef nv = make_message(ctx, NewView{w, V, O});
+    ctx.broadcast(nv);
+    enter_view(ctx, w, V, O);
+}
+
+void Replica::on_new_view(sim::Context& ctx, const MessageRef& m) {
+    const NewView& nv = *as<NewView>(*m);
+    if (nv.v < view_ || (nv.v == view_ && !view_changing_)) return;
+    if (m->signer != cfg_.quorum.primary(nv.v)) return;
+    // V: q valid VIEW-CHANGEs for this view from distinct replicas, the new primary's included.
+    std::vector<std::uint32_t> seen;
+    bool has_primary = false;
+    for (const auto& vcm : nv.V) {
+        const ViewChange* vc = vcm ? as<ViewChange>(*vcm) : nullptr;
+        if (!vc || vc->v != nv.v || !authentic(ctx, *vcm) || !valid_view_change(ctx, *vcm))
+            return;
+        if (std::find(seen.begin(), seen.end(), vcm->signer.v) != seen.end()) return;
+        seen.push_back(vcm->signer.v);
+        has_primary |= vcm->signer == m->signer;
+    }
+    if (seen.size() < cfg_.quorum.q() || !has_primary) return;
+    // Backups recompute O from V and accept only an exact match (§1.5, pitfall 6).
+    const Plan plan = plan_from(nv.V);
+    if (nv.O.size() != plan.max_s.v - plan.min_s.v) return;
+    for (std::size_t k = 0; k < nv.O.size(); ++k) {
+        const auto& om = nv.O[k];
+        const PrePrepare* pp = om ? as<PrePrepare>(*om) : nullptr;
+        const PrePrepare want = o_entry(plan, nv.v, Seq(plan.min_s.v + 1 + k));
+        if (!pp || om->signer != m->signer || !authentic(ctx, *om) || pp->v != want.v ||
+            pp->n != want.n || pp->d != want.d || pp->d != batch_digest(pp->batch))
+            return;
+    }
+    enter_view(ctx, nv.v, nv.V, nv.O);
+}
+
+void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef>& V,
+                         const std::vector<MessageRef>& O) {
+    const Plan plan = plan_from(V);
+    view_ = w;
+    view_changing_ = false;
+    if (vc_timer_view_ == w) ctx.cancel_timer(vc_timer_);
+    vc_timer_view_ = View{};
+    ctx.view_entered(w.v);
+    // The checkpoint min-s becomes stable here if it is newer than ours.
+    if (plan.min_s > h_) make_stable(ctx, plan.min_s, plan.min_state, plan.min_proof);
+    const bool is_primary = cfg_.quorum.primary(w) == ctx.self();
+    assigned_.clear();
+    pending_.clear();
+    for (const auto& om : O) {
+        const PrePrepare& pp = *as<PrePrepare>(*om);
+        if (!in_window(pp.n)) continue;
+        for (const auto& r : pp.batch)
+            assigned_.insert(proto::request_key(std::get<proto::Request>(r->body)));
+        Slot& s = slot(pp.n);
+        accept_pre_prepare(ctx, s, om);
+        if (!is_primary) {
+            MessageRef prep = make_message(ctx, Prepare{w, pp.n, pp.d});
+            ctx.broadcast(prep);
+            on_prepare(ctx, prep);
+        }
+    }
+    // Fresh requests get numbers above max-s (§1.5).
+    next_seq_ = Seq(std::max(plan.max_s.v, h_.v) + 1);
+    // Replay normal-case messages that arrived early for this view.
+    std::vector<MessageRef> early;
+    early.swap(future_);
+    for (const auto& fm : early) {
+        const sim::Payload& p = *fm;
+        on_message(ctx, fm->signer, p);
+    }
+    if (is_primary) {
+        for (const auto& [key, req] : waiting_)
+            if (assigned_.insert(key).second) pending_.push_back(req);
+        try_propose(ctx, false);
+    }
+    restart_request_timer(ctx);
+}
+
+}  // namespace pbft

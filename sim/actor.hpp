@@ -1,0 +1,94 @@
+// Actors and the Context: the only way a replica or client touches the world.
+//
+// A handler runs at one instant of virtual time. Everything it emits (messages, timers, commits)
+// goes through the Context it was given, which is valid only for the duration of that call.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "sim/payload.hpp"
+#include "sim/random.hpp"
+#include "sim/types.hpp"
+
+namespace sim {
+
+// One client request as the invariant checker sees it.
+struct RequestKey {
+    NodeId client{};
+    std::uint64_t timestamp = 0;
+    auto operator<=>(const RequestKey&) const = default;
+};
+
+// A replica executed the slot `index` of its log (a PBFT sequence number, a HotStuff log
+// position). `digest` names the slot's content; `requests` are executed in order (empty for a
+// null request). `state` is the replica's state digest after executing the slot.
+struct ExecutedRequest {
+    RequestKey key;
+    Digest digest{};  // of the request as the client issued it
+    Digest result{};  // what the replica replies
+};
+struct CommitRecord {
+    std::uint64_t index = 0;
+    std::uint64_t view = 0;
+    Digest digest{};
+    Digest state{};
+    std::span<const ExecutedRequest> requests;
+};
+
+class Context {
+public:
+    virtual ~Context() = default;
+
+    virtual SimTime now() const = 0;
+    virtual NodeId self() const = 0;
+    // Replicas are NodeIds 0..replica_count()-1.
+    virtual std::uint32_t replica_count() const = 0;
+    // The fault threshold of the run (f).
+    virtual std::uint32_t fault_threshold() const = 0;
+
+    // Sends to one node. A message to oneself is delivered at once and is not a network message.
+    virtual void send(NodeId to, PayloadRef msg) = 0;
+    // Sends to every replica except self (n-1 network messages), sharing one payload.
+    virtual void broadcast(PayloadRef msg) = 0;
+
+    // Fires on_timer(tag) after `after` unless cancelled first. Timers die with a crash.
+    virtual TimerId set_timer(SimTime after, std::uint64_t tag) = 0;
+    virtual void cancel_timer(TimerId id) = 0;
+
+    // Signs with this node's own key; no node can sign with another's.
+    virtual Signature sign(Digest d) = 0;
+    virtual bool verify(NodeId signer, Digest d, const Signature& sig) = 0;
+
+    // Replica effects, observed by the invariant checker and the reports.
+    virtual void commit(const CommitRecord& rec) = 0;
+    virtual void state_transferred(std::uint64_t index, Digest state) = 0;
+    virtual void view_entered(std::uint64_t view) = 0;
+    // This replica stopped trusting `node` (e.g. it started a view change away from it).
+    virtual void suspect(NodeId node) = 0;
+
+    // Client effects.
+    virtual void issue(RequestKey key, Digest digest) = 0;
+    virtual void accept(RequestKey key, Digest result, std::uint64_t view, std::uint64_t index) = 0;
+
+    // This actor's own random stream (forked from the root by its id).
+    virtual RandomStream& rng() = 0;
+    // A free-form line for the trace (only kept when tracing).
+    virtual void trace(std::string_view line) = 0;
+    virtual bool tracing() const = 0;
+};
+
+// A replica or client: a deterministic state machine driven by the engine.
+class Actor {
+public:
+    virtual ~Actor() = default;
+    virtual void on_start(Context& ctx) = 0;
+    // `from` is the node the network delivered this from (authenticated channel).
+    virtual void on_message(Context& ctx, NodeId from, const Payload& msg) = 0;
+    virtual void on_timer(Context& ctx, std::uint64_t tag) = 0;
+    // After a crash: the node comes back with its state (timers were lost).
+    virtual void on_recover(Context& ctx) { on_start(ctx); }
+};
+
+}  // namespace sim

@@ -1,0 +1,155 @@
+#include "sim/checker.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace sim {
+
+namespace {
+constexpr std::uint64_t kOutcomeWindow = 64;
+}
+
+Checker::Checker(CheckerConfig cfg)
+    : cfg_(std::move(cfg)), last_index_(cfg_.replicas, 0), active_(cfg_.replicas, true) {
+    cfg_.byzantine.resize(cfg_.replicas, false);
+    for (bool b : cfg_.byzantine) honest_count_ += b ? 0 : 1;
+}
+
+void Checker::fail(std::string invariant, std::string detail, SimTime now, std::uint64_t event,
+                   std::vector<std::uint32_t> nodes) {
+    if (violation_) return;
+    violation_ = Violation{std::move(invariant), std::move(detail), now, event, std::move(nodes)};
+}
+
+void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now,
+                        std::uint64_t event) {
+    if (!honest(replica) || violation_) return;
+    // S1 agreement: one digest (and one resulting state) per log index among honest replicas.
+    auto [it, fresh] = slots_.try_emplace(rec.index, Slot{rec.digest, rec.state, replica.v, 0});
+    Slot& slot = it->second;
+    if (!fresh && slot.digest != rec.digest) {
+        fail("agreement",
+             fmt::format("replica {} executed index {} with digest {:016x}, replica {} with {:016x}",
+                         replica.v, rec.index, rec.digest.v, slot.first, slot.digest.v),
+             now, event, {slot.first, replica.v});
+        return;
+    }
+    ++slot.count;
+    last_index_[replica.v] = std::max(last_index_[replica.v], rec.index);
+    for (const ExecutedRequest& r : rec.requests) {
+        // S2 validity: only what a client issued, exactly as it issued it.
+        const auto c = r.key.client.v;
+        const auto& issued = c < issued_.size() ? issued_[c] : std::vector<Digest>{};
+        if (r.key.timestamp == 0 || r.key.timestamp > issued.size() ||
+            issued[r.key.timestamp - 1] != r.digest) {
+            fail("validity",
+                 fmt::format("replica {} executed request (client {}, t {}) that no client issued",
+                             replica.v, c, r.key.timestamp),
+                 now, event, {replica.v});
+            return;
+        }
+        // S3 integrity: per client, each replica executes strictly newer timestamps only.
+        auto& last = last_ts_[(static_cast<std::uint64_t>(replica.v) << 32) | c];
+        if (r.key.timestamp <= last) {
+            fail("integrity",
+                 fmt::format("replica {} executed request (client {}, t {}) again (last t {})",
+                             replica.v, c, r.key.timestamp, last),
+                 now, event, {replica.v});
+            return;
+        }
+        last = r.key.timestamp;
+        Outcome& o = outcomes_[r.key];
+        if (!o.honest) {
+            o.honest = r.result;
+            o.executor = replica.v;
+            if (o.accepted && *o.accepted != r.result) {
+                fail("client_safety",
+                     fmt::format("client {} accepted a result for t {} that honest replica {} "
+                                 "did not produce",
+                                 c, r.key.timestamp, replica.v),
+                     now, event, {replica.v});
+                return;
+            }
+        }
+    }
+    if (slot.count >= honest_count_) slots_.erase(it);
+    if (slots_.size() > 4096) prune();
+}
+
+// Drops slot records that every active honest replica has passed.
+void Checker::prune() {
+    std::uint64_t low = UINT64_MAX;
+    for (std::uint32_t r = 0; r < cfg_.replicas; ++r)
+        if (!cfg_.byzantine[r] && active_[r]) low = std::min(low, last_index_[r]);
+    slots_.erase(slots_.begin(), slots_.lower_bound(low == UINT64_MAX ? 0 : low));
+}
+
+void Checker::on_state_transfer(NodeId replica, std::uint64_t index, Digest state) {
+    if (!honest(replica)) return;
+    last_index_[replica.v] = std::max(last_index_[replica.v], index);
+    (void)state;
+}
+
+void Checker::set_active(NodeId replica, bool active) {
+    if (replica.v < cfg_.replicas) active_[replica.v] = active;
+}
+
+void Checker::on_issue(RequestKey key, Digest digest, SimTime now) {
+    auto c = key.client.v;
+    if (issued_.size() <= c) issued_.resize(c + 1);
+    auto& v = issued_[c];
+    if (v.size() < key.timestamp) v.resize(key.timestamp);
+    v[key.timestamp - 1] = digest;
+    if (!cfg_.liveness_expected) return;
+    std::int64_t deadline = std::max(now, cfg_.liveness_from).ns + cfg_.liveness_bound.ns;
+    deadlines_.emplace(deadline, key);
+    deadline_of_[key] = deadline;
+}
+
+void Checker::on_accept(RequestKey key, Digest result, SimTime now, std::uint64_t event) {
+    if (auto d = deadline_of_.find(key); d != deadline_of_.end()) {
+        deadlines_.erase({d->second, key});
+        deadline_of_.erase(d);
+    }
+    Outcome& o = outcomes_[key];
+    o.accepted = result;
+    if (o.honest && *o.honest != result) {
+        fail("client_safety",
+             fmt::format("client {} accepted result {:016x} for t {}; honest replica {} produced "
+                         "{:016x}",
+                         key.client.v, result.v, key.timestamp, o.executor, o.honest->v),
+             now, event, {key.client.v});
+        return;
+    }
+    if (key.timestamp > kOutcomeWindow) {
+        // Keep unmatched accepted results: finish() reports them.
+        auto lo = outcomes_.lower_bound(RequestKey{key.client, 0});
+        auto hi = outcomes_.lower_bound(RequestKey{key.client, key.timestamp - kOutcomeWindow});
+        for (auto it = lo; it != hi;) it = it->second.honest ? outcomes_.erase(it) : std::next(it);
+    }
+}
+
+void Checker::liveness_missed(SimTime now, std::uint64_t event) {
+    const auto& [deadline, key] = *deadlines_.begin();
+    fail("liveness",
+         fmt::format("request (client {}, t {}) not accepted by {} (bound {} ns after it was "
+                     "issued or after GST and the last fault)",
+                     key.client.v, key.timestamp, deadline, cfg_.liveness_bound.ns),
+         now, event, {key.client.v});
+}
+
+void Checker::finish(SimTime now, std::uint64_t event) {
+    for (const auto& [key, o] : outcomes_) {
+        if (o.accepted && !o.honest) {
+            fail("client_safety",
+                 fmt::format("client {} accepted a result for t {} that no honest replica "
+                             "produced",
+                             key.client.v, key.timestamp),
+                 now, event, {key.client.v});
+            return;
+        }
+    }
+}
+
+}  // namespace sim

@@ -1,0 +1,87 @@
+// The invariant checker: safety (agreement, validity, integrity, client safety) and bounded
+// liveness, checked incrementally as effects happen, so a step that changes nothing costs O(1).
+//
+// Only replicas that no scenario entry makes Byzantine count as honest; crashed replicas are
+// honest. The first violation is kept; the simulator stops the run when it appears.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/actor.hpp"
+#include "sim/types.hpp"
+
+namespace sim {
+
+struct Violation {
+    std::string invariant;  // agreement, validity, integrity, client_safety, liveness
+    std::string detail;
+    SimTime time{};
+    std::uint64_t event = 0;
+    std::vector<std::uint32_t> nodes;
+};
+
+struct CheckerConfig {
+    std::uint32_t replicas = 0;
+    std::vector<bool> byzantine;  // per replica
+    SimTime liveness_bound = seconds(30);
+    SimTime liveness_from{};  // max(GST, end of the last scheduled fault)
+    bool liveness_expected = true;
+};
+
+class Checker {
+public:
+    explicit Checker(CheckerConfig cfg);
+
+    void on_commit(NodeId replica, const CommitRecord& rec, SimTime now, std::uint64_t event);
+    void on_state_transfer(NodeId replica, std::uint64_t index, Digest state);
+    void on_issue(RequestKey key, Digest digest, SimTime now);
+    void on_accept(RequestKey key, Digest result, SimTime now, std::uint64_t event);
+    // Called after every event: O(1) unless a liveness deadline passed.
+    void on_step(SimTime now, std::uint64_t event) {
+        if (!deadlines_.empty() && deadlines_.begin()->first < now.ns) liveness_missed(now, event);
+    }
+    void set_active(NodeId replica, bool active);
+    // At the end of the run: results accepted that no honest replica ever produced.
+    void finish(SimTime now, std::uint64_t event);
+
+    const std::optional<Violation>& violation() const { return violation_; }
+    bool honest(NodeId replica) const { return replica.v < cfg_.replicas && !cfg_.byzantine[replica.v]; }
+
+private:
+    struct Slot {
+        Digest digest{};
+        Digest state{};
+        std::uint32_t first = 0;
+        std::uint32_t count = 0;
+    };
+    void fail(std::string invariant, std::string detail, SimTime now, std::uint64_t event,
+              std::vector<std::uint32_t> nodes);
+    void liveness_missed(SimTime now, std::uint64_t event);
+    void prune();
+
+    CheckerConfig cfg_;
+    std::uint32_t honest_count_ = 0;
+    std::map<std::uint64_t, Slot> slots_;  // index -> first honest execution
+    std::vector<std::uint64_t> last_index_;  // per replica
+    std::vector<bool> active_;
+    std::vector<std::vector<Digest>> issued_;  // [client][timestamp-1]
+    std::unordered_map<std::uint64_t, std::uint64_t> last_ts_;  // (replica, client) -> timestamp
+    // Recent requests per client: the first honest result and the accepted one, compared when
+    // both are known; entries far below the client's latest accepted timestamp are pruned.
+    struct Outcome {
+        std::optional<Digest> honest, accepted;
+        std::uint32_t executor = 0;
+    };
+    std::map<RequestKey, Outcome> outcomes_;
+    std::set<std::pair<std::int64_t, RequestKey>> deadlines_;
+    std::map<RequestKey, std::int64_t> deadline_of_;
+    std::optional<Violation> violation_;
+};
+
+}  // namespace sim

@@ -1,0 +1,64 @@
+#include "sim/crypto.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include <sodium.h>
+
+#include "sim/hash.hpp"
+
+namespace sim {
+
+namespace {
+std::uint64_t sim_tag(std::uint64_t secret, Digest d) { return mix64(secret ^ mix64(d.v)); }
+
+std::array<std::uint8_t, 8> le_bytes(std::uint64_t v) {
+    std::array<std::uint8_t, 8> b{};
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(v >> (8 * i));
+    return b;
+}
+}  // namespace
+
+KeyRing::KeyRing(std::uint32_t nodes, bool ed25519, RandomStream rng) : ed25519_(ed25519) {
+    secret_.resize(nodes);
+    for (auto& s : secret_) s = rng.next_u64() | 1;
+    if (!ed25519_) return;
+    if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+    ed_secret_.resize(nodes);
+    ed_public_.resize(nodes);
+    for (std::uint32_t i = 0; i < nodes; ++i) {
+        // Keys come from the seed tree, so a replay has the same keys and signatures.
+        std::array<std::uint8_t, crypto_sign_SEEDBYTES> seed{};
+        for (std::size_t k = 0; k < seed.size(); k += 8) {
+            auto b = le_bytes(rng.next_u64());
+            std::memcpy(seed.data() + k, b.data(), 8);
+        }
+        crypto_sign_seed_keypair(ed_public_[i].data(), ed_secret_[i].data(), seed.data());
+    }
+}
+
+Signature KeyRing::sign(NodeId signer, Digest d) const {
+    Signature s;
+    if (!ed25519_) {
+        auto b = le_bytes(sim_tag(secret_[signer.v], d));
+        std::memcpy(s.bytes.data(), b.data(), 8);
+        return s;
+    }
+    auto msg = le_bytes(d.v);
+    crypto_sign_detached(s.bytes.data(), nullptr, msg.data(), msg.size(),
+                         ed_secret_[signer.v].data());
+    return s;
+}
+
+bool KeyRing::verify(NodeId signer, Digest d, const Signature& sig) const {
+    if (signer.v >= secret_.size()) return false;
+    if (!ed25519_) {
+        auto b = le_bytes(sim_tag(secret_[signer.v], d));
+        return std::memcmp(sig.bytes.data(), b.data(), 8) == 0;
+    }
+    auto msg = le_bytes(d.v);
+    return crypto_sign_verify_detached(sig.bytes.data(), msg.data(), msg.size(),
+                                       ed_public_[signer.v].data()) == 0;
+}
+
+}  // namespace sim

@@ -1,0 +1,72 @@
+// The network model: topology, per-link delay distributions, loss, duplication, corruption,
+// FIFO or reordering links, partitions (symmetric and one-way), and GST.
+//
+// Nodes 0..replicas-1 are replicas and follow the topology; clients (the rest) reach every
+// replica over a direct link with the default properties. Partitions and one-way blocks apply
+// to the node pairs they name; `isolate` cuts a node off from everyone, clients included.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/random.hpp"
+#include "sim/scenario.hpp"
+#include "sim/types.hpp"
+
+namespace sim {
+
+enum class DropReason : std::uint8_t { None, Loss, Partition, Offline, Overflow, Corrupt, Count };
+const char* drop_reason_name(DropReason r);
+
+// What the network decided for one message: up to two copies (duplication), each with its
+// arrival time and whether it was corrupted on the way.
+struct Routing {
+    DropReason dropped = DropReason::None;
+    std::uint8_t copies = 0;
+    SimTime arrival[2]{};
+    bool corrupted[2]{};
+};
+
+class Network {
+public:
+    // `total` counts replicas and clients.
+    Network(const NetworkSpec& spec, std::uint32_t replicas, std::uint32_t total, RandomStream rng);
+
+    // Decides the fate of a message sent at `now` (the sender's departure time).
+    Routing route(std::uint32_t from, std::uint32_t to, SimTime now);
+
+    // Partitions and blocks nest: each start is undone by its matching end.
+    void block(std::uint32_t from, std::uint32_t to, int delta);
+    void partition(const std::vector<std::vector<std::uint32_t>>& groups, int delta);
+    void isolate(std::uint32_t node, int delta);
+    // Replaces a direct link's properties (both directions if the scenario's link is), or
+    // restores the previous ones when `spec` is null.
+    void override_link(std::uint32_t from, std::uint32_t to, const LinkSpec* spec);
+
+    bool blocked(std::uint32_t from, std::uint32_t to) const;
+    // Hops on the shortest path between two replicas (1 on a complete graph).
+    std::size_t hops(std::uint32_t from, std::uint32_t to) const;
+
+private:
+    SimTime sample(const DelaySpec& d);
+    const LinkSpec& link(std::uint32_t from, std::uint32_t to) const;
+    void build_paths(const NetworkSpec& spec);
+
+    std::uint32_t replicas_, total_;
+    RandomStream rng_;
+    std::optional<SimTime> gst_;
+    SimTime delta_;
+    std::vector<LinkSpec> links_;             // index 0: the defaults
+    std::vector<std::uint32_t> direct_;  // replica pairs [from*replicas+to] -> links_ index
+    std::map<std::uint32_t, std::vector<std::uint32_t>> saved_;  // overridden link per slot
+    std::vector<std::vector<std::uint32_t>> path_;  // replica pairs: nodes after `from`
+    std::vector<int> blocked_;                      // replica pairs
+    std::vector<int> isolated_;                     // every node
+    std::unordered_map<std::uint64_t, SimTime> last_arrival_;  // FIFO: per ordered pair
+    static constexpr std::uint32_t kNoLink = 0xffffffffu;
+};
+
+}  // namespace sim

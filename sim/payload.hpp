@@ -1,0 +1,76 @@
+// Message payloads. A payload is made once, never changed, and shared by every recipient of a
+// broadcast through a single-threaded (non-atomic) intrusive reference count.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+
+#include "sim/types.hpp"
+
+namespace sim {
+
+// The base of every message. `kind` indexes the run's table of message-type names (for stats);
+// `digest` is the content digest, set by the maker; `signer`/`sig` authenticate the content.
+class Payload {
+public:
+    Payload() = default;
+    Payload(const Payload&) = delete;
+    Payload& operator=(const Payload&) = delete;
+    virtual ~Payload() = default;
+
+    std::uint16_t kind = 0;
+    std::uint32_t size_bytes = 0;
+    Digest digest{};
+    NodeId signer{};
+    Signature sig{};
+
+private:
+    template <class T>
+    friend class Ref;
+    mutable std::uint32_t refs_ = 0;
+};
+
+// An owning handle to an immutable payload of type T (T derives from Payload).
+template <class T>
+class Ref {
+public:
+    Ref() = default;
+    explicit Ref(const T* p) : p_(p) { acquire(); }
+    Ref(const Ref& o) : p_(o.p_) { acquire(); }
+    Ref(Ref&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+    template <class U>
+    Ref(const Ref<U>& o) : p_(o.get()) {  // NOLINT: implicit upcast, like a pointer
+        acquire();
+    }
+    Ref& operator=(Ref o) noexcept {
+        std::swap(p_, o.p_);
+        return *this;
+    }
+    ~Ref() { release(); }
+
+    const T* get() const { return p_; }
+    const T& operator*() const { return *p_; }
+    const T* operator->() const { return p_; }
+    explicit operator bool() const { return p_ != nullptr; }
+
+private:
+    void acquire() {
+        if (p_) ++p_->refs_;
+    }
+    void release() {
+        if (p_ && --p_->refs_ == 0) delete p_;
+        p_ = nullptr;
+    }
+    const T* p_ = nullptr;
+};
+
+using PayloadRef = Ref<Payload>;
+
+// Makes a payload and returns the owning handle. The caller fills fields before sharing it.
+template <class T, class... Args>
+std::pair<Ref<T>, T*> make_payload(Args&&... args) {
+    T* p = new T(std::forward<Args>(args)...);
+    return {Ref<T>(p), p};
+}
+
+}  // namespace sim

@@ -1,0 +1,858 @@
+// Scenario parsing. Every check names the JSON pointer of the value at fault, and values are
+// type-checked before they are read, so no nlohmann exception reaches the caller. The format is
+// documented in scenarios/FORMAT.md; keep the two in step.
+#include "sim/scenario.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <numeric>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace sim {
+namespace {
+
+using nlohmann::json;
+using Keys = std::vector<std::string_view>;
+
+constexpr std::uint64_t kU32Max = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
+
+struct Unit {
+    std::string_view name;
+    std::int64_t ns;
+};
+constexpr Unit kUnits[] = {
+    {"ns", 1}, {"us", 1'000}, {"ms", 1'000'000}, {"s", 1'000'000'000}, {"m", 60'000'000'000}};
+constexpr std::string_view kUnitNames = "ns, us, ms, s, m";
+
+// In FaultSpec::Type order.
+const Keys kFaultTypes = {"crash",   "recover", "partition", "one_way",
+                          "isolate", "link",    "byzantine"};
+const Keys kLinkProps = {"delay", "loss", "duplicate", "corrupt", "reorder"};
+
+[[noreturn]] void fail(std::string path, std::string reason) {
+    throw ScenarioError(std::move(path), std::move(reason));
+}
+
+// RFC 6901: '~' and '/' inside a key are escaped in a JSON pointer.
+std::string child(const std::string& path, std::string_view key) {
+    std::string out = path + "/";
+    for (char c : key) {
+        if (c == '~') {
+            out += "~0";
+        } else if (c == '/') {
+            out += "~1";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+std::string child(const std::string& path, std::size_t index) {
+    return path + "/" + std::to_string(index);
+}
+
+std::string join(const Keys& words) {
+    std::string out;
+    for (std::string_view w : words) {
+        out += (out.empty() ? "" : ", ") + std::string(w);
+    }
+    return out;
+}
+
+std::string quote(std::string_view key) {
+    return "'" + std::string(key) + "'";
+}
+
+// A scalar as JSON text, shortened for messages.
+std::string json_text(const json& v) {
+    std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
+    return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+}
+
+// What was found, for "expected X, got Y".
+std::string describe(const json& v) {
+    if (v.is_object()) return "an object";
+    if (v.is_array()) return "an array";
+    return v.is_string() ? "the string " + json_text(v) : json_text(v);
+}
+
+[[noreturn]] void wrong_type(const json& v, const std::string& path, std::string_view expected) {
+    fail(path, "expected " + std::string(expected) + ", got " + describe(v));
+}
+
+std::string read_string(const json& v, const std::string& path) {
+    if (!v.is_string()) wrong_type(v, path, "a string");
+    return v.get<std::string>();
+}
+
+std::string read_name(const json& v, const std::string& path) {
+    if (!v.is_string() || v.get_ref<const std::string&>().empty()) {
+        wrong_type(v, path, "a non-empty string");
+    }
+    return v.get<std::string>();
+}
+
+bool read_bool(const json& v, const std::string& path) {
+    if (!v.is_boolean()) wrong_type(v, path, "true or false");
+    return v.get<bool>();
+}
+
+std::uint64_t read_uint(const json& v, const std::string& path, std::uint64_t lo,
+                        std::uint64_t hi) {
+    const std::string range =
+        hi == kU64Max ? "an integer >= " + std::to_string(lo)
+                      : "an integer between " + std::to_string(lo) + " and " + std::to_string(hi);
+    if (v.is_number_unsigned()) {
+        const auto u = v.get<std::uint64_t>();
+        if (u >= lo && u <= hi) return u;
+    } else if (v.is_number_integer()) {
+        const auto i = v.get<std::int64_t>();
+        const auto u = static_cast<std::uint64_t>(i);
+        if (i >= 0 && u >= lo && u <= hi) return u;
+    }
+    wrong_type(v, path, range);
+}
+
+double read_number(const json& v, const std::string& path, std::string_view expected) {
+    if (!v.is_number()) wrong_type(v, path, expected);
+    return v.get<double>();
+}
+
+std::uint32_t read_ppm(const json& v, const std::string& path) {
+    const double p = read_number(v, path, "a number between 0 and 1");
+    if (!(p >= 0.0 && p <= 1.0)) wrong_type(v, path, "a number between 0 and 1");
+    return static_cast<std::uint32_t>(std::llround(p * 1e6));
+}
+
+// The index of the string `v` in `options`.
+std::size_t read_choice(const json& v, const std::string& path, const Keys& options) {
+    if (v.is_string()) {
+        const auto it = std::find(options.begin(), options.end(), v.get_ref<const std::string&>());
+        if (it != options.end()) return static_cast<std::size_t>(it - options.begin());
+        fail(path, "unknown value " + json_text(v) + "; expected one of: " + join(options));
+    }
+    fail(path, "expected one of: " + join(options) + "; got " + describe(v));
+}
+
+std::uint32_t read_node(const json& v, const std::string& path, std::uint32_t nodes) {
+    if (!v.is_number_integer()) wrong_type(v, path, "a replica index (an integer)");
+    const auto last = static_cast<std::uint64_t>(nodes) - 1;
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() <= last) {
+        return v.get<std::uint32_t>();
+    }
+    if (!v.is_number_unsigned() && v.get<std::int64_t>() >= 0 &&
+        static_cast<std::uint64_t>(v.get<std::int64_t>()) <= last) {
+        return static_cast<std::uint32_t>(v.get<std::int64_t>());
+    }
+    fail(path, "there is no replica " + v.dump() + "; replicas are 0.." + std::to_string(last));
+}
+
+// A non-empty list of distinct replicas.
+std::vector<std::uint32_t> read_nodes(const json& v, const std::string& path, std::uint32_t nodes) {
+    if (!v.is_array() || v.empty()) wrong_type(v, path, "a non-empty array of replica indices");
+    std::vector<std::uint32_t> out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const std::uint32_t n = read_node(v[i], child(path, i), nodes);
+        if (std::find(out.begin(), out.end(), n) != out.end()) {
+            fail(child(path, i), "replica " + std::to_string(n) + " is listed twice");
+        }
+        out.push_back(n);
+    }
+    return out;
+}
+
+SimTime positive(SimTime t, const std::string& path) {
+    if (t.ns <= 0) fail(path, "expected a duration > 0, got \"" + format_duration(t) + "\"");
+    return t;
+}
+
+// An object whose keys are checked against `allowed` up front; getters read optional members.
+class Fields {
+  public:
+    Fields(const json& v, std::string path, const Keys& allowed) : v_(v), path_(std::move(path)) {
+        if (!v.is_object()) wrong_type(v, path_, "an object");
+        for (auto it = v.begin(); it != v.end(); ++it) {
+            if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
+                fail(at(it.key()),
+                     "unknown key " + quote(it.key()) + "; expected one of: " + join(allowed));
+            }
+        }
+    }
+
+    const std::string& path() const { return path_; }
+    std::string at(std::string_view key) const { return child(path_, key); }
+    const json* find(std::string_view key) const {
+        const auto it = v_.find(std::string(key));
+        return it == v_.end() ? nullptr : &*it;
+    }
+    const json& need(std::string_view key) const {
+        if (const json* v = find(key)) return *v;
+        fail(at(key), "missing required key " + quote(key));
+    }
+
+    template <class Read>
+    auto get(std::string_view key, Read read) const {
+        using T = decltype(read(v_, path_));
+        const json* v = find(key);
+        return v ? std::optional<T>(read(*v, at(key))) : std::optional<T>();
+    }
+    std::optional<std::string> text(std::string_view key) const { return get(key, read_string); }
+    std::optional<bool> flag(std::string_view key) const { return get(key, read_bool); }
+    std::optional<SimTime> duration(std::string_view key) const { return get(key, parse_duration); }
+    std::optional<SimTime> positive_duration(std::string_view key) const {
+        return get(key, [](const json& v, const std::string& p) {
+            return positive(parse_duration(v, p), p);
+        });
+    }
+    std::optional<std::uint64_t> integer(std::string_view key, std::uint64_t lo,
+                                         std::uint64_t hi) const {
+        return get(key,
+                   [&](const json& v, const std::string& p) { return read_uint(v, p, lo, hi); });
+    }
+
+  private:
+    const json& v_;
+    std::string path_;
+};
+
+DelaySpec read_delay(const json& v, const std::string& path) {
+    DelaySpec d;
+    if (!v.is_object()) {
+        if (!v.is_string() && !v.is_number()) {
+            wrong_type(v, path, "a duration such as \"5ms\" or an object with \"dist\"");
+        }
+        d.value = parse_duration(v, path);
+        return d;
+    }
+    const Keys dists = {"fixed", "uniform", "normal", "lognormal", "exponential"};
+    const Keys keys[] = {{"dist", "value"},
+                         {"dist", "min", "max"},
+                         {"dist", "mean", "stddev"},
+                         {"dist", "median", "sigma"},
+                         {"dist", "mean"}};
+    const auto dist = v.find("dist");
+    if (dist == v.end()) {
+        fail(child(path, "dist"), "missing required key 'dist'; expected one of: " + join(dists));
+    }
+    const std::size_t k = read_choice(*dist, child(path, "dist"), dists);
+    const Fields o(v, path, keys[k]);
+    const auto need = [&](std::string_view key) { return parse_duration(o.need(key), o.at(key)); };
+    d.dist = static_cast<DelaySpec::Dist>(k);
+    switch (d.dist) {
+        case DelaySpec::Dist::Fixed:
+            d.value = need("value");
+            break;
+        case DelaySpec::Dist::Uniform:
+            d.min = need("min");
+            d.max = need("max");
+            if (d.max < d.min) {
+                fail(o.at("max"), "max = " + format_duration(d.max) +
+                                      " is less than min = " + format_duration(d.min));
+            }
+            break;
+        case DelaySpec::Dist::Normal:
+            d.mean = need("mean");
+            d.stddev = need("stddev");
+            break;
+        case DelaySpec::Dist::Lognormal:
+            d.median = positive(need("median"), o.at("median"));
+            if (const json* s = o.find("sigma")) {
+                d.sigma = read_number(*s, o.at("sigma"), "a number > 0");
+                if (!(d.sigma > 0 && std::isfinite(d.sigma))) {
+                    wrong_type(*s, o.at("sigma"), "a number > 0");
+                }
+            }
+            break;
+        case DelaySpec::Dist::Exponential:
+            d.mean = positive(need("mean"), o.at("mean"));
+            break;
+    }
+    return d;
+}
+
+// Overrides the link properties present in `o`; returns how many were given.
+int read_link_props(const Fields& o, LinkSpec& spec) {
+    int given = 0;
+    if (const json* v = o.find("delay")) {
+        spec.delay = read_delay(*v, o.at("delay"));
+        ++given;
+    }
+    std::uint32_t* ppms[] = {&spec.loss_ppm, &spec.duplicate_ppm, &spec.corrupt_ppm};
+    for (std::size_t i = 0; i < std::size(ppms); ++i) {
+        if (const json* v = o.find(kLinkProps[i + 1])) {
+            *ppms[i] = read_ppm(*v, o.at(kLinkProps[i + 1]));
+            ++given;
+        }
+    }
+    if (auto reorder = o.flag("reorder")) {
+        spec.reorder = *reorder;
+        ++given;
+    }
+    return given;
+}
+
+// Explicit links must connect every replica, taking each link as undirected.
+void check_connected(const std::vector<ExplicitLink>& links, std::uint32_t nodes,
+                     const std::string& path) {
+    std::vector<std::vector<std::uint32_t>> adjacent(nodes);
+    for (const ExplicitLink& l : links) {
+        adjacent[l.from].push_back(l.to);
+        adjacent[l.to].push_back(l.from);
+    }
+    std::vector<bool> seen(nodes, false);
+    std::vector<std::uint32_t> queue = {0};
+    seen[0] = true;
+    for (std::size_t head = 0; head < queue.size(); ++head) {
+        for (std::uint32_t next : adjacent[queue[head]]) {
+            if (!seen[next]) {
+                seen[next] = true;
+                queue.push_back(next);
+            }
+        }
+    }
+    std::string cut;
+    for (std::uint32_t n = 0; n < nodes; ++n) {
+        if (!seen[n]) cut += (cut.empty() ? "" : ", ") + std::to_string(n);
+    }
+    if (!cut.empty()) {
+        fail(path, "the links do not connect replica 0 to replica(s) " + cut +
+                       "; the replicas must form one connected graph");
+    }
+}
+
+void read_links(const json& v, const std::string& path, ScenarioSpec& s) {
+    if (!v.is_array() || v.empty()) {
+        wrong_type(v, path, "a non-empty array of links (omit 'links' for a complete graph)");
+    }
+    std::set<std::pair<std::uint32_t, std::uint32_t>> edges;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const Fields o(
+            v[i], child(path, i),
+            {"from", "to", "bidirectional", "delay", "loss", "duplicate", "corrupt", "reorder"});
+        ExplicitLink link;
+        link.from = read_node(o.need("from"), o.at("from"), s.nodes);
+        link.to = read_node(o.need("to"), o.at("to"), s.nodes);
+        if (link.from == link.to) {
+            fail(o.at("to"), "a link joins two different replicas; from and to are both " +
+                                 std::to_string(link.from));
+        }
+        link.bidirectional = o.flag("bidirectional").value_or(true);
+        link.spec = s.network.defaults;
+        read_link_props(o, link.spec);
+        const bool fresh = edges.insert({link.from, link.to}).second &&
+                           (!link.bidirectional || edges.insert({link.to, link.from}).second);
+        if (!fresh) {
+            fail(o.path(), "duplicate link between replicas " + std::to_string(link.from) +
+                               " and " + std::to_string(link.to));
+        }
+        s.network.links.push_back(link);
+    }
+    check_connected(s.network.links, s.nodes, path);
+}
+
+void read_network(const json& v, ScenarioSpec& s) {
+    const Fields o(
+        v, "/network",
+        {"delay", "loss", "duplicate", "corrupt", "reorder", "queue_capacity", "links", "gst"});
+    read_link_props(o, s.network.defaults);
+    s.network.queue_capacity =
+        static_cast<std::uint32_t>(o.integer("queue_capacity", 0, kU32Max).value_or(0));
+    if (const json* g = o.find("gst")) {
+        const Fields gst(*g, o.at("gst"), {"at", "delta"});
+        s.network.gst = parse_duration(gst.need("at"), gst.at("at"));
+        s.network.delta = gst.positive_duration("delta").value_or(s.network.delta);
+    }
+    if (const json* links = o.find("links")) read_links(*links, o.at("links"), s);
+}
+
+double read_rate(const json& v, const std::string& path) {
+    const char* expected = "a rate > 0 such as \"1000/s\" or a number per second";
+    double rate = 0;
+    if (v.is_number()) {
+        rate = v.get<double>();
+    } else if (v.is_string()) {
+        const std::string& s = v.get_ref<const std::string&>();
+        const std::size_t slash = s.find('/');
+        if (slash == std::string::npos) wrong_type(v, path, expected);
+        double count = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + slash, count);
+        const std::string_view unit = std::string_view(s).substr(slash + 1);
+        const auto u = std::find_if(std::begin(kUnits), std::end(kUnits),
+                                    [&](const Unit& x) { return x.name == unit; });
+        if (ec != std::errc() || end != s.data() + slash || u == std::end(kUnits)) {
+            wrong_type(v, path, expected);
+        }
+        rate = count * 1e9 / static_cast<double>(u->ns);
+    } else {
+        wrong_type(v, path, expected);
+    }
+    if (!(rate > 0 && std::isfinite(rate))) wrong_type(v, path, expected);
+    return rate;
+}
+
+void read_workload(const json& v, WorkloadSpec& w) {
+    const Fields o(v, "/workload",
+                   {"clients", "requests", "mode", "rate", "think", "retry_timeout", "start"});
+    w.clients = static_cast<std::uint32_t>(o.integer("clients", 1, 10000).value_or(w.clients));
+    w.requests = o.integer("requests", 0, kU64Max).value_or(w.requests);
+    if (const json* m = o.find("mode")) {
+        w.mode = static_cast<WorkloadSpec::Mode>(read_choice(*m, o.at("mode"), {"closed", "open"}));
+    }
+    if (const json* r = o.find("rate")) w.rate_per_s = read_rate(*r, o.at("rate"));
+    w.think = o.duration("think").value_or(w.think);
+    w.retry_timeout = o.positive_duration("retry_timeout").value_or(w.retry_timeout);
+    w.start = o.duration("start").value_or(w.start);
+}
+
+void read_expect(const json& v, ExpectSpec& e) {
+    const Fields o(v, "/expect", {"outcome", "invariant", "min_commits"});
+    e.present = true;
+    e.safe = read_choice(o.need("outcome"), o.at("outcome"), {"safe", "violation"}) == 0;
+    if (const json* inv = o.find("invariant")) {
+        if (e.safe) fail(o.at("invariant"), "'invariant' applies only with outcome \"violation\"");
+        const Keys invariants = {"agreement", "validity", "integrity", "client_safety", "liveness"};
+        e.invariant = std::string(invariants[read_choice(*inv, o.at("invariant"), invariants)]);
+    }
+    e.min_commits = o.integer("min_commits", 0, kU64Max).value_or(0);
+}
+
+void read_protocol(const json& v, ScenarioSpec& s) {
+    if (v.is_string()) {
+        s.protocol = read_name(v, "/protocol");
+        return;
+    }
+    if (!v.is_object()) wrong_type(v, "/protocol", "a protocol name or an object with \"name\"");
+    const auto name = v.find("name");
+    if (name == v.end()) fail("/protocol/name", "missing required key 'name'");
+    s.protocol = read_name(*name, "/protocol/name");
+    s.protocol_params = v;
+    s.protocol_params.erase("name");
+}
+
+// f defaults to the most the replicas tolerate; more is refused unless explicitly unsafe.
+void read_fault_tolerance(const Fields& o, ScenarioSpec& s) {
+    s.allow_unsafe_f = o.flag("allow_unsafe_f").value_or(false);
+    const std::uint32_t max_f = (s.nodes - 1) / 3;
+    const std::uint64_t f = o.integer("f", 0, kU64Max).value_or(max_f);
+    const std::string fn = "f = " + std::to_string(f);
+    const std::string n = "n = " + std::to_string(s.nodes);
+    if (f >= s.nodes) fail(o.at("f"), fn + " must be less than " + n);
+    s.f = static_cast<std::uint32_t>(f);
+    if (s.f > max_f && !s.allow_unsafe_f) {
+        fail(o.at("f"), fn + " exceeds floor((n-1)/3) = " + std::to_string(max_f) + " for " + n +
+                            "; set allow_unsafe_f to test the checker");
+    }
+}
+
+void read_partition(const Fields& o, std::uint32_t nodes, FaultSpec& f) {
+    const json& groups = o.need("groups");
+    const std::string path = o.at("groups");
+    if (!groups.is_array() || groups.empty()) {
+        wrong_type(groups, path, "a non-empty array of groups (arrays of replica indices)");
+    }
+    std::vector<std::size_t> group_of(nodes, groups.size());  // size(): in no group yet
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        f.groups.push_back(read_nodes(groups[g], child(path, g), nodes));
+        for (std::size_t i = 0; i < f.groups[g].size(); ++i) {
+            const std::uint32_t n = f.groups[g][i];
+            if (group_of[n] != groups.size()) {
+                fail(child(child(path, g), i), "replica " + std::to_string(n) +
+                                                   " is already in group " +
+                                                   std::to_string(group_of[n]));
+            }
+            group_of[n] = g;
+        }
+    }
+    std::vector<std::uint32_t> rest;
+    for (std::uint32_t n = 0; n < nodes; ++n) {
+        if (group_of[n] == groups.size()) rest.push_back(n);
+    }
+    if (!rest.empty()) f.groups.push_back(rest);
+}
+
+void read_link_fault(const Fields& o, const ScenarioSpec& s, FaultSpec& f) {
+    const std::uint32_t a = read_node(o.need("from"), o.at("from"), s.nodes);
+    const std::uint32_t b = read_node(o.need("to"), o.at("to"), s.nodes);
+    if (a == b) {
+        fail(o.at("to"),
+             "a link joins two different replicas; from and to are both " + std::to_string(a));
+    }
+    f.from = {a};
+    f.to = {b};
+    LinkSpec spec = s.network.defaults;
+    if (!s.network.links.empty()) {
+        const auto& links = s.network.links;
+        const auto it = std::find_if(links.begin(), links.end(), [&](const ExplicitLink& l) {
+            return (l.from == a && l.to == b) || (l.bidirectional && l.from == b && l.to == a);
+        });
+        if (it == links.end()) {
+            fail(o.path(), "there is no link from replica " + std::to_string(a) + " to " +
+                               std::to_string(b) + " in /network/links to change");
+        }
+        spec = it->spec;
+    }
+    if (read_link_props(o, spec) == 0) {
+        fail(o.path(), "a link fault must set at least one of: " + join(kLinkProps));
+    }
+    f.link = spec;
+}
+
+Keys fault_keys(FaultSpec::Type type) {
+    using T = FaultSpec::Type;
+    switch (type) {
+        case T::Crash:
+            return {"type", "at", "node"};
+        case T::Recover:
+            return {"type", "at", "node", "state"};
+        case T::Partition:
+            return {"type", "at", "until", "groups"};
+        case T::OneWay:
+            return {"type", "at", "until", "from", "to"};
+        case T::Isolate:
+            return {"type", "at", "until", "node"};
+        case T::Link:
+            return {"type",  "at",   "until",     "from",    "to",
+                    "delay", "loss", "duplicate", "corrupt", "reorder"};
+        case T::Byzantine:
+            return {"type", "at", "until", "node", "behavior", "params"};
+    }
+    return {};
+}
+
+FaultSpec read_fault(const json& v, const std::string& path, const ScenarioSpec& s) {
+    using T = FaultSpec::Type;
+    if (!v.is_object()) wrong_type(v, path, "an object with a \"type\"");
+    const auto type = v.find("type");
+    if (type == v.end()) {
+        fail(child(path, "type"),
+             "missing required key 'type'; expected one of: " + join(kFaultTypes));
+    }
+    FaultSpec f;
+    f.path = path;
+    f.type = static_cast<T>(read_choice(*type, child(path, "type"), kFaultTypes));
+    const Fields o(v, path, fault_keys(f.type));
+    f.at = f.type == T::Byzantine ? o.duration("at").value_or(SimTime{})
+                                  : parse_duration(o.need("at"), o.at("at"));
+    if (f.at > s.stop.at) {
+        fail(o.at("at"), "never happens: at = " + format_duration(f.at) +
+                             " is after stop.at = " + format_duration(s.stop.at));
+    }
+    f.until = o.duration("until");
+    if (f.until && *f.until <= f.at) {
+        fail(o.at("until"), "until = " + format_duration(*f.until) +
+                                " must be after at = " + format_duration(f.at));
+    }
+    const auto node = [&](std::string_view key) {
+        return read_node(o.need(key), o.at(key), s.nodes);
+    };
+    switch (f.type) {
+        case T::Crash:
+        case T::Isolate:
+            f.node = node("node");
+            break;
+        case T::Recover:
+            f.node = node("node");
+            if (const json* st = o.find("state")) {
+                f.lose_state = read_choice(*st, o.at("state"), {"kept", "lost"}) == 1;
+            }
+            break;
+        case T::Partition:
+            read_partition(o, s.nodes, f);
+            break;
+        case T::OneWay:
+            f.from = read_nodes(o.need("from"), o.at("from"), s.nodes);
+            f.to = read_nodes(o.need("to"), o.at("to"), s.nodes);
+            break;
+        case T::Link:
+            read_link_fault(o, s, f);
+            break;
+        case T::Byzantine:
+            f.node = node("node");
+            f.behavior = read_name(o.need("behavior"), o.at("behavior"));
+            if (const json* p = o.find("params")) {
+                if (!p->is_object()) wrong_type(*p, o.at("params"), "an object");
+                f.params = *p;
+            }
+            break;
+    }
+    return f;
+}
+
+void read_faults(const json& v, ScenarioSpec& s) {
+    using T = FaultSpec::Type;
+    if (!v.is_array()) wrong_type(v, "/faults", "an array of faults");
+    std::set<std::uint32_t> byzantine;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        s.faults.push_back(read_fault(v[i], child("/faults", i), s));
+        const FaultSpec& f = s.faults.back();
+        if (f.type == T::Byzantine && byzantine.insert(f.node).second && byzantine.size() > s.f &&
+            !s.allow_unsafe_f) {
+            fail(f.path + "/node",
+                 "replica " + std::to_string(f.node) + " makes " +
+                     std::to_string(byzantine.size()) +
+                     " distinct Byzantine replicas, more than f = " + std::to_string(s.f) +
+                     "; set allow_unsafe_f to test the checker");
+        }
+    }
+    std::stable_sort(s.faults.begin(), s.faults.end(),
+                     [](const FaultSpec& a, const FaultSpec& b) { return a.at < b.at; });
+    // Crashes and recoveries must alternate per replica along the timeline.
+    std::set<std::uint32_t> crashed;
+    for (const FaultSpec& f : s.faults) {
+        const std::string who = "replica " + std::to_string(f.node);
+        const std::string when = " at " + format_duration(f.at);
+        if (f.type == T::Crash && !crashed.insert(f.node).second) {
+            fail(f.path, who + " is crashed already" + when + "; recover it first");
+        }
+        if (f.type == T::Recover && crashed.erase(f.node) == 0) {
+            fail(f.path, "cannot recover " + who + when + ": it is not crashed then");
+        }
+    }
+}
+
+void read_stop(const json& v, StopSpec& stop) {
+    const Fields o(v, "/stop", {"at", "when_done"});
+    stop.at = o.positive_duration("at").value_or(stop.at);
+    stop.when_done = o.flag("when_done").value_or(stop.when_done);
+}
+
+void read_costs(const json& v, CostSpec& c) {
+    const Fields o(v, "/costs", {"message", "sign", "verify"});
+    c.per_message = o.duration("message").value_or(SimTime{});
+    c.per_sign = o.duration("sign").value_or(SimTime{});
+    c.per_verify = o.duration("verify").value_or(SimTime{});
+}
+
+// Times that contradict stop.at: the thing that would never happen is the one named.
+void check_times(const ScenarioSpec& s) {
+    const std::string stop = "stop.at = " + format_duration(s.stop.at);
+    if (s.workload.start >= s.stop.at) {
+        fail("/workload/start", "the workload never starts: start = " +
+                                    format_duration(s.workload.start) + " is not before " + stop);
+    }
+    if (s.network.gst && *s.network.gst > s.stop.at) {
+        fail("/network/gst/at",
+             "GST never happens: at = " + format_duration(*s.network.gst) + " is after " + stop);
+    }
+}
+
+ScenarioSpec read_scenario(const json& doc) {
+    ScenarioSpec s;
+    const Fields o(
+        doc, "",
+        {"name", "description", "seed", "nodes", "f", "allow_unsafe_f", "protocol", "crypto",
+         "costs", "network", "workload", "faults", "stop", "invariants", "expect"});
+    s.name = read_name(o.need("name"), o.at("name"));
+    s.description = o.text("description").value_or("");
+    s.seed = o.integer("seed", 0, kU64Max).value_or(s.seed);
+    s.nodes = static_cast<std::uint32_t>(read_uint(o.need("nodes"), o.at("nodes"), 1, 1024));
+    read_fault_tolerance(o, s);
+    if (const json* p = o.find("protocol")) read_protocol(*p, s);
+    if (const json* c = o.find("crypto")) {
+        s.ed25519 = read_choice(*c, o.at("crypto"), {"simulated", "ed25519"}) == 1;
+    }
+    if (const json* c = o.find("costs")) read_costs(*c, s.costs);
+    if (const json* n = o.find("network")) read_network(*n, s);
+    if (const json* w = o.find("workload")) read_workload(*w, s.workload);
+    if (const json* st = o.find("stop")) read_stop(*st, s.stop);
+    if (const json* inv = o.find("invariants")) {
+        const Fields io(*inv, o.at("invariants"), {"liveness_bound"});
+        s.liveness_bound = io.positive_duration("liveness_bound").value_or(s.liveness_bound);
+    }
+    if (const json* e = o.find("expect")) read_expect(*e, s.expect);
+    check_times(s);
+    if (const json* f = o.find("faults")) read_faults(*f, s);
+    s.source = doc;
+    return s;
+}
+
+// Refuses duplicate keys while parsing (nlohmann would silently keep the last), naming their
+// path. The parser reports nesting through callbacks; `frames_` mirrors it.
+class DuplicateKeyGuard {
+  public:
+    bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+        using E = json::parse_event_t;
+        switch (event) {
+            case E::object_start:
+            case E::array_start:
+                frames_.push_back({event == E::array_start, 0, {}, {}});
+                break;
+            case E::key: {
+                Frame& top = frames_.back();
+                top.key = parsed.get<std::string>();
+                if (!top.keys.insert(top.key).second) {
+                    fail(path(), "duplicate key " + quote(top.key) +
+                                     " (JSON would silently keep only the last value)");
+                }
+                break;
+            }
+            case E::object_end:
+            case E::array_end:
+                frames_.pop_back();
+                next_element();
+                break;
+            case E::value:
+                next_element();
+                break;
+        }
+        return true;
+    }
+
+  private:
+    struct Frame {
+        bool array;
+        std::size_t index;
+        std::set<std::string> keys;
+        std::string key;
+    };
+    void next_element() {
+        if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    }
+    std::string path() const {
+        std::string out;
+        for (const Frame& f : frames_) out = f.array ? child(out, f.index) : child(out, f.key);
+        return out;
+    }
+    std::vector<Frame> frames_;
+};
+
+}  // namespace
+
+SimTime parse_duration(const nlohmann::json& v, const std::string& path) {
+    if (v.is_number()) {
+        fail(path, "a duration needs a unit: write e.g. \"" + v.dump() + "ms\" instead of " +
+                       v.dump() + " (units: " + std::string(kUnitNames) + ")");
+    }
+    if (!v.is_string()) wrong_type(v, path, "a duration string such as \"250ms\"");
+    const std::string& s = v.get_ref<const std::string&>();
+    const auto bad = [&](const std::string& why) {
+        fail(path, "bad duration \"" + s + "\": " + why);
+    };
+    const auto is_digit = [&](std::size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+    if (!s.empty() && s[0] == '-') bad("durations cannot be negative");
+    std::size_t i = 0;
+    while (is_digit(i)) ++i;
+    const std::size_t int_end = i;
+    std::size_t frac_end = i;
+    if (i < s.size() && s[i] == '.') {
+        while (is_digit(++i)) {
+        }
+        frac_end = i;
+        if (frac_end == int_end + 1) bad("expected digits after '.'");
+    }
+    if (int_end == 0) bad("expected a number followed by a unit (" + std::string(kUnitNames) + ")");
+    const std::string_view unit_text = std::string_view(s).substr(i);
+    if (unit_text.empty()) bad("missing unit; add one of " + std::string(kUnitNames));
+    const auto unit = std::find_if(std::begin(kUnits), std::end(kUnits),
+                                   [&](const Unit& u) { return u.name == unit_text; });
+    if (unit == std::end(kUnits)) {
+        bad("unknown unit '" + std::string(unit_text) + "'; expected one of " +
+            std::string(kUnitNames));
+    }
+    const std::string too_large = "too large; the limit is " +
+                                  std::to_string(std::numeric_limits<std::int64_t>::max()) + "ns";
+    std::int64_t total = 0;
+    for (std::size_t k = 0; k < int_end; ++k) {
+        if (__builtin_mul_overflow(total, 10, &total) ||
+            __builtin_add_overflow(total, s[k] - '0', &total)) {
+            bad(too_large);
+        }
+    }
+    if (__builtin_mul_overflow(total, unit->ns, &total)) bad(too_large);
+    // The fraction f / 10^k is exact in ns iff 10^k / gcd(unit, 10^k) divides f. Trailing zeros
+    // do not count; past 18 significant digits no unit here can be exact.
+    std::size_t frac_last = frac_end;
+    while (frac_last > int_end + 1 && s[frac_last - 1] == '0') --frac_last;
+    if (frac_last > int_end + 1) {
+        if (frac_last - int_end - 1 > 18) bad("more precise than 1ns");
+        std::uint64_t frac = 0, scale = 1;
+        for (std::size_t k = int_end + 1; k < frac_last; ++k) {
+            frac = frac * 10 + static_cast<std::uint64_t>(s[k] - '0');
+            scale *= 10;
+        }
+        const auto unit_ns = static_cast<std::uint64_t>(unit->ns);
+        const std::uint64_t g = std::gcd(unit_ns, scale);
+        if (frac % (scale / g) != 0) bad("more precise than 1ns");
+        const auto frac_ns = static_cast<std::int64_t>(frac / (scale / g) * (unit_ns / g));
+        if (__builtin_add_overflow(total, frac_ns, &total)) bad(too_large);
+    }
+    return SimTime{total};
+}
+
+std::string format_duration(SimTime t) {
+    // Magnitude in unsigned arithmetic, so that the most negative value has one too.
+    const std::uint64_t mag =
+        t.ns < 0 ? 0 - static_cast<std::uint64_t>(t.ns) : static_cast<std::uint64_t>(t.ns);
+    if (mag == 0) return "0s";
+    std::string best;
+    // Units in order of preference among equally short forms. A unit larger than the value
+    // is skipped: "500ms", not "0.5s".
+    constexpr std::size_t kOrder[] = {3, 2, 1, 0, 4};
+    for (std::size_t u : kOrder) {
+        const auto unit_ns = static_cast<std::uint64_t>(kUnits[u].ns);
+        if (mag < unit_ns) continue;
+        std::string text = std::to_string(mag / unit_ns);
+        std::uint64_t rest = mag % unit_ns;
+        if (rest != 0) text += '.';
+        for (int digits = 0; rest != 0 && digits < 20; ++digits) {
+            rest *= 10;
+            text += static_cast<char>('0' + rest / unit_ns);
+            rest %= unit_ns;
+        }
+        if (rest != 0) continue;  // not a terminating decimal in this unit
+        text += kUnits[u].name;
+        if (best.empty() || text.size() < best.size()) best = text;
+    }
+    return (t.ns < 0 ? "-" : "") + best;
+}
+
+ScenarioSpec parse_scenario(const nlohmann::json& doc) {
+    try {
+        return read_scenario(doc);
+    } catch (const nlohmann::json::exception& e) {
+        // Unreachable if every value is type-checked before it is read; kept as a net.
+        throw ScenarioError("",
+                            std::string("internal error while reading the scenario: ") + e.what());
+    }
+}
+
+ScenarioSpec load_scenario(const std::string& file) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {
+        fail("", "cannot read scenario file '" + file + "': it is a directory");
+    }
+    errno = 0;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        const std::string why =
+            errno != 0 ? std::generic_category().message(errno) : "cannot open it";
+        fail("", "cannot read scenario file '" + file + "': " + why);
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) fail("", "cannot read scenario file '" + file + "': read error");
+    json doc;
+    try {
+        doc = json::parse(text.str(), DuplicateKeyGuard());
+    } catch (const json::exception& e) {
+        // Drop nlohmann's "[json.exception.parse_error.101] " prefix; keep line and column.
+        std::string what = e.what();
+        const std::size_t end = what.find("] ");
+        if (end != std::string::npos) what.erase(0, end + 2);
+        fail("", "scenario file '" + file + "' is not valid JSON: " + what);
+    }
+    return parse_scenario(doc);
+}
+
+}  // namespace sim

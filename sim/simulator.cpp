@@ -1,0 +1,520 @@
+#include "sim/simulator.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "sim/hash.hpp"
+
+namespace sim {
+
+const char* node_state_name(NodeState s) {
+    switch (s) {
+        case NodeState::Active: return "active";
+        case NodeState::Suspected: return "suspected";
+        case NodeState::Byzantine: return "byzantine";
+        case NodeState::Offline: return "offline";
+    }
+    return "?";
+}
+
+KindCounters RunResult::total_for_kind(std::size_t kind) const {
+    KindCounters t;
+    const std::size_t kinds = kind_names.size();
+    for (std::size_t n = 0; n < nodes_total; ++n) {
+        const KindCounters& c = counters[n * kinds + kind];
+        t.sent += c.sent;
+        t.delivered += c.delivered;
+        t.dropped += c.dropped;
+        t.corrupted += c.corrupted;
+    }
+    return t;
+}
+
+// The Context handed to a handler. One object serves every node: handlers never nest, since a
+// message to oneself is delivered by a later event.
+class Simulator::NodeContext final : public Context {
+public:
+    explicit NodeContext(Simulator& s) : s_(s) {}
+
+    void enter(std::uint32_t node, SimTime base_cost) {
+        node_ = node;
+        cost_ = base_cost;
+    }
+    SimTime cost() const { return cost_; }
+
+    SimTime now() const override { return s_.now_; }
+    NodeId self() const override { return NodeId(node_); }
+    std::uint32_t replica_count() const override { return s_.spec_.nodes; }
+    std::uint32_t fault_threshold() const override { return s_.spec_.f; }
+
+    void send(NodeId to, PayloadRef msg) override {
+        s_.send_from(node_, to.v, std::move(msg), s_.now_ + cost_);
+    }
+    void broadcast(PayloadRef msg) override {
+        for (std::uint32_t r = 0; r < s_.spec_.nodes; ++r)
+            if (r != node_) s_.send_from(node_, r, msg, s_.now_ + cost_);
+    }
+    TimerId set_timer(SimTime after, std::uint64_t tag) override {
+        return s_.add_timer(node_, s_.now_ + cost_ + after, tag);
+    }
+    void cancel_timer(TimerId id) override { s_.cancel(id); }
+
+    Signature sign(Digest d) override {
+        cost_ += s_.spec_.costs.per_sign;
+        return s_.keys_.sign(NodeId(node_), d);
+    }
+    bool verify(NodeId signer, Digest d, const Signature& sig) override {
+        cost_ += s_.spec_.costs.per_verify;
+        return s_.keys_.verify(signer, d, sig);
+    }
+
+    void commit(const CommitRecord& rec) override {
+        auto& r = s_.result_;
+        ++r.commits_per_node[node_];
+        s_.fold(0xc0, node_, rec.index, rec.digest.v, rec.state.v);
+        s_.checker_.on_commit(NodeId(node_), rec, s_.now_, r.events);
+        if (tracing())
+            trace(fmt::format("commit index={} view={} digest={:016x} requests={}", rec.index,
+                              rec.view, rec.digest.v, rec.requests.size()));
+    }
+    void state_transferred(std::uint64_t index, Digest state) override {
+        s_.fold(0x57, node_, index, state.v, 0);
+        s_.checker_.on_state_transfer(NodeId(node_), index, state);
+    }
+    void view_entered(std::uint64_t view) override {
+        auto& r = s_.result_;
+        r.view_per_node[node_] = view;
+        if (!s_.nodes_[node_].byzantine) {
+            auto it = std::find_if(r.views.begin(), r.views.end(),
+                                   [&](const auto& p) { return p.first == view; });
+            if (it == r.views.end()) r.views.emplace_back(view, s_.now_);
+        }
+    }
+    void suspect(NodeId node) override {
+        auto& st = s_.result_.states;
+        if (node.v < st.size() && st[node.v] == NodeState::Active) st[node.v] = NodeState::Suspected;
+    }
+
+    void issue(RequestKey key, Digest digest) override {
+        ++s_.result_.issued;
+        s_.submit_time_[(static_cast<std::uint64_t>(key.client.v) << 40) | key.timestamp] = s_.now_;
+        s_.checker_.on_issue(key, digest, s_.now_);
+    }
+    void accept(RequestKey key, Digest result, std::uint64_t view, std::uint64_t index) override {
+        auto& r = s_.result_;
+        ++r.accepted;
+        auto it = s_.submit_time_.find((static_cast<std::uint64_t>(key.client.v) << 40) |
+                                       key.timestamp);
+        SimTime submit = it == s_.submit_time_.end() ? s_.now_ : it->second;
+        if (it != s_.submit_time_.end()) s_.submit_time_.erase(it);
+        r.latencies_ns.push_back((s_.now_ - submit).ns);
+        if (s_.opts_.keep_request_rows)
+            r.requests.push_back({key.client.v, key.timestamp, submit, s_.now_, view, index});
+        s_.fold(0xac, key.client.v, key.timestamp, result.v, index);
+        s_.checker_.on_accept(key, result, s_.now_, r.events);
+    }
+
+    RandomStream& rng() override { return *s_.nodes_[node_].rng; }
+    void trace(std::string_view line) override {
+        if (s_.opts_.trace)
+            *s_.opts_.trace << fmt::format("{{\"ev\":{},\"t\":{},\"node\":{},\"note\":\"{}\"}}\n",
+                                           s_.result_.events, s_.now_.ns, node_, line);
+    }
+    bool tracing() const override { return s_.opts_.trace != nullptr; }
+
+private:
+    Simulator& s_;
+    std::uint32_t node_ = 0;
+    SimTime cost_{};
+};
+
+namespace {
+
+// When the last windowed fault ends; nullopt if some fault never ends (a partition with no
+// `until`, a crash never recovered beyond f, ...). Byzantine nodes within f do not count.
+std::optional<SimTime> faults_end(const ScenarioSpec& spec, std::uint32_t* permanent_faulty) {
+    SimTime end{};
+    std::set<std::uint32_t> faulty;
+    std::vector<bool> down(spec.nodes, false);
+    bool endless = false;
+    for (const FaultSpec& f : spec.faults) {
+        using T = FaultSpec::Type;
+        end = std::max(end, f.at);
+        if (f.until) end = std::max(end, *f.until);
+        if (f.type == T::Byzantine) {
+            faulty.insert(f.node);
+        } else if (f.type == T::Crash) {
+            down[f.node] = true;
+        } else if (f.type == T::Recover) {
+            down[f.node] = false;
+        } else if (!f.until) {
+            endless = true;
+        }
+    }
+    for (std::uint32_t i = 0; i < spec.nodes; ++i)
+        if (down[i]) faulty.insert(i);
+    *permanent_faulty = static_cast<std::uint32_t>(faulty.size());
+    if (endless) return std::nullopt;
+    return end;
+}
+
+CheckerConfig checker_config(const ScenarioSpec& spec) {
+    CheckerConfig c;
+    c.replicas = spec.nodes;
+    c.byzantine.assign(spec.nodes, false);
+    for (const FaultSpec& f : spec.faults)
+        if (f.type == FaultSpec::Type::Byzantine) c.byzantine[f.node] = true;
+    c.liveness_bound = spec.liveness_bound;
+    std::uint32_t faulty = 0;
+    auto end = faults_end(spec, &faulty);
+    c.liveness_expected = end.has_value() && faulty <= spec.f;
+    c.liveness_from = std::max(end.value_or(SimTime{}), spec.network.gst.value_or(SimTime{}));
+    return c;
+}
+
+}  // namespace
+
+Simulator::Simulator(const ScenarioSpec& spec, std::vector<std::string> kind_names,
+                     SimOptions opts)
+    : spec_(spec),
+      opts_(opts),
+      root_(spec.seed),
+      net_(spec.network, spec.nodes, spec.nodes + spec.workload.clients, root_.fork("net")),
+      keys_(spec.nodes + spec.workload.clients, spec.ed25519, root_.fork("keys")),
+      checker_(checker_config(spec)),
+      ctx_(std::make_unique<NodeContext>(*this)) {
+    result_.kind_names = std::move(kind_names);
+    expected_requests_ = spec.workload.requests;
+    queue_.reserve(1024);
+}
+
+Simulator::~Simulator() = default;
+
+void Simulator::add_actor(std::unique_ptr<Actor> actor, bool byzantine) {
+    Node n;
+    n.actor = std::move(actor);
+    n.byzantine = byzantine;
+    auto id = static_cast<std::uint32_t>(nodes_.size());
+    const bool replica = id < spec_.nodes;
+    n.rng = std::make_unique<RandomStream>(
+        root_.fork(replica ? fmt::format("replica/{}", id)
+                           : fmt::format("client/{}", id - spec_.nodes)));
+    nodes_.push_back(std::move(n));
+}
+
+void Simulator::fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d,
+                     std::uint64_t e) {
+    result_.fingerprint = Hasher(result_.fingerprint).add(a).add(b).add(c).add(d).add(e).value();
+}
+
+void Simulator::trace_event(const char* what, std::uint32_t from, std::uint32_t to,
+                            const Payload* msg, std::uint64_t extra) {
+    if (!opts_.trace) return;
+    if (msg) {
+        *opts_.trace << fmt::format(
+            "{{\"ev\":{},\"t\":{},\"kind\":\"{}\",\"from\":{},\"to\":{},\"msg\":\"{}\","
+            "\"digest\":\"{:016x}\"}}\n",
+            result_.events, now_.ns, what, from, to, result_.kind_names[msg->kind],
+            msg->digest.v);
+    } else {
+        *opts_.trace << fmt::format(
+            "{{\"ev\":{},\"t\":{},\"kind\":\"{}\",\"node\":{},\"tag\":{}}}\n", result_.events,
+            now_.ns, what, to, extra);
+    }
+    (void)from;
+}
+
+const RunResult& Simulator::run() {
+    if (ran_) return result_;
+    ran_ = true;
+    const std::uint32_t total = static_cast<std::uint32_t>(nodes_.size());
+    result_.nodes_total = total;
+    result_.counters.assign(static_cast<std::size_t>(total) * result_.kind_names.size(), {});
+    result_.commits_per_node.assign(total, 0);
+    result_.view_per_node.assign(total, 0);
+    result_.states.assign(total, NodeState::Active);
+    for (std::uint32_t i = 0; i < total; ++i)
+        if (nodes_[i].byzantine) result_.states[i] = NodeState::Byzantine;
+    if (spec_.network.queue_capacity != 0)
+        for (Node& n : nodes_) n.inbox.resize(spec_.network.queue_capacity);
+
+    for (std::uint32_t i = 0; i < total; ++i) queue_.push({0, 0, i, 0, EventKind::Start, 0});
+    for (std::uint32_t i = 0; i < spec_.faults.size(); ++i) {
+        const FaultSpec& f = spec_.faults[i];
+        if (f.type == FaultSpec::Type::Byzantine) continue;  // wrappers read their own windows
+        queue_.push({f.at.ns, 0, 0, i, EventKind::Fault, 0});
+        if (f.until) queue_.push({f.until->ns, 0, 0, i, EventKind::Fault, 1});
+    }
+
+    result_.stop_reason = "queue empty";
+    while (!queue_.empty()) {
+        if (queue_.top().time_ns > spec_.stop.at.ns) {
+            result_.stop_reason = "stop time";
+            now_ = spec_.stop.at;
+            break;
+        }
+        Event e = queue_.pop();
+        now_ = SimTime{e.time_ns};
+        ++result_.events;
+        step(e);
+        checker_.on_step(now_, result_.events);
+        if (checker_.violation()) {
+            result_.stop_reason = "violation";
+            break;
+        }
+        if (spec_.stop.when_done && result_.accepted >= expected_requests_ &&
+            expected_requests_ > 0) {
+            result_.stop_reason = "all requests done";
+            break;
+        }
+    }
+    if (!checker_.violation()) checker_.finish(now_, result_.events);
+    result_.violation = checker_.violation();
+    result_.end_time = now_;
+    for (std::uint32_t i = 0; i < spec_.nodes; ++i)
+        if (!nodes_[i].up) result_.states[i] = NodeState::Offline;
+    // Free what is still in flight, so payload lifetimes end with the run.
+    while (!queue_.empty()) queue_.pop();
+    inflight_.clear();
+    return result_;
+}
+
+void Simulator::step(const Event& e) {
+    switch (e.kind) {
+        case EventKind::Deliver: deliver(e); break;
+        case EventKind::Timer: fire_timer(e); break;
+        case EventKind::Ready: ready(e); break;
+        case EventKind::Fault:
+            fold(0xfa, e.slot, e.aux, 0, 0);
+            apply_fault(spec_.faults[e.slot], e.aux == 0);
+            break;
+        case EventKind::Start:
+            fold(0x5a, e.target, 0, 0, 0);
+            ctx_->enter(e.target, {});
+            nodes_[e.target].actor->on_start(*ctx_);
+            break;
+    }
+}
+
+void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart) {
+    if (to >= nodes_.size()) return;
+    auto slot_for = [&](bool corrupted) {
+        std::uint32_t slot;
+        if (!inflight_free_.empty()) {
+            slot = inflight_free_.back();
+            inflight_free_.pop_back();
+        } else {
+            slot = static_cast<std::uint32_t>(inflight_.size());
+            inflight_.emplace_back();
+        }
+        inflight_[slot] = InFlight{msg, from, corrupted};
+        return slot;
+    };
+    if (from == to) {
+        ++result_.local_messages;
+        queue_.push({depart.ns, 0, to, slot_for(false), EventKind::Deliver, 0});
+        return;
+    }
+    const std::size_t kinds = result_.kind_names.size();
+    ++result_.counters[from * kinds + msg->kind].sent;
+    Routing r = net_.route(from, to, depart);
+    if (r.dropped != DropReason::None) {
+        ++result_.counters[to * kinds + msg->kind].dropped;
+        ++result_.drops[static_cast<std::size_t>(r.dropped)];
+        return;
+    }
+    for (int c = 0; c < r.copies; ++c)
+        queue_.push({r.arrival[c].ns, 0, to, slot_for(r.corrupted[c]), EventKind::Deliver, 0});
+}
+
+void Simulator::release_inflight(std::uint32_t slot) {
+    inflight_[slot].msg = PayloadRef();
+    inflight_free_.push_back(slot);
+}
+
+void Simulator::drop_inflight(std::uint32_t slot, std::uint32_t to, DropReason why) {
+    const InFlight& m = inflight_[slot];
+    auto& c = result_.counters[to * result_.kind_names.size() + m.msg->kind];
+    if (why == DropReason::Corrupt) ++c.corrupted;
+    ++c.dropped;
+    ++result_.drops[static_cast<std::size_t>(why)];
+    release_inflight(slot);
+}
+
+void Simulator::deliver(const Event& e) {
+    const InFlight& m = inflight_[e.slot];
+    fold(0xde, m.from, e.target, m.msg->digest.v, m.corrupted);
+    Node& n = nodes_[e.target];
+    if (!n.up) return drop_inflight(e.slot, e.target, DropReason::Offline);
+    // A corrupted message fails authentication at the receiver: counted and dropped.
+    if (m.corrupted) return drop_inflight(e.slot, e.target, DropReason::Corrupt);
+    if (n.busy_until > now_ || n.inbox_size > 0) {
+        if (!enqueue(n, {EventKind::Deliver, e.slot}))
+            return drop_inflight(e.slot, e.target, DropReason::Overflow);
+        schedule_ready(e.target);
+        return;
+    }
+    dispatch(e.target, {EventKind::Deliver, e.slot});
+}
+
+void Simulator::fire_timer(const Event& e) {
+    TimerRec& t = timers_[e.slot];
+    Node& n = nodes_[e.target];
+    if (!t.live || t.epoch != n.epoch || !n.up) {
+        t.live = false;
+        ++t.gen;
+        timers_free_.push_back(e.slot);
+        return;
+    }
+    fold(0x71, e.target, t.tag, 0, 0);
+    if (n.busy_until > now_ || n.inbox_size > 0) {
+        enqueue(n, {EventKind::Timer, e.slot});
+        schedule_ready(e.target);
+        return;
+    }
+    dispatch(e.target, {EventKind::Timer, e.slot});
+}
+
+bool Simulator::enqueue(Node& n, InboxItem item) {
+    const std::size_t cap = spec_.network.queue_capacity;
+    if (cap != 0 && item.kind == EventKind::Deliver && n.inbox_size >= cap) return false;
+    if (n.inbox_size == n.inbox.size()) {
+        // Grow the ring, unrolling it so the head is at 0.
+        std::vector<InboxItem> bigger(std::max<std::size_t>(16, n.inbox.size() * 2));
+        for (std::size_t i = 0; i < n.inbox_size; ++i)
+            bigger[i] = n.inbox[(n.inbox_head + i) % n.inbox.size()];
+        n.inbox = std::move(bigger);
+        n.inbox_head = 0;
+    }
+    n.inbox[(n.inbox_head + n.inbox_size) % n.inbox.size()] = item;
+    ++n.inbox_size;
+    return true;
+}
+
+void Simulator::schedule_ready(std::uint32_t node) {
+    Node& n = nodes_[node];
+    if (n.ready_scheduled || n.inbox_size == 0) return;
+    n.ready_scheduled = true;
+    queue_.push({std::max(now_, n.busy_until).ns, 0, node, 0, EventKind::Ready, 0});
+}
+
+void Simulator::ready(const Event& e) {
+    Node& n = nodes_[e.target];
+    n.ready_scheduled = false;
+    if (!n.up || n.inbox_size == 0) return;
+    if (n.busy_until > now_) return schedule_ready(e.target);
+    InboxItem item = n.inbox[n.inbox_head];
+    n.inbox_head = (n.inbox_head + 1) % n.inbox.size();
+    --n.inbox_size;
+    dispatch(e.target, item);
+}
+
+void Simulator::dispatch(std::uint32_t node, InboxItem item) {
+    Node& n = nodes_[node];
+    if (item.kind == EventKind::Deliver) {
+        InFlight m = std::move(inflight_[item.slot]);
+        release_inflight(item.slot);
+        const bool local = m.from == node;
+        if (!local) ++result_.counters[node * result_.kind_names.size() + m.msg->kind].delivered;
+        trace_event(local ? "local" : "deliver", m.from, node, m.msg.get(), 0);
+        ctx_->enter(node, local ? SimTime{} : spec_.costs.per_message);
+        n.actor->on_message(*ctx_, NodeId(m.from), *m.msg);
+    } else {
+        TimerRec& t = timers_[item.slot];
+        const bool live = t.live && t.epoch == n.epoch;
+        const std::uint64_t tag = t.tag;
+        t.live = false;
+        ++t.gen;
+        timers_free_.push_back(item.slot);
+        if (!live) return schedule_ready(node);
+        trace_event("timer", node, node, nullptr, tag);
+        ctx_->enter(node, {});
+        n.actor->on_timer(*ctx_, tag);
+    }
+    if (ctx_->cost().ns > 0) n.busy_until = now_ + ctx_->cost();
+    schedule_ready(node);
+}
+
+TimerId Simulator::add_timer(std::uint32_t node, SimTime at, std::uint64_t tag) {
+    std::uint32_t slot;
+    if (!timers_free_.empty()) {
+        slot = timers_free_.back();
+        timers_free_.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(timers_.size());
+        timers_.emplace_back();
+    }
+    TimerRec& t = timers_[slot];
+    t.tag = tag;
+    t.epoch = nodes_[node].epoch;
+    t.live = true;
+    queue_.push({at.ns, 0, node, slot, EventKind::Timer, 0});
+    return (static_cast<std::uint64_t>(t.gen) << 32) | slot;
+}
+
+void Simulator::cancel(TimerId id) {
+    auto slot = static_cast<std::uint32_t>(id & 0xffffffffu);
+    auto gen = static_cast<std::uint32_t>(id >> 32);
+    if (slot < timers_.size() && timers_[slot].gen == gen) timers_[slot].live = false;
+}
+
+void Simulator::apply_fault(const FaultSpec& f, bool begin) {
+    using T = FaultSpec::Type;
+    const int d = begin ? 1 : -1;
+    switch (f.type) {
+        case T::Crash: {
+            Node& n = nodes_[f.node];
+            n.up = false;
+            ++n.epoch;
+            // Whatever waited in its inbox is lost with it.
+            for (std::size_t i = 0; i < n.inbox_size; ++i) {
+                const InboxItem& item = n.inbox[(n.inbox_head + i) % n.inbox.size()];
+                if (item.kind == EventKind::Deliver) {
+                    drop_inflight(item.slot, f.node, DropReason::Offline);
+                } else {
+                    timers_[item.slot].live = false;
+                    ++timers_[item.slot].gen;
+                    timers_free_.push_back(item.slot);
+                }
+            }
+            n.inbox_size = 0;
+            n.busy_until = now_;
+            checker_.set_active(NodeId(f.node), false);
+            result_.states[f.node] = NodeState::Offline;
+            if (opts_.trace) trace_event("crash", f.node, f.node, nullptr, 0);
+            break;
+        }
+        case T::Recover: {
+            Node& n = nodes_[f.node];
+            n.up = true;
+            checker_.set_active(NodeId(f.node), true);
+            result_.states[f.node] = n.byzantine ? NodeState::Byzantine : NodeState::Active;
+            if (opts_.trace) trace_event("recover", f.node, f.node, nullptr, f.lose_state);
+            ctx_->enter(f.node, {});
+            if (f.lose_state && factory_) {
+                n.actor = factory_(NodeId(f.node));
+                n.actor->on_start(*ctx_);
+            } else {
+                n.actor->on_recover(*ctx_);
+            }
+            break;
+        }
+        case T::Partition: net_.partition(f.groups, d); break;
+        case T::OneWay:
+            for (std::uint32_t a : f.from)
+                for (std::uint32_t b : f.to) net_.block(a, b, d);
+            break;
+        case T::Isolate: net_.isolate(f.node, d); break;
+        case T::Link: {
+            const LinkSpec* spec = begin ? &*f.link : nullptr;
+            net_.override_link(f.from[0], f.to[0], spec);
+            net_.override_link(f.to[0], f.from[0], spec);
+            break;
+        }
+        case T::Byzantine: break;
+    }
+}
+
+}  // namespace sim

@@ -1,0 +1,162 @@
+// The simulator: one single-threaded event loop in virtual time that runs every actor, the
+// network model, the fault timeline and the invariant checker, and folds each event into the
+// trace fingerprint.
+//
+// Usage: construct from a validated scenario and the protocol's message-kind names, add one
+// actor per node (replicas 0..n-1, then clients), then run(). The simulator never includes
+// protocol code; Byzantine behaviour arrives as actors that wrap honest ones.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/actor.hpp"
+#include "sim/checker.hpp"
+#include "sim/crypto.hpp"
+#include "sim/event_queue.hpp"
+#include "sim/network.hpp"
+#include "sim/scenario.hpp"
+
+namespace sim {
+
+enum class NodeState : std::uint8_t { Active, Suspected, Byzantine, Offline };
+const char* node_state_name(NodeState s);
+
+struct KindCounters {
+    std::uint64_t sent = 0, delivered = 0, dropped = 0, corrupted = 0;
+};
+
+struct RequestRow {
+    std::uint32_t client = 0;
+    std::uint64_t timestamp = 0;
+    SimTime submit{}, commit{};
+    std::uint64_t view = 0, index = 0;
+};
+
+struct RunResult {
+    std::optional<Violation> violation;
+    std::uint64_t fingerprint = 0;
+    std::uint64_t events = 0;
+    SimTime end_time{};
+    std::string stop_reason;  // "all requests done", "stop time", "violation", "queue empty"
+    std::uint32_t nodes_total = 0;
+    std::vector<std::string> kind_names;
+    std::vector<KindCounters> counters;  // [node * kinds + kind]
+    std::array<std::uint64_t, static_cast<std::size_t>(DropReason::Count)> drops{};
+    std::uint64_t local_messages = 0;  // sends to self: not network messages
+    std::vector<std::uint64_t> commits_per_node;  // log slots executed per replica
+    std::vector<std::uint64_t> view_per_node;     // current view per replica
+    std::vector<std::pair<std::uint64_t, SimTime>> views;  // first honest entry of each view
+    std::vector<NodeState> states;
+    std::vector<RequestRow> requests;  // accepted requests, in accept order
+    std::vector<std::int64_t> latencies_ns;
+    std::uint64_t issued = 0, accepted = 0;
+
+    KindCounters total_for_kind(std::size_t kind) const;
+};
+
+struct SimOptions {
+    std::ostream* trace = nullptr;  // one JSON line per event when set
+    bool keep_request_rows = true;
+};
+
+class Simulator {
+public:
+    using Factory = std::function<std::unique_ptr<Actor>(NodeId)>;
+
+    Simulator(const ScenarioSpec& spec, std::vector<std::string> kind_names, SimOptions opts = {});
+    ~Simulator();
+    Simulator(const Simulator&) = delete;
+    Simulator& operator=(const Simulator&) = delete;
+
+    // Adds the next node (ids in order). `byzantine` marks it faulty for the checker and states.
+    void add_actor(std::unique_ptr<Actor> actor, bool byzantine = false);
+    // Rebuilds a node's actor for a recovery that loses state.
+    void set_factory(Factory f) { factory_ = std::move(f); }
+
+    // Runs to the stop condition. Call once.
+    const RunResult& run();
+    const RunResult& result() const { return result_; }
+    const ScenarioSpec& spec() const { return spec_; }
+    std::uint32_t replicas() const { return spec_.nodes; }
+    // Read-only access to a node's actor, for tests that inspect protocol state.
+    const Actor& actor(std::uint32_t node) const { return *nodes_[node].actor; }
+
+private:
+    class NodeContext;
+    struct InFlight {
+        PayloadRef msg;
+        std::uint32_t from = 0;
+        bool corrupted = false;
+    };
+    struct TimerRec {
+        std::uint64_t tag = 0;
+        std::uint32_t gen = 0;
+        std::uint32_t epoch = 0;
+        bool live = false;
+    };
+    struct InboxItem {
+        EventKind kind;
+        std::uint32_t slot;
+    };
+    struct Node {
+        std::unique_ptr<Actor> actor;
+        bool up = true;
+        bool byzantine = false;
+        bool ready_scheduled = false;
+        std::uint32_t epoch = 0;
+        SimTime busy_until{};
+        std::vector<InboxItem> inbox;  // a ring: [head, head+size)
+        std::size_t inbox_head = 0, inbox_size = 0;
+        std::unique_ptr<RandomStream> rng;
+    };
+
+    void step(const Event& e);
+    void deliver(const Event& e);
+    void fire_timer(const Event& e);
+    void ready(const Event& e);
+    void apply_fault(const FaultSpec& f, bool begin);
+    void dispatch(std::uint32_t node, InboxItem item);
+    bool enqueue(Node& n, InboxItem item);
+    void schedule_ready(std::uint32_t node);
+    void drop_inflight(std::uint32_t slot, std::uint32_t to, DropReason why);
+    void release_inflight(std::uint32_t slot);
+    void fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d,
+              std::uint64_t e);
+    void trace_event(const char* what, std::uint32_t from, std::uint32_t to,
+                     const Payload* msg, std::uint64_t extra);
+
+    // Called by NodeContext.
+    void send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart);
+    TimerId add_timer(std::uint32_t node, SimTime at, std::uint64_t tag);
+    void cancel(TimerId id);
+
+    ScenarioSpec spec_;
+    SimOptions opts_;
+    RandomStream root_;
+    Network net_;
+    KeyRing keys_;
+    Checker checker_;
+    EventQueue queue_;
+    std::vector<Node> nodes_;
+    std::vector<InFlight> inflight_;
+    std::vector<std::uint32_t> inflight_free_;
+    std::vector<TimerRec> timers_;
+    std::vector<std::uint32_t> timers_free_;
+    std::unordered_map<std::uint64_t, SimTime> submit_time_;
+    std::unique_ptr<NodeContext> ctx_;
+    Factory factory_;
+    SimTime now_{};
+    std::uint64_t expected_requests_ = 0;
+    RunResult result_;
+    bool ran_ = false;
+};
+
+}  // namespace sim

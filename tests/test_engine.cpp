@@ -1,0 +1,89 @@
+// The engine on its own: event order, random streams, the network model.
+#include <doctest/doctest.h>
+
+#include "sim/event_queue.hpp"
+#include "sim/network.hpp"
+#include "sim/random.hpp"
+
+TEST_CASE("engine: events pop by time, and equal times in insertion order") {
+    sim::EventQueue q;
+    for (std::uint32_t i = 0; i < 100; ++i) q.push({static_cast<std::int64_t>((i * 37) % 10), 0, i});
+    std::int64_t last_t = -1;
+    std::uint64_t last_seq = 0;
+    while (!q.empty()) {
+        auto e = q.pop();
+        CHECK(e.time_ns >= last_t);
+        if (e.time_ns == last_t) CHECK(e.seq > last_seq);
+        last_t = e.time_ns;
+        last_seq = e.seq;
+    }
+}
+
+TEST_CASE("engine: a forked stream depends only on its parent's seed and its label") {
+    sim::RandomStream a(42), b(42);
+    (void)a.fork("net").next_u64();
+    auto x = a.fork("replica/3");
+    (void)b.next_u64();  // drawing from the parent does not disturb the child
+    auto y = b.fork("replica/3");
+    for (int i = 0; i < 10; ++i) CHECK(x.next_u64() == y.next_u64());
+    CHECK(sim::RandomStream(42).fork("a").next_u64() != sim::RandomStream(42).fork("b").next_u64());
+    CHECK(sim::RandomStream(1).fork("a").next_u64() != sim::RandomStream(2).fork("a").next_u64());
+}
+
+TEST_CASE("engine: loss at a given rate drops about that share, and none after GST") {
+    sim::NetworkSpec spec;
+    spec.defaults.loss_ppm = 100'000;
+    spec.gst = sim::seconds(1);
+    spec.delta = sim::milliseconds(5);
+    spec.defaults.delay.dist = sim::DelaySpec::Dist::Uniform;
+    spec.defaults.delay.min = sim::milliseconds(1);
+    spec.defaults.delay.max = sim::milliseconds(50);
+    sim::Network net(spec, 4, 5, sim::RandomStream(7));
+    int lost = 0;
+    for (int i = 0; i < 10000; ++i) lost += net.route(0, 1, {}).dropped == sim::DropReason::Loss;
+    CHECK(lost > 900);
+    CHECK(lost < 1100);
+    for (int i = 0; i < 1000; ++i) {
+        auto r = net.route(1, 2, sim::seconds(2));
+        REQUIRE(r.dropped == sim::DropReason::None);
+        CHECK(r.arrival[0].ns - sim::seconds(2).ns <= sim::milliseconds(5).ns);
+    }
+}
+
+TEST_CASE("engine: FIFO links never reorder, reordering links do") {
+    sim::NetworkSpec spec;
+    spec.defaults.delay.dist = sim::DelaySpec::Dist::Uniform;
+    spec.defaults.delay.min = sim::milliseconds(1);
+    spec.defaults.delay.max = sim::milliseconds(50);
+    sim::Network fifo(spec, 2, 2, sim::RandomStream(3));
+    spec.defaults.reorder = true;
+    sim::Network loose(spec, 2, 2, sim::RandomStream(3));
+    std::int64_t last_fifo = 0, last_loose = 0;
+    int inversions = 0;
+    for (int i = 0; i < 200; ++i) {
+        auto a = fifo.route(0, 1, sim::microseconds(i)).arrival[0].ns;
+        CHECK(a >= last_fifo);
+        last_fifo = a;
+        auto b = loose.route(0, 1, sim::microseconds(i)).arrival[0].ns;
+        inversions += b < last_loose;
+        last_loose = b;
+    }
+    CHECK(inversions > 10);
+}
+
+TEST_CASE("engine: partitions and one-way blocks nest and heal") {
+    sim::NetworkSpec spec;
+    sim::Network net(spec, 4, 5, sim::RandomStream(1));
+    net.partition({{0, 1}, {2, 3}}, 1);
+    CHECK(net.route(0, 2, {}).dropped == sim::DropReason::Partition);
+    CHECK(net.route(0, 1, {}).dropped == sim::DropReason::None);
+    CHECK(net.route(4, 2, {}).dropped == sim::DropReason::None);  // clients are not partitioned
+    net.block(1, 0, 1);
+    CHECK(net.route(1, 0, {}).dropped == sim::DropReason::Partition);
+    CHECK(net.route(0, 1, {}).dropped == sim::DropReason::None);
+    net.partition({{0, 1}, {2, 3}}, -1);
+    CHECK(net.route(0, 2, {}).dropped == sim::DropReason::None);
+    CHECK(net.route(1, 0, {}).dropped == sim::DropReason::Partition);
+    net.isolate(2, 1);
+    CHECK(net.route(4, 2, {}).dropped == sim::DropReason::Partition);
+}

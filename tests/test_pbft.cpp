@@ -1,0 +1,106 @@
+// PBFT against PROTOCOLS.md: message counts (§1.7), checkpoints (§1.4), view change (§1.8).
+#include <doctest/doctest.h>
+
+#include "protocols/pbft/replica.hpp"
+#include "tests/helpers.hpp"
+
+using testing::run;
+using testing::sent;
+
+namespace {
+constexpr std::int64_t kD = 1'000'000;  // one message delay: 1ms
+}
+
+TEST_CASE("pbft: one request without faults costs 2n^2-n+1 messages and 5 delays (§1.7)") {
+    for (std::uint64_t n : {4u, 7u, 10u, 13u}) {
+        CAPTURE(n);
+        auto r = run(testing::pbft_base(static_cast<std::uint32_t>(n), 1));
+        const auto& res = *r.result;
+        REQUIRE_FALSE(res.violation);
+        CHECK(res.accepted == 1);
+        CHECK(sent(res, "REQUEST") == 1);
+        CHECK(sent(res, "PRE-PREPARE") == n - 1);
+        CHECK(sent(res, "PREPARE") == (n - 1) * (n - 1));
+        CHECK(sent(res, "COMMIT") == n * (n - 1));
+        CHECK(sent(res, "REPLY") == n);
+        CHECK(sent(res, "CHECKPOINT") == 0);
+        std::uint64_t total = 0;
+        for (std::size_t k = 0; k < res.kind_names.size(); ++k) total += res.total_for_kind(k).sent;
+        CHECK(total == 2 * n * n - n + 1);
+        REQUIRE(res.latencies_ns.size() == 1);
+        CHECK(res.latencies_ns[0] == 5 * kD);
+        for (std::uint32_t i = 0; i < n; ++i) CHECK(res.commits_per_node[i] == 1);
+    }
+}
+
+TEST_CASE("pbft: a closed-loop client's requests each take exactly 5 message delays") {
+    auto r = run(testing::pbft_base(4, 20));
+    const auto& res = *r.result;
+    REQUIRE_FALSE(res.violation);
+    CHECK(res.accepted == 20);
+    for (auto l : res.latencies_ns) CHECK(l == 5 * kD);
+    CHECK(sent(res, "PREPARE") == 20 * 9);
+    CHECK(sent(res, "COMMIT") == 20 * 12);
+}
+
+TEST_CASE("pbft: every K requests a checkpoint costs n(n-1) messages and frees the log (§1.4)") {
+    auto doc = testing::pbft_base(4, 10);
+    doc["protocol"]["checkpoint_interval"] = 4;
+    doc["protocol"]["watermark_window"] = 8;
+    auto r = run(doc);
+    const auto& res = *r.result;
+    REQUIRE_FALSE(res.violation);
+    CHECK(res.accepted == 10);
+    CHECK(sent(res, "CHECKPOINT") == 2 * 4 * 3);  // at 4 and 8
+    for (std::uint32_t i = 0; i < 4; ++i) {
+        const auto& rep = static_cast<const pbft::Replica&>(r.sim->actor(i));
+        CHECK(rep.low_watermark().v == 8);
+        CHECK(rep.last_executed().v == 10);
+        CHECK(rep.live_slots() == 2);  // 9 and 10: everything at or below h was discarded
+    }
+}
+
+TEST_CASE("pbft: a long run keeps its log bounded by the watermark window") {
+    auto doc = testing::pbft_base(4, 1000);
+    doc["protocol"]["checkpoint_interval"] = 16;
+    auto r = run(doc);
+    REQUIRE_FALSE(r.result->violation);
+    CHECK(r.result->accepted == 1000);
+    for (std::uint32_t i = 0; i < 4; ++i) {
+        const auto& rep = static_cast<const pbft::Replica&>(r.sim->actor(i));
+        CHECK(rep.low_watermark().v == 992);
+        CHECK(rep.live_slots() <= 32);
+    }
+}
+
+TEST_CASE("pbft: a crashed primary causes one view change and the request completes (§1.8)") {
+    auto doc = testing::pbft_base(4, 1);
+    doc["workload"]["retry_timeout"] = "100ms";
+    doc["protocol"]["request_timeout"] = "200ms";
+    doc["faults"] = {{{"type", "crash"}, {"node", 0}, {"at", "0s"}}};
+    auto r = run(doc);
+    const auto& res = *r.result;
+    REQUIRE_FALSE(res.violation);
+    CHECK(res.accepted == 1);
+    // Backups hear the retransmission at 101ms and time out together at T = 301ms.
+    CHECK(sent(res, "VIEW-CHANGE") == 9);  // (n-1)(n-1), sends to the crashed node included
+    CHECK(sent(res, "NEW-VIEW") == 3);
+    REQUIRE(res.views.size() == 2);
+    CHECK(res.views[1].first == 1);
+    CHECK(res.views[1].second.ns == 301 * kD + kD);  // new primary: T + d
+    // Then PRE-PREPARE, PREPARE, COMMIT, REPLY: accepted at T + 5d.
+    CHECK(res.latencies_ns[0] == 306 * kD);
+    CHECK(res.states[0] == sim::NodeState::Offline);
+    for (std::uint32_t i = 1; i < 4; ++i)
+        CHECK(static_cast<const pbft::Replica&>(r.sim->actor(i)).view().v == 1);
+}
+
+TEST_CASE("pbft: after a primary crash every one of many requests still completes") {
+    auto doc = testing::pbft_base(7, 60);
+    doc["workload"]["clients"] = 3;
+    doc["protocol"]["request_timeout"] = "200ms";
+    doc["faults"] = {{{"type", "crash"}, {"node", 0}, {"at", "20ms"}}};
+    auto r = run(doc);
+    REQUIRE_FALSE(r.result->violation);
+    CHECK(r.result->accepted == 60);
+}
