@@ -27,7 +27,7 @@ std::uint64_t Params::uint(const char* key, std::uint64_t def, std::uint64_t lo,
                            std::uint64_t hi) const {
     if (!obj_.contains(key)) return def;
     const auto& v = obj_.at(key);
-    if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0))
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
         throw sim::ScenarioError(at(key), fmt::format("expected an integer between {} and {}", lo, hi));
     auto x = v.get<std::uint64_t>();
     if (x < lo || x > hi)
@@ -77,7 +77,8 @@ std::vector<std::uint32_t> Params::nodes(const char* key, std::uint32_t n) const
     if (!v.is_array()) throw sim::ScenarioError(at(key), "expected an array of replica indices");
     for (std::size_t i = 0; i < v.size(); ++i) {
         const auto& e = v[i];
-        if (!e.is_number_unsigned() || e.get<std::uint64_t>() >= n)
+        if (!e.is_number_integer() || e.get<std::int64_t>() < 0 ||
+            e.get<std::uint64_t>() >= n)
             throw sim::ScenarioError(fmt::format("{}/{}", at(key), i),
                                      fmt::format("expected a replica index below {}", n));
         out.push_back(e.get<std::uint32_t>());

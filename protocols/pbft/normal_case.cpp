@@ -26,8 +26,11 @@ void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef&
             return;
         }
     }
+    // Every replica that holds an unexecuted request waits for it (§1.6 rule 1). The paper
+    // names backups; the primary waits too, so a primary whose own pre-prepared request cannot
+    // commit (its COMMITs were lost) still helps the f+1 needed to leave the view.
     const bool fresh = waiting_.emplace(key, m).second;
-    if (fresh && !request_timer_on_ && !primary(ctx)) restart_request_timer(ctx);
+    if (fresh && !request_timer_on_) restart_request_timer(ctx);
     if (view_changing_) return;
     if (primary(ctx)) {
         if (assigned_.insert(key).second) {
@@ -88,15 +91,7 @@ void Replica::on_pre_prepare(sim::Context& ctx, const MessageRef& m) {
 
 void Replica::accept_pre_prepare(sim::Context& ctx, Slot& s, const MessageRef& m) {
     const PrePrepare& pp = *as<PrePrepare>(*m);
-    if (s.v != pp.v) {
-        // A new view for this sequence number: votes of older views no longer count.
-        s.v = pp.v;
-        s.prepares.clear();
-        s.commits.clear();
-        std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
-        std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
-        s.prepared = s.commit_sent = s.committed = false;
-    }
+    move_to_view(s, pp.v);
     s.pp = m;
     s.prepare_match = s.commit_match = 0;
     for (const auto& p : s.prepares) s.prepare_match += as<Prepare>(*p)->d == pp.d ? 1 : 0;
@@ -106,10 +101,23 @@ void Replica::accept_pre_prepare(sim::Context& ctx, Slot& s, const MessageRef& m
         const auto key = proto::request_key(std::get<proto::Request>(r->body));
         auto it = last_reply_.find(key.client.v);
         if (it != last_reply_.end() && it->second.timestamp >= key.timestamp) continue;
-        if (waiting_.emplace(key, r).second && !request_timer_on_ && !primary(ctx))
-            restart_request_timer(ctx);
+        if (waiting_.emplace(key, r).second && !request_timer_on_) restart_request_timer(ctx);
     }
     count_and_advance(ctx, s);
+}
+
+// A sequence number's votes count only within one view: moving a slot to a newer view forgets
+// the older view's pre-prepare and votes, but keeps its prepared certificate (§1.5 P).
+void Replica::move_to_view(Slot& s, View v) {
+    if (s.v >= v) return;
+    s.v = v;
+    s.pp = MessageRef();
+    s.prepares.clear();
+    s.commits.clear();
+    std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
+    std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
+    s.prepare_match = s.commit_match = 0;
+    s.prepared = s.commit_sent = s.committed = false;
 }
 
 void Replica::on_prepare(sim::Context& ctx, const MessageRef& m) {
@@ -118,16 +126,8 @@ void Replica::on_prepare(sim::Context& ctx, const MessageRef& m) {
     // §1.3 step 4; the primary's own pre-prepare stands for its prepare, so it sends none.
     if (p.v != view_ || !in_window(p.n) || m->signer == cfg_.quorum.primary(p.v)) return;
     Slot& s = slot(p.n);
-    if (s.v != p.v) {
-        if (s.pp && s.v > p.v) return;
-        if (!s.pp) {
-            s.v = p.v;
-            s.prepares.clear();
-            s.commits.clear();
-            std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
-            std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
-        }
-    }
+    if (s.v > p.v) return;
+    move_to_view(s, p.v);
     if (test_bit(s.prepared_by, m->signer.v)) return;
     set_bit(s.prepared_by, m->signer.v);
     s.prepares.push_back(m);
@@ -142,16 +142,8 @@ void Replica::on_commit(sim::Context& ctx, const MessageRef& m) {
     if (c.v > view_ || (c.v == view_ && view_changing_)) return buffer_future(m);
     if (c.v != view_ || !in_window(c.n)) return;
     Slot& s = slot(c.n);
-    if (s.v != c.v) {
-        if (s.pp && s.v > c.v) return;
-        if (!s.pp) {
-            s.v = c.v;
-            s.prepares.clear();
-            s.commits.clear();
-            std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
-            std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
-        }
-    }
+    if (s.v > c.v) return;
+    move_to_view(s, c.v);
     if (test_bit(s.committed_by, m->signer.v)) return;
     set_bit(s.committed_by, m->signer.v);
     s.commits.push_back(m);

@@ -70,6 +70,7 @@ private:
     void try_propose(sim::Context& ctx, bool flush);
     void accept_pre_prepare(sim::Context& ctx, Slot& s, const MessageRef& m);
     void count_and_advance(sim::Context& ctx, Slot& s);
+    static void move_to_view(Slot& s, View v);
     void try_execute(sim::Context& ctx);
     void execute(sim::Context& ctx, const PrePrepare& pp);
     void restart_request_timer(sim::Context& ctx);
@@ -87,6 +88,7 @@ private:
     void on_new_view(sim::Context& ctx, const MessageRef& m);
     void try_new_view(sim::Context& ctx, View w);
     void apply_join_rule(sim::Context& ctx);
+    void arm_view_change_timer(sim::Context& ctx);
     void enter_view(sim::Context& ctx, View w, const std::vector<MessageRef>& V,
                     const std::vector<MessageRef>& O);
     bool valid_view_change(sim::Context& ctx, const Message& m) const;

@@ -1,6 +1,8 @@
 // PBFT view change, signature version (PROTOCOLS.md §1.5 and the timers of §1.6).
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "protocols/pbft/replica.hpp"
 
 namespace pbft {
@@ -56,6 +58,9 @@ PrePrepare o_entry(const Plan& p, View w, Seq n) {
 
 void Replica::start_view_change(sim::Context& ctx, View w) {
     if (w <= view_) return;
+    if (ctx.tracing())
+        ctx.trace(fmt::format("pbft view-change to {} (from view {}, h {}, executed {})", w.v,
+                              view_.v, h_.v, last_exec_.v));
     ctx.suspect(cfg_.quorum.primary(view_));
     view_ = w;
     view_changing_ = true;
@@ -82,12 +87,17 @@ void Replica::start_view_change(sim::Context& ctx, View w) {
     view_changes_[w][ctx.self().v] = m;
     // Drop view-change state for views we have moved past.
     view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(w));
+    arm_view_change_timer(ctx);
     try_new_view(ctx, w);
-    if (vc_timer_view_ != w && view_changes_[w].size() >= cfg_.quorum.q()) {
-        vc_timer_ = ctx.set_timer(cfg_.view_change_timeout * (1LL << std::min(vc_attempts_, 20u)),
-                                  kViewChangeTimer);
-        vc_timer_view_ = w;
-    }
+}
+
+// §1.6 rule 2: with q VIEW-CHANGEs for the view we want, wait T (doubled per failed attempt).
+void Replica::arm_view_change_timer(sim::Context& ctx) {
+    if (!view_changing_ || vc_timer_view_ == view_) return;
+    if (view_changes_[view_].size() < cfg_.quorum.q()) return;
+    const proto::SimTime t = cfg_.view_change_timeout * (1LL << std::min(vc_attempts_, 20u));
+    vc_timer_ = ctx.set_timer(t, kViewChangeTimer);
+    vc_timer_view_ = view_;
 }
 
 bool Replica::valid_cert(sim::Context& ctx, const PreparedCert& c, View below) const {
@@ -137,17 +147,15 @@ void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
     if (vc.v.v > view_.v + 64 * cfg_.quorum.n) return;  // absurdly far ahead: ignore
     auto& by_sender = view_changes_[vc.v];
     if (by_sender.count(m->signer.v)) return;
-    if (!valid_view_change(ctx, *m)) return;
+    if (!valid_view_change(ctx, *m)) {
+        if (ctx.tracing()) ctx.trace(fmt::format("pbft invalid VIEW-CHANGE from {}", m->signer.v));
+        return;
+    }
     by_sender.emplace(m->signer.v, m);
     apply_join_rule(ctx);
     if (view_changing_ && vc.v == view_) {
+        arm_view_change_timer(ctx);
         try_new_view(ctx, vc.v);
-        // §1.6 rule 2: with q VIEW-CHANGEs for the view we want, start the doubling timer.
-        if (vc_timer_view_ != view_ && view_changes_[view_].size() >= cfg_.quorum.q()) {
-            vc_timer_ = ctx.set_timer(
-                cfg_.view_change_timeout * (1LL << std::min(vc_attempts_, 20u)), kViewChangeTimer);
-            vc_timer_view_ = view_;
-        }
     }
 }
 
@@ -216,6 +224,9 @@ void Replica::on_new_view(sim::Context& ctx, const MessageRef& m) {
 void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef>& V,
                          const std::vector<MessageRef>& O) {
     const Plan plan = plan_from(V);
+    if (ctx.tracing())
+        ctx.trace(fmt::format("pbft enter view {} (min-s {}, max-s {}, |O| {})", w.v,
+                              plan.min_s.v, plan.max_s.v, O.size()));
     view_ = w;
     view_changing_ = false;
     if (vc_timer_view_ == w) ctx.cancel_timer(vc_timer_);

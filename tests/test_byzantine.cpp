@@ -1,0 +1,75 @@
+// PBFT under each Byzantine behaviour: with f faulty replicas nothing may break; with f+1
+// colluding equivocators (allow_unsafe_f) the checker must report the agreement violation.
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include "protocols/pbft/byzantine.hpp"
+#include "tests/helpers.hpp"
+
+namespace {
+
+nlohmann::json adversarial(std::uint64_t seed, const std::string& behavior, std::uint32_t node) {
+    auto doc = testing::pbft_base(4, 20);
+    doc["seed"] = seed;
+    doc["workload"]["clients"] = 2;
+    doc["workload"]["retry_timeout"] = "200ms";
+    doc["protocol"]["request_timeout"] = "300ms";
+    doc["protocol"]["view_change_timeout"] = "300ms";
+    doc["protocol"]["checkpoint_interval"] = 5;
+    doc["network"] = {{"delay", {{"dist", "uniform"}, {"min", "1ms"}, {"max", "10ms"}}},
+                      {"loss", 0.01},
+                      {"duplicate", 0.01},
+                      {"reorder", true},
+                      {"gst", {{"at", "2s"}, {"delta", "10ms"}}}};
+    nlohmann::json params = nlohmann::json::object();
+    if (behavior == "drop" || behavior == "delay") params["targets"] = {(node + 1) % 4, 4};
+    doc["faults"] = {{{"type", "byzantine"}, {"node", node}, {"behavior", behavior},
+                      {"params", params}}};
+    return doc;
+}
+
+}  // namespace
+
+TEST_CASE("pbft: f Byzantine replicas of each behaviour violate nothing over 200 seeds") {
+    for (const auto& behavior : pbft::behavior_names()) {
+        std::uint64_t accepted = 0;
+        for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+            // The primary (node 0) is Byzantine in a quarter of the seeds.
+            const auto node = static_cast<std::uint32_t>(seed % 4);
+            auto r = testing::run(adversarial(seed, behavior, node));
+            const auto& res = *r.result;
+            if (res.violation) {
+                FAIL(fmt::format("{} at node {} seed {}: {} — {}", behavior, node, seed,
+                                 res.violation->invariant, res.violation->detail));
+            }
+            CHECK_MESSAGE(res.accepted == 20, behavior, " seed ", seed, " node ", node);
+            accepted += res.accepted;
+        }
+        CHECK(accepted == 200 * 20);
+    }
+}
+
+TEST_CASE("pbft: f+1 colluding equivocators at n=4 break agreement and the checker says so") {
+    auto doc = testing::pbft_base(4, 5);
+    doc["f"] = 1;
+    doc["allow_unsafe_f"] = true;
+    doc["faults"] = {
+        {{"type", "byzantine"}, {"node", 0}, {"behavior", "equivocate"},
+         {"params", {{"collude", true}}}},
+        {{"type", "byzantine"}, {"node", 3}, {"behavior", "collude"}}};
+    auto r = testing::run(doc);
+    REQUIRE(r.result->violation);
+    CHECK(r.result->violation->invariant == "agreement");
+    CHECK(r.result->stop_reason == "violation");
+}
+
+TEST_CASE("pbft: one equivocating primary alone cannot break agreement") {
+    auto doc = testing::pbft_base(4, 5);
+    doc["faults"] = {{{"type", "byzantine"}, {"node", 0}, {"behavior", "equivocate"},
+                      {"params", {{"collude", true}}}}};
+    doc["protocol"]["request_timeout"] = "100ms";
+    auto r = testing::run(doc);
+    CHECK_FALSE(r.result->violation);
+    CHECK(r.result->accepted == 5);
+}
