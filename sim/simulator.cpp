@@ -206,7 +206,8 @@ void Simulator::add_actor(std::unique_ptr<Actor> actor, bool byzantine) {
 
 void Simulator::fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d,
                      std::uint64_t e) {
-    result_.fingerprint = Hasher(result_.fingerprint).add(a).add(b).add(c).add(d).add(e).value();
+    result_.fingerprint =
+        Hasher(result_.fingerprint).add(now_.ns).add(a).add(b).add(c).add(d).add(e).value();
 }
 
 void Simulator::trace_event(const char* what, std::uint32_t from, std::uint32_t to,
@@ -231,6 +232,7 @@ const RunResult& Simulator::run() {
     ran_ = true;
     const std::uint32_t total = static_cast<std::uint32_t>(nodes_.size());
     result_.nodes_total = total;
+    result_.replicas = spec_.nodes;
     result_.counters.assign(static_cast<std::size_t>(total) * result_.kind_names.size(), {});
     result_.commits_per_node.assign(total, 0);
     result_.view_per_node.assign(total, 0);

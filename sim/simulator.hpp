@@ -47,6 +47,7 @@ struct RunResult {
     SimTime end_time{};
     std::string stop_reason;  // "all requests done", "stop time", "violation", "queue empty"
     std::uint32_t nodes_total = 0;
+    std::uint32_t replicas = 0;  // nodes 0..replicas-1; clients follow
     std::vector<std::string> kind_names;
     std::vector<KindCounters> counters;  // [node * kinds + kind]
     std::array<std::uint64_t, static_cast<std::size_t>(DropReason::Count)> drops{};

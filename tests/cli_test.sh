@@ -87,7 +87,7 @@ expect_text "$work/out" "--trace" "without a trace, replay suggests --trace"
 
 mkdir "$work/changed"
 cp "$out/trace.jsonl" "$work/changed/"
-sed 's/"delay": "1ms"/"delay": "2ms"/' "$out/report.json" >"$work/changed/report.json"
+sed 's/"clients": 1/"clients": 2/' "$out/report.json" >"$work/changed/report.json"
 expect_exit 1 "replay of a changed scenario fails" "$byzsim" replay "$work/changed"
 expect_text "$work/out" "first difference at trace line" "replay names the first difference"
 

@@ -104,3 +104,45 @@ TEST_CASE("pbft: after a primary crash every one of many requests still complete
     REQUIRE_FALSE(r.result->violation);
     CHECK(r.result->accepted == 60);
 }
+
+TEST_CASE("pbft: real Ed25519 signatures give the same run as simulated ones") {
+    auto doc = testing::pbft_base(4, 10);
+    doc["network"]["delay"] = {{"dist", "uniform"}, {"min", "1ms"}, {"max", "9ms"}};
+    doc["network"]["loss"] = 0.02;
+    doc["faults"] = {{{"type", "byzantine"}, {"node", 2}, {"behavior", "forge_sender"}}};
+    auto simulated = run(doc);
+    doc["crypto"] = "ed25519";
+    auto real = run(doc);
+    REQUIRE_FALSE(simulated.result->violation);
+    CHECK(real.result->accepted == 10);
+    CHECK(real.result->fingerprint == simulated.result->fingerprint);
+    CHECK(real.result->events == simulated.result->events);
+}
+
+TEST_CASE("pbft: the same seed gives the same fingerprint, another seed a different one") {
+    auto doc = testing::pbft_base(4, 30);
+    doc["network"] = {{"delay", {{"dist", "lognormal"}, {"median", "5ms"}, {"sigma", 0.8}}},
+                      {"loss", 0.02}, {"duplicate", 0.02}, {"corrupt", 0.01}, {"reorder", true}};
+    doc["seed"] = 11;
+    auto a = run(doc);
+    auto b = run(doc);
+    doc["seed"] = 12;
+    auto c = run(doc);
+    CHECK(a.result->fingerprint == b.result->fingerprint);
+    CHECK(a.result->events == b.result->events);
+    CHECK(a.result->fingerprint != c.result->fingerprint);
+}
+
+TEST_CASE("pbft: a corrupted message fails authentication and is counted, not delivered") {
+    auto doc = testing::pbft_base(4, 20);
+    doc["network"]["corrupt"] = 0.05;
+    doc["protocol"]["request_timeout"] = "200ms";
+    doc["workload"]["retry_timeout"] = "100ms";
+    auto r = run(doc);
+    REQUIRE_FALSE(r.result->violation);
+    CHECK(r.result->accepted == 20);
+    std::uint64_t corrupted = 0;
+    for (const auto& c : r.result->counters) corrupted += c.corrupted;
+    CHECK(corrupted > 0);
+    CHECK(corrupted == r.result->drops[static_cast<std::size_t>(sim::DropReason::Corrupt)]);
+}

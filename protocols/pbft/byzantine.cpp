@@ -176,6 +176,15 @@ MessageRef ByzantineReplica::rewrite_digest(sim::Context& ctx, const Message& m,
     return make_message(ctx, Commit{c->v, c->n, d});
 }
 
+namespace {
+// What a forger claims the victim said: its own message, with votes for an altered digest.
+Body forged_body(const Message& m) {
+    if (const auto* p = as<Prepare>(m)) return Prepare{p->v, p->n, Digest(p->d.v ^ 0xf0f0)};
+    if (const auto* c = as<Commit>(m)) return Commit{c->v, c->n, Digest(c->d.v ^ 0xf0f0)};
+    return m.body;
+}
+}  // namespace
+
 void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
     using K = Behavior::Kind;
     const sim::SimTime now = ctx.now();
@@ -228,10 +237,7 @@ void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
                 break;
             case K::ForgeSender:
                 if (m && !as<NewView>(*m) && !as<ViewChange>(*m)) {
-                    Body forged = m->body;
-                    if (auto* p = std::get_if<Prepare>(&forged)) p->d = Digest(p->d.v ^ 0xf0f0);
-                    if (auto* c = std::get_if<Commit>(&forged)) c->d = Digest(c->d.v ^ 0xf0f0);
-                    ctx.send(to, make_forged(ctx, std::move(forged), NodeId(b.victim)));
+                    ctx.send(to, make_forged(ctx, forged_body(*m), NodeId(b.victim)));
                 }
                 break;
             case K::Replay:

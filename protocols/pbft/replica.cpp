@@ -21,6 +21,7 @@ void Replica::on_recover(sim::Context& ctx) {
     if (view_changing_) {
         vc_timer_ = ctx.set_timer(cfg_.view_change_timeout, kViewChangeTimer);
         vc_timer_view_ = view_;
+        resend_timer_ = ctx.set_timer(cfg_.view_change_timeout, kResendViewChange);
     }
 }
 
@@ -80,6 +81,12 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
             if (view_changing_ && vc_timer_view_ == view_) {
                 ++vc_attempts_;
                 start_view_change(ctx, View(view_.v + 1));
+            }
+            break;
+        case kResendViewChange:
+            if (view_changing_ && own_view_change_ && as<ViewChange>(*own_view_change_)->v == view_) {
+                ctx.broadcast(own_view_change_);
+                resend_timer_ = ctx.set_timer(cfg_.view_change_timeout, kResendViewChange);
             }
             break;
         case kBatchTimer:

@@ -44,7 +44,12 @@ public:
     const Config& config() const { return cfg_; }
 
 private:
-    enum Timer : std::uint64_t { kRequestTimer = 1, kViewChangeTimer = 2, kBatchTimer = 3 };
+    enum Timer : std::uint64_t {
+        kRequestTimer = 1,
+        kViewChangeTimer = 2,
+        kBatchTimer = 3,
+        kResendViewChange = 4,
+    };
 
     // One sequence number's log entry for the view it was last touched in (§1.3).
     struct Slot {
@@ -119,6 +124,8 @@ private:
     sim::TimerId vc_timer_ = 0;
     std::uint32_t vc_attempts_ = 0;  // consecutive view changes without progress (doubling)
     View vc_timer_view_{};
+    MessageRef own_view_change_;  // re-sent every view_change_timeout until the view starts
+    sim::TimerId resend_timer_ = 0;
     std::vector<MessageRef> future_;  // normal-case messages for views not yet entered
 };
 

@@ -85,6 +85,11 @@ void Replica::start_view_change(sim::Context& ctx, View w) {
     MessageRef m = make_message(ctx, std::move(vc));
     ctx.broadcast(m);
     view_changes_[w][ctx.self().v] = m;
+    // A VIEW-CHANGE lost before GST (or sent into a partition) would leave the view change
+    // stuck, so it is re-sent until the view starts, as the PBFT implementation does.
+    own_view_change_ = m;
+    ctx.cancel_timer(resend_timer_);
+    resend_timer_ = ctx.set_timer(cfg_.view_change_timeout, kResendViewChange);
     // Drop view-change state for views we have moved past.
     view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(w));
     arm_view_change_timer(ctx);

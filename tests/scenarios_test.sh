@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every shipped scenario through the CLI: each must meet its own `expect` block (exit 0),
+# and a second run of the same scenario must print the same fingerprint.
+# Usage: scenarios_test.sh BYZSIM REPO_ROOT
+set -euo pipefail
+bin="$1"
+root="$2"
+pass=0
+fail=0
+while IFS= read -r f; do
+    if ! grep -q '"expect"' "$f"; then
+        echo "FAIL $f: no expect block"
+        fail=$((fail + 1))
+        continue
+    fi
+    out1=$("$bin" run "$f" 2>&1) && rc=0 || rc=$?
+    fp1=$(grep -m1 '^fingerprint' <<<"$out1" | awk '{print $2}')
+    fp2=$("$bin" run "$f" 2>&1 | grep -m1 '^fingerprint' | awk '{print $2}')
+    if [ "$rc" -ne 0 ]; then
+        echo "FAIL $f: exit $rc"
+        grep -E 'outcome|expect|violation|invariant|error' <<<"$out1" | sed 's/^/    /'
+        fail=$((fail + 1))
+    elif [ -z "$fp1" ] || [ "$fp1" != "$fp2" ]; then
+        echo "FAIL $f: fingerprint '$fp1' then '$fp2'"
+        fail=$((fail + 1))
+    else
+        echo "ok   $f ($fp1)"
+        pass=$((pass + 1))
+    fi
+done < <(find "$root/scenarios" -name '*.json' | sort)
+[ "$pass" -ge 12 ] || { echo "expected at least 12 scenarios, found $pass passing"; fail=$((fail + 1)); }
+echo "scenarios: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
