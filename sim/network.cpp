@@ -24,7 +24,6 @@ const char* drop_reason_name(DropReason r) {
 Network::Network(const NetworkSpec& spec, std::uint32_t replicas, std::uint32_t total,
                  RandomStream rng)
     : replicas_(replicas),
-      total_(total),
       rng_(std::move(rng)),
       gst_(spec.gst),
       delta_(spec.delta),

@@ -55,7 +55,7 @@ private:
     const LinkSpec& link(std::uint32_t from, std::uint32_t to) const;
     void build_paths(const NetworkSpec& spec);
 
-    std::uint32_t replicas_, total_;
+    std::uint32_t replicas_;
     RandomStream rng_;
     std::optional<SimTime> gst_;
     SimTime delta_;

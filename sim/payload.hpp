@@ -52,6 +52,10 @@ public:
     const T& operator*() const { return *p_; }
     const T* operator->() const { return p_; }
     explicit operator bool() const { return p_ != nullptr; }
+    // Two handles are equal when they hold the same content (payloads are immutable).
+    friend bool operator==(const Ref& a, const Ref& b) {
+        return a.p_ == b.p_ || (a.p_ && b.p_ && a.p_->digest == b.p_->digest);
+    }
 
 private:
     void acquire() {
