@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -60,6 +61,12 @@ public:
     // Signs with this node's own key; no node can sign with another's.
     virtual Signature sign(Digest d) = 0;
     virtual bool verify(NodeId signer, Digest d, const Signature& sig) = 0;
+    // Combines signatures over one digest into one, where the scheme allows it (simulated
+    // signatures do, like BLS); nullopt where it does not (Ed25519: keep the list).
+    virtual std::optional<Signature> aggregate(std::span<const Signature> sigs) = 0;
+    // Verifies an aggregate made by aggregate() from exactly these signers' signatures over d.
+    virtual bool verify_aggregate(std::span<const NodeId> signers, Digest d,
+                                  const Signature& agg) = 0;
 
     // Replica effects, observed by the invariant checker and the reports.
     virtual void commit(const CommitRecord& rec) = 0;
@@ -67,6 +74,10 @@ public:
     virtual void view_entered(std::uint64_t view) = 0;
     // This replica stopped trusting `node` (e.g. it started a view change away from it).
     virtual void suspect(NodeId node) = 0;
+    // This replica holds verified proof that `culprit` misbehaved (two conflicting signed
+    // statements). The node is reported Byzantine; proof against an honest node is a checker
+    // violation ("false_evidence"), since honest nodes never sign conflicting statements.
+    virtual void evidence(NodeId culprit, std::string_view what) = 0;
 
     // Client effects.
     virtual void issue(RequestKey key, Digest digest) = 0;

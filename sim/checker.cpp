@@ -95,6 +95,15 @@ void Checker::set_active(NodeId replica, bool active) {
     if (replica.v < cfg_.replicas) active_[replica.v] = active;
 }
 
+void Checker::on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
+                          std::uint64_t event) {
+    if (!honest(culprit) || !honest(reporter)) return;
+    fail("false_evidence",
+         fmt::format("replica {} holds evidence against honest replica {}: {}", reporter.v,
+                     culprit.v, what),
+         now, event, {reporter.v, culprit.v});
+}
+
 void Checker::on_issue(RequestKey key, Digest digest, SimTime now) {
     auto c = key.client.v;
     if (issued_.size() <= c) issued_.resize(c + 1);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -47,6 +48,9 @@ public:
         if (!deadlines_.empty() && deadlines_.begin()->first < now.ns) liveness_missed(now, event);
     }
     void set_active(NodeId replica, bool active);
+    // A replica proved `culprit` misbehaved; honest replicas never sign conflicting statements.
+    void on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
+                     std::uint64_t event);
     // At the end of the run: results accepted that no honest replica ever produced.
     void finish(SimTime now, std::uint64_t event);
 

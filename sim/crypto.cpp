@@ -61,4 +61,40 @@ bool KeyRing::verify(NodeId signer, Digest d, const Signature& sig) const {
                                        ed_public_[signer.v].data()) == 0;
 }
 
+namespace {
+std::uint64_t tag_of(const Signature& s) {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | s.bytes[i];
+    return v;
+}
+}  // namespace
+
+std::optional<Signature> KeyRing::aggregate(std::span<const Signature> sigs) const {
+    if (ed25519_) return std::nullopt;
+    std::uint64_t acc = 0;
+    for (const Signature& s : sigs) acc ^= tag_of(s);
+    Signature out;
+    auto b = le_bytes(acc);
+    std::memcpy(out.bytes.data(), b.data(), 8);
+    auto n = le_bytes(sigs.size());
+    std::memcpy(out.bytes.data() + 8, n.data(), 8);
+    return out;
+}
+
+bool KeyRing::verify_aggregate(std::span<const NodeId> signers, Digest d,
+                               const Signature& agg) const {
+    if (ed25519_) return false;
+    std::uint64_t acc = 0;
+    for (NodeId s : signers) {
+        if (s.v >= secret_.size()) return false;
+        acc ^= sim_tag(secret_[s.v], d);
+    }
+    Signature want;
+    auto b = le_bytes(acc);
+    std::memcpy(want.bytes.data(), b.data(), 8);
+    auto n = le_bytes(signers.size());
+    std::memcpy(want.bytes.data() + 8, n.data(), 8);
+    return std::memcmp(want.bytes.data(), agg.bytes.data(), 16) == 0;
+}
+
 }  // namespace sim

@@ -7,6 +7,8 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "sim/random.hpp"
@@ -20,6 +22,9 @@ public:
 
     Signature sign(NodeId signer, Digest d) const;
     bool verify(NodeId signer, Digest d, const Signature& sig) const;
+    // Simulated mode only: the aggregate is the XOR of the 8-byte tags, tagged with the count.
+    std::optional<Signature> aggregate(std::span<const Signature> sigs) const;
+    bool verify_aggregate(std::span<const NodeId> signers, Digest d, const Signature& agg) const;
     bool ed25519() const { return ed25519_; }
 
 private:

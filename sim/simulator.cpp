@@ -70,6 +70,23 @@ public:
         return s_.keys_.verify(signer, d, sig);
     }
 
+    std::optional<Signature> aggregate(std::span<const Signature> sigs) override {
+        return s_.keys_.aggregate(sigs);
+    }
+    bool verify_aggregate(std::span<const NodeId> signers, Digest d,
+                          const Signature& agg) override {
+        cost_ += s_.spec_.costs.per_verify;
+        return s_.keys_.verify_aggregate(signers, d, agg);
+    }
+    void evidence(NodeId culprit, std::string_view what) override {
+        auto& st = s_.result_.states;
+        if (culprit.v < st.size()) st[culprit.v] = NodeState::Byzantine;
+        ++s_.result_.evidence;
+        s_.fold(0xe7, node_, culprit.v, 0, 0);
+        s_.checker_.on_evidence(NodeId(node_), culprit, what, s_.now_, s_.result_.events);
+        if (tracing()) trace(fmt::format("evidence against {}: {}", culprit.v, what));
+    }
+
     void commit(const CommitRecord& rec) override {
         auto& r = s_.result_;
         ++r.commits_per_node[node_];

@@ -59,6 +59,7 @@ struct RunResult {
     std::vector<RequestRow> requests;  // accepted requests, in accept order
     std::vector<std::int64_t> latencies_ns;
     std::uint64_t issued = 0, accepted = 0;
+    std::uint64_t evidence = 0;  // proofs of misbehaviour reported by replicas
 
     KindCounters total_for_kind(std::size_t kind) const;
 };

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "protocols/common/forwarding_context.hpp"
 #include "protocols/common/params.hpp"
 #include "sim/hash.hpp"
 
@@ -82,43 +83,19 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
 }
 
 // The Context the honest replica sees: everything passes through to the engine except sends,
-// which go through the strategies; timers are namespaced so the wrapper has its own.
-class ByzantineReplica::Outbox final : public sim::Context {
+// which go through the strategies.
+class ByzantineReplica::Outbox final : public proto::ForwardingContext {
 public:
-    Outbox(ByzantineReplica& owner, sim::Context& real) : o_(owner), c_(real) {}
+    Outbox(ByzantineReplica& owner, sim::Context& real) : ForwardingContext(real), o_(owner) {}
 
-    sim::SimTime now() const override { return c_.now(); }
-    NodeId self() const override { return c_.self(); }
-    std::uint32_t replica_count() const override { return c_.replica_count(); }
-    std::uint32_t fault_threshold() const override { return c_.fault_threshold(); }
-    void send(NodeId to, sim::PayloadRef msg) override { o_.emit(c_, to, std::move(msg)); }
+    void send(NodeId to, sim::PayloadRef msg) override { o_.emit(inner(), to, std::move(msg)); }
     void broadcast(sim::PayloadRef msg) override {
-        for (std::uint32_t r = 0; r < c_.replica_count(); ++r)
-            if (r != c_.self().v) o_.emit(c_, NodeId(r), msg);
+        for (std::uint32_t r = 0; r < replica_count(); ++r)
+            if (r != self().v) o_.emit(inner(), NodeId(r), msg);
     }
-    sim::TimerId set_timer(sim::SimTime after, std::uint64_t tag) override {
-        return c_.set_timer(after, tag);
-    }
-    void cancel_timer(sim::TimerId id) override { c_.cancel_timer(id); }
-    sim::Signature sign(Digest d) override { return c_.sign(d); }
-    bool verify(NodeId s, Digest d, const sim::Signature& sig) override {
-        return c_.verify(s, d, sig);
-    }
-    void commit(const sim::CommitRecord& rec) override { c_.commit(rec); }
-    void state_transferred(std::uint64_t i, Digest s) override { c_.state_transferred(i, s); }
-    void view_entered(std::uint64_t v) override { c_.view_entered(v); }
-    void suspect(NodeId n) override { c_.suspect(n); }
-    void issue(sim::RequestKey k, Digest d) override { c_.issue(k, d); }
-    void accept(sim::RequestKey k, Digest r, std::uint64_t v, std::uint64_t i) override {
-        c_.accept(k, r, v, i);
-    }
-    sim::RandomStream& rng() override { return c_.rng(); }
-    void trace(std::string_view line) override { c_.trace(line); }
-    bool tracing() const override { return c_.tracing(); }
 
 private:
     ByzantineReplica& o_;
-    sim::Context& c_;
 };
 
 ByzantineReplica::ByzantineReplica(std::unique_ptr<Replica> inner, std::vector<Behavior> b)

@@ -1,0 +1,110 @@
+// Quorum certificates and equivocation evidence, for every protocol (PBFT's prepared and
+// commit certificates and checkpoint proofs, HotStuff's QCs).
+//
+// A QC is q distinct valid signatures over one Statement: a compact signer bitmap plus one
+// aggregate signature where the scheme allows (simulated signatures aggregate, like BLS), or
+// the list of signatures in bitmap order (Ed25519). Evidence is two validly signed, conflicting
+// statements from one signer for one slot.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+#include "protocols/common/ids.hpp"
+#include "sim/actor.hpp"
+
+namespace proto {
+
+// What replicas vote on. `kind` is protocol-defined (a phase); `slot` is a sequence number or
+// a height; `value` is the digest of what is voted for.
+struct Statement {
+    std::uint8_t kind = 0;
+    std::uint64_t view = 0;
+    std::uint64_t slot = 0;
+    Digest value{};
+
+    Digest digest() const;
+    // Same kind, view and slot, different value: signing both is equivocation.
+    bool conflicts(const Statement& o) const {
+        return kind == o.kind && view == o.view && slot == o.slot && value != o.value;
+    }
+    auto operator<=>(const Statement&) const = default;
+};
+
+struct SignedVote {
+    Statement stmt;
+    NodeId signer{};
+    sim::Signature sig{};
+    bool operator==(const SignedVote&) const = default;
+};
+
+struct QuorumCert {
+    Statement stmt;
+    std::vector<std::uint64_t> signers;  // bitmap over replica ids
+    std::vector<sim::Signature> sigs;    // one aggregate, or one per signer in id order
+    bool aggregated = false;
+
+    std::uint32_t signer_count() const;
+    std::vector<NodeId> signer_list() const;
+    bool has_signer(NodeId id) const;
+    // Bytes on the wire: statement, bitmap, signatures.
+    std::uint32_t size_bytes() const;
+    bool operator==(const QuorumCert&) const = default;
+};
+
+// Signs a vote with the context's own key.
+SignedVote sign_vote(sim::Context& ctx, const Statement& stmt);
+bool verify_vote(sim::Context& ctx, const SignedVote& v);
+
+// Collects votes for one statement until a quorum of distinct valid signers is reached.
+class QcBuilder {
+public:
+    enum class Added { Ok, Duplicate, WrongStatement, BadSignature };
+
+    QcBuilder(Statement stmt, std::uint32_t quorum) : stmt_(stmt), quorum_(quorum) {}
+    Added add(sim::Context& ctx, const SignedVote& v);
+    // Adds a vote already checked by the caller (e.g. one's own).
+    Added add_trusted(const SignedVote& v);
+    bool complete() const { return votes_.size() >= quorum_; }
+    std::size_t size() const { return votes_.size(); }
+    const Statement& statement() const { return stmt_; }
+    // Precondition: complete().
+    QuorumCert build(sim::Context& ctx) const;
+
+private:
+    Statement stmt_;
+    std::uint32_t quorum_;
+    std::map<std::uint32_t, sim::Signature> votes_;  // by signer, so the order is the id order
+};
+
+enum class QcCheck { Ok, TooFewSigners, BadSignature, Malformed };
+const char* qc_check_name(QcCheck c);
+// Checks a QC against the quorum size and the signers' keys.
+QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, std::uint32_t quorum,
+                  std::uint32_t replicas);
+
+struct Evidence {
+    SignedVote first, second;
+    bool operator==(const Evidence&) const = default;
+};
+// Both votes valid, same signer, conflicting statements.
+bool verify_evidence(sim::Context& ctx, const Evidence& e);
+
+// Remembers each signer's first vote per (kind, view, slot) and turns a conflicting second one
+// into evidence. Forget() drops what is older than a view, so memory stays bounded.
+class EquivocationDetector {
+public:
+    // Precondition: v verified. Returns evidence the first time a conflict is seen.
+    std::optional<Evidence> observe(const SignedVote& v);
+    void forget_below(std::uint64_t view);
+
+private:
+    using Key = std::tuple<std::uint64_t, std::uint8_t, std::uint64_t, std::uint32_t>;
+    std::map<Key, SignedVote> first_;  // (view, kind, slot, signer)
+    std::map<Key, bool> reported_;
+};
+
+}  // namespace proto

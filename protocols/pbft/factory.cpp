@@ -1,0 +1,69 @@
+#include "protocols/pbft/factory.hpp"
+
+#include <fmt/format.h>
+
+#include "protocols/common/params.hpp"
+#include "protocols/pbft/byzantine.hpp"
+#include "protocols/pbft/replica.hpp"
+
+namespace pbft {
+
+namespace {
+
+Config parse_config(const sim::ScenarioSpec& spec) {
+    proto::Params p(spec.protocol_params, "/protocol",
+                    {"checkpoint_interval", "watermark_window", "batch_size", "batch_timeout",
+                     "request_timeout", "view_change_timeout", "state_transfer"});
+    Config c;
+    c.quorum = proto::Quorum{spec.nodes, spec.f};
+    c.checkpoint_interval = p.uint("checkpoint_interval", 100, 1, 1'000'000);
+    c.watermark_window = p.uint("watermark_window", 2 * c.checkpoint_interval, 1, 4'000'000);
+    if (c.watermark_window < c.checkpoint_interval)
+        throw sim::ScenarioError(p.at("watermark_window"),
+                                 fmt::format("must be at least checkpoint_interval ({}) or the "
+                                             "window can never advance",
+                                             c.checkpoint_interval));
+    c.batch_size = static_cast<std::uint32_t>(p.uint("batch_size", 1, 1, 100'000));
+    c.batch_timeout = p.duration("batch_timeout", c.batch_timeout);
+    c.request_timeout = p.duration("request_timeout", c.request_timeout);
+    c.view_change_timeout = p.duration("view_change_timeout", c.view_change_timeout);
+    c.state_transfer = p.boolean("state_transfer", true);
+    if (c.request_timeout.ns <= 0)
+        throw sim::ScenarioError(p.at("request_timeout"), "must be greater than zero");
+    if (c.view_change_timeout.ns <= 0)
+        throw sim::ScenarioError(p.at("view_change_timeout"), "must be greater than zero");
+    return c;
+}
+
+std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec) {
+    std::vector<std::vector<Behavior>> by_node(spec.nodes);
+    for (const auto& f : spec.faults)
+        if (f.type == sim::FaultSpec::Type::Byzantine)
+            by_node[f.node].push_back(parse_behavior(f, spec));
+    return by_node;
+}
+
+}  // namespace
+
+protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
+    const Config cfg = parse_config(spec);
+    auto behaviors = parse_behaviors(spec);
+    protocols::Protocol p;
+    p.name = "pbft";
+    p.kind_names = kind_names();
+    p.validate = [](const sim::ScenarioSpec& s) {
+        parse_config(s);
+        parse_behaviors(s);
+    };
+    p.make_replica = [cfg, behaviors](sim::NodeId id) -> std::unique_ptr<sim::Actor> {
+        auto honest = std::make_unique<Replica>(cfg);
+        if (behaviors[id.v].empty()) return honest;
+        return std::make_unique<ByzantineReplica>(std::move(honest), behaviors[id.v]);
+    };
+    p.byzantine = [behaviors](sim::NodeId id) { return !behaviors[id.v].empty(); };
+    const proto::Quorum quorum = cfg.quorum;
+    p.client_target = [quorum](proto::View v) { return quorum.primary(v); };
+    return p;
+}
+
+}  // namespace pbft
