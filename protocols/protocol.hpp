@@ -24,6 +24,7 @@ struct Protocol {
     std::function<bool(sim::NodeId id)> byzantine;
     // Where a client first sends a request, given the latest view it knows.
     std::function<sim::NodeId(proto::View)> client_target;
+    bool clients_send_to_all = false;
 };
 
 }  // namespace protocols

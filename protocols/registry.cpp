@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include "protocols/common/client.hpp"
+#include "protocols/hotstuff/factory.hpp"
 #include "protocols/pbft/factory.hpp"
+#include "protocols/rbc/factory.hpp"
 
 namespace protocols {
 
@@ -18,6 +20,8 @@ struct Entry {
 };
 constexpr Entry kProtocols[] = {
     {"pbft", &pbft::make_protocol},
+    {"hotstuff", &hotstuff::make_protocol},
+    {"rbc", &rbc::make_protocol},
 };
 
 Protocol assemble(const sim::ScenarioSpec& spec) {
@@ -54,6 +58,7 @@ std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOpt
         cc.clients = w.clients;
         cc.requests = w.requests / w.clients + (c < w.requests % w.clients ? 1 : 0);
         cc.target = p.client_target;
+        cc.send_to_all = p.clients_send_to_all;
         s->add_actor(std::make_unique<proto::Client>(std::move(cc)));
     }
     return s;

@@ -40,7 +40,8 @@ void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now,
     for (const ExecutedRequest& r : rec.requests) {
         // S2 validity: only what a client issued, exactly as it issued it.
         const auto c = r.key.client.v;
-        const auto& issued = c < issued_.size() ? issued_[c] : std::vector<Digest>{};
+        static const std::vector<Digest> kNone;
+        const std::vector<Digest>& issued = c < issued_.size() ? issued_[c] : kNone;
         if (r.key.timestamp == 0 || r.key.timestamp > issued.size() ||
             issued[r.key.timestamp - 1] != r.digest) {
             fail("validity",

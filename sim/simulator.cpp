@@ -90,6 +90,7 @@ public:
     void commit(const CommitRecord& rec) override {
         auto& r = s_.result_;
         ++r.commits_per_node[node_];
+        if (s_.opts_.keep_commit_log) r.commit_log.push_back({node_, rec.index, rec.view, s_.now_});
         s_.fold(0xc0, node_, rec.index, rec.digest.v, rec.state.v);
         s_.checker_.on_commit(NodeId(node_), rec, s_.now_, r.events);
         if (tracing())
@@ -103,10 +104,10 @@ public:
     void view_entered(std::uint64_t view) override {
         auto& r = s_.result_;
         r.view_per_node[node_] = view;
-        if (!s_.nodes_[node_].byzantine) {
-            auto it = std::find_if(r.views.begin(), r.views.end(),
-                                   [&](const auto& p) { return p.first == view; });
-            if (it == r.views.end()) r.views.emplace_back(view, s_.now_);
+        // Views are recorded the first time any honest replica enters one beyond all before.
+        if (!s_.nodes_[node_].byzantine && (view > s_.max_view_seen_ || r.views.empty())) {
+            s_.max_view_seen_ = std::max(s_.max_view_seen_, view);
+            r.views.emplace_back(view, s_.now_);
         }
     }
     void suspect(NodeId node) override {

@@ -40,6 +40,13 @@ struct RequestRow {
     std::uint64_t view = 0, index = 0;
 };
 
+// One executed log slot at one replica, kept when SimOptions::keep_commit_log is set.
+struct CommitEntry {
+    std::uint32_t node = 0;
+    std::uint64_t index = 0, view = 0;
+    SimTime time{};
+};
+
 struct RunResult {
     std::optional<Violation> violation;
     std::uint64_t fingerprint = 0;
@@ -57,6 +64,7 @@ struct RunResult {
     std::vector<std::pair<std::uint64_t, SimTime>> views;  // first honest entry of each view
     std::vector<NodeState> states;
     std::vector<RequestRow> requests;  // accepted requests, in accept order
+    std::vector<CommitEntry> commit_log;  // with SimOptions::keep_commit_log
     std::vector<std::int64_t> latencies_ns;
     std::uint64_t issued = 0, accepted = 0;
     std::uint64_t evidence = 0;  // proofs of misbehaviour reported by replicas
@@ -67,6 +75,7 @@ struct RunResult {
 struct SimOptions {
     std::ostream* trace = nullptr;  // one JSON line per event when set
     bool keep_request_rows = true;
+    bool keep_commit_log = false;  // for tests that check when each replica committed what
 };
 
 class Simulator {
@@ -157,6 +166,7 @@ private:
     Factory factory_;
     SimTime now_{};
     std::uint64_t expected_requests_ = 0;
+    std::uint64_t max_view_seen_ = 0;
     RunResult result_;
     bool ran_ = false;
 };

@@ -24,14 +24,25 @@ inline nlohmann::json pbft_base(std::uint32_t n, std::uint64_t requests) {
             {"stop", {{"at", "60s"}}}};
 }
 
+// A fault-free chained (or basic) HotStuff scenario with fixed delay d = 1ms.
+inline nlohmann::json hotstuff_base(std::uint32_t n, std::uint64_t requests, std::uint32_t clients,
+                                    const char* variant = "chained") {
+    return {{"name", "test"},
+            {"nodes", n},
+            {"protocol", {{"name", "hotstuff"}, {"variant", variant}}},
+            {"network", {{"delay", "1ms"}}},
+            {"workload", {{"clients", clients}, {"requests", requests}}},
+            {"stop", {{"at", "60s"}}}};
+}
+
 struct Run {
     std::unique_ptr<sim::Simulator> sim;
     const sim::RunResult* result = nullptr;
 };
 
-inline Run run(const nlohmann::json& doc) {
+inline Run run(const nlohmann::json& doc, sim::SimOptions opts = {}) {
     Run r;
-    r.sim = protocols::build(spec_from(doc));
+    r.sim = protocols::build(spec_from(doc), opts);
     r.result = &r.sim->run();
     return r;
 }

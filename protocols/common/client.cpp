@@ -41,7 +41,11 @@ void Client::send_next(sim::Context& ctx) {
     outstanding_ = true;
     replies_.clear();
     current_msg_ = make_request(ctx, current_);
-    ctx.send(cfg_.target(view_), current_msg_);
+    if (cfg_.send_to_all) {
+        ctx.broadcast(current_msg_);
+    } else {
+        ctx.send(cfg_.target(view_), current_msg_);
+    }
     retry_timer_ = ctx.set_timer(cfg_.workload.retry_timeout, kRetry);
 }
 

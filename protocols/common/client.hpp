@@ -23,6 +23,7 @@ struct ClientConfig {
     std::uint32_t clients = 1;  // all clients, to split an open-loop rate
     // The replica a first transmission goes to, given the latest view the client knows.
     std::function<NodeId(View)> target;
+    bool send_to_all = false;  // first transmission to every replica instead of `target`
 };
 
 class Client final : public sim::Actor {

@@ -1,0 +1,247 @@
+#include "protocols/hotstuff/byzantine.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "protocols/common/forwarding_context.hpp"
+#include "protocols/common/params.hpp"
+#include "sim/hash.hpp"
+
+namespace hotstuff {
+
+std::vector<std::string> behavior_names() {
+    return {"silent",      "silent_leader", "equivocate",    "double_vote", "withhold_votes",
+            "fork_old_qc", "forged_qc",     "undersized_qc", "twins"};
+}
+
+Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
+    Behavior b;
+    b.from = f.at;
+    if (f.until) b.until = *f.until;
+    const auto names = behavior_names();
+    auto it = std::find(names.begin(), names.end(), f.behavior);
+    if (it == names.end()) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        throw sim::ScenarioError(f.path + "/behavior",
+                                 fmt::format("unknown HotStuff behaviour '{}'; expected one of: {}",
+                                             f.behavior, list));
+    }
+    b.kind = static_cast<Behavior::Kind>(it - names.begin());
+    const std::string path = f.path + "/params";
+    if (b.kind == Behavior::Kind::WithholdVotes) {
+        proto::Params p(f.params, path, {"targets"});
+        b.targets = p.nodes("targets", spec.nodes);
+    } else if (b.kind == Behavior::Kind::Twins) {
+        proto::Params p(f.params, path, {"a", "b"});
+        b.a = p.nodes("a", spec.nodes);
+        b.b = p.nodes("b", spec.nodes);
+        if (b.a.empty() && b.b.empty()) {
+            // By default the twins split the other replicas in two halves.
+            for (std::uint32_t r = 0, k = 0; r < spec.nodes; ++r)
+                if (r != f.node) (k++ % 2 == 0 ? b.a : b.b).push_back(r);
+        }
+    } else {
+        proto::Params(f.params, path, {});
+    }
+    return b;
+}
+
+namespace {
+
+using K = Behavior::Kind;
+
+bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+BlockRef rebuild(const Block& like, Digest parent, std::uint64_t height, QuorumCert justify,
+                 std::vector<ClientMessageRef> cmds) {
+    auto [ref, b] = sim::make_payload<Block>();
+    b->parent = parent;
+    b->height = height;
+    b->view = like.view;
+    b->justify = std::move(justify);
+    b->cmds = std::move(cmds);
+    b->proposer = like.proposer;
+    b->digest = block_hash(*b);
+    b->size_bytes = like.size_bytes;
+    return ref;
+}
+
+class ByzantineReplica final : public sim::Actor {
+public:
+    ByzantineReplica(const Config& cfg, std::vector<Behavior> behaviors)
+        : behaviors_(std::move(behaviors)) {
+        inner_[0] = std::make_unique<Replica>(cfg);
+        for (const auto& b : behaviors_)
+            if (b.kind == K::Twins) twins_ = &b;
+        if (twins_) inner_[1] = std::make_unique<Replica>(cfg);
+    }
+
+    void on_start(sim::Context& ctx) override {
+        for (int t = 0; t < twin_count(); ++t) {
+            Outbox out(*this, ctx, t);
+            inner_[t]->on_start(out);
+        }
+    }
+    void on_recover(sim::Context& ctx) override {
+        for (int t = 0; t < twin_count(); ++t) {
+            Outbox out(*this, ctx, t);
+            inner_[t]->on_recover(out);
+        }
+    }
+    void on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) override {
+        remember(msg);
+        for (int t = 0; t < twin_count(); ++t) {
+            if (!hears(t, from, ctx)) continue;
+            Outbox out(*this, ctx, t);
+            inner_[t]->on_message(out, from, msg);
+        }
+    }
+    void on_timer(sim::Context& ctx, std::uint64_t tag) override {
+        const int t = (tag & kTwinBit) ? 1 : 0;
+        Outbox out(*this, ctx, t);
+        inner_[t]->on_timer(out, tag & ~kTwinBit);
+    }
+
+private:
+    static constexpr std::uint64_t kTwinBit = 1ULL << 62;
+
+    class Outbox final : public proto::ForwardingContext {
+    public:
+        Outbox(ByzantineReplica& o, sim::Context& c, int twin)
+            : ForwardingContext(c), o_(o), twin_(twin) {}
+        void send(NodeId to, sim::PayloadRef msg) override { o_.emit(inner(), twin_, to, msg); }
+        void broadcast(sim::PayloadRef msg) override {
+            for (std::uint32_t r = 0; r < replica_count(); ++r)
+                if (r != self().v) o_.emit(inner(), twin_, NodeId(r), msg);
+        }
+        sim::TimerId set_timer(sim::SimTime after, std::uint64_t tag) override {
+            return inner().set_timer(after, twin_ == 1 ? tag | kTwinBit : tag);
+        }
+
+    private:
+        ByzantineReplica& o_;
+        int twin_;
+    };
+
+    int twin_count() const { return twins_ ? 2 : 1; }
+    bool hears(int twin, NodeId from, sim::Context& ctx) const {
+        if (!twins_ || !twins_->active(ctx.now()) || from.v >= ctx.replica_count()) return true;
+        return contains(twin == 0 ? twins_->a : twins_->b, from.v);
+    }
+
+    // Keeps recent blocks seen, so fork_old_qc can build on an older QC.
+    void remember(const sim::Payload& msg) {
+        if (proto::is_client_message(msg)) return;
+        const auto& m = static_cast<const Message&>(msg);
+        if (const auto* p = as<Proposal>(m)) {
+            recent_[p->block->view % kRecent] = p->block;
+        }
+    }
+
+    void emit(sim::Context& ctx, int twin, NodeId to, sim::PayloadRef msg) {
+        const sim::SimTime now = ctx.now();
+        if (twins_ && twins_->active(now) && to.v < ctx.replica_count() &&
+            !contains(twin == 0 ? twins_->a : twins_->b, to.v))
+            return;
+        const Message* m =
+            proto::is_client_message(*msg) ? nullptr : static_cast<const Message*>(msg.get());
+        for (const Behavior& b : behaviors_) {
+            if (!b.active(now) || !m) continue;
+            const Proposal* prop = as<Proposal>(*m);
+            const Vote* vote = as<Vote>(*m);
+            switch (b.kind) {
+                case K::Silent: return;
+                case K::SilentLeader:
+                    if (prop) return;
+                    break;
+                case K::WithholdVotes:
+                    if (vote && (b.targets.empty() || contains(b.targets, to.v))) return;
+                    break;
+                case K::DoubleVote:
+                    if (vote) {
+                        proto::Statement other = vote->vote.stmt;
+                        other.value = Digest(sim::mix64(other.value.v ^ 0xd0b1e));
+                        ctx.send(to, make_message(ctx, Vote{proto::sign_vote(ctx, other),
+                                                            vote->proposal}));
+                    }
+                    break;
+                case K::Equivocate:
+                    if (prop && to.v % 2 == 1 && !prop->block->cmds.empty())
+                        msg = conflicting(ctx, *prop->block);
+                    break;
+                case K::ForkOldQc:
+                    if (prop) msg = on_old_qc(ctx, *prop->block, msg);
+                    break;
+                case K::ForgedQc:
+                case K::UndersizedQc:
+                    if (prop && !prop->block->justify.signers.empty())
+                        msg = bad_qc(ctx, *prop->block, b.kind == K::ForgedQc);
+                    break;
+                case K::Twins: break;
+            }
+            m = static_cast<const Message*>(msg.get());
+        }
+        ctx.send(to, std::move(msg));
+    }
+
+    MessageRef propose(sim::Context& ctx, const BlockRef& b) {
+        return make_message(ctx, Proposal{b, proto::sign_vote(ctx, proposal_statement(*b))});
+    }
+
+    // The same view and parent, other commands: a second block for this view.
+    MessageRef conflicting(sim::Context& ctx, const Block& b) {
+        auto& alt = equivocations_[b.view % kRecent];
+        if (!alt || as<Proposal>(*alt)->block->view != b.view) {
+            std::vector<ClientMessageRef> cmds(b.cmds.begin(), b.cmds.end() - 1);
+            alt = propose(ctx, rebuild(b, b.parent, b.height, b.justify, std::move(cmds)));
+        }
+        return alt;
+    }
+
+    sim::PayloadRef on_old_qc(sim::Context& ctx, const Block& b, sim::PayloadRef original) {
+        // The oldest remembered block at least two views behind this block's justify.
+        BlockRef old;
+        for (const auto& r : recent_)
+            if (r && r->view + 2 <= b.justify.stmt.view && (!old || r->view < old->view)) old = r;
+        if (!old) return original;
+        auto& alt = forks_[b.view % kRecent];
+        if (!alt || as<Proposal>(*alt)->block->view != b.view)
+            alt = propose(ctx, rebuild(b, old->justify.stmt.value, old->height, old->justify,
+                                       b.cmds));
+        return sim::PayloadRef(alt);
+    }
+
+    MessageRef bad_qc(sim::Context& ctx, const Block& b, bool forge) {
+        QuorumCert qc = b.justify;
+        if (forge) {
+            qc.sigs[0].bytes[0] ^= 0x5a;
+        } else {
+            for (auto& w : qc.signers)
+                if (w) {
+                    w &= w - 1;  // drop the lowest signer
+                    break;
+                }
+        }
+        return propose(ctx, rebuild(b, b.parent, b.height, std::move(qc), b.cmds));
+    }
+
+    static constexpr std::size_t kRecent = 16;
+    std::unique_ptr<Replica> inner_[2];
+    std::vector<Behavior> behaviors_;
+    const Behavior* twins_ = nullptr;
+    BlockRef recent_[kRecent];
+    MessageRef equivocations_[kRecent];
+    MessageRef forks_[kRecent];
+};
+
+}  // namespace
+
+std::unique_ptr<sim::Actor> make_byzantine(const Config& cfg, std::vector<Behavior> behaviors) {
+    return std::make_unique<ByzantineReplica>(cfg, std::move(behaviors));
+}
+
+}  // namespace hotstuff

@@ -1,0 +1,48 @@
+// Byzantine behaviour for HotStuff: strategies that rewrite honest replicas' outboxes, as for
+// PBFT. Behaviours (scenario "behavior" names):
+//   silent          sends nothing
+//   silent_leader   never sends its proposals
+//   equivocate      as leader, sends a conflicting block of the same view to half the replicas
+//   double_vote     with each vote, also votes for a conflicting block of the same view
+//   withhold_votes  sends no votes (to "targets", or to anyone)
+//   fork_old_qc     as leader, proposes on an older QC than its highest, to fork the chain
+//   forged_qc       as leader, justifies its block with a QC whose signature is forged
+//   undersized_qc   as leader, justifies its block with a QC missing one signer
+//   twins           two honest replicas share this identity and key (the Twins paper); one
+//                   talks only to "a", the other only to "b" (replica ids; clients reach both)
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocols/hotstuff/replica.hpp"
+#include "sim/scenario.hpp"
+
+namespace hotstuff {
+
+struct Behavior {
+    enum class Kind {
+        Silent,
+        SilentLeader,
+        Equivocate,
+        DoubleVote,
+        WithholdVotes,
+        ForkOldQc,
+        ForgedQc,
+        UndersizedQc,
+        Twins
+    };
+    Kind kind = Kind::Silent;
+    sim::SimTime from{}, until = sim::SimTime::max();
+    std::vector<std::uint32_t> targets;  // withhold_votes (empty: everyone)
+    std::vector<std::uint32_t> a, b;     // twins: the replicas each twin talks to
+
+    bool active(sim::SimTime now) const { return now >= from && now < until; }
+};
+
+std::vector<std::string> behavior_names();
+Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec);
+std::unique_ptr<sim::Actor> make_byzantine(const Config& cfg, std::vector<Behavior> behaviors);
+
+}  // namespace hotstuff

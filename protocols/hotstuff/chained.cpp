@@ -1,0 +1,161 @@
+// Chained HotStuff in its event-driven form (PROTOCOLS.md §2.4-2.6; Algorithms 4 and 5), with
+// vote-once by view and the commit rule checked on views (direct parents in consecutive views).
+#include <fmt/format.h>
+
+#include "protocols/hotstuff/replica.hpp"
+
+namespace hotstuff {
+
+void Replica::on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m) {
+    const Proposal& p = *as<Proposal>(*m);
+    const BlockRef& b = p.block;
+    if (!b || m->signer != pacemaker_.leader(b->view) || !well_formed(ctx, *b)) return;
+    if (p.leader_statement.signer != m->signer ||
+        p.leader_statement.stmt != proposal_statement(*b) ||
+        !proto::verify_vote(ctx, p.leader_statement))
+        return;
+    observe(ctx, p.leader_statement);
+    if (b->height <= b_exec_->height) return;
+    if (!store(ctx, from, b, m)) return;  // parked until its parent arrives
+    proposals_[b->digest] = p.leader_statement;
+    if (cfg_.basic) return basic_on_proposal(ctx, b, p.leader_statement);
+    process_proposal(ctx, b, p.leader_statement);
+}
+
+void Replica::process_proposal(sim::Context& ctx, const BlockRef& b,
+                               const proto::SignedVote& stmt) {
+    update(ctx, *b);
+    if (b->view < view_) return;
+    // Vote once per view, only for a safe block, to the next view's leader (§2.5).
+    if (b->view > last_voted_view_ && safe_node(*b)) {
+        last_voted_view_ = b->view;
+        send_vote(ctx, proto::Statement{kGeneric, b->view, b->height, b->digest},
+                  pacemaker_.leader(b->view + 1), stmt);
+    }
+    enter_view(ctx, b->view + 1);
+}
+
+// safeNode (§2.2): the block extends the locked block, or its justify is newer than the lock.
+bool Replica::safe_node(const Block& b) const {
+    return extends(b, *b_lock_) || b.justify.stmt.view > locked_qc_.stmt.view;
+}
+
+// update(b*) of Algorithm 4: b'' = b*.justify.node, b' = b''.justify.node, b = b'.justify.node.
+void Replica::update(sim::Context& ctx, const Block& b) {
+    update_qc_high(ctx, b.justify);
+    BlockRef b2 = find(b.justify.stmt.value);
+    if (!b2 || b2->height == 0) return;
+    BlockRef b1 = find(b2->justify.stmt.value);
+    if (!b1) return;
+    // Lock on b' (no direct-parent check needed for the lock).
+    if (b1->height > b_lock_->height) {
+        b_lock_ = b1;
+        locked_qc_ = b2->justify;
+    }
+    if (b1->height == 0) return;
+    BlockRef b0 = find(b1->justify.stmt.value);
+    if (!b0) return;
+    // Commit b on a 3-chain of direct parents in consecutive views.
+    if (b2->parent == b1->digest && b1->parent == b0->digest && b2->view == b1->view + 1 &&
+        b1->view == b0->view + 1)
+        commit_chain(ctx, b0);
+}
+
+void Replica::update_qc_high(sim::Context& ctx, const QuorumCert& qc) {
+    if (qc.stmt.view <= qc_high_.stmt.view) return;
+    qc_high_ = qc;
+    // A QC for a later view moves this replica on (view synchronisation, §2.6). In basic
+    // HotStuff a view's QCs belong to that view; replicas move on at DECIDE or timeout.
+    if (!cfg_.basic && qc.stmt.view + 1 > view_) enter_view(ctx, qc.stmt.view + 1);
+}
+
+void Replica::on_vote(sim::Context& ctx, const proto::SignedVote& v) {
+    if (v.stmt.kind != kGeneric || pacemaker_.leader(v.stmt.view + 1) != ctx.self()) return;
+    add_vote(ctx, v);
+}
+
+void Replica::add_vote(sim::Context& ctx, const proto::SignedVote& v) {
+    if (v.stmt.kind != kGeneric || v.stmt.view <= qc_high_.stmt.view) return;
+    auto it = builders_.try_emplace(v.stmt, v.stmt, cfg_.votes_needed()).first;
+    if (it->second.complete()) return;
+    if (it->second.add_trusted(v) != proto::QcBuilder::Added::Ok) return;
+    if (!it->second.complete()) return;
+    update_qc_high(ctx, it->second.build(ctx));
+    try_propose(ctx);
+}
+
+void Replica::enter_view(sim::Context& ctx, std::uint64_t v) {
+    if (v <= view_) return;
+    view_ = v;
+    ctx.view_entered(v);
+    pacemaker_.forget_below(v);
+    pacemaker_.disarm(ctx);
+    maybe_arm(ctx);
+    if (cfg_.basic) return basic_try_propose(ctx);
+    try_propose(ctx);
+}
+
+// The leader proposes once it holds the previous view's QC (the chained steady state) or n-f
+// NEW-VIEWs for its view, and only when there is something to order or to finish committing.
+void Replica::try_propose(sim::Context& ctx) {
+    if (cfg_.basic || pacemaker_.leader(view_) != ctx.self() || proposed_view_ >= view_) return;
+    const bool ready = qc_high_.stmt.view + 1 == view_ ||
+                       pacemaker_.new_view_from(view_, ctx.self().v) >= cfg_.votes_needed();
+    if (!ready) return;
+    BlockRef parent = find(qc_high_.stmt.value);
+    if (!parent || (mempool_.empty() && !chain_has_cmds(parent))) return;
+    auto batch = next_batch(parent);
+    if (batch.empty() && !chain_has_cmds(parent)) return;
+    propose(ctx, parent, std::move(batch));
+}
+
+void Replica::on_new_view(sim::Context& ctx, NodeId from, const NewView& nv) {
+    if (!valid_qc(ctx, nv.high_qc)) return;
+    update_qc_high(ctx, nv.high_qc);
+    const std::size_t have = pacemaker_.new_view_from(nv.view, from.v);
+    // The sender's last vote, for a QC its addressee may have failed to form.
+    if (!cfg_.basic && nv.last_vote.signer == from && proto::verify_vote(ctx, nv.last_vote)) {
+        observe(ctx, nv.last_vote);
+        add_vote(ctx, nv.last_vote);
+    }
+    if (nv.view > view_) {
+        // Someone is waiting for progress: time views here too, and join f+1 ahead of us.
+        if (auto v = pacemaker_.join(view_)) announce_view(ctx, *v);
+        if (!pacemaker_.armed()) pacemaker_.arm(ctx, kViewTimer, view_, qc_high_.stmt.view);
+    }
+    if (pacemaker_.leader(nv.view) != ctx.self() || nv.view < view_) return;
+    if (nv.view > view_ && have >= cfg_.votes_needed()) enter_view(ctx, nv.view);
+    if (cfg_.basic) return basic_try_propose(ctx);
+    try_propose(ctx);
+}
+
+// No progress in time: go to the next view and send our highest QC (Algorithm 5,
+// onNextSyncView) to its leader, or to everyone (broadcast_timeouts).
+void Replica::on_view_timeout(sim::Context& ctx) {
+    pacemaker_.fired();
+    if (ctx.tracing())
+        ctx.trace(fmt::format("hotstuff view {} timed out (high QC view {}, {} pending, work {})",
+                              view_, qc_high_.stmt.view, mempool_.size(), has_work()));
+    ctx.suspect(pacemaker_.leader(view_));
+    announce_view(ctx, view_ + 1);
+}
+
+// Enters view v without a QC for v-1 (timeout or join) and says so with a NEW-VIEW, which is
+// what the leader of v waits for.
+void Replica::announce_view(sim::Context& ctx, std::uint64_t v) {
+    if (v <= view_) return;
+    const NodeId leader = pacemaker_.leader(v);
+    pacemaker_.new_view_from(v, ctx.self().v);
+    if (!cfg_.basic && last_vote_.stmt.view > qc_high_.stmt.view) add_vote(ctx, last_vote_);
+    MessageRef nv = make_message(
+        ctx, NewView{v, cfg_.basic ? prepare_qc_ : qc_high_, last_vote_, last_vote_proposal_});
+    if (cfg_.broadcast_timeouts) {
+        ctx.broadcast(nv);
+    } else if (leader != ctx.self()) {
+        ctx.send(leader, nv);
+    }
+    enter_view(ctx, v);
+    if (!pacemaker_.armed()) pacemaker_.arm(ctx, kViewTimer, view_, qc_high_.stmt.view);
+}
+
+}  // namespace hotstuff

@@ -1,0 +1,56 @@
+#include "protocols/hotstuff/factory.hpp"
+
+#include "protocols/common/params.hpp"
+#include "protocols/hotstuff/byzantine.hpp"
+#include "protocols/hotstuff/replica.hpp"
+
+namespace hotstuff {
+
+namespace {
+
+Config parse_config(const sim::ScenarioSpec& spec) {
+    proto::Params p(spec.protocol_params, "/protocol",
+                    {"variant", "batch_size", "view_timeout", "leaders", "view_sync",
+                     "clients_send_to"});
+    Config c;
+    c.quorum = proto::Quorum{spec.nodes, spec.f};
+    c.basic = p.string("variant", "chained", {"chained", "basic"}) == "basic";
+    c.batch_size = static_cast<std::uint32_t>(p.uint("batch_size", 100, 1, 100'000));
+    c.view_timeout = p.duration("view_timeout", c.view_timeout);
+    if (c.view_timeout.ns <= 0)
+        throw sim::ScenarioError(p.at("view_timeout"), "must be greater than zero");
+    c.leaders = p.nodes("leaders", spec.nodes);
+    c.clients_send_to_all = p.string("clients_send_to", "leader", {"leader", "all"}) == "all";
+    c.broadcast_timeouts = p.string("view_sync", "broadcast", {"broadcast", "leader"}) == "broadcast";
+    return c;
+}
+
+std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec) {
+    std::vector<std::vector<Behavior>> by_node(spec.nodes);
+    for (const auto& f : spec.faults)
+        if (f.type == sim::FaultSpec::Type::Byzantine)
+            by_node[f.node].push_back(parse_behavior(f, spec));
+    return by_node;
+}
+
+}  // namespace
+
+protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
+    const Config cfg = parse_config(spec);
+    auto behaviors = parse_behaviors(spec);
+    protocols::Protocol p;
+    p.name = "hotstuff";
+    p.kind_names = kind_names();
+    p.make_replica = [cfg, behaviors](sim::NodeId id) -> std::unique_ptr<sim::Actor> {
+        if (behaviors[id.v].empty()) return std::make_unique<Replica>(cfg);
+        return make_byzantine(cfg, behaviors[id.v]);
+    };
+    p.clients_send_to_all = cfg.clients_send_to_all;
+    p.byzantine = [behaviors](sim::NodeId id) { return !behaviors[id.v].empty(); };
+    Pacemaker schedule(cfg.quorum, cfg.view_timeout, cfg.leaders);
+    // A client first sends to the leader of the view after the one it last heard of.
+    p.client_target = [schedule](proto::View v) { return schedule.leader(v.v + 1); };
+    return p;
+}
+
+}  // namespace hotstuff

@@ -1,0 +1,118 @@
+#include "protocols/hotstuff/messages.hpp"
+
+#include "sim/hash.hpp"
+
+namespace hotstuff {
+
+std::vector<std::string> kind_names() {
+    return {"REQUEST",    "REPLY",  "PROPOSAL", "VOTE",  "NEW-VIEW",
+            "PRE-COMMIT", "COMMIT", "DECIDE",   "FETCH", "BLOCK"};
+}
+
+Digest block_hash(const Block& b) {
+    sim::Hasher h(0x424c);
+    h.add(b.parent.v).add(b.height).add(b.view).add(b.justify.stmt.digest().v).add(b.proposer.v);
+    h.add(b.cmds.size());
+    for (const auto& c : b.cmds) h.add(c->digest.v);
+    return Digest(h.value());
+}
+
+BlockRef genesis_block() {
+    static const BlockRef g = [] {
+        auto [ref, b] = sim::make_payload<Block>();
+        b->digest = Digest(0x6e6e6573697347ULL);
+        b->size_bytes = 64;
+        return ref;
+    }();
+    return g;
+}
+
+QuorumCert genesis_qc() {
+    QuorumCert qc;
+    qc.stmt = proto::Statement{kGeneric, 0, 0, genesis_block()->digest};
+    return qc;
+}
+
+bool is_genesis_qc(const QuorumCert& qc) {
+    return qc.stmt == genesis_qc().stmt && qc.signers.empty() && qc.sigs.empty();
+}
+
+proto::Statement proposal_statement(const Block& b) {
+    return proto::Statement{kProposalStatement, b.view, b.height, b.digest};
+}
+
+BlockRef make_block(BlockRef parent, std::uint64_t view, QuorumCert justify,
+                    std::vector<ClientMessageRef> cmds, NodeId proposer) {
+    auto [ref, b] = sim::make_payload<Block>();
+    b->parent = parent->digest;
+    b->height = parent->height + 1;
+    b->view = view;
+    b->justify = std::move(justify);
+    b->cmds = std::move(cmds);
+    b->proposer = proposer;
+    b->digest = block_hash(*b);
+    std::uint32_t size = 64 + b->justify.size_bytes();
+    for (const auto& c : b->cmds) size += c->size_bytes;
+    b->size_bytes = size;
+    return ref;
+}
+
+namespace {
+
+struct Describe {
+    sim::Hasher& h;
+    std::uint16_t& kind;
+    std::uint32_t& size;
+    void operator()(const Proposal& m) const {
+        kind = kProposal;
+        h.add(1).add(m.block->digest.v);
+        size += m.block->size_bytes + 25 + 64;
+    }
+    void operator()(const Vote& m) const {
+        kind = kVote;
+        h.add(2).add(m.vote.stmt.digest().v).add(m.vote.signer.v);
+        size += 2 * (25 + 64);
+    }
+    void operator()(const NewView& m) const {
+        kind = kNewView;
+        h.add(3).add(m.view).add(m.high_qc.stmt.digest().v).add(m.last_vote.stmt.digest().v);
+        size += 8 + m.high_qc.size_bytes() + 2 * (25 + 64);
+    }
+    void operator()(const PhaseQc& m) const {
+        kind = m.phase == kPreCommit ? kPreCommitMsg : m.phase == kCommit ? kCommitMsg : kDecideMsg;
+        h.add(4).add(m.phase).add(m.qc.stmt.digest().v);
+        size += 1 + m.qc.size_bytes();
+    }
+    void operator()(const Fetch& m) const {
+        kind = kFetch;
+        h.add(5).add(m.hash.v);
+        size += 8;
+    }
+    void operator()(const BlockReply& m) const {
+        kind = kBlock;
+        h.add(6).add(m.block->digest.v);
+        size += m.block->size_bytes;
+    }
+};
+
+}  // namespace
+
+MessageRef make_message(sim::Context& ctx, Body body) {
+    auto [ref, m] = sim::make_payload<Message>();
+    sim::Hasher h(0x4853);
+    h.add(ctx.self().v);
+    std::uint32_t size = 32 + 64;
+    std::visit(Describe{h, m->kind, size}, body);
+    m->digest = Digest(h.value());
+    m->size_bytes = size;
+    m->signer = ctx.self();
+    m->sig = ctx.sign(m->digest);
+    m->body = std::move(body);
+    return ref;
+}
+
+bool authentic(sim::Context& ctx, const Message& m) {
+    return ctx.verify(m.signer, m.digest, m.sig);
+}
+
+}  // namespace hotstuff

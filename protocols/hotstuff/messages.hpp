@@ -1,0 +1,108 @@
+// HotStuff's blocks and messages (PROTOCOLS.md §2). A block is an immutable shared payload
+// whose digest is its hash; messages carry blocks and quorum certificates by reference.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "protocols/common/client_messages.hpp"
+#include "protocols/common/qc.hpp"
+
+namespace hotstuff {
+
+using proto::ClientMessageRef;
+using proto::Digest;
+using proto::NodeId;
+using proto::QuorumCert;
+
+// The phases a vote is for: chained HotStuff has one generic phase; basic HotStuff three.
+enum Phase : std::uint8_t { kGeneric = 0, kPrepare = 1, kPreCommit = 2, kCommit = 3 };
+// The statement a leader signs for its proposal: two of them in one view are equivocation.
+inline constexpr std::uint8_t kProposalStatement = 7;
+
+struct Block : sim::Payload {
+    Digest parent{};
+    std::uint64_t height = 0;
+    std::uint64_t view = 0;
+    QuorumCert justify;  // the QC this block extends (normally for its parent)
+    std::vector<ClientMessageRef> cmds;
+    NodeId proposer{};
+};
+using BlockRef = sim::Ref<Block>;
+
+BlockRef genesis_block();
+QuorumCert genesis_qc();
+bool is_genesis_qc(const QuorumCert& qc);
+Digest block_hash(const Block& b);
+BlockRef make_block(BlockRef parent, std::uint64_t view, QuorumCert justify,
+                    std::vector<ClientMessageRef> cmds, NodeId proposer);
+
+// A proposal: the block and the leader's signed statement (kProposalStatement, view, height,
+// hash) for it, which votes carry on so that conflicting proposals meet at the next leader.
+struct Proposal {
+    BlockRef block;
+    proto::SignedVote leader_statement;
+    bool operator==(const Proposal&) const = default;
+};
+struct Vote {
+    proto::SignedVote vote;
+    proto::SignedVote proposal;  // the leader's statement for the block voted for
+    bool operator==(const Vote&) const = default;
+};
+proto::Statement proposal_statement(const Block& b);
+// NEW-VIEW(view, highQC), sent to the leader of `view`. It also carries the sender's last vote
+// (and the leader statement it was for): when the leader that should have formed a QC failed,
+// the next leader can still form it from these, and the chain keeps its consecutive views.
+struct NewView {
+    std::uint64_t view = 0;
+    QuorumCert high_qc;
+    proto::SignedVote last_vote;  // kind 0 and signer 0 with no signature: none
+    proto::SignedVote proposal;
+    bool operator==(const NewView&) const = default;
+};
+// Basic HotStuff: the leader's PRE-COMMIT, COMMIT and DECIDE carry the QC of the phase before.
+struct PhaseQc {
+    Phase phase = kPreCommit;  // kPreCommit, kCommit, or kCommit+1 for DECIDE
+    QuorumCert qc;
+    bool operator==(const PhaseQc&) const = default;
+};
+// Block sync: ask a peer for a block one misses; it answers with the block.
+struct Fetch {
+    Digest hash{};
+    bool operator==(const Fetch&) const = default;
+};
+struct BlockReply {
+    BlockRef block;
+    bool operator==(const BlockReply&) const = default;
+};
+
+using Body = std::variant<Proposal, Vote, NewView, PhaseQc, Fetch, BlockReply>;
+
+struct Message : sim::Payload {
+    Body body;
+};
+using MessageRef = sim::Ref<Message>;
+
+enum Kind : std::uint16_t {
+    kProposal = proto::kFirstProtocolKind,
+    kVote,
+    kNewView,
+    kPreCommitMsg,
+    kCommitMsg,
+    kDecideMsg,
+    kFetch,
+    kBlock,
+};
+std::vector<std::string> kind_names();
+
+MessageRef make_message(sim::Context& ctx, Body body);
+bool authentic(sim::Context& ctx, const Message& m);
+
+template <class T>
+const T* as(const Message& m) {
+    return std::get_if<T>(&m.body);
+}
+
+}  // namespace hotstuff

@@ -1,0 +1,47 @@
+#include "protocols/hotstuff/pacemaker.hpp"
+
+#include <algorithm>
+#include <functional>
+
+namespace hotstuff {
+
+proto::NodeId Pacemaker::leader(std::uint64_t view) const {
+    if (view < leaders_.size()) return proto::NodeId(leaders_[view]);
+    return proto::NodeId(static_cast<std::uint32_t>(view % quorum_.n));
+}
+
+void Pacemaker::arm(sim::Context& ctx, std::uint64_t tag, std::uint64_t view,
+                    std::uint64_t qc_view) {
+    disarm(ctx);
+    const std::uint64_t misses = view > qc_view + 1 ? view - qc_view - 1 : 0;
+    timer_ = ctx.set_timer(base_ * (1LL << std::min<std::uint64_t>(misses, 16)), tag);
+    armed_ = true;
+}
+
+void Pacemaker::disarm(sim::Context& ctx) {
+    if (armed_) ctx.cancel_timer(timer_);
+    armed_ = false;
+}
+
+std::size_t Pacemaker::new_view_from(std::uint64_t view, std::uint32_t from) {
+    auto& s = new_views_[view];
+    s.insert(from);
+    auto& r = reported_[from];
+    r = std::max(r, view);
+    return s.size();
+}
+
+std::optional<std::uint64_t> Pacemaker::join(std::uint64_t current) const {
+    std::vector<std::uint64_t> above;
+    for (const auto& [sender, view] : reported_)
+        if (view > current) above.push_back(view);
+    if (above.size() < quorum_.weak()) return std::nullopt;
+    std::sort(above.begin(), above.end(), std::greater<>());
+    return above[quorum_.weak() - 1];
+}
+
+void Pacemaker::forget_below(std::uint64_t view) {
+    new_views_.erase(new_views_.begin(), new_views_.lower_bound(view));
+}
+
+}  // namespace hotstuff

@@ -1,0 +1,283 @@
+// HotStuff replica: dispatch, client requests and the mempool, block storage and sync,
+// execution and pruning (shared by the chained and basic forms).
+#include "protocols/hotstuff/replica.hpp"
+
+#include <algorithm>
+
+#include "sim/hash.hpp"
+
+namespace hotstuff {
+
+namespace {
+constexpr std::uint64_t kKeepBelowExecuted = 4;  // committed heights kept for late syncs
+constexpr std::size_t kMaxParked = 1024;
+}  // namespace
+
+Replica::Replica(Config cfg)
+    : cfg_(cfg),
+      pacemaker_(cfg.quorum, cfg.view_timeout, cfg.leaders),
+      qc_high_(genesis_qc()),
+      locked_qc_(genesis_qc()),
+      b_lock_(genesis_block()),
+      b_exec_(genesis_block()),
+      prepare_qc_(genesis_qc()) {
+    blocks_.emplace(genesis_block()->digest, genesis_block());
+    by_height_[0].push_back(genesis_block()->digest);
+}
+
+void Replica::on_start(sim::Context& ctx) {
+    // Basic HotStuff starts like every view: NEW-VIEW(genesis QC) to the first leader.
+    if (cfg_.basic) {
+        const NodeId leader = pacemaker_.leader(1);
+        if (leader == ctx.self()) {
+            pacemaker_.new_view_from(1, ctx.self().v);
+        } else {
+            ctx.send(leader, make_message(ctx, NewView{1, prepare_qc_}));
+        }
+    }
+    enter_view(ctx, 1);
+}
+
+void Replica::on_recover(sim::Context& ctx) {
+    // The view timer died with the crash; time out of the current view to resynchronise.
+    on_view_timeout(ctx);
+}
+
+void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
+    if (proto::is_client_message(msg)) {
+        const auto& cm = static_cast<const proto::ClientMessage&>(msg);
+        if (std::holds_alternative<proto::Request>(cm.body))
+            on_request(ctx, from, ClientMessageRef(&cm));
+        return;
+    }
+    MessageRef m(&static_cast<const Message&>(msg));
+    if (!authentic(ctx, *m) || m->signer != from) return;
+    if (as<Proposal>(*m)) return on_proposal(ctx, from, m);
+    if (const auto* v = as<Vote>(*m)) {
+        if (v->vote.signer != from || !proto::verify_vote(ctx, v->vote)) return;
+        observe(ctx, v->vote);
+        // The leader's statement travels with each vote, so the next leader sees conflicting
+        // proposals of one view even when each voter saw only one of them.
+        const auto& p = v->proposal;
+        if (p.stmt.kind == kProposalStatement && p.stmt.view == v->vote.stmt.view &&
+            p.signer == pacemaker_.leader(p.stmt.view) && proto::verify_vote(ctx, p))
+            observe(ctx, p);
+        return cfg_.basic ? basic_on_vote(ctx, v->vote) : on_vote(ctx, v->vote);
+    }
+    if (const auto* nv = as<NewView>(*m)) return on_new_view(ctx, from, *nv);
+    if (const auto* pq = as<PhaseQc>(*m)) return basic_on_phase(ctx, from, *pq);
+    if (const auto* f = as<Fetch>(*m)) return on_fetch(ctx, from, *f);
+    if (const auto* b = as<BlockReply>(*m)) return on_block(ctx, from, b->block);
+}
+
+void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
+    if (tag == kViewTimer) on_view_timeout(ctx);
+}
+
+void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m) {
+    const auto& req = std::get<proto::Request>(m->body);
+    if (req.client.v < ctx.replica_count() || !proto::authentic(ctx, *m)) return;
+    if (auto it = last_reply_.find(req.client.v); it != last_reply_.end()) {
+        if (req.timestamp < it->second.first) return;
+        if (req.timestamp == it->second.first) return ctx.send(req.client, it->second.second);
+    }
+    const bool fresh = mempool_.emplace(proto::request_key(req), m).second;
+    // A request straight from its client also goes to the leader that proposes next.
+    const NodeId leader = pacemaker_.leader(view_);
+    if (fresh && from == req.client && leader != ctx.self() && !cfg_.clients_send_to_all)
+        ctx.send(leader, m);
+    maybe_arm(ctx);
+    if (cfg_.basic) return basic_try_propose(ctx);
+    try_propose(ctx);
+}
+
+void Replica::on_fetch(sim::Context& ctx, NodeId from, const Fetch& f) {
+    if (BlockRef b = find(f.hash)) ctx.send(from, make_message(ctx, BlockReply{b}));
+}
+
+void Replica::on_block(sim::Context& ctx, NodeId from, const BlockRef& b) {
+    if (!b || find(b->digest) || !well_formed(ctx, *b)) return;
+    fetching_.erase(b->digest);
+    if (b->height <= b_exec_->height) return;  // already decided past it
+    if (!store(ctx, from, b, MessageRef())) return;
+}
+
+bool Replica::well_formed(sim::Context& ctx, const Block& b) {
+    return b.height > 0 && b.digest == block_hash(b) && b.justify.stmt.value == b.parent &&
+           b.view > b.justify.stmt.view && valid_qc(ctx, b.justify);
+}
+
+bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
+    if (is_genesis_qc(qc)) return true;
+    sim::Hasher h(qc.stmt.digest().v);
+    for (auto w : qc.signers) h.add(w);
+    for (const auto& s : qc.sigs)
+        for (std::size_t i = 0; i < 16; i += 8) {
+            std::uint64_t x = 0;
+            for (std::size_t k = 0; k < 8; ++k) x = (x << 8) | s.bytes[i + k];
+            h.add(x);
+        }
+    if (verified_qcs_.count(h.value())) return true;
+    if (proto::verify_qc(ctx, qc, cfg_.votes_needed(), ctx.replica_count()) != proto::QcCheck::Ok)
+        return false;
+    if (verified_qcs_.size() > 4096) verified_qcs_.clear();
+    verified_qcs_.insert(h.value());
+    return true;
+}
+
+bool Replica::store(sim::Context& ctx, NodeId from, const BlockRef& b, const MessageRef& m) {
+    if (find(b->digest)) return true;
+    if (!find(b->parent)) {
+        auto& parked = parked_[b->parent];
+        if (parked.size() < kMaxParked) parked.push_back({from, m, b});
+        if (fetching_.insert(b->parent).second) ctx.send(from, make_message(ctx, Fetch{b->parent}));
+        return false;
+    }
+    blocks_.emplace(b->digest, b);
+    by_height_[b->height].push_back(b->digest);
+    // What waited for this block can go on now: stored blocks first, then messages.
+    auto it = parked_.find(b->digest);
+    if (it != parked_.end()) {
+        auto waiting = std::move(it->second);
+        parked_.erase(it);
+        for (const Parked& p : waiting) {
+            if (p.msg) {
+                on_message(ctx, p.from, *p.msg);
+            } else {
+                store(ctx, p.from, p.block, MessageRef());
+            }
+        }
+    }
+    return true;
+}
+
+BlockRef Replica::find(Digest hash) const {
+    auto it = blocks_.find(hash);
+    return it == blocks_.end() ? BlockRef() : it->second;
+}
+
+bool Replica::extends(const Block& b, const Block& ancestor) const {
+    const Block* cur = &b;
+    while (cur->height > ancestor.height) {
+        BlockRef p = find(cur->parent);
+        if (!p) return false;
+        cur = p.get();
+    }
+    return cur->digest == ancestor.digest;
+}
+
+// Executes b and its uncommitted ancestors, oldest first (Algorithm 4, onCommit).
+void Replica::commit_chain(sim::Context& ctx, const BlockRef& b) {
+    if (b->height <= b_exec_->height) return;
+    std::vector<BlockRef> chain;
+    for (BlockRef cur = b; cur && cur->height > b_exec_->height; cur = find(cur->parent))
+        chain.push_back(cur);
+    if (chain.empty() || chain.back()->parent != b_exec_->digest) {
+        if (ctx.tracing()) ctx.trace("hotstuff commit does not extend the executed chain");
+    }
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) execute(ctx, **it);
+    prune();
+}
+
+void Replica::execute(sim::Context& ctx, const Block& b) {
+    std::vector<sim::ExecutedRequest> done;
+    std::uint32_t position = 0;
+    for (const auto& r : b.cmds) {
+        const auto& req = std::get<proto::Request>(r->body);
+        ++position;
+        auto& last = last_reply_[req.client.v];
+        mempool_.erase(proto::request_key(req));
+        if (req.timestamp <= last.first) continue;  // exactly once
+        const Digest result = proto::execution_result(r->digest, b.height, position);
+        done.push_back({proto::request_key(req), r->digest, result});
+        last.first = req.timestamp;
+        last.second = proto::make_reply(
+            ctx, proto::Reply{proto::View(b.view), req.timestamp, req.client, ctx.self(), result,
+                              b.height});
+        ctx.send(req.client, last.second);
+    }
+    state_ = Digest(sim::Hasher(state_.v).add(b.height).add(b.digest.v).value());
+    b_exec_ = find(b.digest);
+    ctx.commit(sim::CommitRecord{b.height, b.view, b.digest, state_, done});
+}
+
+// Memory stays flat: committed history below the executed block and branches that can no
+// longer commit are dropped.
+void Replica::prune() {
+    const std::uint64_t exec = b_exec_->height;
+    if (exec < kKeepBelowExecuted) return;
+    const std::uint64_t floor = exec - kKeepBelowExecuted;
+    auto end = by_height_.lower_bound(floor);
+    for (auto it = by_height_.begin(); it != end; ++it) {
+        for (Digest d : it->second) {
+            blocks_.erase(d);
+            proposals_.erase(d);
+        }
+    }
+    by_height_.erase(by_height_.begin(), end);
+    builders_.erase(builders_.begin(),
+                    builders_.lower_bound(proto::Statement{0, view_ > 8 ? view_ - 8 : 0, 0, {}}));
+    detector_.forget_below(view_ > 64 ? view_ - 64 : 0);
+    if (parked_.size() > 256) parked_.clear();
+}
+
+bool Replica::chain_has_cmds(const BlockRef& from) const {
+    for (BlockRef cur = from; cur && cur->height > b_exec_->height; cur = find(cur->parent))
+        if (!cur->cmds.empty()) return true;
+    return false;
+}
+
+bool Replica::has_work() const {
+    return !mempool_.empty() || chain_has_cmds(find(qc_high_.stmt.value));
+}
+
+std::vector<ClientMessageRef> Replica::next_batch(const BlockRef& parent) const {
+    std::set<sim::RequestKey> in_chain;
+    for (BlockRef cur = parent; cur && cur->height > b_exec_->height; cur = find(cur->parent))
+        for (const auto& c : cur->cmds)
+            in_chain.insert(proto::request_key(std::get<proto::Request>(c->body)));
+    std::vector<ClientMessageRef> batch;
+    for (const auto& [key, req] : mempool_) {
+        if (batch.size() >= cfg_.batch_size) break;
+        if (!in_chain.count(key)) batch.push_back(req);
+    }
+    return batch;
+}
+
+void Replica::send_vote(sim::Context& ctx, const proto::Statement& stmt, NodeId to,
+                        const proto::SignedVote& proposal) {
+    proto::SignedVote v = proto::sign_vote(ctx, stmt);
+    last_vote_ = v;
+    last_vote_proposal_ = proposal;
+    if (to == ctx.self()) {
+        cfg_.basic ? basic_on_vote(ctx, v) : on_vote(ctx, v);
+    } else {
+        ctx.send(to, make_message(ctx, Vote{v, proposal}));
+    }
+}
+
+void Replica::observe(sim::Context& ctx, const proto::SignedVote& v) {
+    auto e = detector_.observe(v);
+    if (e && proto::verify_evidence(ctx, *e))
+        ctx.evidence(v.signer, v.stmt.kind == kProposalStatement ? "two proposals in one view"
+                                                                 : "two votes in one view");
+}
+
+void Replica::propose(sim::Context& ctx, const BlockRef& parent,
+                      std::vector<ClientMessageRef> batch) {
+    proposed_view_ = view_;
+    BlockRef b = make_block(parent, view_, qc_high_, std::move(batch), ctx.self());
+    const proto::SignedVote stmt = proto::sign_vote(ctx, proposal_statement(*b));
+    ctx.broadcast(make_message(ctx, Proposal{b, stmt}));
+    store(ctx, ctx.self(), b, MessageRef());
+    proposals_[b->digest] = stmt;
+    if (cfg_.basic) return basic_on_proposal(ctx, b, stmt);
+    process_proposal(ctx, b, stmt);
+}
+
+void Replica::maybe_arm(sim::Context& ctx) {
+    if (!pacemaker_.armed() && has_work())
+        pacemaker_.arm(ctx, kViewTimer, view_, qc_high_.stmt.view);
+}
+
+}  // namespace hotstuff

@@ -1,0 +1,128 @@
+// A HotStuff replica (Yin et al., PODC'19; PROTOCOLS.md §2). The safety core (block tree, votes,
+// lock, commit rule: chained.cpp for the event-driven chained form of Algorithm 4, basic.cpp for
+// Algorithm 2) is apart from the Pacemaker (pacemaker.hpp). Common parts (replica.cpp): client
+// requests and the mempool, block storage and sync, execution, pruning.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <unordered_set>
+#include <vector>
+
+#include "protocols/hotstuff/messages.hpp"
+#include "protocols/hotstuff/pacemaker.hpp"
+#include "sim/actor.hpp"
+
+namespace hotstuff {
+
+struct Config {
+    proto::Quorum quorum;
+    bool basic = false;              // Algorithm 2 (one decision per view, 4 phases)
+    std::uint32_t batch_size = 100;  // commands per block, at most
+    proto::SimTime view_timeout = sim::seconds(1);
+    std::vector<std::uint32_t> leaders;  // leader of view v for v < size; then v mod n
+    // On a timeout, NEW-VIEW goes to every replica (keeps views together under back-off) or,
+    // as in the paper's linear view change, only to the next leader.
+    bool broadcast_timeouts = true;
+    bool clients_send_to_all = false;  // else clients send to one leader, which forwards
+    // HotStuff's quorum: n - f votes (PROTOCOLS.md §0).
+    std::uint32_t votes_needed() const { return quorum.n - quorum.f; }
+};
+
+class Replica : public sim::Actor {
+public:
+    explicit Replica(Config cfg);
+
+    void on_start(sim::Context& ctx) override;
+    void on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) override;
+    void on_timer(sim::Context& ctx, std::uint64_t tag) override;
+    void on_recover(sim::Context& ctx) override;
+
+    // Read-only views for tests and monitors.
+    std::uint64_t view() const { return view_; }
+    std::uint64_t executed_height() const { return b_exec_->height; }
+    std::uint64_t locked_view() const { return locked_qc_.stmt.view; }
+    const QuorumCert& high_qc() const { return qc_high_; }
+    std::size_t stored_blocks() const { return blocks_.size(); }
+    const Config& config() const { return cfg_; }
+
+private:
+    enum Timer : std::uint64_t { kViewTimer = 1 };
+
+    // replica.cpp
+    void on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m);
+    void on_fetch(sim::Context& ctx, NodeId from, const Fetch& f);
+    void on_block(sim::Context& ctx, NodeId from, const BlockRef& b);
+    bool well_formed(sim::Context& ctx, const Block& b);
+    bool valid_qc(sim::Context& ctx, const QuorumCert& qc);
+    // Stores a block whose parent is known; otherwise parks `m` and fetches the parent.
+    bool store(sim::Context& ctx, NodeId from, const BlockRef& b, const MessageRef& m);
+    BlockRef find(Digest hash) const;
+    bool extends(const Block& b, const Block& ancestor) const;
+    void commit_chain(sim::Context& ctx, const BlockRef& b);
+    void execute(sim::Context& ctx, const Block& b);
+    void prune();
+    bool chain_has_cmds(const BlockRef& from) const;
+    bool has_work() const;
+    std::vector<ClientMessageRef> next_batch(const BlockRef& parent) const;
+    void send_vote(sim::Context& ctx, const proto::Statement& stmt, NodeId to,
+                   const proto::SignedVote& proposal);
+    // Feeds a verified signed statement to the detector; reports equivocation it proves.
+    void observe(sim::Context& ctx, const proto::SignedVote& v);
+    void propose(sim::Context& ctx, const BlockRef& parent,
+                 std::vector<ClientMessageRef> batch);
+    void maybe_arm(sim::Context& ctx);
+
+    // chained.cpp (Algorithms 4 and 5)
+    void on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m);
+    void process_proposal(sim::Context& ctx, const BlockRef& b, const proto::SignedVote& stmt);
+    void update(sim::Context& ctx, const Block& b);
+    bool safe_node(const Block& b) const;
+    void on_vote(sim::Context& ctx, const proto::SignedVote& v);
+    // Counts a verified generic vote towards a QC, whoever it was addressed to.
+    void add_vote(sim::Context& ctx, const proto::SignedVote& v);
+    void update_qc_high(sim::Context& ctx, const QuorumCert& qc);
+    void enter_view(sim::Context& ctx, std::uint64_t v);
+    void try_propose(sim::Context& ctx);
+    void on_new_view(sim::Context& ctx, NodeId from, const NewView& nv);
+    void on_view_timeout(sim::Context& ctx);
+    void announce_view(sim::Context& ctx, std::uint64_t v);
+
+    // basic.cpp (Algorithm 2)
+    void basic_on_proposal(sim::Context& ctx, const BlockRef& b, const proto::SignedVote& stmt);
+    void basic_on_phase(sim::Context& ctx, NodeId from, const PhaseQc& p);
+    void basic_on_vote(sim::Context& ctx, const proto::SignedVote& v);
+    void basic_try_propose(sim::Context& ctx);
+    void basic_finish_view(sim::Context& ctx);
+
+    Config cfg_;
+    Pacemaker pacemaker_;
+    std::uint64_t view_ = 0;
+    std::uint64_t last_voted_view_ = 0;  // vote once per view (vheight, by view)
+    proto::SignedVote last_vote_, last_vote_proposal_;  // re-sent in NEW-VIEW
+    std::uint64_t proposed_view_ = 0;
+    QuorumCert qc_high_;    // prepareQC / genericQC
+    QuorumCert locked_qc_;  // the QC for b_lock
+    BlockRef b_lock_, b_exec_;
+    std::map<Digest, BlockRef> blocks_;
+    std::map<std::uint64_t, std::vector<Digest>> by_height_;
+    std::map<proto::Statement, proto::QcBuilder> builders_;  // votes to this leader
+    std::map<Digest, proto::SignedVote> proposals_;  // leader statements of stored blocks
+    proto::EquivocationDetector detector_;
+    std::unordered_set<std::uint64_t> verified_qcs_;  // lookup only
+    struct Parked {
+        NodeId from;
+        MessageRef msg;  // a proposal to handle again, or null for a bare block to store
+        BlockRef block;
+    };
+    std::map<Digest, std::vector<Parked>> parked_;  // by the missing parent
+    std::set<Digest> fetching_;
+    std::map<sim::RequestKey, ClientMessageRef> mempool_;
+    std::map<std::uint32_t, std::pair<std::uint64_t, ClientMessageRef>> last_reply_;  // client
+    Digest state_{};
+    // basic.cpp: the highest prepareQC this replica holds (sent in NEW-VIEW).
+    QuorumCert prepare_qc_;
+};
+
+}  // namespace hotstuff

@@ -1,0 +1,191 @@
+// Merges the benchmark outputs into the one JSON document tools/bench prints, and checks each
+// figure against its target.
+//
+//   bench_report --mode full --micro micro.json --pbft n4.json n16.json n64.json
+//                --memory small.json large.json
+//
+// --micro is Google Benchmark's --benchmark_out JSON (medians when it ran with repetitions);
+// --pbft and --memory are the one-line outputs of bench_runs. The document goes to stdout.
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "byzsim_version.h"
+
+namespace {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+constexpr double kLoopEventsPerS = 15e6;
+constexpr double kPbftN4MessagesPerS = 4e6;
+constexpr double kPbftN64MessagesPerS = 2e6;
+constexpr double kSimSignatureNs = 100;
+// "Flat": the 10x longer run may peak at most this much higher than the short one.
+constexpr double kMemoryFlatRatio = 1.5;
+
+json read_json(const std::string& file) {
+    std::ifstream in(file);
+    if (!in) throw std::runtime_error(file + ": cannot read");
+    try {
+        return json::parse(in);
+    } catch (const json::exception& e) {
+        throw std::runtime_error(file + ": " + e.what());
+    }
+}
+
+// items_per_second per benchmark name: the "median" aggregate when there is one, else the
+// median of the plain runs.
+std::map<std::string, double> items_per_s(const json& micro) {
+    std::map<std::string, double> median;
+    std::map<std::string, std::vector<double>> plain;
+    for (const json& b : micro.at("benchmarks")) {
+        if (b.contains("error_occurred") && b.at("error_occurred").get<bool>())
+            throw std::runtime_error("benchmark " + b.value("name", "?") + " failed");
+        const std::string name = b.value("run_name", b.value("name", ""));
+        const double v = b.value("items_per_second", 0.0);
+        if (b.value("run_type", "") == "aggregate") {
+            if (b.value("aggregate_name", "") == "median") median[name] = v;
+        } else {
+            plain[name].push_back(v);
+        }
+    }
+    for (auto& [name, values] : plain) {
+        if (median.count(name) != 0 || values.empty()) continue;
+        std::sort(values.begin(), values.end());
+        median[name] = values[values.size() / 2];
+    }
+    return median;
+}
+
+double need(const std::map<std::string, double>& m, const std::string& name) {
+    const auto it = m.find(name);
+    if (it == m.end()) throw std::runtime_error("micro benchmarks: no result for " + name);
+    return it->second;
+}
+
+std::string cpu_model() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("model name", 0) == 0) {
+            const auto colon = line.find(':');
+            return colon == std::string::npos ? line : line.substr(colon + 2);
+        }
+    return "unknown";
+}
+
+#if defined(__clang__)
+constexpr const char* kCompiler = "clang " __clang_version__;
+#else
+constexpr const char* kCompiler = "gcc " __VERSION__;
+#endif
+
+json target(double value, double limit, bool at_least, const std::string& unit) {
+    const bool met = at_least ? value >= limit : value <= limit;
+    return {{"value", value}, {at_least ? "min" : "max", limit}, {"unit", unit}, {"met", met}};
+}
+
+json report(const std::string& mode, const json& micro, const std::vector<json>& pbft,
+            const std::vector<json>& memory) {
+    const auto ips = items_per_s(micro);
+    const double loop_64 = need(ips, "event_loop_hold/pending:64");
+    const double loop_4096 = need(ips, "event_loop_hold/pending:4096");
+    const auto ns = [&](const std::string& name) { return 1e9 / need(ips, name); };
+    const json signatures = {
+        {"simulated_sign", ns("sign/simulated")},
+        {"simulated_verify", ns("verify/simulated")},
+        {"ed25519_sign", ns("sign/ed25519")},
+        {"ed25519_verify", ns("verify/ed25519")},
+    };
+    const json& ctx = micro.at("context");
+    json doc = {
+        {"version", BYZSIM_VERSION},
+        {"mode", mode},
+        {"machine",
+         {{"cpu", cpu_model()},
+          {"nproc", std::thread::hardware_concurrency()},
+          {"mhz_per_cpu", ctx.value("mhz_per_cpu", 0)},
+          {"cpu_scaling_enabled", ctx.value("cpu_scaling_enabled", false)},
+          {"load_avg", ctx.value("load_avg", json::array())},
+          {"compiler", kCompiler},
+          {"date", ctx.value("date", "")}}},
+        {"event_loop",
+         {{"pending_64_events_per_s", loop_64}, {"pending_4096_events_per_s", loop_4096}}},
+        {"signatures_ns", signatures},
+        {"pbft", pbft},
+    };
+    json targets = {
+        {"event_loop_pending_64", target(loop_64, kLoopEventsPerS, true, "events/s")},
+        {"event_loop_pending_4096", target(loop_4096, kLoopEventsPerS, true, "events/s")},
+        {"simulated_sign", target(signatures["simulated_sign"], kSimSignatureNs, false, "ns")},
+        {"simulated_verify", target(signatures["simulated_verify"], kSimSignatureNs, false, "ns")},
+    };
+    for (const json& run : pbft) {
+        const auto n = run.at("n").get<int>();
+        if (n == 4 || n == 64)
+            targets["pbft_n" + std::to_string(n) + "_messages_per_s"] =
+                target(run.at("messages_per_s").get<double>(),
+                       n == 4 ? kPbftN4MessagesPerS : kPbftN64MessagesPerS, true, "messages/s");
+    }
+    if (memory.size() == 2) {
+        const double small = memory[0].at("peak_rss_kb").get<double>();
+        const double large = memory[1].at("peak_rss_kb").get<double>();
+        const double growth_small = memory[0].at("peak_growth_kb").get<double>();
+        const double growth_large = memory[1].at("peak_growth_kb").get<double>();
+        doc["memory"] = {
+            {"runs", memory},
+            {"peak_ratio", large / small},
+            {"growth_ratio", growth_small > 0 ? growth_large / growth_small : 0.0},
+            {"requests_ratio",
+             memory[1].at("requests").get<double>() / memory[0].at("requests").get<double>()},
+        };
+        targets["memory_flat_peak_ratio"] = target(large / small, kMemoryFlatRatio, false, "x");
+    }
+    bool all = true;
+    for (const auto& [name, t] : targets.items()) all &= t.at("met").get<bool>();
+    for (const json& run : pbft)
+        all &= run.at("safe").get<bool>() && run.at("deterministic").get<bool>();
+    doc["targets"] = targets;
+    doc["all_targets_met"] = all;
+    return doc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string mode = "full", micro;
+    std::vector<std::string> pbft, memory;
+    po::options_description options("bench_report [options]");
+    // clang-format off
+    options.add_options()
+        ("mode", po::value(&mode), "quick or full, recorded in the document")
+        ("micro", po::value(&micro)->required(), "Google Benchmark JSON")
+        ("pbft", po::value(&pbft)->multitoken(), "bench_runs pbft outputs")
+        ("memory", po::value(&memory)->multitoken(), "two bench_runs memory outputs, short first");
+    // clang-format on
+    try {
+        po::variables_map vm;
+        po::store(po::parse_command_line(argc, argv, options), vm);
+        po::notify(vm);
+        std::vector<json> pbft_docs, memory_docs;
+        for (const auto& f : pbft) pbft_docs.push_back(read_json(f));
+        for (const auto& f : memory) memory_docs.push_back(read_json(f));
+        std::cout << report(mode, read_json(micro), pbft_docs, memory_docs).dump(2) << '\n';
+        return 0;
+    } catch (const po::error& e) {
+        std::cerr << "error: " << e.what() << '\n' << options;
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        return 1;
+    }
+}
