@@ -1,0 +1,86 @@
+#include "protocols/rbc/messages.hpp"
+
+#include "sim/hash.hpp"
+
+namespace rbc {
+
+std::vector<std::string> kind_names() { return {"REQUEST", "REPLY", "SEND", "ECHO", "READY"}; }
+
+Digest null_value() { return Digest(sim::Hasher(0x524e).add(0).value()); }
+
+Digest value_of(const Send& s) { return s.request ? s.request->digest : null_value(); }
+
+namespace {
+
+constexpr std::uint32_t kHeaderBytes = 32;
+constexpr std::uint32_t kSignatureBytes = 64;
+
+struct DigestOf {
+    sim::Hasher& h;
+    void add_id(const InstanceId& id) const { h.add(id.sender.v).add(id.counter); }
+    void operator()(const Send& m) const {
+        h.add(1);
+        add_id(m.id);
+        h.add(value_of(m).v);
+    }
+    void operator()(const Echo& m) const {
+        h.add(2);
+        add_id(m.id);
+        h.add(m.value.v);
+    }
+    void operator()(const Ready& m) const {
+        h.add(3);
+        add_id(m.id);
+        h.add(m.value.v);
+    }
+};
+
+std::uint32_t size_of(const Body& b) {
+    const auto* s = std::get_if<Send>(&b);
+    const std::uint32_t request = s && s->request ? s->request->size_bytes : 0;
+    return kHeaderBytes + kSignatureBytes + request;
+}
+
+}  // namespace
+
+Digest message_digest(const Body& body, NodeId signer) {
+    sim::Hasher h(0x5242);
+    h.add(signer.v);
+    std::visit(DigestOf{h}, body);
+    return Digest(h.value());
+}
+
+MessageRef make_message(sim::Context& ctx, Body body) {
+    auto [ref, m] = sim::make_payload<Message>();
+    m->kind = static_cast<std::uint16_t>(kSend + body.index());
+    m->digest = message_digest(body, ctx.self());
+    m->size_bytes = size_of(body);
+    m->signer = ctx.self();
+    m->body = std::move(body);
+    m->sig = ctx.sign(m->digest);
+    return ref;
+}
+
+namespace {
+const InstanceId& id_of(const Body& b) {
+    return std::visit([](const auto& m) -> const InstanceId& { return m.id; }, b);
+}
+}  // namespace
+
+bool authentic(sim::Context& ctx, const Message& m) {
+    const InstanceId& id = id_of(m.body);
+    const std::uint32_t n = ctx.replica_count();
+    if (id.sender.v >= n || m.signer.v >= n || id.counter > kMaxCounter) return false;
+    if (m.kind != kSend + m.body.index()) return false;
+    if (m.digest != message_digest(m.body, m.signer)) return false;
+    if (const auto* s = as<Send>(m)) {
+        if (m.signer != id.sender) return false;
+        if (s->request && (s->request->kind != proto::kRequestKind ||
+                           !std::holds_alternative<proto::Request>(s->request->body) ||
+                           !proto::authentic(ctx, *s->request)))
+            return false;
+    }
+    return ctx.verify(m.signer, m.digest, m.sig);
+}
+
+}  // namespace rbc
