@@ -31,7 +31,8 @@ Network::Network(const NetworkSpec& spec, std::uint32_t replicas, std::uint32_t 
       direct_(static_cast<std::size_t>(replicas) * replicas, 0),
       path_(static_cast<std::size_t>(replicas) * replicas),
       blocked_(static_cast<std::size_t>(replicas) * replicas, 0),
-      isolated_(total, 0) {
+      isolated_(total, 0),
+      last_arrival_replicas_(static_cast<std::size_t>(replicas) * replicas) {
     if (!spec.links.empty()) build_paths(spec);
 }
 
@@ -168,7 +169,9 @@ Routing Network::route(std::uint32_t from, std::uint32_t to, SimTime now) {
     }
     if (!reorder) {
         // FIFO: a message never overtakes an earlier one on the same ordered pair.
-        SimTime& last = last_arrival_[(static_cast<std::uint64_t>(from) << 32) | to];
+        SimTime& last = from < replicas_ && to < replicas_
+                            ? last_arrival_replicas_[from * replicas_ + to]
+                            : last_arrival_[(static_cast<std::uint64_t>(from) << 32) | to];
         for (int c = 0; c < r.copies; ++c) {
             r.arrival[c] = std::max(r.arrival[c], last);
             last = r.arrival[c];

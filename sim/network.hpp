@@ -65,7 +65,8 @@ private:
     std::vector<std::vector<std::uint32_t>> path_;  // replica pairs: nodes after `from`
     std::vector<int> blocked_;                      // replica pairs
     std::vector<int> isolated_;                     // every node
-    std::unordered_map<std::uint64_t, SimTime> last_arrival_;  // FIFO: per ordered pair
+    std::vector<SimTime> last_arrival_replicas_;  // FIFO: replica pairs [from*replicas+to]
+    std::unordered_map<std::uint64_t, SimTime> last_arrival_;  // FIFO: pairs with a client
     static constexpr std::uint32_t kNoLink = 0xffffffffu;
 };
 

@@ -21,8 +21,7 @@ std::int64_t RandomStream::uniform(std::int64_t lo, std::int64_t hi) {
     return boost::random::uniform_int_distribution<std::int64_t>(lo, hi)(engine_);
 }
 
-bool RandomStream::chance_ppm(std::uint32_t ppm) {
-    if (ppm == 0) return false;
+bool RandomStream::draw_ppm(std::uint32_t ppm) {
     if (ppm >= 1'000'000) return true;
     return uniform(0, 999'999) < static_cast<std::int64_t>(ppm);
 }

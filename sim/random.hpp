@@ -22,7 +22,7 @@ public:
     // Uniform integer in [lo, hi], both inclusive.
     std::int64_t uniform(std::int64_t lo, std::int64_t hi);
     // True with probability ppm / 1,000,000 (integer probabilities keep results exact).
-    bool chance_ppm(std::uint32_t ppm);
+    bool chance_ppm(std::uint32_t ppm) { return ppm != 0 && draw_ppm(ppm); }
     double normal(double mean, double stddev);
     double lognormal(double m, double s);
     double exponential(double mean);
@@ -30,6 +30,7 @@ public:
     boost::random::mt19937_64& engine() { return engine_; }
 
 private:
+    bool draw_ppm(std::uint32_t ppm);
     std::uint64_t seed_;
     boost::random::mt19937_64 engine_;
 };

@@ -38,7 +38,9 @@ const rbc::Replica& replica(const sim::Simulator& s, std::uint32_t i) {
     if (const auto* b = dynamic_cast<const rbc::ByzantineReplica*>(&a)) return b->inner();
     return static_cast<const rbc::Replica&>(a);
 }
-const rbc::Replica& replica(const testing::Run& r, std::uint32_t i) { return replica(*r.sim, i); }
+const rbc::Replica& replica(const testing::Run& r, std::uint32_t i) {
+    return replica(*r.sim, i);
+}
 
 std::vector<std::uint32_t> honest_nodes(const testing::Run& r) {
     std::vector<std::uint32_t> out;
@@ -95,16 +97,17 @@ TEST_CASE("rbc: the thresholds follow n and f, and are Bracha's 2f+1 and f+1 at 
         for (std::uint32_t f = 0; 3 * f < n; ++f) {
             const proto::Quorum q{n, f};
             const std::uint32_t e = rbc::echoes_for_ready(q);
-            CHECK(2 * e >= n + f + 1);    // two echo quorums overlap in an honest replica
+            CHECK(2 * e >= n + f + 1);       // two echo quorums overlap in an honest replica
             CHECK(2 * (e - 1) < n + f + 1);  // and it is the smallest such size
-            CHECK(n - f >= e);            // the honest replicas alone reach it
+            CHECK(n - f >= e);               // the honest replicas alone reach it
             CHECK(n - f >= rbc::readies_for_delivery(q));
         }
     }
 }
 
-TEST_CASE("rbc: one instance without faults costs (n-1)(2n+1) messages and delivers 3 delays "
-          "after its SEND") {
+TEST_CASE(
+    "rbc: one instance without faults costs (n-1)(2n+1) messages and delivers 3 delays "
+    "after its SEND") {
     for (std::uint32_t n : {4u, 7u, 10u}) {
         CAPTURE(n);
         std::ostringstream trace;
@@ -165,8 +168,9 @@ TEST_CASE("rbc: each of a closed-loop client's requests is one instance of 5 mes
     CHECK(replica(r, 0).instances_started() == 20);
 }
 
-TEST_CASE("rbc: a silent sender's client retries to all, and each honest replica sends the "
-          "request in an instance of its own but executes it once") {
+TEST_CASE(
+    "rbc: a silent sender's client retries to all, and each honest replica sends the "
+    "request in an instance of its own but executes it once") {
     auto doc = rbc_base(4, 1);
     doc["workload"]["retry_timeout"] = "500ms";
     doc["faults"] = {byzantine(0, "silent")};
@@ -190,8 +194,9 @@ TEST_CASE("rbc: a silent sender's client retries to all, and each honest replica
     }
 }
 
-TEST_CASE("rbc: with a conflicting echoer and loss before GST, whatever one honest replica "
-          "delivers, every honest replica delivers (totality)") {
+TEST_CASE(
+    "rbc: with a conflicting echoer and loss before GST, whatever one honest replica "
+    "delivers, every honest replica delivers (totality)") {
     std::uint64_t instances = 0;
     for (std::uint64_t seed = 1; seed <= 30; ++seed) {
         CAPTURE(seed);
@@ -222,9 +227,10 @@ TEST_CASE("rbc: with a conflicting echoer and loss before GST, whatever one hone
     CHECK(instances > 30 * 20);  // retransmitted requests made some extra instances
 }
 
-TEST_CASE("rbc: an equivocating sender never makes honest replicas deliver two values for one "
-          "instance over 200 seeds") {
-    std::uint64_t evidence = 0, nulls = 0;
+TEST_CASE(
+    "rbc: an equivocating sender never makes honest replicas deliver two values for one "
+    "instance over 200 seeds") {
+    std::uint64_t evidence = 0;
     for (std::uint64_t seed = 1; seed <= 200; ++seed) {
         CAPTURE(seed);
         const std::uint32_t n = seed % 2 ? 4 : 7;
@@ -242,19 +248,20 @@ TEST_CASE("rbc: an equivocating sender never makes honest replicas deliver two v
         }
         CHECK(res.accepted == 10);
         for (const auto& [index, values] : honest_deliveries(r)) {
+            // Either value may win (the null one when loss hid the request from enough
+            // replicas), but only one per instance.
             CHECK_MESSAGE(values.size() == 1, "index ", index);
-            nulls += values.count(rbc::null_value());
         }
         for (std::uint32_t i : honest_nodes(r))
             CHECK(res.commits_per_node[i] == replica(r, i).delivered().size());
         evidence += res.evidence;
     }
     CHECK(evidence > 0);  // some honest replica saw both SENDs and proved the equivocation
-    MESSAGE("null deliveries ", nulls);
 }
 
-TEST_CASE("rbc: f+1 colluders at n=4 (an equivocating sender and an accomplice voting for "
-          "both values) break agreement and the checker says so") {
+TEST_CASE(
+    "rbc: f+1 colluders at n=4 (an equivocating sender and an accomplice voting for "
+    "both values) break agreement and the checker says so") {
     // Honest replicas 1 and 2 are split: 1 gets the request, 2 the null value. Each sees an
     // echo quorum (3 = its own vote and the two colluders') and then 3 READYs for its value.
     auto doc = rbc_base(4, 5);
@@ -290,8 +297,9 @@ TEST_CASE("rbc: a replica that crashes and recovers with its state delivers ever
     for (std::uint32_t i = 0; i < 4; ++i) CHECK(replica(r, i).retransmitting() == 0);
 }
 
-TEST_CASE("rbc: a replica cut off while every request completes delivers them all once the "
-          "partition heals") {
+TEST_CASE(
+    "rbc: a replica cut off while every request completes delivers them all once the "
+    "partition heals") {
     auto doc = rbc_base(4, 30);
     doc["workload"]["clients"] = 2;
     doc["stop"] = {{"at", "20s"}, {"when_done", false}};
@@ -304,8 +312,9 @@ TEST_CASE("rbc: a replica cut off while every request completes delivers them al
     for (std::uint32_t i = 0; i < 4; ++i) CHECK(replica(r, i).retransmitting() == 0);
 }
 
-TEST_CASE("rbc: unknown behaviours and parameters, and recovery without state, are refused "
-          "with their paths") {
+TEST_CASE(
+    "rbc: unknown behaviours and parameters, and recovery without state, are refused "
+    "with their paths") {
     auto doc = rbc_base(4, 1);
     doc["faults"] = {byzantine(1, "lie")};
     auto e = refusal(doc);
@@ -313,7 +322,9 @@ TEST_CASE("rbc: unknown behaviours and parameters, and recovery without state, a
     CHECK(e.reason().find("conflicting_echo") != std::string::npos);
 
     doc = rbc_base(4, 1);
-    doc["faults"] = {{{"type", "byzantine"}, {"node", 1}, {"behavior", "equivocate"},
+    doc["faults"] = {{{"type", "byzantine"},
+                      {"node", 1},
+                      {"behavior", "equivocate"},
                       {"params", {{"collude", true}}}}};
     CHECK(refusal(doc).path() == "/faults/0/params/collude");
 

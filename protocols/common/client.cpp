@@ -46,7 +46,11 @@ void Client::send_next(sim::Context& ctx) {
     } else {
         ctx.send(cfg_.target(view_), current_msg_);
     }
-    retry_timer_ = ctx.set_timer(cfg_.workload.retry_timeout, kRetry);
+    retry_deadline_ = ctx.now() + cfg_.workload.retry_timeout;
+    if (!retry_pending_) {
+        ctx.set_timer(cfg_.workload.retry_timeout, kRetry);
+        retry_pending_ = true;
+    }
 }
 
 void Client::on_timer(sim::Context& ctx, std::uint64_t tag) {
@@ -54,10 +58,15 @@ void Client::on_timer(sim::Context& ctx, std::uint64_t tag) {
         case kArrival:
         case kThink: arrive(ctx); break;
         case kRetry:
+            retry_pending_ = false;
             if (!outstanding_) return;
-            // Retransmission goes to every replica (§1.3 step 11).
-            ctx.broadcast(current_msg_);
-            retry_timer_ = ctx.set_timer(cfg_.workload.retry_timeout, kRetry);
+            if (ctx.now() >= retry_deadline_) {
+                // Retransmission goes to every replica (§1.3 step 11).
+                ctx.broadcast(current_msg_);
+                retry_deadline_ = ctx.now() + cfg_.workload.retry_timeout;
+            }
+            ctx.set_timer(retry_deadline_ - ctx.now(), kRetry);
+            retry_pending_ = true;
             break;
         default: break;
     }
@@ -78,7 +87,6 @@ void Client::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg)
     // f+1 matching replies from distinct replicas: at least one is honest.
     view_ = std::max(view_, rep->view);
     outstanding_ = false;
-    ctx.cancel_timer(retry_timer_);
     ctx.accept(request_key(current_), rep->result, rep->view.v, rep->index);
     if (!queue_.empty()) {
         send_next(ctx);

@@ -46,7 +46,9 @@ private:
     bool outstanding_ = false;
     Request current_;
     ClientMessageRef current_msg_;
-    sim::TimerId retry_timer_ = 0;
+    // Lazy retry timer: a new request moves the deadline; at most one timer event is pending.
+    bool retry_pending_ = false;
+    SimTime retry_deadline_{};
     View view_{};
     // Replies for the outstanding request: result -> replicas that sent it.
     std::map<Digest, std::vector<std::uint32_t>> replies_;

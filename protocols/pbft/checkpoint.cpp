@@ -1,4 +1,6 @@
 // PBFT checkpoints, watermarks and garbage collection (PROTOCOLS.md §1.4).
+#include <algorithm>
+
 #include "protocols/pbft/replica.hpp"
 
 namespace pbft {
@@ -25,13 +27,16 @@ void Replica::make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<Me
         state_ = state;
         ctx.state_transferred(n.v, state);
     }
+    const Seq old_h = h_;
     h_ = n;
     h_state_ = state;
     h_proof_ = std::move(proof);
     checkpoints_.erase(checkpoints_.begin(), checkpoints_.upper_bound(n));
     // Log entries at or below h are discarded: the ring reuses them (see slot()).
-    for (Slot& s : log_) {
-        if (s.n.v != 0 && s.n <= h_) {
+    const std::uint64_t first = std::max(old_h.v + 1, n.v >= log_.size() ? n.v - log_.size() + 1 : 1);
+    for (std::uint64_t k = first; k <= n.v; ++k) {
+        Slot& s = log_[k & (log_.size() - 1)];
+        if (s.n.v == k) {
             s.pp = MessageRef();
             s.prepares.clear();
             s.commits.clear();

@@ -30,7 +30,7 @@ void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef&
     // names backups; the primary waits too, so a primary whose own pre-prepared request cannot
     // commit (its COMMITs were lost) still helps the f+1 needed to leave the view.
     const bool fresh = waiting_.emplace(key, m).second;
-    if (fresh && !request_timer_on_) restart_request_timer(ctx);
+    if (fresh && !request_running_) restart_request_timer(ctx);
     if (view_changing_) return;
     if (primary(ctx)) {
         if (assigned_.insert(key).second) {
@@ -101,7 +101,7 @@ void Replica::accept_pre_prepare(sim::Context& ctx, Slot& s, const MessageRef& m
         const auto key = proto::request_key(std::get<proto::Request>(r->body));
         auto it = last_reply_.find(key.client.v);
         if (it != last_reply_.end() && it->second.timestamp >= key.timestamp) continue;
-        if (waiting_.emplace(key, r).second && !request_timer_on_) restart_request_timer(ctx);
+        if (waiting_.emplace(key, r).second && !request_running_) restart_request_timer(ctx);
     }
     count_and_advance(ctx, s);
 }
@@ -191,7 +191,8 @@ void Replica::try_execute(sim::Context& ctx) {
 }
 
 void Replica::execute(sim::Context& ctx, const PrePrepare& pp) {
-    std::vector<sim::ExecutedRequest> done;
+    std::vector<sim::ExecutedRequest>& done = executed_scratch_;
+    done.clear();
     bool progressed = false;
     std::uint32_t position = 0;
     for (const auto& r : pp.batch) {

@@ -3,7 +3,16 @@
 
 namespace pbft {
 
-Replica::Replica(Config cfg) : cfg_(cfg), log_(cfg.watermark_window) {
+namespace {
+// The log ring has a power-of-two size of at least L, so a slot is found with a mask.
+std::size_t ring_size(std::uint64_t window) {
+    std::size_t size = 1;
+    while (size < window) size <<= 1;
+    return size;
+}
+}  // namespace
+
+Replica::Replica(Config cfg) : cfg_(cfg), log_(ring_size(cfg.watermark_window)) {
     const std::size_t words = (cfg_.quorum.n + 63) / 64;
     for (Slot& s : log_) {
         s.prepared_by.assign(words, 0);
@@ -32,7 +41,7 @@ std::size_t Replica::live_slots() const {
 }
 
 Replica::Slot& Replica::slot(Seq n) {
-    Slot& s = log_[n.v % log_.size()];
+    Slot& s = log_[n.v & (log_.size() - 1)];
     if (s.n != n) {
         // The ring position last held a sequence number at or below h: reuse it.
         s.n = n;
@@ -74,6 +83,13 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
     switch (tag) {
         case kRequestTimer:
             request_timer_on_ = false;
+            if (!request_running_) break;
+            if (ctx.now() < request_deadline_) {
+                request_timer_ = ctx.set_timer(request_deadline_ - ctx.now(), kRequestTimer);
+                request_timer_on_ = true;
+                break;
+            }
+            request_running_ = false;
             if (!view_changing_ && !waiting_.empty()) start_view_change(ctx, View(view_.v + 1));
             break;
         case kViewChangeTimer:
@@ -98,13 +114,13 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
 }
 
 void Replica::restart_request_timer(sim::Context& ctx) {
-    if (request_timer_on_) {
-        ctx.cancel_timer(request_timer_);
-        request_timer_on_ = false;
+    request_running_ = !waiting_.empty() && !view_changing_;
+    if (!request_running_) return;
+    request_deadline_ = ctx.now() + cfg_.request_timeout;
+    if (!request_timer_on_) {
+        request_timer_ = ctx.set_timer(cfg_.request_timeout, kRequestTimer);
+        request_timer_on_ = true;
     }
-    if (waiting_.empty() || view_changing_) return;
-    request_timer_ = ctx.set_timer(cfg_.request_timeout, kRequestTimer);
-    request_timer_on_ = true;
 }
 
 void Replica::buffer_future(const MessageRef& m) {

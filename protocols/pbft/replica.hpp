@@ -114,8 +114,12 @@ private:
     std::deque<ClientMessageRef> pending_;             // primary: requests not yet ordered
     std::set<sim::RequestKey> assigned_;               // primary: ordered in this view
     std::map<sim::RequestKey, ClientMessageRef> waiting_;  // received, not executed (§1.6)
+    // The request timer is lazy: restarting it moves a deadline; one timer event is pending at
+    // most, and when it fires early it re-arms for what is left (no cancel-and-set churn).
     sim::TimerId request_timer_ = 0;
-    bool request_timer_on_ = false;
+    bool request_timer_on_ = false;     // a timer event is pending
+    bool request_running_ = false;      // the timer of §1.6 rule 1 is running
+    proto::SimTime request_deadline_{};
     sim::TimerId batch_timer_ = 0;
     bool batch_timer_on_ = false;
     std::map<Seq, std::map<Digest, std::vector<MessageRef>>> checkpoints_;  // above h
@@ -127,6 +131,7 @@ private:
     MessageRef own_view_change_;  // re-sent every view_change_timeout until the view starts
     sim::TimerId resend_timer_ = 0;
     std::vector<MessageRef> future_;  // normal-case messages for views not yet entered
+    std::vector<sim::ExecutedRequest> executed_scratch_;  // reused by execute()
 };
 
 }  // namespace pbft

@@ -64,10 +64,7 @@ void Replica::start_view_change(sim::Context& ctx, View w) {
     ctx.suspect(cfg_.quorum.primary(view_));
     view_ = w;
     view_changing_ = true;
-    if (request_timer_on_) {
-        ctx.cancel_timer(request_timer_);
-        request_timer_on_ = false;
-    }
+    request_running_ = false;
     if (batch_timer_on_) {
         ctx.cancel_timer(batch_timer_);
         batch_timer_on_ = false;

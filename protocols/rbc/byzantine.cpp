@@ -44,9 +44,9 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
     if (it == names.end()) {
         std::string list;
         for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-        throw sim::ScenarioError(f.path + "/behavior",
-                                 fmt::format("unknown RBC behaviour '{}'; expected one of: {}",
-                                             f.behavior, list));
+        throw sim::ScenarioError(
+            f.path + "/behavior",
+            fmt::format("unknown RBC behaviour '{}'; expected one of: {}", f.behavior, list));
     }
     b.kind = static_cast<Behavior::Kind>(it - names.begin());
     proto::Params(f.params, f.path + "/params", {});
@@ -130,7 +130,8 @@ void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
             proto::is_client_message(*msg) ? nullptr : static_cast<const Message*>(msg.get());
         const InstanceId* voted = m ? vote_id(*m) : nullptr;
         switch (b.kind) {
-            case K::Silent: return;
+            case K::Silent:
+                return;
             case K::Equivocate:
                 if (!m || !second_half(ctx, b, to)) break;
                 if (const auto* s = as<Send>(*m); s && s->id.sender == ctx.self() && s->request) {

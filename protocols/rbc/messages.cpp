@@ -4,11 +4,17 @@
 
 namespace rbc {
 
-std::vector<std::string> kind_names() { return {"REQUEST", "REPLY", "SEND", "ECHO", "READY"}; }
+std::vector<std::string> kind_names() {
+    return {"REQUEST", "REPLY", "SEND", "ECHO", "READY"};
+}
 
-Digest null_value() { return Digest(sim::Hasher(0x524e).add(0).value()); }
+Digest null_value() {
+    return Digest(sim::Hasher(0x524e).add(0).value());
+}
 
-Digest value_of(const Send& s) { return s.request ? s.request->digest : null_value(); }
+Digest value_of(const Send& s) {
+    return s.request ? s.request->digest : null_value();
+}
 
 namespace {
 

@@ -69,11 +69,17 @@ std::vector<std::string> kind_names();
 // Thresholds of §3, derived from n and f (any n > 3f, not only n = 3f+1).
 // ECHOs for one value that make a replica send READY: ceil((n+f+1)/2), so that two such sets
 // share an honest replica and no two values both reach it.
-constexpr std::uint32_t echoes_for_ready(const proto::Quorum& q) { return (q.n + q.f + 2) / 2; }
+constexpr std::uint32_t echoes_for_ready(const proto::Quorum& q) {
+    return (q.n + q.f + 2) / 2;
+}
 // READYs for one value that make a replica send READY too: f+1, at least one honest.
-constexpr std::uint32_t readies_for_ready(const proto::Quorum& q) { return q.weak(); }
+constexpr std::uint32_t readies_for_ready(const proto::Quorum& q) {
+    return q.weak();
+}
 // READYs that deliver: q (2f+1 at n = 3f+1), so at least f+1 honest replicas are ready.
-constexpr std::uint32_t readies_for_delivery(const proto::Quorum& q) { return q.q(); }
+constexpr std::uint32_t readies_for_delivery(const proto::Quorum& q) {
+    return q.q();
+}
 
 // The null value's digest, distinct from every request digest.
 Digest null_value();

@@ -77,7 +77,9 @@ void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg
     }
 }
 
-Replica::Instance& Replica::instance(const InstanceId& id) { return instances_[id]; }
+Replica::Instance& Replica::instance(const InstanceId& id) {
+    return instances_[id];
+}
 
 void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& req) {
     const auto& r = std::get<proto::Request>(req->body);
@@ -144,13 +146,18 @@ void Replica::on_vote(sim::Context& ctx, const MessageRef& m) {
     if (author == ctx.self().v) return;  // our own vote, replayed to us
     Instance& inst = instance(id);
     switch (count(is_echo ? inst.echoes : inst.readies, author, value)) {
-        case Counted::Fresh: advance(ctx, id, inst, value); break;
-        case Counted::Repeat: answer_repeat(ctx, inst, author, value, !is_echo); break;
-        case Counted::Conflict:
-            ctx.evidence(m->signer, is_echo ? "two ECHOs for one instance"
-                                            : "two READYs for one instance");
+        case Counted::Fresh:
+            advance(ctx, id, inst, value);
             break;
-        case Counted::Ignored: break;
+        case Counted::Repeat:
+            answer_repeat(ctx, inst, author, value, !is_echo);
+            break;
+        case Counted::Conflict:
+            ctx.evidence(m->signer,
+                         is_echo ? "two ECHOs for one instance" : "two READYs for one instance");
+            break;
+        case Counted::Ignored:
+            break;
     }
 }
 
@@ -215,8 +222,8 @@ void Replica::execute(sim::Context& ctx, const InstanceId& id, Digest value,
             done = sim::ExecutedRequest{proto::request_key(r), req->digest, result};
             c.executed = r.timestamp;
             c.started = std::max(c.started, r.timestamp);
-            c.reply = proto::make_reply(
-                ctx, proto::Reply{proto::View{0}, r.timestamp, r.client, ctx.self(), result, index});
+            c.reply = proto::make_reply(ctx, proto::Reply{proto::View{0}, r.timestamp, r.client,
+                                                          ctx.self(), result, index});
             reply = c.reply;
         }
     }
@@ -233,8 +240,7 @@ void Replica::answer_repeat(sim::Context& ctx, Instance& inst, std::uint32_t pee
     auto it = inst.answered.find(peer);
     // Two replicas answering each other's answers would never stop: at most one answer per
     // half retransmission period, shorter than any gap between a peer's own retransmissions.
-    if (it != inst.answered.end() && (now - it->second).ns * 2 < cfg_.retransmit_timeout.ns)
-        return;
+    if (it != inst.answered.end() && (now - it->second).ns * 2 < cfg_.retransmit_timeout.ns) return;
     inst.answered[peer] = now;
     send_votes(ctx, inst, NodeId(peer));
     // A READY for a value means the peer may hold a delivery it cannot execute.

@@ -80,11 +80,11 @@ private:
         std::map<Digest, MessageRef> sends;  // signed SENDs held, by value (two: equivocation)
         MessageRef echo, ready;              // our own votes
         Votes echoes, readies;
-        std::optional<Digest> delivered;     // readies_for_delivery() READYs seen for it
-        bool committed = false;              // delivered and executed (value in hand)
-        bool sender_equivocated = false;     // reported: two SENDs with different values
-        std::uint32_t attempts = 0;          // retransmissions since it was last scheduled
-        bool scheduled = false;              // has an entry in due_
+        std::optional<Digest> delivered;  // readies_for_delivery() READYs seen for it
+        bool committed = false;           // delivered and executed (value in hand)
+        bool sender_equivocated = false;  // reported: two SENDs with different values
+        std::uint32_t attempts = 0;       // retransmissions since it was last scheduled
+        bool scheduled = false;           // has an entry in due_
         std::map<std::uint32_t, sim::SimTime> answered;  // peer -> last answer to its repeat
     };
     enum class Counted { Fresh, Repeat, Conflict, Ignored };
@@ -120,10 +120,10 @@ private:
     Instance& instance(const InstanceId& id);
 
     Config cfg_;
-    NodeId self_{};  // learnt at start
+    NodeId self_{};              // learnt at start
     std::uint64_t counter_ = 0;  // our latest instance
     std::uint64_t started_ = 0;
-    Digest state_{};             // running digest of our deliveries
+    Digest state_{};  // running digest of our deliveries
     std::map<InstanceId, Instance> instances_;
     std::map<std::uint64_t, Digest> delivered_;
     std::set<std::pair<sim::SimTime, InstanceId>> due_;  // next retransmission per instance

@@ -1,0 +1,49 @@
+#include "sim/payload.hpp"
+
+#include <array>
+#include <new>
+
+namespace sim {
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kPool = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kPool = false;
+#else
+constexpr bool kPool = true;
+#endif
+#else
+constexpr bool kPool = true;
+#endif
+
+constexpr std::size_t kGranule = 32;
+constexpr std::size_t kClasses = 32;  // pooled up to 1 KiB; larger payloads use plain new
+
+// One free list per size class and thread; a freed block stores the next pointer in itself.
+thread_local std::array<void*, kClasses> free_heads{};
+
+std::size_t size_class(std::size_t size) { return (size + kGranule - 1) / kGranule; }
+
+}  // namespace
+
+void* Payload::operator new(std::size_t size) {
+    const std::size_t c = size_class(size);
+    if (!kPool || c >= kClasses) return ::operator new(size);
+    void*& head = free_heads[c];
+    if (head == nullptr) return ::operator new(c * kGranule);
+    void* p = head;
+    head = *static_cast<void**>(p);
+    return p;
+}
+
+void Payload::operator delete(void* p, std::size_t size) {
+    const std::size_t c = size_class(size);
+    if (!kPool || c >= kClasses) return ::operator delete(p);
+    *static_cast<void**>(p) = free_heads[c];
+    free_heads[c] = p;
+}
+
+}  // namespace sim
