@@ -28,6 +28,7 @@ KindCounters RunResult::total_for_kind(std::size_t kind) const {
         t.delivered += c.delivered;
         t.dropped += c.dropped;
         t.corrupted += c.corrupted;
+        t.bytes += c.bytes;
     }
     return t;
 }
@@ -342,7 +343,9 @@ void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, 
         return;
     }
     const std::size_t kinds = result_.kind_names.size();
-    ++result_.counters[from * kinds + msg->kind].sent;
+    KindCounters& counter = result_.counters[from * kinds + msg->kind];
+    ++counter.sent;
+    counter.bytes += msg->size_bytes;
     Routing r = net_.route(from, to, depart);
     if (r.dropped != DropReason::None) {
         ++result_.counters[to * kinds + msg->kind].dropped;

@@ -31,6 +31,7 @@ const char* node_state_name(NodeState s);
 
 struct KindCounters {
     std::uint64_t sent = 0, delivered = 0, dropped = 0, corrupted = 0;
+    std::uint64_t bytes = 0;  // bytes sent
 };
 
 struct RequestRow {

@@ -28,6 +28,7 @@
 #include "reports/report.hpp"
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
+#include "tools/compare.hpp"
 
 namespace {
 
@@ -379,6 +380,57 @@ int validate_verb(const Operands& operands, const po::variables_map&) {
 
 void no_options(po::options_description&) {}
 
+void add_compare_options(po::options_description& d) {
+    auto add = d.add_options();
+    add("protocols", po::value<std::string>()->value_name("P,P")->default_value("pbft,hotstuff"),
+        "protocols to compare");
+    add("nodes", po::value<std::string>()->value_name("N,N")->default_value("4,7,16,31,64"),
+        "replica counts");
+    add("out", po::value<std::string>()->value_name("DIR"), "write compare.csv here");
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        if (comma > start) out.push_back(text.substr(start, comma - start));
+        start = comma + 1;
+    }
+    return out;
+}
+
+int compare_verb(const Operands& operands, const po::variables_map& vm) {
+    const std::string& file = operands[0];
+    const sim::ScenarioSpec spec = load(file);
+    const auto protocols = split_list(vm["protocols"].as<std::string>());
+    std::vector<std::uint32_t> sizes;
+    for (const auto& word : split_list(vm["nodes"].as<std::string>())) {
+        if (word.empty() || word.size() > 4 || word.find_first_not_of("0123456789") != word.npos ||
+            std::stoul(word) < 1 || std::stoul(word) > 1024)
+            throw UsageError(fmt::format("--nodes: '{}' is not a replica count from 1 to 1024", word),
+                             "compare");
+        sizes.push_back(static_cast<std::uint32_t>(std::stoul(word)));
+    }
+    if (protocols.empty() || sizes.empty())
+        throw UsageError("--protocols and --nodes need at least one value each", "compare");
+    std::vector<tools::CompareRow> rows;
+    try {
+        rows = tools::compare(spec.source, protocols, sizes);
+    } catch (const sim::ScenarioError& e) {
+        throw_input_error(file, e);
+    }
+    fmt::print("{}", tools::compare_table(rows));
+    if (vm.count("out")) {
+        const fs::path dir = vm["out"].as<std::string>();
+        reports::write_atomic(dir / "compare.csv", tools::compare_csv(rows));
+        fmt::print("wrote {}\n", (dir / "compare.csv").string());
+    }
+    for (const auto& r : rows)
+        if (r.outcome != "safe") return kExitFailed;
+    return kExitOk;
+}
+
 // ---- the table of verbs and the dispatcher -------------------------------------------------
 
 // New verbs (compare, sweep, shrink, merge, hunt) are one row each.
@@ -389,6 +441,9 @@ const Verb kVerbs[] = {
      no_options, replay_verb},
     {"validate", "SCENARIO", 1, "check a scenario file without running it", no_options,
      validate_verb},
+    {"compare", "SCENARIO", 1,
+     "run one workload under several protocols and sizes; a table and compare.csv",
+     add_compare_options, compare_verb},
 };
 
 const Verb* find_verb(std::string_view name) {

@@ -27,11 +27,19 @@ void Replica::process_proposal(sim::Context& ctx, const BlockRef& b,
     update(ctx, *b);
     if (b->view < view_) return;
     // Vote once per view, only for a safe block, to the next view's leader (§2.5).
-    if (b->view > last_voted_view_ && safe_node(*b)) {
-        last_voted_view_ = b->view;
-        send_vote(ctx, proto::Statement{kGeneric, b->view, b->height, b->digest},
-                  pacemaker_.leader(b->view + 1), stmt);
+    const bool vote = b->view > last_voted_view_ && safe_node(*b);
+    if (!vote) {
+        // An unsafe proposal: stay in its view; our timeout will announce the next one, which
+        // the next leader needs (a vote would have stood for that NEW-VIEW).
+        if (ctx.tracing())
+            ctx.trace(fmt::format("hotstuff no vote for view {} (voted in {}, lock view {})",
+                                  b->view, last_voted_view_, locked_qc_.stmt.view));
+        enter_view(ctx, b->view);
+        return;
     }
+    last_voted_view_ = b->view;
+    send_vote(ctx, proto::Statement{kGeneric, b->view, b->height, b->digest},
+              pacemaker_.leader(b->view + 1), stmt);
     enter_view(ctx, b->view + 1);
 }
 
@@ -103,7 +111,12 @@ void Replica::try_propose(sim::Context& ctx) {
                        pacemaker_.new_view_from(view_, ctx.self().v) >= cfg_.votes_needed();
     if (!ready) return;
     BlockRef parent = find(qc_high_.stmt.value);
-    if (!parent || (mempool_.empty() && !chain_has_cmds(parent))) return;
+    if (!parent) {
+        // A QC for a block this leader never received: fetch it from the block's proposer.
+        fetch(ctx, qc_high_.stmt.value, pacemaker_.leader(qc_high_.stmt.view));
+        return;
+    }
+    if (mempool_.empty() && !chain_has_cmds(parent)) return;
     auto batch = next_batch(parent);
     if (batch.empty() && !chain_has_cmds(parent)) return;
     propose(ctx, parent, std::move(batch));

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "sim/hash.hpp"
 
 namespace hotstuff {
@@ -100,6 +102,9 @@ void Replica::on_block(sim::Context& ctx, NodeId from, const BlockRef& b) {
     fetching_.erase(b->digest);
     if (b->height <= b_exec_->height) return;  // already decided past it
     if (!store(ctx, from, b, MessageRef())) return;
+    // The block may be what a proposal of ours was waiting for.
+    if (cfg_.basic) return basic_try_propose(ctx);
+    try_propose(ctx);
 }
 
 bool Replica::well_formed(sim::Context& ctx, const Block& b) {
@@ -130,7 +135,7 @@ bool Replica::store(sim::Context& ctx, NodeId from, const BlockRef& b, const Mes
     if (!find(b->parent)) {
         auto& parked = parked_[b->parent];
         if (parked.size() < kMaxParked) parked.push_back({from, m, b});
-        if (fetching_.insert(b->parent).second) ctx.send(from, make_message(ctx, Fetch{b->parent}));
+        fetch(ctx, b->parent, from);
         return false;
     }
     blocks_.emplace(b->digest, b);
@@ -267,12 +272,24 @@ void Replica::propose(sim::Context& ctx, const BlockRef& parent,
                       std::vector<ClientMessageRef> batch) {
     proposed_view_ = view_;
     BlockRef b = make_block(parent, view_, qc_high_, std::move(batch), ctx.self());
+    if (ctx.tracing())
+        ctx.trace(fmt::format("hotstuff propose view {} height {} on QC of view {} ({} cmds)",
+                              b->view, b->height, qc_high_.stmt.view, b->cmds.size()));
     const proto::SignedVote stmt = proto::sign_vote(ctx, proposal_statement(*b));
     ctx.broadcast(make_message(ctx, Proposal{b, stmt}));
     store(ctx, ctx.self(), b, MessageRef());
     proposals_[b->digest] = stmt;
     if (cfg_.basic) return basic_on_proposal(ctx, b, stmt);
     process_proposal(ctx, b, stmt);
+}
+
+void Replica::fetch(sim::Context& ctx, Digest hash, NodeId from) {
+    auto [it, fresh] = fetching_.try_emplace(hash, ctx.now());
+    const proto::SimTime retry{cfg_.view_timeout.ns / 4};
+    if (!fresh && ctx.now() - it->second < retry) return;
+    it->second = ctx.now();
+    if (fetching_.size() > 4096) fetching_.erase(fetching_.begin());
+    ctx.send(from, make_message(ctx, Fetch{hash}));
 }
 
 void Replica::maybe_arm(sim::Context& ctx) {

@@ -73,6 +73,7 @@ private:
     void propose(sim::Context& ctx, const BlockRef& parent,
                  std::vector<ClientMessageRef> batch);
     void maybe_arm(sim::Context& ctx);
+    void fetch(sim::Context& ctx, Digest hash, NodeId from);
 
     // chained.cpp (Algorithms 4 and 5)
     void on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m);
@@ -117,7 +118,8 @@ private:
         BlockRef block;
     };
     std::map<Digest, std::vector<Parked>> parked_;  // by the missing parent
-    std::set<Digest> fetching_;
+    // Blocks asked for, and when: a request lost on the way is sent again after a while.
+    std::map<Digest, proto::SimTime> fetching_;
     std::map<sim::RequestKey, ClientMessageRef> mempool_;
     std::map<std::uint32_t, std::pair<std::uint64_t, ClientMessageRef>> last_reply_;  // client
     Digest state_{};

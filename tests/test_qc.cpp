@@ -1,0 +1,109 @@
+// The quorum-certificate layer and equivocation evidence, on their own.
+#include <doctest/doctest.h>
+
+#include "protocols/common/qc.hpp"
+#include "tests/recording_context.hpp"
+
+namespace {
+
+const proto::Statement kStmt{1, 5, 12, sim::Digest(0xabc)};
+
+proto::SignedVote vote_as(testing::RecordingContext& ctx, std::uint32_t node,
+                          const proto::Statement& stmt = kStmt) {
+    ctx.act_as(node);
+    return proto::sign_vote(ctx, stmt);
+}
+
+proto::QuorumCert full_qc(testing::RecordingContext& ctx, std::uint32_t quorum,
+                          std::uint32_t first = 0) {
+    proto::QcBuilder b(kStmt, quorum);
+    for (std::uint32_t i = first; i < first + quorum; ++i) REQUIRE(b.add(ctx, vote_as(ctx, i)) == proto::QcBuilder::Added::Ok);
+    REQUIRE(b.complete());
+    return b.build(ctx);
+}
+
+}  // namespace
+
+TEST_CASE("qc: a quorum of distinct valid votes makes a certificate that verifies") {
+    for (bool ed25519 : {false, true}) {
+        CAPTURE(ed25519);
+        testing::RecordingContext ctx(4, 1, ed25519);
+        auto qc = full_qc(ctx, 3);
+        CHECK(qc.signer_count() == 3);
+        CHECK(qc.aggregated == !ed25519);
+        CHECK(qc.sigs.size() == (ed25519 ? 3u : 1u));
+        CHECK(proto::verify_qc(ctx, qc, 3, 4) == proto::QcCheck::Ok);
+        // Compact with aggregation: statement + bitmap + one aggregate.
+        CHECK(qc.size_bytes() == (ed25519 ? 25u + 8 + 3 * 64 : 25u + 8 + 48));
+    }
+}
+
+TEST_CASE("qc: the builder refuses duplicate signers, other statements and bad signatures") {
+    testing::RecordingContext ctx(4, 1);
+    proto::QcBuilder b(kStmt, 3);
+    CHECK(b.add(ctx, vote_as(ctx, 0)) == proto::QcBuilder::Added::Ok);
+    CHECK(b.add(ctx, vote_as(ctx, 0)) == proto::QcBuilder::Added::Duplicate);
+    proto::Statement other = kStmt;
+    other.value = sim::Digest(0xdef);
+    CHECK(b.add(ctx, vote_as(ctx, 1, other)) == proto::QcBuilder::Added::WrongStatement);
+    auto forged = vote_as(ctx, 2);  // node 2 signs, but claims to be node 3
+    forged.signer = sim::NodeId(3);
+    CHECK(b.add(ctx, forged) == proto::QcBuilder::Added::BadSignature);
+    CHECK_FALSE(b.complete());
+    CHECK(b.size() == 1);
+}
+
+TEST_CASE("qc: verification refuses too few signers, a signature over another statement, forgery") {
+    for (bool ed25519 : {false, true}) {
+        CAPTURE(ed25519);
+        testing::RecordingContext ctx(7, 2, ed25519);
+        auto qc = full_qc(ctx, 5);
+        CHECK(proto::verify_qc(ctx, qc, 5, 7) == proto::QcCheck::Ok);
+
+        auto fewer = full_qc(ctx, 4);
+        CHECK(proto::verify_qc(ctx, fewer, 5, 7) == proto::QcCheck::TooFewSigners);
+
+        auto moved = qc;  // the same signatures presented for another statement
+        moved.stmt.value = sim::Digest(0x123);
+        CHECK(proto::verify_qc(ctx, moved, 5, 7) == proto::QcCheck::BadSignature);
+
+        auto padded = qc;  // claims a sixth signer that never signed
+        padded.signers[0] |= 1ULL << 6;
+        CHECK(proto::verify_qc(ctx, padded, 5, 7) != proto::QcCheck::Ok);
+
+        auto dropped = qc;  // one signer removed from the bitmap, signatures unchanged
+        dropped.signers[0] &= dropped.signers[0] - 1;
+        CHECK(proto::verify_qc(ctx, dropped, 4, 7) != proto::QcCheck::Ok);
+
+        auto outside = qc;  // a signer id beyond the replica set
+        outside.signers.push_back(1);
+        CHECK(proto::verify_qc(ctx, outside, 5, 7) == proto::QcCheck::Malformed);
+    }
+}
+
+TEST_CASE("qc: two conflicting signed statements from one signer are evidence, and only those") {
+    testing::RecordingContext ctx(4, 1);
+    proto::EquivocationDetector d;
+    auto a = vote_as(ctx, 2);
+    proto::Statement other = kStmt;
+    other.value = sim::Digest(0x999);
+    auto b = vote_as(ctx, 2, other);
+    CHECK_FALSE(d.observe(a));
+    CHECK_FALSE(d.observe(a));  // the same vote again is no equivocation
+    auto e = d.observe(b);
+    REQUIRE(e);
+    CHECK(proto::verify_evidence(ctx, *e));
+    CHECK_FALSE(d.observe(b));  // reported once
+    // Different slots or different signers are not conflicts.
+    proto::Statement later = kStmt;
+    later.slot = 13;
+    later.value = sim::Digest(0x777);
+    CHECK_FALSE(d.observe(vote_as(ctx, 2, later)));
+    CHECK_FALSE(d.observe(vote_as(ctx, 3, other)));
+    // Evidence whose second vote is forged does not verify.
+    proto::Evidence fake{a, b};
+    fake.second.sig.bytes[0] ^= 1;
+    CHECK_FALSE(proto::verify_evidence(ctx, fake));
+    proto::Evidence mixed{a, vote_as(ctx, 1, other)};
+    CHECK_FALSE(proto::verify_evidence(ctx, mixed));
+}
