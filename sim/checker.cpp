@@ -105,6 +105,36 @@ void Checker::on_evidence(NodeId reporter, NodeId culprit, std::string_view what
          now, event, {reporter.v, culprit.v});
 }
 
+void Checker::on_certified(NodeId replica, std::uint8_t kind, std::uint64_t view,
+                           std::uint64_t slot, Digest value, std::uint32_t signers,
+                           std::uint32_t quorum, SimTime now, std::uint64_t event) {
+    if (!honest(replica) || violation_) return;
+    if (signers < quorum) {
+        fail("quorum",
+             fmt::format("replica {} accepted a certificate for view {} with {} signers, {} needed",
+                         replica.v, view, signers, quorum),
+             now, event, {replica.v});
+        return;
+    }
+    auto [it, fresh] = certified_.try_emplace({view, kind}, Certified{value, slot, replica.v});
+    if (!fresh && it->second.value != value) {
+        fail("one_certificate_per_view",
+             fmt::format("view {} has certificates for {:016x} (replica {}) and {:016x} (replica {})",
+                         view, it->second.value.v, it->second.replica, value.v, replica.v),
+             now, event, {it->second.replica, replica.v});
+        return;
+    }
+    // Views far below this one cannot conflict any more with what honest replicas accept.
+    if (certified_.size() > 4096) certified_.erase(certified_.begin());
+}
+
+void Checker::on_invariant_failed(NodeId replica, std::string_view invariant,
+                                  std::string_view detail, SimTime now, std::uint64_t event) {
+    if (!honest(replica)) return;
+    fail(std::string(invariant), fmt::format("replica {}: {}", replica.v, detail), now, event,
+         {replica.v});
+}
+
 void Checker::on_issue(RequestKey key, Digest digest, SimTime now) {
     auto c = key.client.v;
     if (issued_.size() <= c) issued_.resize(c + 1);

@@ -41,6 +41,12 @@ public:
 
     void on_commit(NodeId replica, const CommitRecord& rec, SimTime now, std::uint64_t event);
     void on_state_transfer(NodeId replica, std::uint64_t index, Digest state);
+    // One certified value per (kind, view) among honest replicas, each with a quorum.
+    void on_certified(NodeId replica, std::uint8_t kind, std::uint64_t view, std::uint64_t slot,
+                      Digest value, std::uint32_t signers, std::uint32_t quorum, SimTime now,
+                      std::uint64_t event);
+    void on_invariant_failed(NodeId replica, std::string_view invariant, std::string_view detail,
+                             SimTime now, std::uint64_t event);
     void on_issue(RequestKey key, Digest digest, SimTime now);
     void on_accept(RequestKey key, Digest result, SimTime now, std::uint64_t event);
     // Called after every event: O(1) unless a liveness deadline passed.
@@ -85,6 +91,12 @@ private:
     std::map<RequestKey, Outcome> outcomes_;
     std::set<std::pair<std::int64_t, RequestKey>> deadlines_;
     std::map<RequestKey, std::int64_t> deadline_of_;
+    struct Certified {
+        Digest value{};
+        std::uint64_t slot = 0;
+        std::uint32_t replica = 0;
+    };
+    std::map<std::pair<std::uint64_t, std::uint8_t>, Certified> certified_;  // (view, kind)
     std::optional<Violation> violation_;
 };
 

@@ -88,6 +88,16 @@ public:
         if (tracing()) trace(fmt::format("evidence against {}: {}", culprit.v, what));
     }
 
+    void certified(std::uint8_t kind, std::uint64_t view, std::uint64_t slot, Digest value,
+                   std::uint32_t signers, std::uint32_t quorum) override {
+        s_.checker_.on_certified(NodeId(node_), kind, view, slot, value, signers, quorum, s_.now_,
+                                 s_.result_.events);
+    }
+    void invariant_failed(std::string_view invariant, std::string_view detail) override {
+        s_.checker_.on_invariant_failed(NodeId(node_), invariant, detail, s_.now_,
+                                        s_.result_.events);
+    }
+
     void commit(const CommitRecord& rec) override {
         auto& r = s_.result_;
         ++r.commits_per_node[node_];

@@ -53,6 +53,12 @@ public:
                           const sim::Signature& agg) override {
         return keys_.verify_aggregate(who, d, agg);
     }
+    void certified(std::uint8_t, std::uint64_t, std::uint64_t, sim::Digest, std::uint32_t,
+                   std::uint32_t) override {}
+    void invariant_failed(std::string_view invariant, std::string_view) override {
+        failures.emplace_back(invariant);
+    }
+    std::vector<std::string> failures;
     void commit(const sim::CommitRecord& rec) override { commits.push_back(rec); }
     void state_transferred(std::uint64_t, sim::Digest) override {}
     void view_entered(std::uint64_t) override {}

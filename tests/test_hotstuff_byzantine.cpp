@@ -75,3 +75,29 @@ TEST_CASE("hotstuff: forged and undersized QCs are rejected, so the faulty leade
         CHECK(testing::sent(*r.result, "NEW-VIEW") > 0);  // its proposals led to timeouts
     }
 }
+
+TEST_CASE("hotstuff: f+1 twins at n=4 split the honest replicas and the checker finds it") {
+    auto doc = testing::hotstuff_base(4, 20, 2);
+    doc["allow_unsafe_f"] = true;
+    doc["protocol"]["clients_send_to"] = "all";
+    doc["protocol"]["view_timeout"] = "100ms";
+    doc["faults"] = {
+        {{"type", "byzantine"}, {"node", 0}, {"behavior", "twins"},
+         {"params", {{"a", {1, 2}}, {"b", {1, 3}}}}},
+        {{"type", "byzantine"}, {"node", 1}, {"behavior", "twins"},
+         {"params", {{"a", {0, 2}}, {"b", {0, 3}}}}},
+        {{"type", "one_way"}, {"from", {2}}, {"to", {3}}, {"at", "0s"}},
+        {{"type", "one_way"}, {"from", {3}}, {"to", {2}}, {"at", "0s"}}};
+    auto r = testing::run(doc);
+    REQUIRE(r.result->violation);
+    // H1 catches it first: two honest replicas accept QCs for different blocks of one view.
+    CHECK(r.result->violation->invariant == "one_certificate_per_view");
+    // With only one of them Byzantine, the same network cannot be broken.
+    doc["faults"].erase(1);
+    doc.erase("allow_unsafe_f");
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        doc["seed"] = seed;
+        auto safe = testing::run(doc);
+        CHECK_FALSE(safe.result->violation);
+    }
+}

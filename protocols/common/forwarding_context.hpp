@@ -32,6 +32,13 @@ public:
                           const sim::Signature& agg) override {
         return c_.verify_aggregate(who, d, agg);
     }
+    void certified(std::uint8_t kind, std::uint64_t view, std::uint64_t slot, sim::Digest value,
+                   std::uint32_t signers, std::uint32_t quorum) override {
+        c_.certified(kind, view, slot, value, signers, quorum);
+    }
+    void invariant_failed(std::string_view invariant, std::string_view detail) override {
+        c_.invariant_failed(invariant, detail);
+    }
     void commit(const sim::CommitRecord& rec) override { c_.commit(rec); }
     void state_transferred(std::uint64_t i, sim::Digest s) override { c_.state_transferred(i, s); }
     void view_entered(std::uint64_t v) override { c_.view_entered(v); }

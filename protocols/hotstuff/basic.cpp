@@ -48,6 +48,7 @@ void Replica::basic_on_phase(sim::Context& ctx, NodeId from, const PhaseQc& p) {
     if (qc.stmt.kind + 1 == p.phase && qc.stmt.view > view_ && valid_qc(ctx, qc))
         enter_view(ctx, qc.stmt.view);
     if (qc.stmt.kind + 1 != p.phase || !valid_qc(ctx, qc)) return;
+    report_qc(ctx, qc);
     BlockRef b = find(qc.stmt.value);
     if (!b) return;
     auto proposal_of = [this](const BlockRef& blk) {

@@ -57,6 +57,11 @@ void Replica::update(sim::Context& ctx, const Block& b) {
     if (!b1) return;
     // Lock on b' (no direct-parent check needed for the lock).
     if (b1->height > b_lock_->height) {
+        // H3: the lock never moves back.
+        if (b2->justify.stmt.view < locked_qc_.stmt.view)
+            ctx.invariant_failed("lock_monotonic",
+                                 fmt::format("lock moved from view {} back to view {}",
+                                             locked_qc_.stmt.view, b2->justify.stmt.view));
         b_lock_ = b1;
         locked_qc_ = b2->justify;
     }
@@ -70,11 +75,20 @@ void Replica::update(sim::Context& ctx, const Block& b) {
 }
 
 void Replica::update_qc_high(sim::Context& ctx, const QuorumCert& qc) {
+    report_qc(ctx, qc);
     if (qc.stmt.view <= qc_high_.stmt.view) return;
     qc_high_ = qc;
     // A QC for a later view moves this replica on (view synchronisation, §2.6). In basic
     // HotStuff a view's QCs belong to that view; replicas move on at DECIDE or timeout.
     if (!cfg_.basic && qc.stmt.view + 1 > view_) enter_view(ctx, qc.stmt.view + 1);
+}
+
+// H1 and H5: every QC an honest replica accepts goes to the checker, which holds honest
+// replicas to one certified block per view, each with a quorum of signers.
+void Replica::report_qc(sim::Context& ctx, const QuorumCert& qc) {
+    if (is_genesis_qc(qc)) return;
+    ctx.certified(qc.stmt.kind, qc.stmt.view, qc.stmt.slot, qc.stmt.value, qc.signer_count(),
+                  cfg_.votes_needed());
 }
 
 void Replica::on_vote(sim::Context& ctx, const proto::SignedVote& v) {

@@ -177,8 +177,12 @@ void Replica::commit_chain(sim::Context& ctx, const BlockRef& b) {
     std::vector<BlockRef> chain;
     for (BlockRef cur = b; cur && cur->height > b_exec_->height; cur = find(cur->parent))
         chain.push_back(cur);
+    // H2: what commits extends what was committed before.
     if (chain.empty() || chain.back()->parent != b_exec_->digest) {
-        if (ctx.tracing()) ctx.trace("hotstuff commit does not extend the executed chain");
+        ctx.invariant_failed("committed_chain_extends",
+                             fmt::format("block at height {} does not extend executed height {}",
+                                         b->height, b_exec_->height));
+        return;
     }
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) execute(ctx, **it);
     prune();

@@ -84,6 +84,7 @@ private:
     // Counts a verified generic vote towards a QC, whoever it was addressed to.
     void add_vote(sim::Context& ctx, const proto::SignedVote& v);
     void update_qc_high(sim::Context& ctx, const QuorumCert& qc);
+    void report_qc(sim::Context& ctx, const QuorumCert& qc);
     void enter_view(sim::Context& ctx, std::uint64_t v);
     void try_propose(sim::Context& ctx);
     void on_new_view(sim::Context& ctx, NodeId from, const NewView& nv);
