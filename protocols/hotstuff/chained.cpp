@@ -70,8 +70,23 @@ void Replica::update(sim::Context& ctx, const Block& b) {
     if (!b0) return;
     // Commit b on a 3-chain of direct parents in consecutive views.
     if (b2->parent == b1->digest && b1->parent == b0->digest && b2->view == b1->view + 1 &&
-        b1->view == b0->view + 1)
+        b1->view == b0->view + 1) {
+        check_three_chain(ctx, *b2, *b1, *b0);
         commit_chain(ctx, b0);
+    }
+}
+
+// H4, as a monitor apart from the rule above (which protocol variants may change): what
+// commits is the head of a direct 3-chain, b <- b' <- b'' in consecutive views.
+void Replica::check_three_chain(sim::Context& ctx, const Block& b2, const Block& b1,
+                                const Block& b0) {
+    const bool direct = b2.parent == b1.digest && b1.parent == b0.digest;
+    const bool consecutive = b2.view == b1.view + 1 && b1.view == b0.view + 1;
+    if (!direct || !consecutive)
+        ctx.invariant_failed("three_chain",
+                             fmt::format("commit of height {} on views {}, {}, {} ({})", b0.height,
+                                         b0.view, b1.view, b2.view,
+                                         direct ? "views not consecutive" : "not direct parents"));
 }
 
 void Replica::update_qc_high(sim::Context& ctx, const QuorumCert& qc) {

@@ -80,6 +80,7 @@ private:
     void process_proposal(sim::Context& ctx, const BlockRef& b, const proto::SignedVote& stmt);
     void update(sim::Context& ctx, const Block& b);
     bool safe_node(const Block& b) const;
+    void check_three_chain(sim::Context& ctx, const Block& b2, const Block& b1, const Block& b0);
     void on_vote(sim::Context& ctx, const proto::SignedVote& v);
     // Counts a verified generic vote towards a QC, whoever it was addressed to.
     void add_vote(sim::Context& ctx, const proto::SignedVote& v);
