@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "protocols/common/forwarding_context.hpp"
+#include "protocols/common/behaviors.hpp"
 #include "protocols/common/params.hpp"
 #include "sim/hash.hpp"
 
@@ -19,16 +20,7 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
     Behavior b;
     b.from = f.at;
     if (f.until) b.until = *f.until;
-    const auto names = behavior_names();
-    auto it = std::find(names.begin(), names.end(), f.behavior);
-    if (it == names.end()) {
-        std::string list;
-        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-        throw sim::ScenarioError(f.path + "/behavior",
-                                 fmt::format("unknown HotStuff behaviour '{}'; expected one of: {}",
-                                             f.behavior, list));
-    }
-    b.kind = static_cast<Behavior::Kind>(it - names.begin());
+    b.kind = static_cast<Behavior::Kind>(proto::behavior_index(f, behavior_names(), "HotStuff"));
     const std::string path = f.path + "/params";
     if (b.kind == Behavior::Kind::WithholdVotes) {
         proto::Params p(f.params, path, {"targets"});

@@ -1,5 +1,6 @@
 #include "protocols/hotstuff/factory.hpp"
 
+#include "protocols/common/behaviors.hpp"
 #include "protocols/common/params.hpp"
 #include "protocols/hotstuff/byzantine.hpp"
 #include "protocols/hotstuff/replica.hpp"
@@ -26,11 +27,7 @@ Config parse_config(const sim::ScenarioSpec& spec) {
 }
 
 std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec) {
-    std::vector<std::vector<Behavior>> by_node(spec.nodes);
-    for (const auto& f : spec.faults)
-        if (f.type == sim::FaultSpec::Type::Byzantine)
-            by_node[f.node].push_back(parse_behavior(f, spec));
-    return by_node;
+    return proto::behaviors_by_node(spec, parse_behavior);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "protocols/common/forwarding_context.hpp"
+#include "protocols/common/behaviors.hpp"
 #include "protocols/common/params.hpp"
 #include "sim/hash.hpp"
 
@@ -21,16 +22,7 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
     if (f.until) b.until = *f.until;
     using K = Behavior::Kind;
     const std::string params = f.path + "/params";
-    const auto names = behavior_names();
-    auto it = std::find(names.begin(), names.end(), f.behavior);
-    if (it == names.end()) {
-        std::string list;
-        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-        throw sim::ScenarioError(f.path + "/behavior",
-                                 fmt::format("unknown PBFT behaviour '{}'; expected one of: {}",
-                                             f.behavior, list));
-    }
-    b.kind = static_cast<K>(it - names.begin());
+    b.kind = static_cast<K>(proto::behavior_index(f, behavior_names(), "PBFT"));
     auto coalition = [&] {
         std::vector<std::uint32_t> c;
         for (const auto& g : spec.faults)

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "protocols/common/behaviors.hpp"
 #include "protocols/common/params.hpp"
 #include "protocols/pbft/byzantine.hpp"
 #include "protocols/pbft/replica.hpp"
@@ -36,11 +37,7 @@ Config parse_config(const sim::ScenarioSpec& spec) {
 }
 
 std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec) {
-    std::vector<std::vector<Behavior>> by_node(spec.nodes);
-    for (const auto& f : spec.faults)
-        if (f.type == sim::FaultSpec::Type::Byzantine)
-            by_node[f.node].push_back(parse_behavior(f, spec));
-    return by_node;
+    return proto::behaviors_by_node(spec, parse_behavior);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "protocols/rbc/factory.hpp"
 
+#include "protocols/common/behaviors.hpp"
 #include "protocols/common/params.hpp"
 #include "protocols/rbc/byzantine.hpp"
 #include "protocols/rbc/replica.hpp"
@@ -19,10 +20,7 @@ Config parse_config(const sim::ScenarioSpec& spec) {
 }
 
 std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec) {
-    std::vector<std::vector<Behavior>> by_node(spec.nodes);
     for (const auto& f : spec.faults) {
-        if (f.type == sim::FaultSpec::Type::Byzantine)
-            by_node[f.node].push_back(parse_behavior(f, spec));
         // Nothing to transfer state from: a replica rebuilt empty would execute requests again
         // and could vote twice in one instance, which honest replicas never do.
         if (f.type == sim::FaultSpec::Type::Recover && f.lose_state)
@@ -30,7 +28,7 @@ std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec
                                      "rbc keeps no log to transfer, so a replica cannot recover "
                                      "with its state lost; use \"kept\"");
     }
-    return by_node;
+    return proto::behaviors_by_node(spec, parse_behavior);
 }
 
 }  // namespace
