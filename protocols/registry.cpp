@@ -30,9 +30,9 @@ Protocol assemble(const sim::ScenarioSpec& spec) {
         if (spec.protocol == e.name) return e.make(spec);
         names += names.empty() ? e.name : fmt::format(", {}", e.name);
     }
-    throw sim::ScenarioError("/protocol/name",
-                             fmt::format("unknown protocol '{}'; expected one of: {}",
-                                         spec.protocol, names));
+    throw sim::ScenarioError(
+        "/protocol/name",
+        fmt::format("unknown protocol '{}'; expected one of: {}", spec.protocol, names));
 }
 
 }  // namespace
@@ -43,7 +43,9 @@ std::vector<std::string> protocol_names() {
     return out;
 }
 
-void validate(const sim::ScenarioSpec& spec) { assemble(spec); }
+void validate(const sim::ScenarioSpec& spec) {
+    assemble(spec);
+}
 
 std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOptions opts) {
     Protocol p = assemble(spec);

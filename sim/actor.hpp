@@ -71,8 +71,8 @@ public:
     // A certificate this replica accepted: `signers` distinct valid signatures over statement
     // (kind, view, slot, value), where `quorum` are needed. The checker holds honest replicas
     // to one value per (kind, view) (e.g. HotStuff's one QC per view) and to the quorum.
-    virtual void certified(std::uint8_t kind, std::uint64_t view, std::uint64_t slot,
-                           Digest value, std::uint32_t signers, std::uint32_t quorum) = 0;
+    virtual void certified(std::uint8_t kind, std::uint64_t view, std::uint64_t slot, Digest value,
+                           std::uint32_t signers, std::uint32_t quorum) = 0;
     // The replica's own protocol invariant does not hold (e.g. its lock moved back). From an
     // honest replica this is a violation the checker reports under `invariant`.
     virtual void invariant_failed(std::string_view invariant, std::string_view detail) = 0;

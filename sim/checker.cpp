@@ -22,17 +22,17 @@ void Checker::fail(std::string invariant, std::string detail, SimTime now, std::
     violation_ = Violation{std::move(invariant), std::move(detail), now, event, std::move(nodes)};
 }
 
-void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now,
-                        std::uint64_t event) {
+void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now, std::uint64_t event) {
     if (!honest(replica) || violation_) return;
     // S1 agreement: one digest (and one resulting state) per log index among honest replicas.
     auto [it, fresh] = slots_.try_emplace(rec.index, Slot{rec.digest, rec.state, replica.v, 0});
     Slot& slot = it->second;
     if (!fresh && slot.digest != rec.digest) {
-        fail("agreement",
-             fmt::format("replica {} executed index {} with digest {:016x}, replica {} with {:016x}",
-                         replica.v, rec.index, rec.digest.v, slot.first, slot.digest.v),
-             now, event, {slot.first, replica.v});
+        fail(
+            "agreement",
+            fmt::format("replica {} executed index {} with digest {:016x}, replica {} with {:016x}",
+                        replica.v, rec.index, rec.digest.v, slot.first, slot.digest.v),
+            now, event, {slot.first, replica.v});
         return;
     }
     ++slot.count;
@@ -119,8 +119,9 @@ void Checker::on_certified(NodeId replica, std::uint8_t kind, std::uint64_t view
     auto [it, fresh] = certified_.try_emplace({view, kind}, Certified{value, slot, replica.v});
     if (!fresh && it->second.value != value) {
         fail("one_certificate_per_view",
-             fmt::format("view {} has certificates for {:016x} (replica {}) and {:016x} (replica {})",
-                         view, it->second.value.v, it->second.replica, value.v, replica.v),
+             fmt::format(
+                 "view {} has certificates for {:016x} (replica {}) and {:016x} (replica {})", view,
+                 it->second.value.v, it->second.replica, value.v, replica.v),
              now, event, {it->second.replica, replica.v});
         return;
     }

@@ -61,7 +61,9 @@ public:
     void finish(SimTime now, std::uint64_t event);
 
     const std::optional<Violation>& violation() const { return violation_; }
-    bool honest(NodeId replica) const { return replica.v < cfg_.replicas && !cfg_.byzantine[replica.v]; }
+    bool honest(NodeId replica) const {
+        return replica.v < cfg_.replicas && !cfg_.byzantine[replica.v];
+    }
 
 private:
     struct Slot {
@@ -77,10 +79,10 @@ private:
 
     CheckerConfig cfg_;
     std::uint32_t honest_count_ = 0;
-    std::map<std::uint64_t, Slot> slots_;  // index -> first honest execution
+    std::map<std::uint64_t, Slot> slots_;    // index -> first honest execution
     std::vector<std::uint64_t> last_index_;  // per replica
     std::vector<bool> active_;
-    std::vector<std::vector<Digest>> issued_;  // [client][timestamp-1]
+    std::vector<std::vector<Digest>> issued_;                   // [client][timestamp-1]
     std::unordered_map<std::uint64_t, std::uint64_t> last_ts_;  // (replica, client) -> timestamp
     // Recent requests per client: the first honest result and the accepted one, compared when
     // both are known; entries far below the client's latest accepted timestamp are pruned.

@@ -10,7 +10,9 @@
 namespace sim {
 
 namespace {
-std::uint64_t sim_tag(std::uint64_t secret, Digest d) { return mix64(secret ^ mix64(d.v)); }
+std::uint64_t sim_tag(std::uint64_t secret, Digest d) {
+    return mix64(secret ^ mix64(d.v));
+}
 
 std::array<std::uint8_t, 8> le_bytes(std::uint64_t v) {
     std::array<std::uint8_t, 8> b{};

@@ -29,7 +29,7 @@ public:
 
 private:
     bool ed25519_;
-    std::vector<std::uint64_t> secret_;                   // simulated mode
+    std::vector<std::uint64_t> secret_;                    // simulated mode
     std::vector<std::array<std::uint8_t, 64>> ed_secret_;  // libsodium secret keys
     std::vector<std::array<std::uint8_t, 32>> ed_public_;
 };

@@ -24,9 +24,7 @@ struct Event {
     std::uint8_t aux = 0;  // fault: 0 begins, 1 ends
 
     // (time, seq) as one 128-bit key: one compare, no branch on equal times.
-    bool before(const Event& o) const {
-        return key() < o.key();
-    }
+    bool before(const Event& o) const { return key() < o.key(); }
     EventKey key() const {
         return (static_cast<EventKey>(static_cast<std::uint64_t>(time_ns)) << 64) | seq;
     }

@@ -10,13 +10,20 @@ namespace sim {
 
 const char* drop_reason_name(DropReason r) {
     switch (r) {
-        case DropReason::None: return "none";
-        case DropReason::Loss: return "loss";
-        case DropReason::Partition: return "partition";
-        case DropReason::Offline: return "offline";
-        case DropReason::Overflow: return "overflow";
-        case DropReason::Corrupt: return "corrupt";
-        case DropReason::Count: break;
+        case DropReason::None:
+            return "none";
+        case DropReason::Loss:
+            return "loss";
+        case DropReason::Partition:
+            return "partition";
+        case DropReason::Offline:
+            return "offline";
+        case DropReason::Overflow:
+            return "overflow";
+        case DropReason::Corrupt:
+            return "corrupt";
+        case DropReason::Count:
+            break;
     }
     return "?";
 }
@@ -40,17 +47,22 @@ Network::Network(const NetworkSpec& spec, std::uint32_t replicas, std::uint32_t 
 // path by mean delay (Dijkstra over a Boost.Graph, once per source at start).
 void Network::build_paths(const NetworkSpec& spec) {
     std::fill(direct_.begin(), direct_.end(), kNoLink);
-    using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS,
-                                        boost::no_property,
-                                        boost::property<boost::edge_weight_t, std::int64_t>>;
+    using Graph =
+        boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property,
+                              boost::property<boost::edge_weight_t, std::int64_t>>;
     Graph g(replicas_);
     auto mean_ns = [](const DelaySpec& d) -> std::int64_t {
         switch (d.dist) {
-            case DelaySpec::Dist::Fixed: return d.value.ns;
-            case DelaySpec::Dist::Uniform: return (d.min.ns + d.max.ns) / 2;
-            case DelaySpec::Dist::Normal: return d.mean.ns;
-            case DelaySpec::Dist::Lognormal: return d.median.ns;
-            case DelaySpec::Dist::Exponential: return d.mean.ns;
+            case DelaySpec::Dist::Fixed:
+                return d.value.ns;
+            case DelaySpec::Dist::Uniform:
+                return (d.min.ns + d.max.ns) / 2;
+            case DelaySpec::Dist::Normal:
+                return d.mean.ns;
+            case DelaySpec::Dist::Lognormal:
+                return d.median.ns;
+            case DelaySpec::Dist::Exponential:
+                return d.mean.ns;
         }
         return 0;
     };
@@ -101,14 +113,16 @@ const LinkSpec& Network::link(std::uint32_t from, std::uint32_t to) const {
 SimTime Network::sample(const DelaySpec& d) {
     double x = 0;
     switch (d.dist) {
-        case DelaySpec::Dist::Fixed: return d.value;
-        case DelaySpec::Dist::Uniform: return {rng_.uniform(d.min.ns, d.max.ns)};
+        case DelaySpec::Dist::Fixed:
+            return d.value;
+        case DelaySpec::Dist::Uniform:
+            return {rng_.uniform(d.min.ns, d.max.ns)};
         case DelaySpec::Dist::Normal:
             x = rng_.normal(static_cast<double>(d.mean.ns), static_cast<double>(d.stddev.ns));
             break;
         case DelaySpec::Dist::Lognormal:
-            x = rng_.lognormal(std::log(static_cast<double>(std::max<std::int64_t>(1, d.median.ns))),
-                               d.sigma);
+            x = rng_.lognormal(
+                std::log(static_cast<double>(std::max<std::int64_t>(1, d.median.ns))), d.sigma);
             break;
         case DelaySpec::Dist::Exponential:
             x = rng_.exponential(static_cast<double>(d.mean.ns));
@@ -194,7 +208,9 @@ void Network::partition(const std::vector<std::vector<std::uint32_t>>& groups, i
             if (group_of[a] != group_of[b]) blocked_[a * replicas_ + b] += delta;
 }
 
-void Network::isolate(std::uint32_t node, int delta) { isolated_[node] += delta; }
+void Network::isolate(std::uint32_t node, int delta) {
+    isolated_[node] += delta;
+}
 
 void Network::override_link(std::uint32_t from, std::uint32_t to, const LinkSpec* spec) {
     if (from >= replicas_ || to >= replicas_) return;

@@ -59,13 +59,13 @@ private:
     RandomStream rng_;
     std::optional<SimTime> gst_;
     SimTime delta_;
-    std::vector<LinkSpec> links_;             // index 0: the defaults
+    std::vector<LinkSpec> links_;        // index 0: the defaults
     std::vector<std::uint32_t> direct_;  // replica pairs [from*replicas+to] -> links_ index
     std::map<std::uint32_t, std::vector<std::uint32_t>> saved_;  // overridden link per slot
     std::vector<std::vector<std::uint32_t>> path_;  // replica pairs: nodes after `from`
     std::vector<int> blocked_;                      // replica pairs
     std::vector<int> isolated_;                     // every node
-    std::vector<SimTime> last_arrival_replicas_;  // FIFO: replica pairs [from*replicas+to]
+    std::vector<SimTime> last_arrival_replicas_;    // FIFO: replica pairs [from*replicas+to]
     std::unordered_map<std::uint64_t, SimTime> last_arrival_;  // FIFO: pairs with a client
     static constexpr std::uint32_t kNoLink = 0xffffffffu;
 };

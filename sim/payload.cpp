@@ -25,7 +25,9 @@ constexpr std::size_t kClasses = 32;  // pooled up to 1 KiB; larger payloads use
 // One free list per size class and thread; a freed block stores the next pointer in itself.
 thread_local std::array<void*, kClasses> free_heads{};
 
-std::size_t size_class(std::size_t size) { return (size + kGranule - 1) / kGranule; }
+std::size_t size_class(std::size_t size) {
+    return (size + kGranule - 1) / kGranule;
+}
 
 }  // namespace
 
@@ -33,7 +35,7 @@ void* Payload::operator new(std::size_t size) {
     const std::size_t c = size_class(size);
     if (!kPool || c >= kClasses) return ::operator new(size);
     void*& head = free_heads[c];
-    if (head == nullptr) return ::operator new(c * kGranule);
+    if (head == nullptr) return ::operator new(c* kGranule);
     void* p = head;
     head = *static_cast<void**>(p);
     return p;

@@ -15,7 +15,9 @@ RandomStream RandomStream::fork(std::string_view label) const {
     return RandomStream(Hasher(seed_).add(label).value());
 }
 
-std::uint64_t RandomStream::next_u64() { return engine_(); }
+std::uint64_t RandomStream::next_u64() {
+    return engine_();
+}
 
 std::int64_t RandomStream::uniform(std::int64_t lo, std::int64_t hi) {
     return boost::random::uniform_int_distribution<std::int64_t>(lo, hi)(engine_);

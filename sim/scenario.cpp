@@ -179,7 +179,7 @@ SimTime positive(SimTime t, const std::string& path) {
 
 // An object whose keys are checked against `allowed` up front; getters read optional members.
 class Fields {
-  public:
+public:
     Fields(const json& v, std::string path, const Keys& allowed) : v_(v), path_(std::move(path)) {
         if (!v.is_object()) wrong_type(v, path_, "an object");
         for (auto it = v.begin(); it != v.end(); ++it) {
@@ -221,7 +221,7 @@ class Fields {
                    [&](const json& v, const std::string& p) { return read_uint(v, p, lo, hi); });
     }
 
-  private:
+private:
     const json& v_;
     std::string path_;
 };
@@ -421,16 +421,11 @@ void read_expect(const json& v, ExpectSpec& e) {
     e.safe = read_choice(o.need("outcome"), o.at("outcome"), {"safe", "violation"}) == 0;
     if (const json* inv = o.find("invariant")) {
         if (e.safe) fail(o.at("invariant"), "'invariant' applies only with outcome \"violation\"");
-        const Keys invariants = {"agreement",
-                                 "validity",
-                                 "integrity",
-                                 "client_safety",
-                                 "liveness",
-                                 "false_evidence",
-                                 "quorum",
-                                 "one_certificate_per_view",
-                                 "lock_monotonic",
-                                 "committed_chain_extends",
+        const Keys invariants = {"agreement",      "validity",
+                                 "integrity",      "client_safety",
+                                 "liveness",       "false_evidence",
+                                 "quorum",         "one_certificate_per_view",
+                                 "lock_monotonic", "committed_chain_extends",
                                  "three_chain"};
         e.invariant = std::string(invariants[read_choice(*inv, o.at("invariant"), invariants)]);
     }
@@ -690,7 +685,7 @@ ScenarioSpec read_scenario(const json& doc) {
 // Refuses duplicate keys while parsing (nlohmann would silently keep the last), naming their
 // path. The parser reports nesting through callbacks; `frames_` mirrors it.
 class DuplicateKeyGuard {
-  public:
+public:
     bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
         using E = json::parse_event_t;
         switch (event) {
@@ -719,7 +714,7 @@ class DuplicateKeyGuard {
         return true;
     }
 
-  private:
+private:
     struct Frame {
         bool array;
         std::size_t index;

@@ -21,7 +21,9 @@ namespace sim {
 class ScenarioError : public std::runtime_error {
 public:
     ScenarioError(std::string path, std::string reason)
-        : std::runtime_error(path + ": " + reason), path_(std::move(path)), reason_(std::move(reason)) {}
+        : std::runtime_error(path + ": " + reason),
+          path_(std::move(path)),
+          reason_(std::move(reason)) {}
     const std::string& path() const { return path_; }
     const std::string& reason() const { return reason_; }
 
@@ -93,7 +95,7 @@ struct FaultSpec {
     // link: the new properties of from[0] -> to[0], complete (unset ones are those of the
     // explicit link it changes, else the network defaults).
     std::optional<LinkSpec> link;
-    std::string behavior;                            // byzantine
+    std::string behavior;                              // byzantine
     nlohmann::json params = nlohmann::json::object();  // byzantine behaviour parameters
 };
 
@@ -104,8 +106,8 @@ struct StopSpec {
 
 struct ExpectSpec {
     bool present = false;
-    bool safe = true;           // "outcome": "safe" or "violation"
-    std::string invariant;      // with "violation": which invariant must be reported
+    bool safe = true;               // "outcome": "safe" or "violation"
+    std::string invariant;          // with "violation": which invariant must be reported
     std::uint64_t min_commits = 0;  // requests accepted by clients
 };
 

@@ -11,10 +11,14 @@ namespace sim {
 
 const char* node_state_name(NodeState s) {
     switch (s) {
-        case NodeState::Active: return "active";
-        case NodeState::Suspected: return "suspected";
-        case NodeState::Byzantine: return "byzantine";
-        case NodeState::Offline: return "offline";
+        case NodeState::Active:
+            return "active";
+        case NodeState::Suspected:
+            return "suspected";
+        case NodeState::Byzantine:
+            return "byzantine";
+        case NodeState::Offline:
+            return "offline";
     }
     return "?";
 }
@@ -123,7 +127,8 @@ public:
     }
     void suspect(NodeId node) override {
         auto& st = s_.result_.states;
-        if (node.v < st.size() && st[node.v] == NodeState::Active) st[node.v] = NodeState::Suspected;
+        if (node.v < st.size() && st[node.v] == NodeState::Active)
+            st[node.v] = NodeState::Suspected;
     }
 
     void issue(RequestKey key, Digest digest) override {
@@ -134,8 +139,8 @@ public:
     void accept(RequestKey key, Digest result, std::uint64_t view, std::uint64_t index) override {
         auto& r = s_.result_;
         ++r.accepted;
-        auto it = s_.submit_time_.find((static_cast<std::uint64_t>(key.client.v) << 40) |
-                                       key.timestamp);
+        auto it =
+            s_.submit_time_.find((static_cast<std::uint64_t>(key.client.v) << 40) | key.timestamp);
         SimTime submit = it == s_.submit_time_.end() ? s_.now_ : it->second;
         if (it != s_.submit_time_.end()) s_.submit_time_.erase(it);
         r.latencies_ns.push_back((s_.now_ - submit).ns);
@@ -205,8 +210,7 @@ CheckerConfig checker_config(const ScenarioSpec& spec) {
 
 }  // namespace
 
-Simulator::Simulator(const ScenarioSpec& spec, std::vector<std::string> kind_names,
-                     SimOptions opts)
+Simulator::Simulator(const ScenarioSpec& spec, std::vector<std::string> kind_names, SimOptions opts)
     : spec_(spec),
       opts_(opts),
       root_(spec.seed),
@@ -227,9 +231,8 @@ void Simulator::add_actor(std::unique_ptr<Actor> actor, bool byzantine) {
     n.byzantine = byzantine;
     auto id = static_cast<std::uint32_t>(nodes_.size());
     const bool replica = id < spec_.nodes;
-    n.rng = std::make_unique<RandomStream>(
-        root_.fork(replica ? fmt::format("replica/{}", id)
-                           : fmt::format("client/{}", id - spec_.nodes)));
+    n.rng = std::make_unique<RandomStream>(root_.fork(
+        replica ? fmt::format("replica/{}", id) : fmt::format("client/{}", id - spec_.nodes)));
     nodes_.push_back(std::move(n));
 }
 
@@ -250,8 +253,7 @@ void Simulator::trace_event(const char* what, std::uint32_t from, std::uint32_t 
         *opts_.trace << fmt::format(
             "{{\"ev\":{},\"t\":{},\"kind\":\"{}\",\"from\":{},\"to\":{},\"msg\":\"{}\","
             "\"digest\":\"{:016x}\"}}\n",
-            result_.events, now_.ns, what, from, to, result_.kind_names[msg->kind],
-            msg->digest.v);
+            result_.events, now_.ns, what, from, to, result_.kind_names[msg->kind], msg->digest.v);
     } else {
         *opts_.trace << fmt::format(
             "{{\"ev\":{},\"t\":{},\"kind\":\"{}\",\"node\":{},\"tag\":{}}}\n", result_.events,
@@ -318,9 +320,15 @@ const RunResult& Simulator::run() {
 
 void Simulator::step(const Event& e) {
     switch (e.kind) {
-        case EventKind::Deliver: deliver(e); break;
-        case EventKind::Timer: fire_timer(e); break;
-        case EventKind::Ready: ready(e); break;
+        case EventKind::Deliver:
+            deliver(e);
+            break;
+        case EventKind::Timer:
+            fire_timer(e);
+            break;
+        case EventKind::Ready:
+            ready(e);
+            break;
         case EventKind::Fault:
             fold(0xfa, e.slot, e.aux, 0, 0);
             apply_fault(spec_.faults[e.slot], e.aux == 0);
@@ -538,19 +546,24 @@ void Simulator::apply_fault(const FaultSpec& f, bool begin) {
             }
             break;
         }
-        case T::Partition: net_.partition(f.groups, d); break;
+        case T::Partition:
+            net_.partition(f.groups, d);
+            break;
         case T::OneWay:
             for (std::uint32_t a : f.from)
                 for (std::uint32_t b : f.to) net_.block(a, b, d);
             break;
-        case T::Isolate: net_.isolate(f.node, d); break;
+        case T::Isolate:
+            net_.isolate(f.node, d);
+            break;
         case T::Link: {
             const LinkSpec* spec = begin ? &*f.link : nullptr;
             net_.override_link(f.from[0], f.to[0], spec);
             net_.override_link(f.to[0], f.from[0], spec);
             break;
         }
-        case T::Byzantine: break;
+        case T::Byzantine:
+            break;
     }
 }
 

@@ -59,12 +59,12 @@ struct RunResult {
     std::vector<std::string> kind_names;
     std::vector<KindCounters> counters;  // [node * kinds + kind]
     std::array<std::uint64_t, static_cast<std::size_t>(DropReason::Count)> drops{};
-    std::uint64_t local_messages = 0;  // sends to self: not network messages
-    std::vector<std::uint64_t> commits_per_node;  // log slots executed per replica
-    std::vector<std::uint64_t> view_per_node;     // current view per replica
+    std::uint64_t local_messages = 0;                      // sends to self: not network messages
+    std::vector<std::uint64_t> commits_per_node;           // log slots executed per replica
+    std::vector<std::uint64_t> view_per_node;              // current view per replica
     std::vector<std::pair<std::uint64_t, SimTime>> views;  // first honest entry of each view
     std::vector<NodeState> states;
-    std::vector<RequestRow> requests;  // accepted requests, in accept order
+    std::vector<RequestRow> requests;     // accepted requests, in accept order
     std::vector<CommitEntry> commit_log;  // with SimOptions::keep_commit_log
     std::vector<std::int64_t> latencies_ns;
     std::uint64_t issued = 0, accepted = 0;
@@ -140,10 +140,9 @@ private:
     void schedule_ready(std::uint32_t node);
     void drop_inflight(std::uint32_t slot, std::uint32_t to, DropReason why);
     void release_inflight(std::uint32_t slot);
-    void fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d,
-              std::uint64_t e);
-    void trace_event(const char* what, std::uint32_t from, std::uint32_t to,
-                     const Payload* msg, std::uint64_t extra);
+    void fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d, std::uint64_t e);
+    void trace_event(const char* what, std::uint32_t from, std::uint32_t to, const Payload* msg,
+                     std::uint64_t extra);
 
     // Called by NodeContext.
     void send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart);

@@ -26,10 +26,18 @@ struct SimTime {
     constexpr SimTime operator*(std::int64_t k) const { return {ns * k}; }
     static constexpr SimTime max() { return {std::numeric_limits<std::int64_t>::max()}; }
 };
-constexpr SimTime nanoseconds(std::int64_t v) { return {v}; }
-constexpr SimTime microseconds(std::int64_t v) { return {v * 1000}; }
-constexpr SimTime milliseconds(std::int64_t v) { return {v * 1000 * 1000}; }
-constexpr SimTime seconds(std::int64_t v) { return {v * 1000 * 1000 * 1000}; }
+constexpr SimTime nanoseconds(std::int64_t v) {
+    return {v};
+}
+constexpr SimTime microseconds(std::int64_t v) {
+    return {v * 1000};
+}
+constexpr SimTime milliseconds(std::int64_t v) {
+    return {v * 1000 * 1000};
+}
+constexpr SimTime seconds(std::int64_t v) {
+    return {v * 1000 * 1000 * 1000};
+}
 
 struct DigestTag {};
 // A 64-bit content digest, computed once when a message is made (see hash.hpp).

@@ -12,7 +12,9 @@
 
 namespace testing {
 
-inline sim::ScenarioSpec spec_from(const nlohmann::json& doc) { return sim::parse_scenario(doc); }
+inline sim::ScenarioSpec spec_from(const nlohmann::json& doc) {
+    return sim::parse_scenario(doc);
+}
 
 // A fault-free PBFT scenario with fixed delay d = 1ms, one closed-loop client.
 inline nlohmann::json pbft_base(std::uint32_t n, std::uint64_t requests) {

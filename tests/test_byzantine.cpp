@@ -24,8 +24,8 @@ nlohmann::json adversarial(std::uint64_t seed, const std::string& behavior, std:
                       {"gst", {{"at", "2s"}, {"delta", "10ms"}}}};
     nlohmann::json params = nlohmann::json::object();
     if (behavior == "drop" || behavior == "delay") params["targets"] = {(node + 1) % 4, 4};
-    doc["faults"] = {{{"type", "byzantine"}, {"node", node}, {"behavior", behavior},
-                      {"params", params}}};
+    doc["faults"] = {
+        {{"type", "byzantine"}, {"node", node}, {"behavior", behavior}, {"params", params}}};
     return doc;
 }
 
@@ -54,10 +54,11 @@ TEST_CASE("pbft: f+1 colluding equivocators at n=4 break agreement and the check
     auto doc = testing::pbft_base(4, 5);
     doc["f"] = 1;
     doc["allow_unsafe_f"] = true;
-    doc["faults"] = {
-        {{"type", "byzantine"}, {"node", 0}, {"behavior", "equivocate"},
-         {"params", {{"collude", true}}}},
-        {{"type", "byzantine"}, {"node", 3}, {"behavior", "collude"}}};
+    doc["faults"] = {{{"type", "byzantine"},
+                      {"node", 0},
+                      {"behavior", "equivocate"},
+                      {"params", {{"collude", true}}}},
+                     {{"type", "byzantine"}, {"node", 3}, {"behavior", "collude"}}};
     auto r = testing::run(doc);
     REQUIRE(r.result->violation);
     CHECK(r.result->violation->invariant == "agreement");
@@ -66,7 +67,9 @@ TEST_CASE("pbft: f+1 colluding equivocators at n=4 break agreement and the check
 
 TEST_CASE("pbft: one equivocating primary alone cannot break agreement") {
     auto doc = testing::pbft_base(4, 5);
-    doc["faults"] = {{{"type", "byzantine"}, {"node", 0}, {"behavior", "equivocate"},
+    doc["faults"] = {{{"type", "byzantine"},
+                      {"node", 0},
+                      {"behavior", "equivocate"},
                       {"params", {{"collude", true}}}}};
     doc["protocol"]["request_timeout"] = "100ms";
     auto r = testing::run(doc);

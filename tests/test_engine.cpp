@@ -7,7 +7,8 @@
 
 TEST_CASE("engine: events pop by time, and equal times in insertion order") {
     sim::EventQueue q;
-    for (std::uint32_t i = 0; i < 100; ++i) q.push({static_cast<std::int64_t>((i * 37) % 10), 0, i});
+    for (std::uint32_t i = 0; i < 100; ++i)
+        q.push({static_cast<std::int64_t>((i * 37) % 10), 0, i});
     std::int64_t last_t = -1;
     std::uint64_t last_seq = 0;
     while (!q.empty()) {

@@ -81,13 +81,16 @@ TEST_CASE("hotstuff: f+1 twins at n=4 split the honest replicas and the checker 
     doc["allow_unsafe_f"] = true;
     doc["protocol"]["clients_send_to"] = "all";
     doc["protocol"]["view_timeout"] = "100ms";
-    doc["faults"] = {
-        {{"type", "byzantine"}, {"node", 0}, {"behavior", "twins"},
-         {"params", {{"a", {1, 2}}, {"b", {1, 3}}}}},
-        {{"type", "byzantine"}, {"node", 1}, {"behavior", "twins"},
-         {"params", {{"a", {0, 2}}, {"b", {0, 3}}}}},
-        {{"type", "one_way"}, {"from", {2}}, {"to", {3}}, {"at", "0s"}},
-        {{"type", "one_way"}, {"from", {3}}, {"to", {2}}, {"at", "0s"}}};
+    doc["faults"] = {{{"type", "byzantine"},
+                      {"node", 0},
+                      {"behavior", "twins"},
+                      {"params", {{"a", {1, 2}}, {"b", {1, 3}}}}},
+                     {{"type", "byzantine"},
+                      {"node", 1},
+                      {"behavior", "twins"},
+                      {"params", {{"a", {0, 2}}, {"b", {0, 3}}}}},
+                     {{"type", "one_way"}, {"from", {2}}, {"to", {3}}, {"at", "0s"}},
+                     {{"type", "one_way"}, {"from", {3}}, {"to", {2}}, {"at", "0s"}}};
     auto r = testing::run(doc);
     REQUIRE(r.result->violation);
     // H1 catches it first: two honest replicas accept QCs for different blocks of one view.

@@ -122,7 +122,10 @@ TEST_CASE("pbft: real Ed25519 signatures give the same run as simulated ones") {
 TEST_CASE("pbft: the same seed gives the same fingerprint, another seed a different one") {
     auto doc = testing::pbft_base(4, 30);
     doc["network"] = {{"delay", {{"dist", "lognormal"}, {"median", "5ms"}, {"sigma", 0.8}}},
-                      {"loss", 0.02}, {"duplicate", 0.02}, {"corrupt", 0.01}, {"reorder", true}};
+                      {"loss", 0.02},
+                      {"duplicate", 0.02},
+                      {"corrupt", 0.01},
+                      {"reorder", true}};
     doc["seed"] = 11;
     auto a = run(doc);
     auto b = run(doc);

@@ -17,7 +17,8 @@ proto::SignedVote vote_as(testing::RecordingContext& ctx, std::uint32_t node,
 proto::QuorumCert full_qc(testing::RecordingContext& ctx, std::uint32_t quorum,
                           std::uint32_t first = 0) {
     proto::QcBuilder b(kStmt, quorum);
-    for (std::uint32_t i = first; i < first + quorum; ++i) REQUIRE(b.add(ctx, vote_as(ctx, i)) == proto::QcBuilder::Added::Ok);
+    for (std::uint32_t i = first; i < first + quorum; ++i)
+        REQUIRE(b.add(ctx, vote_as(ctx, i)) == proto::QcBuilder::Added::Ok);
     REQUIRE(b.complete());
     return b.build(ctx);
 }

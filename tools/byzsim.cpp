@@ -408,8 +408,9 @@ int compare_verb(const Operands& operands, const po::variables_map& vm) {
     for (const auto& word : split_list(vm["nodes"].as<std::string>())) {
         if (word.empty() || word.size() > 4 || word.find_first_not_of("0123456789") != word.npos ||
             std::stoul(word) < 1 || std::stoul(word) > 1024)
-            throw UsageError(fmt::format("--nodes: '{}' is not a replica count from 1 to 1024", word),
-                             "compare");
+            throw UsageError(
+                fmt::format("--nodes: '{}' is not a replica count from 1 to 1024", word),
+                "compare");
         sizes.push_back(static_cast<std::uint32_t>(std::stoul(word)));
     }
     if (protocols.empty() || sizes.empty())

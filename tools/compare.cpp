@@ -76,21 +76,21 @@ std::string compare_csv(const std::vector<CompareRow>& rows) {
     for (const auto& r : rows)
         out += fmt::format("{},{},{},{},{},{},{},{},{:.3f},{:.1f},{:.3f},{:.3f},{:.3f}\n",
                            r.protocol, r.n, r.f, r.outcome, r.decisions, r.requests, r.messages,
-                           r.bytes, r.messages_per_decision, r.bytes_per_decision,
-                           r.latency_p50_ms, r.latency_p99_ms, r.decisions_per_s);
+                           r.bytes, r.messages_per_decision, r.bytes_per_decision, r.latency_p50_ms,
+                           r.latency_p99_ms, r.decisions_per_s);
     return out;
 }
 
 std::string compare_table(const std::vector<CompareRow>& rows) {
-    std::string out = fmt::format("{:<10} {:>4} {:>3} {:>8} {:>10} {:>12} {:>10} {:>10} {:>12}\n",
-                                  "protocol", "n", "f", "outcome", "msgs/dec", "bytes/dec",
-                                  "p50 ms", "p99 ms", "dec/s");
+    std::string out =
+        fmt::format("{:<10} {:>4} {:>3} {:>8} {:>10} {:>12} {:>10} {:>10} {:>12}\n", "protocol",
+                    "n", "f", "outcome", "msgs/dec", "bytes/dec", "p50 ms", "p99 ms", "dec/s");
     for (const auto& r : rows)
-        out += fmt::format("{:<10} {:>4} {:>3} {:>8} {:>10.2f} {:>12.1f} {:>10.3f} {:>10.3f} "
-                           "{:>12.2f}\n",
-                           r.protocol, r.n, r.f, r.outcome, r.messages_per_decision,
-                           r.bytes_per_decision, r.latency_p50_ms, r.latency_p99_ms,
-                           r.decisions_per_s);
+        out += fmt::format(
+            "{:<10} {:>4} {:>3} {:>8} {:>10.2f} {:>12.1f} {:>10.3f} {:>10.3f} "
+            "{:>12.2f}\n",
+            r.protocol, r.n, r.f, r.outcome, r.messages_per_decision, r.bytes_per_decision,
+            r.latency_p50_ms, r.latency_p99_ms, r.decisions_per_s);
     return out;
 }
 

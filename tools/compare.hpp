@@ -13,14 +13,14 @@ namespace tools {
 struct CompareRow {
     std::string protocol;
     std::uint32_t n = 0, f = 0;
-    std::string outcome;               // "safe" or the violated invariant
-    std::uint64_t decisions = 0;       // log slots (PBFT) or blocks (HotStuff) decided
-    std::uint64_t requests = 0;        // client requests accepted
-    std::uint64_t messages = 0;        // replica-to-replica messages (no REQUEST or REPLY)
-    std::uint64_t bytes = 0;           // their bytes
+    std::string outcome;          // "safe" or the violated invariant
+    std::uint64_t decisions = 0;  // log slots (PBFT) or blocks (HotStuff) decided
+    std::uint64_t requests = 0;   // client requests accepted
+    std::uint64_t messages = 0;   // replica-to-replica messages (no REQUEST or REPLY)
+    std::uint64_t bytes = 0;      // their bytes
     double messages_per_decision = 0, bytes_per_decision = 0;
     double latency_p50_ms = 0, latency_p99_ms = 0;
-    double decisions_per_s = 0;        // per virtual second
+    double decisions_per_s = 0;  // per virtual second
 };
 
 // Runs `scenario` (a scenario document) once per protocol and size: `/protocol` becomes just

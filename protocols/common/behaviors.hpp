@@ -19,9 +19,9 @@ inline std::size_t behavior_index(const sim::FaultSpec& f, const std::vector<std
     if (it != names.end()) return static_cast<std::size_t>(it - names.begin());
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    throw sim::ScenarioError(f.path + "/behavior",
-                             fmt::format("unknown {} behaviour '{}'; expected one of: {}",
-                                         protocol, f.behavior, list));
+    throw sim::ScenarioError(
+        f.path + "/behavior",
+        fmt::format("unknown {} behaviour '{}'; expected one of: {}", protocol, f.behavior, list));
 }
 
 // Every "byzantine" entry, parsed by `parse(entry, spec)` and grouped by replica.

@@ -56,7 +56,9 @@ void Client::send_next(sim::Context& ctx) {
 void Client::on_timer(sim::Context& ctx, std::uint64_t tag) {
     switch (tag) {
         case kArrival:
-        case kThink: arrive(ctx); break;
+        case kThink:
+            arrive(ctx);
+            break;
         case kRetry:
             retry_pending_ = false;
             if (!outstanding_) return;
@@ -68,7 +70,8 @@ void Client::on_timer(sim::Context& ctx, std::uint64_t tag) {
             ctx.set_timer(retry_deadline_ - ctx.now(), kRetry);
             retry_pending_ = true;
             break;
-        default: break;
+        default:
+            break;
     }
 }
 

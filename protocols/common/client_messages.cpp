@@ -8,7 +8,9 @@ Digest request_digest(const Request& r) {
     return Digest(sim::Hasher(0x5245).add(r.client.v).add(r.timestamp).add(r.op).value());
 }
 
-sim::RequestKey request_key(const Request& r) { return {r.client, r.timestamp}; }
+sim::RequestKey request_key(const Request& r) {
+    return {r.client, r.timestamp};
+}
 
 namespace {
 Digest reply_digest(const Reply& r) {

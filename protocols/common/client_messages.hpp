@@ -39,7 +39,9 @@ struct ClientMessage : sim::Payload {
 };
 using ClientMessageRef = sim::Ref<ClientMessage>;
 
-inline bool is_client_message(const sim::Payload& p) { return p.kind < kFirstProtocolKind; }
+inline bool is_client_message(const sim::Payload& p) {
+    return p.kind < kFirstProtocolKind;
+}
 
 Digest request_digest(const Request& r);
 sim::RequestKey request_key(const Request& r);

@@ -27,9 +27,7 @@ struct Quorum {
     constexpr std::uint32_t q() const { return (n + f + 2) / 2; }
     // At least one honest replica among these: f+1.
     constexpr std::uint32_t weak() const { return f + 1; }
-    constexpr NodeId primary(View v) const {
-        return NodeId(static_cast<std::uint32_t>(v.v % n));
-    }
+    constexpr NodeId primary(View v) const { return NodeId(static_cast<std::uint32_t>(v.v % n)); }
 };
 
 }  // namespace proto

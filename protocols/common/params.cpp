@@ -16,10 +16,9 @@ Params::Params(const nlohmann::json& obj, std::string path,
             list += list.empty() ? a : fmt::format(", {}", a);
         }
         if (!ok)
-            throw sim::ScenarioError(
-                path_ + "/" + key,
-                fmt::format("unknown key '{}'; expected one of: {}", key,
-                            list.empty() ? std::string("(none)") : list));
+            throw sim::ScenarioError(path_ + "/" + key,
+                                     fmt::format("unknown key '{}'; expected one of: {}", key,
+                                                 list.empty() ? std::string("(none)") : list));
     }
 }
 
@@ -28,11 +27,12 @@ std::uint64_t Params::uint(const char* key, std::uint64_t def, std::uint64_t lo,
     if (!obj_.contains(key)) return def;
     const auto& v = obj_.at(key);
     if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
-        throw sim::ScenarioError(at(key), fmt::format("expected an integer between {} and {}", lo, hi));
+        throw sim::ScenarioError(at(key),
+                                 fmt::format("expected an integer between {} and {}", lo, hi));
     auto x = v.get<std::uint64_t>();
     if (x < lo || x > hi)
-        throw sim::ScenarioError(at(key),
-                                 fmt::format("expected an integer between {} and {}, got {}", lo, hi, x));
+        throw sim::ScenarioError(
+            at(key), fmt::format("expected an integer between {} and {}, got {}", lo, hi, x));
     return x;
 }
 
@@ -42,7 +42,8 @@ double Params::number(const char* key, double def, double lo, double hi) const {
     if (!v.is_number()) throw sim::ScenarioError(at(key), "expected a number");
     double x = v.get<double>();
     if (!(x >= lo && x <= hi))
-        throw sim::ScenarioError(at(key), fmt::format("expected a number between {} and {}, got {}", lo, hi, x));
+        throw sim::ScenarioError(
+            at(key), fmt::format("expected a number between {} and {}, got {}", lo, hi, x));
     return x;
 }
 
@@ -67,7 +68,8 @@ std::string Params::string(const char* key, const std::string& def,
     auto s = v.get<std::string>();
     for (const char* c : choices)
         if (s == c) return s;
-    throw sim::ScenarioError(at(key), fmt::format("unknown value '{}'; expected one of: {}", s, list));
+    throw sim::ScenarioError(at(key),
+                             fmt::format("unknown value '{}'; expected one of: {}", s, list));
 }
 
 std::vector<std::uint32_t> Params::nodes(const char* key, std::uint32_t n) const {
@@ -77,8 +79,7 @@ std::vector<std::uint32_t> Params::nodes(const char* key, std::uint32_t n) const
     if (!v.is_array()) throw sim::ScenarioError(at(key), "expected an array of replica indices");
     for (std::size_t i = 0; i < v.size(); ++i) {
         const auto& e = v[i];
-        if (!e.is_number_integer() || e.get<std::int64_t>() < 0 ||
-            e.get<std::uint64_t>() >= n)
+        if (!e.is_number_integer() || e.get<std::int64_t>() < 0 || e.get<std::uint64_t>() >= n)
             throw sim::ScenarioError(fmt::format("{}/{}", at(key), i),
                                      fmt::format("expected a replica index below {}", n));
         out.push_back(e.get<std::uint32_t>());

@@ -17,7 +17,8 @@ public:
     // `obj` must be an object; keys not in `allowed` are refused.
     Params(const nlohmann::json& obj, std::string path, std::initializer_list<const char*> allowed);
 
-    std::uint64_t uint(const char* key, std::uint64_t def, std::uint64_t lo, std::uint64_t hi) const;
+    std::uint64_t uint(const char* key, std::uint64_t def, std::uint64_t lo,
+                       std::uint64_t hi) const;
     double number(const char* key, double def, double lo, double hi) const;
     sim::SimTime duration(const char* key, sim::SimTime def) const;
     bool boolean(const char* key, bool def) const;

@@ -33,7 +33,8 @@ std::uint32_t QuorumCert::size_bytes() const {
     constexpr std::uint32_t kStatement = 1 + 8 + 8 + 8;
     constexpr std::uint32_t kSig = 64;
     // An aggregate travels as one BLS-sized signature (48 bytes); Ed25519 signatures as 64.
-    const std::uint32_t sig_bytes = aggregated ? 48 : kSig * static_cast<std::uint32_t>(sigs.size());
+    const std::uint32_t sig_bytes =
+        aggregated ? 48 : kSig * static_cast<std::uint32_t>(sigs.size());
     return kStatement + 8 * static_cast<std::uint32_t>(signers.size()) + sig_bytes;
 }
 
@@ -80,10 +81,14 @@ QuorumCert QcBuilder::build(sim::Context& ctx) const {
 
 const char* qc_check_name(QcCheck c) {
     switch (c) {
-        case QcCheck::Ok: return "ok";
-        case QcCheck::TooFewSigners: return "too few signers";
-        case QcCheck::BadSignature: return "bad signature";
-        case QcCheck::Malformed: return "malformed";
+        case QcCheck::Ok:
+            return "ok";
+        case QcCheck::TooFewSigners:
+            return "too few signers";
+        case QcCheck::BadSignature:
+            return "bad signature";
+        case QcCheck::Malformed:
+            return "malformed";
     }
     return "?";
 }

@@ -60,8 +60,8 @@ void Replica::basic_on_phase(sim::Context& ctx, NodeId from, const PhaseQc& p) {
         case kPreCommit:
             if (qc.stmt.view > prepare_qc_.stmt.view) prepare_qc_ = qc;
             update_qc_high(ctx, qc);
-            send_vote(ctx, proto::Statement{kPreCommit, qc.stmt.view, b->height, b->digest},
-                      leader, proposal_of(b));
+            send_vote(ctx, proto::Statement{kPreCommit, qc.stmt.view, b->height, b->digest}, leader,
+                      proposal_of(b));
             break;
         case kCommit:
             if (qc.stmt.view > locked_qc_.stmt.view) {

@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "protocols/common/forwarding_context.hpp"
 #include "protocols/common/behaviors.hpp"
+#include "protocols/common/forwarding_context.hpp"
 #include "protocols/common/params.hpp"
 #include "sim/hash.hpp"
 
@@ -146,7 +146,8 @@ private:
             const Proposal* prop = as<Proposal>(*m);
             const Vote* vote = as<Vote>(*m);
             switch (b.kind) {
-                case K::Silent: return;
+                case K::Silent:
+                    return;
                 case K::SilentLeader:
                     if (prop) return;
                     break;
@@ -157,8 +158,8 @@ private:
                     if (vote) {
                         proto::Statement other = vote->vote.stmt;
                         other.value = Digest(sim::mix64(other.value.v ^ 0xd0b1e));
-                        ctx.send(to, make_message(ctx, Vote{proto::sign_vote(ctx, other),
-                                                            vote->proposal}));
+                        ctx.send(to, make_message(
+                                         ctx, Vote{proto::sign_vote(ctx, other), vote->proposal}));
                     }
                     break;
                 case K::Equivocate:
@@ -173,7 +174,8 @@ private:
                     if (prop && !prop->block->justify.signers.empty())
                         msg = bad_qc(ctx, *prop->block, b.kind == K::ForgedQc);
                     break;
-                case K::Twins: break;
+                case K::Twins:
+                    break;
             }
             m = static_cast<const Message*>(msg.get());
         }
@@ -202,8 +204,8 @@ private:
         if (!old) return original;
         auto& alt = forks_[b.view % kRecent];
         if (!alt || as<Proposal>(*alt)->block->view != b.view)
-            alt = propose(ctx, rebuild(b, old->justify.stmt.value, old->height, old->justify,
-                                       b.cmds));
+            alt = propose(ctx,
+                          rebuild(b, old->justify.stmt.value, old->height, old->justify, b.cmds));
         return sim::PayloadRef(alt);
     }
 

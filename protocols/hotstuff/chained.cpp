@@ -83,10 +83,10 @@ void Replica::check_three_chain(sim::Context& ctx, const Block& b2, const Block&
     const bool direct = b2.parent == b1.digest && b1.parent == b0.digest;
     const bool consecutive = b2.view == b1.view + 1 && b1.view == b0.view + 1;
     if (!direct || !consecutive)
-        ctx.invariant_failed("three_chain",
-                             fmt::format("commit of height {} on views {}, {}, {} ({})", b0.height,
-                                         b0.view, b1.view, b2.view,
-                                         direct ? "views not consecutive" : "not direct parents"));
+        ctx.invariant_failed(
+            "three_chain",
+            fmt::format("commit of height {} on views {}, {}, {} ({})", b0.height, b0.view, b1.view,
+                        b2.view, direct ? "views not consecutive" : "not direct parents"));
 }
 
 void Replica::update_qc_high(sim::Context& ctx, const QuorumCert& qc) {

@@ -10,9 +10,9 @@ namespace hotstuff {
 namespace {
 
 Config parse_config(const sim::ScenarioSpec& spec) {
-    proto::Params p(spec.protocol_params, "/protocol",
-                    {"variant", "batch_size", "view_timeout", "leaders", "view_sync",
-                     "clients_send_to"});
+    proto::Params p(
+        spec.protocol_params, "/protocol",
+        {"variant", "batch_size", "view_timeout", "leaders", "view_sync", "clients_send_to"});
     Config c;
     c.quorum = proto::Quorum{spec.nodes, spec.f};
     c.basic = p.string("variant", "chained", {"chained", "basic"}) == "basic";
@@ -22,7 +22,8 @@ Config parse_config(const sim::ScenarioSpec& spec) {
         throw sim::ScenarioError(p.at("view_timeout"), "must be greater than zero");
     c.leaders = p.nodes("leaders", spec.nodes);
     c.clients_send_to_all = p.string("clients_send_to", "leader", {"leader", "all"}) == "all";
-    c.broadcast_timeouts = p.string("view_sync", "broadcast", {"broadcast", "leader"}) == "broadcast";
+    c.broadcast_timeouts =
+        p.string("view_sync", "broadcast", {"broadcast", "leader"}) == "broadcast";
     return c;
 }
 

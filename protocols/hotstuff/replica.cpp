@@ -200,9 +200,9 @@ void Replica::execute(sim::Context& ctx, const Block& b) {
         const Digest result = proto::execution_result(r->digest, b.height, position);
         done.push_back({proto::request_key(req), r->digest, result});
         last.first = req.timestamp;
-        last.second = proto::make_reply(
-            ctx, proto::Reply{proto::View(b.view), req.timestamp, req.client, ctx.self(), result,
-                              b.height});
+        last.second =
+            proto::make_reply(ctx, proto::Reply{proto::View(b.view), req.timestamp, req.client,
+                                                ctx.self(), result, b.height});
         ctx.send(req.client, last.second);
     }
     state_ = Digest(sim::Hasher(state_.v).add(b.height).add(b.digest.v).value());

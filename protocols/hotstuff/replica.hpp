@@ -70,8 +70,7 @@ private:
                    const proto::SignedVote& proposal);
     // Feeds a verified signed statement to the detector; reports equivocation it proves.
     void observe(sim::Context& ctx, const proto::SignedVote& v);
-    void propose(sim::Context& ctx, const BlockRef& parent,
-                 std::vector<ClientMessageRef> batch);
+    void propose(sim::Context& ctx, const BlockRef& parent, std::vector<ClientMessageRef> batch);
     void maybe_arm(sim::Context& ctx);
     void fetch(sim::Context& ctx, Digest hash, NodeId from);
 
@@ -102,7 +101,7 @@ private:
     Config cfg_;
     Pacemaker pacemaker_;
     std::uint64_t view_ = 0;
-    std::uint64_t last_voted_view_ = 0;  // vote once per view (vheight, by view)
+    std::uint64_t last_voted_view_ = 0;                 // vote once per view (vheight, by view)
     proto::SignedVote last_vote_, last_vote_proposal_;  // re-sent in NEW-VIEW
     std::uint64_t proposed_view_ = 0;
     QuorumCert qc_high_;    // prepareQC / genericQC
@@ -111,7 +110,7 @@ private:
     std::map<Digest, BlockRef> blocks_;
     std::map<std::uint64_t, std::vector<Digest>> by_height_;
     std::map<proto::Statement, proto::QcBuilder> builders_;  // votes to this leader
-    std::map<Digest, proto::SignedVote> proposals_;  // leader statements of stored blocks
+    std::map<Digest, proto::SignedVote> proposals_;          // leader statements of stored blocks
     proto::EquivocationDetector detector_;
     std::unordered_set<std::uint64_t> verified_qcs_;  // lookup only
     struct Parked {

@@ -4,16 +4,16 @@
 
 #include <fmt/format.h>
 
-#include "protocols/common/forwarding_context.hpp"
 #include "protocols/common/behaviors.hpp"
+#include "protocols/common/forwarding_context.hpp"
 #include "protocols/common/params.hpp"
 #include "sim/hash.hpp"
 
 namespace pbft {
 
 std::vector<std::string> behavior_names() {
-    return {"silent", "crash",  "equivocate", "collude", "conflicting_votes",
-            "forge_sender", "drop", "delay", "replay", "lying_view_change"};
+    return {"silent",       "crash", "equivocate", "collude", "conflicting_votes",
+            "forge_sender", "drop",  "delay",      "replay",  "lying_view_change"};
 }
 
 Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
@@ -69,7 +69,9 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
                 static_cast<std::uint32_t>(p.number("probability", 0.2, 0.0, 1.0) * 1e6 + 0.5);
             break;
         }
-        default: proto::Params(f.params, params, {}); break;
+        default:
+            proto::Params(f.params, params, {});
+            break;
     }
     return b;
 }
@@ -161,12 +163,12 @@ void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
         if (!b.active(now)) continue;
         const bool protocol_msg = !proto::is_client_message(*msg);
         const Message* m = protocol_msg ? static_cast<const Message*>(msg.get()) : nullptr;
-        const bool targeted =
-            b.targets.empty() ||
-            std::find(b.targets.begin(), b.targets.end(), to.v) != b.targets.end();
+        const bool targeted = b.targets.empty() || std::find(b.targets.begin(), b.targets.end(),
+                                                             to.v) != b.targets.end();
         switch (b.kind) {
             case K::Silent:
-            case K::Crash: return;
+            case K::Crash:
+                return;
             case K::Drop:
                 if (targeted) return;
                 break;

@@ -46,11 +46,11 @@ struct Behavior {
     };
     Kind kind = Kind::Silent;
     sim::SimTime from{}, until = sim::SimTime::max();
-    std::vector<std::uint32_t> targets;   // drop, delay (empty: everyone)
+    std::vector<std::uint32_t> targets;  // drop, delay (empty: everyone)
     sim::SimTime delay = sim::milliseconds(100);
-    std::uint32_t victim = 0;             // forge_sender
-    std::uint32_t replay_ppm = 200'000;   // replay
-    bool collude = false;                 // equivocate
+    std::uint32_t victim = 0;              // forge_sender
+    std::uint32_t replay_ppm = 200'000;    // replay
+    bool collude = false;                  // equivocate
     std::vector<std::uint32_t> colluders;  // equivocate, collude: the Byzantine coalition
 
     bool active(sim::SimTime now) const { return now >= from && now < until; }
@@ -84,7 +84,7 @@ private:
     std::unique_ptr<Replica> inner_;
     std::vector<Behavior> behaviors_;
     std::map<std::pair<std::uint64_t, std::uint64_t>, MessageRef> conflicting_;  // (v, n)
-    std::vector<std::pair<std::uint32_t, sim::PayloadRef>> sent_;  // replay buffer
+    std::vector<std::pair<std::uint32_t, sim::PayloadRef>> sent_;                // replay buffer
     std::map<std::uint64_t, std::pair<std::uint32_t, sim::PayloadRef>> delayed_;
     std::uint64_t next_delayed_ = 0;
 };

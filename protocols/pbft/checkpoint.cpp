@@ -33,7 +33,8 @@ void Replica::make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<Me
     h_proof_ = std::move(proof);
     checkpoints_.erase(checkpoints_.begin(), checkpoints_.upper_bound(n));
     // Log entries at or below h are discarded: the ring reuses them (see slot()).
-    const std::uint64_t first = std::max(old_h.v + 1, n.v >= log_.size() ? n.v - log_.size() + 1 : 1);
+    const std::uint64_t first =
+        std::max(old_h.v + 1, n.v >= log_.size() ? n.v - log_.size() + 1 : 1);
     for (std::uint64_t k = first; k <= n.v; ++k) {
         Slot& s = log_[k & (log_.size() - 1)];
         if (s.n.v == k) {

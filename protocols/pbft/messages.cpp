@@ -5,8 +5,8 @@
 namespace pbft {
 
 std::vector<std::string> kind_names() {
-    return {"REQUEST",    "REPLY",       "PRE-PREPARE", "PREPARE",
-            "COMMIT",     "CHECKPOINT",  "VIEW-CHANGE", "NEW-VIEW"};
+    return {"REQUEST", "REPLY",      "PRE-PREPARE", "PREPARE",
+            "COMMIT",  "CHECKPOINT", "VIEW-CHANGE", "NEW-VIEW"};
 }
 
 Digest batch_digest(const std::vector<ClientMessageRef>& batch) {
@@ -16,7 +16,9 @@ Digest batch_digest(const std::vector<ClientMessageRef>& batch) {
     return Digest(h.value());
 }
 
-Digest null_digest() { return batch_digest({}); }
+Digest null_digest() {
+    return batch_digest({});
+}
 
 namespace {
 

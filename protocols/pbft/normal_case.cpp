@@ -11,7 +11,9 @@ namespace {
 bool test_bit(const std::vector<std::uint64_t>& b, std::uint32_t i) {
     return (b[i / 64] >> (i % 64)) & 1;
 }
-void set_bit(std::vector<std::uint64_t>& b, std::uint32_t i) { b[i / 64] |= 1ULL << (i % 64); }
+void set_bit(std::vector<std::uint64_t>& b, std::uint32_t i) {
+    b[i / 64] |= 1ULL << (i % 64);
+}
 }  // namespace
 
 void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m) {

@@ -20,7 +20,9 @@ Replica::Replica(Config cfg) : cfg_(cfg), log_(ring_size(cfg.watermark_window)) 
     }
 }
 
-void Replica::on_start(sim::Context& ctx) { ctx.view_entered(view_.v); }
+void Replica::on_start(sim::Context& ctx) {
+    ctx.view_entered(view_.v);
+}
 
 void Replica::on_recover(sim::Context& ctx) {
     // Timers were lost with the crash: rearm what the state says should be running.
@@ -69,13 +71,26 @@ void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg
     // A peer's bad message is data: drop what fails authentication.
     if (!authentic(ctx, *m)) return;
     switch (m->kind) {
-        case kPrePrepare: on_pre_prepare(ctx, m); break;
-        case kPrepare: on_prepare(ctx, m); break;
-        case kCommit: on_commit(ctx, m); break;
-        case kCheckpoint: on_checkpoint(ctx, m); break;
-        case kViewChange: on_view_change(ctx, m); break;
-        case kNewView: on_new_view(ctx, m); break;
-        default: break;
+        case kPrePrepare:
+            on_pre_prepare(ctx, m);
+            break;
+        case kPrepare:
+            on_prepare(ctx, m);
+            break;
+        case kCommit:
+            on_commit(ctx, m);
+            break;
+        case kCheckpoint:
+            on_checkpoint(ctx, m);
+            break;
+        case kViewChange:
+            on_view_change(ctx, m);
+            break;
+        case kNewView:
+            on_new_view(ctx, m);
+            break;
+        default:
+            break;
     }
 }
 
@@ -100,7 +115,8 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
             }
             break;
         case kResendViewChange:
-            if (view_changing_ && own_view_change_ && as<ViewChange>(*own_view_change_)->v == view_) {
+            if (view_changing_ && own_view_change_ &&
+                as<ViewChange>(*own_view_change_)->v == view_) {
                 ctx.broadcast(own_view_change_);
                 resend_timer_ = ctx.set_timer(cfg_.view_change_timeout, kResendViewChange);
             }
@@ -109,7 +125,8 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
             batch_timer_on_ = false;
             try_propose(ctx, true);
             break;
-        default: break;
+        default:
+            break;
     }
 }
 

@@ -56,7 +56,7 @@ private:
         Seq n{};  // 0: unused
         View v{};
         MessageRef pp;
-        std::vector<MessageRef> prepares, commits;  // view v, one per sender, any digest
+        std::vector<MessageRef> prepares, commits;             // view v, one per sender, any digest
         std::vector<std::uint64_t> prepared_by, committed_by;  // sender bitsets
         std::uint32_t prepare_match = 0, commit_match = 0;
         bool prepared = false, commit_sent = false, committed = false;
@@ -103,13 +103,13 @@ private:
     Config cfg_;
     View view_{};
     bool view_changing_ = false;
-    Seq h_{};          // low watermark: last stable checkpoint
+    Seq h_{};           // low watermark: last stable checkpoint
     Digest h_state_{};  // its state digest
     std::vector<MessageRef> h_proof_;
     Seq last_exec_{};
-    Seq next_seq_{1};  // primary: next sequence number to assign
-    Digest state_{};   // digest of the executed history
-    std::vector<Slot> log_;  // ring of L slots, indexed by n mod L
+    Seq next_seq_{1};                                  // primary: next sequence number to assign
+    Digest state_{};                                   // digest of the executed history
+    std::vector<Slot> log_;                            // ring of L slots, indexed by n mod L
     std::map<std::uint32_t, CachedReply> last_reply_;  // per client (§1.3 step 10)
     std::deque<ClientMessageRef> pending_;             // primary: requests not yet ordered
     std::set<sim::RequestKey> assigned_;               // primary: ordered in this view
@@ -117,13 +117,13 @@ private:
     // The request timer is lazy: restarting it moves a deadline; one timer event is pending at
     // most, and when it fires early it re-arms for what is left (no cancel-and-set churn).
     sim::TimerId request_timer_ = 0;
-    bool request_timer_on_ = false;     // a timer event is pending
-    bool request_running_ = false;      // the timer of §1.6 rule 1 is running
+    bool request_timer_on_ = false;  // a timer event is pending
+    bool request_running_ = false;   // the timer of §1.6 rule 1 is running
     proto::SimTime request_deadline_{};
     sim::TimerId batch_timer_ = 0;
     bool batch_timer_on_ = false;
     std::map<Seq, std::map<Digest, std::vector<MessageRef>>> checkpoints_;  // above h
-    std::map<View, std::map<std::uint32_t, MessageRef>> view_changes_;     // by target view
+    std::map<View, std::map<std::uint32_t, MessageRef>> view_changes_;      // by target view
     std::set<View> new_view_sent_;
     sim::TimerId vc_timer_ = 0;
     std::uint32_t vc_attempts_ = 0;  // consecutive view changes without progress (doubling)

@@ -144,8 +144,7 @@ bool Replica::valid_view_change(sim::Context& ctx, const Message& m) const {
 
 void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
     const ViewChange& vc = *as<ViewChange>(*m);
-    if (vc.v < view_ || (vc.v == view_ && !view_changing_ && !new_view_sent_.count(vc.v)))
-        return;
+    if (vc.v < view_ || (vc.v == view_ && !view_changing_ && !new_view_sent_.count(vc.v))) return;
     if (vc.v.v > view_.v + 64 * cfg_.quorum.n) return;  // absurdly far ahead: ignore
     auto& by_sender = view_changes_[vc.v];
     if (by_sender.count(m->signer.v)) return;
@@ -202,8 +201,7 @@ void Replica::on_new_view(sim::Context& ctx, const MessageRef& m) {
     bool has_primary = false;
     for (const auto& vcm : nv.V) {
         const ViewChange* vc = vcm ? as<ViewChange>(*vcm) : nullptr;
-        if (!vc || vc->v != nv.v || !authentic(ctx, *vcm) || !valid_view_change(ctx, *vcm))
-            return;
+        if (!vc || vc->v != nv.v || !authentic(ctx, *vcm) || !valid_view_change(ctx, *vcm)) return;
         if (std::find(seen.begin(), seen.end(), vcm->signer.v) != seen.end()) return;
         seen.push_back(vcm->signer.v);
         has_primary |= vcm->signer == m->signer;
@@ -227,8 +225,8 @@ void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef
                          const std::vector<MessageRef>& O) {
     const Plan plan = plan_from(V);
     if (ctx.tracing())
-        ctx.trace(fmt::format("pbft enter view {} (min-s {}, max-s {}, |O| {})", w.v,
-                              plan.min_s.v, plan.max_s.v, O.size()));
+        ctx.trace(fmt::format("pbft enter view {} (min-s {}, max-s {}, |O| {})", w.v, plan.min_s.v,
+                              plan.max_s.v, O.size()));
     view_ = w;
     view_changing_ = false;
     if (vc_timer_view_ == w) ctx.cancel_timer(vc_timer_);

@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "protocols/common/forwarding_context.hpp"
 #include "protocols/common/behaviors.hpp"
+#include "protocols/common/forwarding_context.hpp"
 #include "protocols/common/params.hpp"
 #include "sim/hash.hpp"
 

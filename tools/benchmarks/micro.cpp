@@ -1,18 +1,23 @@
 // Micro benchmarks (Google Benchmark) of the two hot paths every simulated message crosses:
 // - the bare event loop: sim::EventQueue in the hold model, K events pending, one pop and one
 //   push per iteration, so items_per_second is events per second at a constant queue size;
-// - signatures: sim::KeyRing sign and verify, simulated and Ed25519 (libsodium), per operation.
+// - signatures: sim::KeyRing sign and verify, simulated and Ed25519 (libsodium), per operation;
+// - quorum certificates at n = 4 and 64 (q = n - f votes): creation (proto::QcBuilder::add of q
+//   signed votes, each verified, then build) and verification (proto::verify_qc), per QC.
 //
 // Run with --benchmark_repetitions=3 --benchmark_report_aggregates_only=true to get medians;
 // tools/bench does, and reads the JSON that --benchmark_out writes.
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 
+#include "protocols/common/qc.hpp"
 #include "sim/crypto.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/random.hpp"
+#include "tests/recording_context.hpp"
 
 namespace {
 
@@ -90,6 +95,58 @@ BENCHMARK_CAPTURE(sign, simulated, false);
 BENCHMARK_CAPTURE(verify, simulated, false);
 BENCHMARK_CAPTURE(sign, ed25519, true);
 BENCHMARK_CAPTURE(verify, ed25519, true);
+
+// A quorum of signed votes on one statement, as a HotStuff leader receives them for a view.
+struct QcFixture {
+    std::uint32_t n, f, q;
+    testing::RecordingContext ctx;
+    proto::Statement stmt{1, 7, 7, sim::Digest(0x5eed5eed5eedULL)};
+    std::vector<proto::SignedVote> votes;
+
+    QcFixture(std::uint32_t replicas, bool ed25519)
+        : n(replicas), f((replicas - 1) / 3), q(replicas - f), ctx(n, f, ed25519) {
+        for (std::uint32_t i = 0; i < q; ++i) {
+            ctx.act_as(i);
+            votes.push_back(proto::sign_vote(ctx, stmt));
+        }
+        ctx.act_as(0);
+    }
+};
+
+void qc_create(benchmark::State& state, bool ed25519) {
+    QcFixture fx(static_cast<std::uint32_t>(state.range(0)), ed25519);
+    for (auto _ : state) {
+        proto::QcBuilder builder(fx.stmt, fx.q);
+        for (const proto::SignedVote& v : fx.votes) builder.add(fx.ctx, v);
+        if (!builder.complete()) {
+            state.SkipWithError("a quorum of valid votes did not complete the QC");
+            break;
+        }
+        proto::QuorumCert qc = builder.build(fx.ctx);
+        benchmark::DoNotOptimize(qc);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void qc_verify(benchmark::State& state, bool ed25519) {
+    QcFixture fx(static_cast<std::uint32_t>(state.range(0)), ed25519);
+    proto::QcBuilder builder(fx.stmt, fx.q);
+    for (const proto::SignedVote& v : fx.votes) builder.add(fx.ctx, v);
+    const proto::QuorumCert qc = builder.build(fx.ctx);
+    std::uint64_t bad = 0;
+    for (auto _ : state) {
+        const proto::QcCheck check = proto::verify_qc(fx.ctx, qc, fx.q, fx.n);
+        benchmark::DoNotOptimize(check);
+        bad += check != proto::QcCheck::Ok;
+    }
+    if (bad != 0) state.SkipWithError("a valid QC failed to verify");
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+BENCHMARK_CAPTURE(qc_create, simulated, false)->ArgName("n")->Arg(4)->Arg(64);
+BENCHMARK_CAPTURE(qc_verify, simulated, false)->ArgName("n")->Arg(4)->Arg(64);
+BENCHMARK_CAPTURE(qc_create, ed25519, true)->ArgName("n")->Arg(4)->Arg(64);
+BENCHMARK_CAPTURE(qc_verify, ed25519, true)->ArgName("n")->Arg(4)->Arg(64);
 
 }  // namespace
 

@@ -3,9 +3,11 @@
 //
 //   bench_report --mode full --micro micro.json --pbft n4.json n16.json n64.json
 //                --memory small.json large.json
+//                --hotstuff hs4.json hs16.json hs64.json --hotstuff-memory small.json large.json
 //
 // --micro is Google Benchmark's --benchmark_out JSON (medians when it ran with repetitions);
-// --pbft and --memory are the one-line outputs of bench_runs. The document goes to stdout.
+// the others are the one-line outputs of bench_runs (protocol runs, then memory runs, short
+// first). The document goes to stdout.
 #include <algorithm>
 #include <fstream>
 #include <iostream>
@@ -28,6 +30,8 @@ using nlohmann::json;
 constexpr double kLoopEventsPerS = 15e6;
 constexpr double kPbftN4MessagesPerS = 4e6;
 constexpr double kPbftN64MessagesPerS = 2e6;
+// HotStuff's traffic is linear in n, so its queue stays short at n = 64.
+constexpr double kHotstuffN64MessagesPerS = 3e6;
 constexpr double kSimSignatureNs = 100;
 // "Flat": the 10x longer run may peak at most this much higher than the short one.
 constexpr double kMemoryFlatRatio = 1.5;
@@ -94,8 +98,53 @@ json target(double value, double limit, bool at_least, const std::string& unit) 
     return {{"value", value}, {at_least ? "min" : "max", limit}, {"unit", unit}, {"met", met}};
 }
 
+// Creation and verification of one QC per second, by signature scheme and n.
+json qc_rates(const std::map<std::string, double>& ips) {
+    json out;
+    for (const std::string scheme : {"simulated", "ed25519"})
+        for (const std::string n : {"4", "64"})
+            out[scheme]["n" + n] = {
+                {"create_per_s", need(ips, "qc_create/" + scheme + "/n:" + n)},
+                {"verify_per_s", need(ips, "qc_verify/" + scheme + "/n:" + n)},
+            };
+    return out;
+}
+
+// Two memory runs, short first: their peaks and how much the longer one grew.
+json memory_summary(const std::vector<json>& memory, const std::string& unit) {
+    const double small = memory[0].at("peak_rss_kb").get<double>();
+    const double large = memory[1].at("peak_rss_kb").get<double>();
+    const double growth_small = memory[0].at("peak_growth_kb").get<double>();
+    const double growth_large = memory[1].at("peak_growth_kb").get<double>();
+    json out = {
+        {"runs", memory},
+        {"peak_ratio", large / small},
+        {"growth_ratio", growth_small > 0 ? growth_large / growth_small : 0.0},
+        {"requests_ratio",
+         memory[1].at("requests").get<double>() / memory[0].at("requests").get<double>()},
+    };
+    const std::string key = unit + "_committed";
+    if (memory[0].contains(key) && memory[1].contains(key))
+        out[unit + "_ratio"] = memory[1].at(key).get<double>() / memory[0].at(key).get<double>();
+    return out;
+}
+
+bool runs_ok(const std::vector<json>& runs) {
+    bool ok = true;
+    for (const json& run : runs)
+        ok &= run.at("safe").get<bool>() && run.at("deterministic").get<bool>();
+    return ok;
+}
+
+bool memory_ok(const std::vector<json>& runs) {
+    bool ok = true;
+    for (const json& run : runs) ok &= run.at("safe").get<bool>();
+    return ok;
+}
+
 json report(const std::string& mode, const json& micro, const std::vector<json>& pbft,
-            const std::vector<json>& memory) {
+            const std::vector<json>& memory, const std::vector<json>& hotstuff,
+            const std::vector<json>& hotstuff_memory) {
     const auto ips = items_per_s(micro);
     const double loop_64 = need(ips, "event_loop_hold/pending:64");
     const double loop_4096 = need(ips, "event_loop_hold/pending:4096");
@@ -121,7 +170,9 @@ json report(const std::string& mode, const json& micro, const std::vector<json>&
         {"event_loop",
          {{"pending_64_events_per_s", loop_64}, {"pending_4096_events_per_s", loop_4096}}},
         {"signatures_ns", signatures},
+        {"qc_per_s", qc_rates(ips)},
         {"pbft", pbft},
+        {"hotstuff", hotstuff},
     };
     json targets = {
         {"event_loop_pending_64", target(loop_64, kLoopEventsPerS, true, "events/s")},
@@ -136,24 +187,24 @@ json report(const std::string& mode, const json& micro, const std::vector<json>&
                 target(run.at("messages_per_s").get<double>(),
                        n == 4 ? kPbftN4MessagesPerS : kPbftN64MessagesPerS, true, "messages/s");
     }
+    for (const json& run : hotstuff)
+        if (run.at("n").get<int>() == 64)
+            targets["hotstuff_n64_messages_per_s"] =
+                target(run.at("messages_per_s").get<double>(), kHotstuffN64MessagesPerS, true,
+                       "messages/s");
     if (memory.size() == 2) {
-        const double small = memory[0].at("peak_rss_kb").get<double>();
-        const double large = memory[1].at("peak_rss_kb").get<double>();
-        const double growth_small = memory[0].at("peak_growth_kb").get<double>();
-        const double growth_large = memory[1].at("peak_growth_kb").get<double>();
-        doc["memory"] = {
-            {"runs", memory},
-            {"peak_ratio", large / small},
-            {"growth_ratio", growth_small > 0 ? growth_large / growth_small : 0.0},
-            {"requests_ratio",
-             memory[1].at("requests").get<double>() / memory[0].at("requests").get<double>()},
-        };
-        targets["memory_flat_peak_ratio"] = target(large / small, kMemoryFlatRatio, false, "x");
+        doc["memory"] = memory_summary(memory, "slots");
+        targets["memory_flat_peak_ratio"] =
+            target(doc["memory"]["peak_ratio"].get<double>(), kMemoryFlatRatio, false, "x");
     }
-    bool all = true;
+    if (hotstuff_memory.size() == 2) {
+        doc["hotstuff_memory"] = memory_summary(hotstuff_memory, "blocks");
+        targets["hotstuff_memory_flat_peak_ratio"] = target(
+            doc["hotstuff_memory"]["peak_ratio"].get<double>(), kMemoryFlatRatio, false, "x");
+    }
+    bool all =
+        runs_ok(pbft) && runs_ok(hotstuff) && memory_ok(memory) && memory_ok(hotstuff_memory);
     for (const auto& [name, t] : targets.items()) all &= t.at("met").get<bool>();
-    for (const json& run : pbft)
-        all &= run.at("safe").get<bool>() && run.at("deterministic").get<bool>();
     doc["targets"] = targets;
     doc["all_targets_met"] = all;
     return doc;
@@ -163,23 +214,31 @@ json report(const std::string& mode, const json& micro, const std::vector<json>&
 
 int main(int argc, char** argv) {
     std::string mode = "full", micro;
-    std::vector<std::string> pbft, memory;
+    std::vector<std::string> pbft, memory, hotstuff, hotstuff_memory;
     po::options_description options("bench_report [options]");
     // clang-format off
     options.add_options()
         ("mode", po::value(&mode), "quick or full, recorded in the document")
         ("micro", po::value(&micro)->required(), "Google Benchmark JSON")
         ("pbft", po::value(&pbft)->multitoken(), "bench_runs pbft outputs")
-        ("memory", po::value(&memory)->multitoken(), "two bench_runs memory outputs, short first");
+        ("memory", po::value(&memory)->multitoken(), "two bench_runs memory outputs, short first")
+        ("hotstuff", po::value(&hotstuff)->multitoken(), "bench_runs --protocol hotstuff outputs")
+        ("hotstuff-memory", po::value(&hotstuff_memory)->multitoken(),
+         "two bench_runs memory --protocol hotstuff outputs, short first");
     // clang-format on
     try {
         po::variables_map vm;
         po::store(po::parse_command_line(argc, argv, options), vm);
         po::notify(vm);
-        std::vector<json> pbft_docs, memory_docs;
-        for (const auto& f : pbft) pbft_docs.push_back(read_json(f));
-        for (const auto& f : memory) memory_docs.push_back(read_json(f));
-        std::cout << report(mode, read_json(micro), pbft_docs, memory_docs).dump(2) << '\n';
+        const auto read_all = [](const std::vector<std::string>& files) {
+            std::vector<json> docs;
+            for (const auto& f : files) docs.push_back(read_json(f));
+            return docs;
+        };
+        std::cout << report(mode, read_json(micro), read_all(pbft), read_all(memory),
+                            read_all(hotstuff), read_all(hotstuff_memory))
+                         .dump(2)
+                  << '\n';
         return 0;
     } catch (const po::error& e) {
         std::cerr << "error: " << e.what() << '\n' << options;
