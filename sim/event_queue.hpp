@@ -13,15 +13,26 @@ namespace sim {
 // GCC and Clang's 128-bit integer; __extension__ keeps -Wpedantic quiet about it.
 __extension__ typedef unsigned __int128 EventKey;
 
-enum class EventKind : std::uint8_t { Deliver, Timer, Ready, Fault, Start };
+enum class EventKind : std::uint8_t { Deliver, Timer, Ready, FaultBegin, FaultEnd, Start };
 
+// 24 bytes, so four children of a heap node span a cache line and a half.
 struct Event {
     std::int64_t time_ns = 0;
     std::uint64_t seq = 0;
-    std::uint32_t target = 0;  // the node the event happens at
-    std::uint32_t slot = 0;    // in-flight message, timer record, or fault index
-    EventKind kind = EventKind::Deliver;
-    std::uint8_t aux = 0;  // fault: 0 begins, 1 ends
+    std::uint32_t target : 24 = 0;  // the node the event happens at
+    std::uint32_t kind_bits : 8 = 0;
+    std::uint32_t slot = 0;  // in-flight message, timer record, or fault index
+
+    static Event make(std::int64_t time_ns, std::uint32_t target, std::uint32_t slot,
+                      EventKind kind) {
+        Event e;
+        e.time_ns = time_ns;
+        e.target = target & 0xffffffu;
+        e.kind_bits = static_cast<std::uint32_t>(kind);
+        e.slot = slot;
+        return e;
+    }
+    EventKind kind() const { return static_cast<EventKind>(kind_bits); }
 
     // (time, seq) as one 128-bit key: one compare, no branch on equal times.
     bool before(const Event& o) const { return key() < o.key(); }

@@ -277,12 +277,12 @@ const RunResult& Simulator::run() {
     if (spec_.network.queue_capacity != 0)
         for (Node& n : nodes_) n.inbox.resize(spec_.network.queue_capacity);
 
-    for (std::uint32_t i = 0; i < total; ++i) queue_.push({0, 0, i, 0, EventKind::Start, 0});
+    for (std::uint32_t i = 0; i < total; ++i) queue_.push(Event::make(0, i, 0, EventKind::Start));
     for (std::uint32_t i = 0; i < spec_.faults.size(); ++i) {
         const FaultSpec& f = spec_.faults[i];
         if (f.type == FaultSpec::Type::Byzantine) continue;  // wrappers read their own windows
-        queue_.push({f.at.ns, 0, 0, i, EventKind::Fault, 0});
-        if (f.until) queue_.push({f.until->ns, 0, 0, i, EventKind::Fault, 1});
+        queue_.push(Event::make(f.at.ns, 0, i, EventKind::FaultBegin));
+        if (f.until) queue_.push(Event::make(f.until->ns, 0, i, EventKind::FaultEnd));
     }
 
     result_.stop_reason = "queue empty";
@@ -319,7 +319,7 @@ const RunResult& Simulator::run() {
 }
 
 void Simulator::step(const Event& e) {
-    switch (e.kind) {
+    switch (e.kind()) {
         case EventKind::Deliver:
             deliver(e);
             break;
@@ -329,10 +329,13 @@ void Simulator::step(const Event& e) {
         case EventKind::Ready:
             ready(e);
             break;
-        case EventKind::Fault:
-            fold(0xfa, e.slot, e.aux, 0, 0);
-            apply_fault(spec_.faults[e.slot], e.aux == 0);
+        case EventKind::FaultBegin:
+        case EventKind::FaultEnd: {
+            const bool begin = e.kind() == EventKind::FaultBegin;
+            fold(0xfa, e.slot, begin ? 0 : 1, 0, 0);
+            apply_fault(spec_.faults[e.slot], begin);
             break;
+        }
         case EventKind::Start:
             fold(0x5a, e.target, 0, 0, 0);
             ctx_->enter(e.target, {});
@@ -357,7 +360,7 @@ void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, 
     };
     if (from == to) {
         ++result_.local_messages;
-        queue_.push({depart.ns, 0, to, slot_for(false), EventKind::Deliver, 0});
+        queue_.push(Event::make(depart.ns, to, slot_for(false), EventKind::Deliver));
         return;
     }
     const std::size_t kinds = result_.kind_names.size();
@@ -371,7 +374,7 @@ void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, 
         return;
     }
     for (int c = 0; c < r.copies; ++c)
-        queue_.push({r.arrival[c].ns, 0, to, slot_for(r.corrupted[c]), EventKind::Deliver, 0});
+        queue_.push(Event::make(r.arrival[c].ns, to, slot_for(r.corrupted[c]), EventKind::Deliver));
 }
 
 void Simulator::release_inflight(std::uint32_t slot) {
@@ -442,7 +445,7 @@ void Simulator::schedule_ready(std::uint32_t node) {
     Node& n = nodes_[node];
     if (n.ready_scheduled || n.inbox_size == 0) return;
     n.ready_scheduled = true;
-    queue_.push({std::max(now_, n.busy_until).ns, 0, node, 0, EventKind::Ready, 0});
+    queue_.push(Event::make(std::max(now_, n.busy_until).ns, node, 0, EventKind::Ready));
 }
 
 void Simulator::ready(const Event& e) {
@@ -495,7 +498,7 @@ TimerId Simulator::add_timer(std::uint32_t node, SimTime at, std::uint64_t tag) 
     t.tag = tag;
     t.epoch = nodes_[node].epoch;
     t.live = true;
-    queue_.push({at.ns, 0, node, slot, EventKind::Timer, 0});
+    queue_.push(Event::make(at.ns, node, slot, EventKind::Timer));
     return (static_cast<std::uint64_t>(t.gen) << 32) | slot;
 }
 

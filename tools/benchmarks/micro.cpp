@@ -41,8 +41,12 @@ void event_loop_hold(benchmark::State& state) {
     queue.reserve(pending + 1);
     XorShift rng;
     for (std::uint32_t i = 0; i < pending; ++i) {
-        const auto t = static_cast<std::int64_t>(rng.next() & kStepMask);
-        queue.push({t, 0, i, i, sim::EventKind::Deliver, 0});
+        // Fields by name: a default Event is a delivery, however the struct is packed.
+        sim::Event e{};
+        e.time_ns = static_cast<std::int64_t>(rng.next() & kStepMask);
+        e.target = i;
+        e.slot = i;
+        queue.push(e);
     }
     for (auto _ : state) {
         sim::Event e = queue.pop();
