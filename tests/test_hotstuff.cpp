@@ -112,3 +112,15 @@ TEST_CASE("hotstuff: f consecutive faulty leaders still commit after GST") {
     REQUIRE_FALSE(r.result->violation);
     CHECK(r.result->accepted == 40);
 }
+
+TEST_CASE("hotstuff: leaders order requests by arrival, so no client starves under load") {
+    // With one command a block and more clients than views in a round trip, ordering the
+    // mempool by client id once left the highest client waiting forever.
+    auto doc = testing::hotstuff_base(4, 5000, 16);
+    doc["protocol"]["clients_send_to"] = "all";
+    doc["protocol"]["batch_size"] = 1;
+    doc["invariants"] = {{"liveness_bound", "2s"}};
+    auto r = testing::run(doc);
+    REQUIRE_FALSE(r.result->violation);
+    CHECK(r.result->accepted == 5000);
+}

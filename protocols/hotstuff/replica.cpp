@@ -83,7 +83,8 @@ void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef&
         if (req.timestamp < it->second.first) return;
         if (req.timestamp == it->second.first) return ctx.send(req.client, it->second.second);
     }
-    const bool fresh = mempool_.emplace(proto::request_key(req), m).second;
+    const bool fresh = mempool_index_.try_emplace(proto::request_key(req), arrivals_).second;
+    if (fresh) mempool_.emplace(arrivals_++, m);
     // A request straight from its client also goes to the leader that proposes next.
     const NodeId leader = pacemaker_.leader(view_);
     if (fresh && from == req.client && leader != ctx.self() && !cfg_.clients_send_to_all)
@@ -195,7 +196,10 @@ void Replica::execute(sim::Context& ctx, const Block& b) {
         const auto& req = std::get<proto::Request>(r->body);
         ++position;
         auto& last = last_reply_[req.client.v];
-        mempool_.erase(proto::request_key(req));
+        if (auto it = mempool_index_.find(proto::request_key(req)); it != mempool_index_.end()) {
+            mempool_.erase(it->second);
+            mempool_index_.erase(it);
+        }
         if (req.timestamp <= last.first) continue;  // exactly once
         const Digest result = proto::execution_result(r->digest, b.height, position);
         done.push_back({proto::request_key(req), r->digest, result});
@@ -246,9 +250,10 @@ std::vector<ClientMessageRef> Replica::next_batch(const BlockRef& parent) const 
         for (const auto& c : cur->cmds)
             in_chain.insert(proto::request_key(std::get<proto::Request>(c->body)));
     std::vector<ClientMessageRef> batch;
-    for (const auto& [key, req] : mempool_) {
+    for (const auto& [arrival, req] : mempool_) {
         if (batch.size() >= cfg_.batch_size) break;
-        if (!in_chain.count(key)) batch.push_back(req);
+        if (!in_chain.count(proto::request_key(std::get<proto::Request>(req->body))))
+            batch.push_back(req);
     }
     return batch;
 }

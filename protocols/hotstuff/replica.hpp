@@ -121,7 +121,10 @@ private:
     std::map<Digest, std::vector<Parked>> parked_;  // by the missing parent
     // Blocks asked for, and when: a request lost on the way is sent again after a while.
     std::map<Digest, proto::SimTime> fetching_;
-    std::map<sim::RequestKey, ClientMessageRef> mempool_;
+    // Pending requests in arrival order (so no client starves), with an index by request.
+    std::map<std::uint64_t, ClientMessageRef> mempool_;
+    std::map<sim::RequestKey, std::uint64_t> mempool_index_;
+    std::uint64_t arrivals_ = 0;
     std::map<std::uint32_t, std::pair<std::uint64_t, ClientMessageRef>> last_reply_;  // client
     Digest state_{};
     // basic.cpp: the highest prepareQC this replica holds (sent in NEW-VIEW).
