@@ -57,6 +57,9 @@ public:
         heap_[i] = e;
     }
 
+    // Floyd's bottom-up deletion: the hole goes down to a leaf along the least children
+    // (a fixed number of steps, so the branch predictor learns the loop), then the last event
+    // rises from there, which is usually no step at all.
     Event pop() {
         const Event top = heap_.front();
         const Event last = heap_.back();
@@ -69,7 +72,6 @@ public:
             if (first >= n) break;
             std::size_t best = first;
             if (first + 3 < n) {
-                // All four children exist: pick the least without data-dependent branches.
                 const std::size_t a = heap_[first + 1].before(heap_[first]) ? first + 1 : first;
                 const std::size_t b =
                     heap_[first + 3].before(heap_[first + 2]) ? first + 3 : first + 2;
@@ -78,9 +80,14 @@ public:
                 for (std::size_t c = first + 1; c < n; ++c)
                     if (heap_[c].before(heap_[best])) best = c;
             }
-            if (!heap_[best].before(last)) break;
             heap_[i] = heap_[best];
             i = best;
+        }
+        while (i > 0) {
+            const std::size_t parent = (i - 1) / 4;
+            if (!last.before(heap_[parent])) break;
+            heap_[i] = heap_[parent];
+            i = parent;
         }
         heap_[i] = last;
         return top;
