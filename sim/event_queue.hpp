@@ -41,30 +41,38 @@ struct Event {
     }
 };
 
+// Keys and the rest of each event live in two parallel arrays: the sift loops compare only
+// 16-byte keys, so a node's four children are one 64-byte line, and move the 8-byte rest along.
 class EventQueue {
 public:
     void push(Event e) {
         e.seq = next_seq_++;
-        // Sift a hole up from the end, then drop the event into it.
-        std::size_t i = heap_.size();
-        heap_.emplace_back();
+        const EventKey key = e.key();
+        const std::uint64_t val = pack(e);
+        std::size_t i = keys_.size();
+        keys_.emplace_back();
+        vals_.emplace_back();
         while (i > 0) {
             const std::size_t parent = (i - 1) / 4;
-            if (!e.before(heap_[parent])) break;
-            heap_[i] = heap_[parent];
+            if (!(key < keys_[parent])) break;
+            keys_[i] = keys_[parent];
+            vals_[i] = vals_[parent];
             i = parent;
         }
-        heap_[i] = e;
+        keys_[i] = key;
+        vals_[i] = val;
     }
 
-    // Floyd's bottom-up deletion: the hole goes down to a leaf along the least children
-    // (a fixed number of steps, so the branch predictor learns the loop), then the last event
-    // rises from there, which is usually no step at all.
+    // Floyd's bottom-up deletion: the hole goes down to a leaf along the least children (a
+    // fixed number of steps, which the branch predictor learns), then the last event rises
+    // from there, usually not at all.
     Event pop() {
-        const Event top = heap_.front();
-        const Event last = heap_.back();
-        heap_.pop_back();
-        const std::size_t n = heap_.size();
+        const Event top = unpack(keys_.front(), vals_.front());
+        const EventKey last_key = keys_.back();
+        const std::uint64_t last_val = vals_.back();
+        keys_.pop_back();
+        vals_.pop_back();
+        const std::size_t n = keys_.size();
         if (n == 0) return top;
         std::size_t i = 0;
         for (;;) {
@@ -72,34 +80,55 @@ public:
             if (first >= n) break;
             std::size_t best = first;
             if (first + 3 < n) {
-                const std::size_t a = heap_[first + 1].before(heap_[first]) ? first + 1 : first;
-                const std::size_t b =
-                    heap_[first + 3].before(heap_[first + 2]) ? first + 3 : first + 2;
-                best = heap_[b].before(heap_[a]) ? b : a;
+                const std::size_t a = keys_[first + 1] < keys_[first] ? first + 1 : first;
+                const std::size_t b = keys_[first + 3] < keys_[first + 2] ? first + 3 : first + 2;
+                best = keys_[b] < keys_[a] ? b : a;
             } else {
                 for (std::size_t c = first + 1; c < n; ++c)
-                    if (heap_[c].before(heap_[best])) best = c;
+                    if (keys_[c] < keys_[best]) best = c;
             }
-            heap_[i] = heap_[best];
+            keys_[i] = keys_[best];
+            vals_[i] = vals_[best];
             i = best;
         }
         while (i > 0) {
             const std::size_t parent = (i - 1) / 4;
-            if (!last.before(heap_[parent])) break;
-            heap_[i] = heap_[parent];
+            if (!(last_key < keys_[parent])) break;
+            keys_[i] = keys_[parent];
+            vals_[i] = vals_[parent];
             i = parent;
         }
-        heap_[i] = last;
+        keys_[i] = last_key;
+        vals_[i] = last_val;
         return top;
     }
 
-    const Event& top() const { return heap_.front(); }
-    bool empty() const { return heap_.empty(); }
-    std::size_t size() const { return heap_.size(); }
-    void reserve(std::size_t n) { heap_.reserve(n); }
+    Event top() const { return unpack(keys_.front(), vals_.front()); }
+    std::int64_t top_time_ns() const { return static_cast<std::int64_t>(keys_.front() >> 64); }
+    bool empty() const { return keys_.empty(); }
+    std::size_t size() const { return keys_.size(); }
+    void reserve(std::size_t n) {
+        keys_.reserve(n);
+        vals_.reserve(n);
+    }
 
 private:
-    std::vector<Event> heap_;
+    static std::uint64_t pack(const Event& e) {
+        return (static_cast<std::uint64_t>(e.target) << 40) |
+               (static_cast<std::uint64_t>(e.kind_bits) << 32) | e.slot;
+    }
+    static Event unpack(EventKey key, std::uint64_t val) {
+        Event e;
+        e.time_ns = static_cast<std::int64_t>(static_cast<std::uint64_t>(key >> 64));
+        e.seq = static_cast<std::uint64_t>(key);
+        e.target = static_cast<std::uint32_t>(val >> 40) & 0xffffffu;
+        e.kind_bits = static_cast<std::uint32_t>(val >> 32) & 0xffu;
+        e.slot = static_cast<std::uint32_t>(val);
+        return e;
+    }
+
+    std::vector<EventKey> keys_;
+    std::vector<std::uint64_t> vals_;
     std::uint64_t next_seq_ = 0;
 };
 

@@ -287,7 +287,7 @@ const RunResult& Simulator::run() {
 
     result_.stop_reason = "queue empty";
     while (!queue_.empty()) {
-        if (queue_.top().time_ns > spec_.stop.at.ns) {
+        if (queue_.top_time_ns() > spec_.stop.at.ns) {
             result_.stop_reason = "stop time";
             now_ = spec_.stop.at;
             break;
