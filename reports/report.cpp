@@ -229,7 +229,7 @@ json report_json(const sim::ScenarioSpec& spec, const sim::RunResult& r, const R
           {"p99", lat.p99},
           {"max", lat.max},
           {"mean", lat.mean}}},
-        {"view_changes", {{"count", changes.size()}, {"views", std::move(views)}}},
+        {"view_changes", {{"count", r.view_changes}, {"views", std::move(views)}}},
         {"node_states", std::move(states)},
         {"replay", meta.replay_command},
     };
@@ -287,9 +287,10 @@ std::string summary_text(const sim::ScenarioSpec& spec, const sim::RunResult& r,
 
     const auto changes = view_changes(r);
     std::string views;
-    for (const auto& [view, at] : changes)
-        views += fmt::format(" v{}@{}", view, sim::format_duration(at));
-    out += fmt::format("{:<14}{}{}\n", "view changes", changes.size(), views);
+    for (std::size_t k = 0; k < changes.size() && k < 8; ++k)
+        views += fmt::format(" v{}@{}", changes[k].first, sim::format_duration(changes[k].second));
+    if (changes.size() > 8) views += " ...";
+    out += fmt::format("{:<14}{}{}\n", "view changes", r.view_changes, views);
 
     std::string states;
     for (std::uint32_t n = 0; n < replicas && n < r.states.size(); ++n)

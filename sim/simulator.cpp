@@ -122,7 +122,8 @@ public:
         // Views are recorded the first time any honest replica enters one beyond all before.
         if (!s_.nodes_[node_].byzantine && (view > s_.max_view_seen_ || r.views.empty())) {
             s_.max_view_seen_ = std::max(s_.max_view_seen_, view);
-            r.views.emplace_back(view, s_.now_);
+            if (view > 0) ++r.view_changes;
+            if (r.views.size() < RunResult::kViewsKept) r.views.emplace_back(view, s_.now_);
         }
     }
     void suspect(NodeId node) override {

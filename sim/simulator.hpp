@@ -59,10 +59,14 @@ struct RunResult {
     std::vector<std::string> kind_names;
     std::vector<KindCounters> counters;  // [node * kinds + kind]
     std::array<std::uint64_t, static_cast<std::size_t>(DropReason::Count)> drops{};
-    std::uint64_t local_messages = 0;                      // sends to self: not network messages
-    std::vector<std::uint64_t> commits_per_node;           // log slots executed per replica
-    std::vector<std::uint64_t> view_per_node;              // current view per replica
-    std::vector<std::pair<std::uint64_t, SimTime>> views;  // first honest entry of each view
+    std::uint64_t local_messages = 0;             // sends to self: not network messages
+    std::vector<std::uint64_t> commits_per_node;  // log slots executed per replica
+    std::vector<std::uint64_t> view_per_node;     // current view per replica
+    // First honest entry of each new highest view; the list keeps the first kViewsKept (a
+    // HotStuff run enters a view per block), the count all of them beyond view 0.
+    static constexpr std::size_t kViewsKept = 1024;
+    std::vector<std::pair<std::uint64_t, SimTime>> views;
+    std::uint64_t view_changes = 0;
     std::vector<NodeState> states;
     std::vector<RequestRow> requests;     // accepted requests, in accept order
     std::vector<CommitEntry> commit_log;  // with SimOptions::keep_commit_log
