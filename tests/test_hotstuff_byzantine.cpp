@@ -104,3 +104,22 @@ TEST_CASE("hotstuff: f+1 twins at n=4 split the honest replicas and the checker 
         CHECK_FALSE(safe.result->violation);
     }
 }
+
+TEST_CASE("hotstuff: twins whose sides change per view (Twins schedules) break nothing") {
+    const nlohmann::json views = {{{"view", 6}, {"a", {1}}, {"b", {2, 3}}},
+                                  {{"view", 14}, {"a", {1, 2, 3}}, {"b", nlohmann::json::array()}}};
+    for (std::uint64_t seed = 1; seed <= 100; ++seed) {
+        auto doc = adversarial(seed, "twins", 0);
+        doc["faults"][0]["params"] = {{"a", {1, 2}}, {"b", {3}}, {"views", views}};
+        auto r = testing::run(doc);
+        REQUIRE_FALSE(r.result->violation);
+        CHECK(r.result->accepted == 12);
+        for (std::uint32_t i : {1u, 2u, 3u})
+            CHECK(r.result->states[i] != sim::NodeState::Byzantine);
+    }
+
+    auto bad = adversarial(1, "twins", 0);
+    bad["faults"][0]["params"] = {{"views", {{{"view", 6}}, {{"view", 3}}}}};
+    CHECK_THROWS_WITH_AS(protocols::validate(sim::parse_scenario(bad)),
+                         "/faults/0/params/views/1/view: views must increase", sim::ScenarioError);
+}

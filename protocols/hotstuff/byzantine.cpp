@@ -26,9 +26,23 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
         proto::Params p(f.params, path, {"targets"});
         b.targets = p.nodes("targets", spec.nodes);
     } else if (b.kind == Behavior::Kind::Twins) {
-        proto::Params p(f.params, path, {"a", "b"});
+        proto::Params p(f.params, path, {"a", "b", "views"});
         b.a = p.nodes("a", spec.nodes);
         b.b = p.nodes("b", spec.nodes);
+        if (p.has("views")) {
+            const auto& list = f.params.at("views");
+            if (!list.is_array())
+                throw sim::ScenarioError(p.at("views"), "expected an array of {view, a, b}");
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                const std::string at = fmt::format("{}/{}", p.at("views"), i);
+                proto::Params q(list[i], at, {"view", "a", "b"});
+                Behavior::Phase ph{q.uint("view", 0, 0, 1ULL << 40), q.nodes("a", spec.nodes),
+                                   q.nodes("b", spec.nodes)};
+                if (!b.phases.empty() && ph.view <= b.phases.back().view)
+                    throw sim::ScenarioError(at + "/view", "views must increase");
+                b.phases.push_back(std::move(ph));
+            }
+        }
         if (b.a.empty() && b.b.empty()) {
             // By default the twins split the other replicas in two halves.
             for (std::uint32_t r = 0, k = 0; r < spec.nodes; ++r)
@@ -120,9 +134,18 @@ private:
     };
 
     int twin_count() const { return twins_ ? 2 : 1; }
+    // The replicas twin `t` talks to in the view it is in now.
+    const std::vector<std::uint32_t>& side(int t) const {
+        const std::uint64_t view = inner_[t]->view();
+        const Behavior::Phase* current = nullptr;
+        for (const auto& ph : twins_->phases)
+            if (ph.view <= view) current = &ph;
+        if (current) return t == 0 ? current->a : current->b;
+        return t == 0 ? twins_->a : twins_->b;
+    }
     bool hears(int twin, NodeId from, sim::Context& ctx) const {
         if (!twins_ || !twins_->active(ctx.now()) || from.v >= ctx.replica_count()) return true;
-        return contains(twin == 0 ? twins_->a : twins_->b, from.v);
+        return contains(side(twin), from.v);
     }
 
     // Keeps recent blocks seen, so fork_old_qc can build on an older QC.
@@ -137,7 +160,7 @@ private:
     void emit(sim::Context& ctx, int twin, NodeId to, sim::PayloadRef msg) {
         const sim::SimTime now = ctx.now();
         if (twins_ && twins_->active(now) && to.v < ctx.replica_count() &&
-            !contains(twin == 0 ? twins_->a : twins_->b, to.v))
+            !contains(side(twin), to.v))
             return;
         const Message* m =
             proto::is_client_message(*msg) ? nullptr : static_cast<const Message*>(msg.get());

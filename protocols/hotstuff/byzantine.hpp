@@ -9,7 +9,8 @@
 //   forged_qc       as leader, justifies its block with a QC whose signature is forged
 //   undersized_qc   as leader, justifies its block with a QC missing one signer
 //   twins           two honest replicas share this identity and key (the Twins paper); one
-//                   talks only to "a", the other only to "b" (replica ids; clients reach both)
+//                   talks only to "a", the other only to "b" (replica ids; clients reach both);
+//                   "views": [{"view": V, "a": [...], "b": [...]}] changes the sides per view
 #pragma once
 
 #include <memory>
@@ -37,6 +38,13 @@ struct Behavior {
     sim::SimTime from{}, until = sim::SimTime::max();
     std::vector<std::uint32_t> targets;  // withhold_votes (empty: everyone)
     std::vector<std::uint32_t> a, b;     // twins: the replicas each twin talks to
+    // Twins' per-view partitions (the Twins paper's per-round schedules): from `view` on, as
+    // seen by each twin itself, the twins talk to these replicas instead.
+    struct Phase {
+        std::uint64_t view = 0;
+        std::vector<std::uint32_t> a, b;
+    };
+    std::vector<Phase> phases;  // sorted by view
 
     bool active(sim::SimTime now) const { return now >= from && now < until; }
 };
