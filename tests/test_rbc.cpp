@@ -247,10 +247,10 @@ TEST_CASE(
                              res.violation->detail));
         }
         CHECK(res.accepted == 10);
-        for (const auto& [index, values] : honest_deliveries(r)) {
+        for (const auto& entry : honest_deliveries(r)) {
             // Either value may win (the null one when loss hid the request from enough
             // replicas), but only one per instance.
-            CHECK_MESSAGE(values.size() == 1, "index ", index);
+            CHECK_MESSAGE(entry.second.size() == 1, "index ", entry.first);
         }
         for (std::uint32_t i : honest_nodes(r))
             CHECK(res.commits_per_node[i] == replica(r, i).delivered().size());
