@@ -173,7 +173,7 @@ TEST_CASE(
     "request in an instance of its own but executes it once") {
     auto doc = rbc_base(4, 1);
     doc["workload"]["retry_timeout"] = "500ms";
-    doc["faults"] = {byzantine(0, "silent")};
+    doc["faults"] = nlohmann::json::array({byzantine(0, "silent")});
     auto r = run(doc);
     const auto& res = *r.result;
     REQUIRE_FALSE(res.violation);
@@ -207,7 +207,8 @@ TEST_CASE(
         doc["workload"]["clients"] = 2;
         doc["workload"]["retry_timeout"] = "300ms";
         doc["stop"] = {{"at", "15s"}, {"when_done", false}};
-        doc["faults"] = {byzantine(static_cast<std::uint32_t>(seed % n), "conflicting_echo")};
+        doc["faults"] = nlohmann::json::array(
+            {byzantine(static_cast<std::uint32_t>(seed % n), "conflicting_echo")});
         if (n == 7) doc["faults"].push_back(byzantine((seed + 3) % n, "conflicting_echo"));
         auto r = run(doc);
         const auto& res = *r.result;
@@ -239,7 +240,8 @@ TEST_CASE(
         doc["network"] = lossy_network(0.02);
         doc["workload"]["clients"] = 2;
         doc["workload"]["retry_timeout"] = "200ms";
-        doc["faults"] = {byzantine(0, "equivocate")};  // node 0: every client's first target
+        doc["faults"] = nlohmann::json::array(
+            {byzantine(0, "equivocate")});  // node 0: every client's first target
         auto r = run(doc);
         const auto& res = *r.result;
         if (res.violation) {
@@ -267,7 +269,7 @@ TEST_CASE(
     auto doc = rbc_base(4, 5);
     doc["f"] = 1;
     doc["allow_unsafe_f"] = true;
-    doc["faults"] = {byzantine(0, "equivocate"), byzantine(3, "collude")};
+    doc["faults"] = nlohmann::json::array({byzantine(0, "equivocate"), byzantine(3, "collude")});
     auto r = run(doc);
     REQUIRE(r.result->violation);
     CHECK(r.result->violation->invariant == "agreement");
@@ -277,7 +279,7 @@ TEST_CASE(
 
 TEST_CASE("rbc: one colluder without an equivocator breaks nothing") {
     auto doc = rbc_base(4, 5);
-    doc["faults"] = {byzantine(3, "collude")};
+    doc["faults"] = nlohmann::json::array({byzantine(3, "collude")});
     auto r = run(doc);
     CHECK_FALSE(r.result->violation);
     CHECK(r.result->accepted == 5);
@@ -316,7 +318,7 @@ TEST_CASE(
     "rbc: unknown behaviours and parameters, and recovery without state, are refused "
     "with their paths") {
     auto doc = rbc_base(4, 1);
-    doc["faults"] = {byzantine(1, "lie")};
+    doc["faults"] = nlohmann::json::array({byzantine(1, "lie")});
     auto e = refusal(doc);
     CHECK(e.path() == "/faults/0/behavior");
     CHECK(e.reason().find("conflicting_echo") != std::string::npos);
