@@ -13,11 +13,11 @@
 
 namespace protocols {
 
+// Assembling one (make_protocol) validates the protocol's parameters and Byzantine entries,
+// throwing sim::ScenarioError with the JSON path of the first bad one.
 struct Protocol {
     std::string name;
     std::vector<std::string> kind_names;  // REQUEST, REPLY, then the protocol's own
-    // Throws sim::ScenarioError naming the JSON path of a bad parameter or behaviour.
-    std::function<void(const sim::ScenarioSpec&)> validate;
     // Makes replica `id` (called again after a recovery that loses state).
     std::function<std::unique_ptr<sim::Actor>(sim::NodeId id)> make_replica;
     // Whether replica `id` has a Byzantine behaviour in the scenario.
@@ -26,5 +26,17 @@ struct Protocol {
     std::function<sim::NodeId(proto::View)> client_target;
     bool clients_send_to_all = false;
 };
+
+// Fills make_replica and byzantine from each replica's behaviours: `honest()` where it has
+// none, `wrap(its behaviours)` where it has some.
+template <class Behavior, class Honest, class Wrap>
+void assign_replicas(Protocol& p, std::vector<std::vector<Behavior>> behaviors, Honest honest,
+                     Wrap wrap) {
+    p.make_replica = [behaviors, honest, wrap](sim::NodeId id) -> std::unique_ptr<sim::Actor> {
+        if (behaviors[id.v].empty()) return honest();
+        return wrap(behaviors[id.v]);
+    };
+    p.byzantine = [behaviors](sim::NodeId id) { return !behaviors[id.v].empty(); };
+}
 
 }  // namespace protocols

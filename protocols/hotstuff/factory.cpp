@@ -35,16 +35,13 @@ std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec
 
 protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
     const Config cfg = parse_config(spec);
-    auto behaviors = parse_behaviors(spec);
     protocols::Protocol p;
     p.name = "hotstuff";
     p.kind_names = kind_names();
-    p.make_replica = [cfg, behaviors](sim::NodeId id) -> std::unique_ptr<sim::Actor> {
-        if (behaviors[id.v].empty()) return std::make_unique<Replica>(cfg);
-        return make_byzantine(cfg, behaviors[id.v]);
-    };
+    protocols::assign_replicas(
+        p, parse_behaviors(spec), [cfg] { return std::make_unique<Replica>(cfg); },
+        [cfg](const std::vector<Behavior>& b) { return make_byzantine(cfg, b); });
     p.clients_send_to_all = cfg.clients_send_to_all;
-    p.byzantine = [behaviors](sim::NodeId id) { return !behaviors[id.v].empty(); };
     Pacemaker schedule(cfg.quorum, cfg.view_timeout, cfg.leaders);
     // A client first sends to the leader of the view after the one it last heard of.
     p.client_target = [schedule](proto::View v) { return schedule.leader(v.v + 1); };

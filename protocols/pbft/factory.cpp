@@ -44,20 +44,14 @@ std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec
 
 protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
     const Config cfg = parse_config(spec);
-    auto behaviors = parse_behaviors(spec);
     protocols::Protocol p;
     p.name = "pbft";
     p.kind_names = kind_names();
-    p.validate = [](const sim::ScenarioSpec& s) {
-        parse_config(s);
-        parse_behaviors(s);
-    };
-    p.make_replica = [cfg, behaviors](sim::NodeId id) -> std::unique_ptr<sim::Actor> {
-        auto honest = std::make_unique<Replica>(cfg);
-        if (behaviors[id.v].empty()) return honest;
-        return std::make_unique<ByzantineReplica>(std::move(honest), behaviors[id.v]);
-    };
-    p.byzantine = [behaviors](sim::NodeId id) { return !behaviors[id.v].empty(); };
+    protocols::assign_replicas(
+        p, parse_behaviors(spec), [cfg] { return std::make_unique<Replica>(cfg); },
+        [cfg](const std::vector<Behavior>& b) {
+            return std::make_unique<ByzantineReplica>(std::make_unique<Replica>(cfg), b);
+        });
     const proto::Quorum quorum = cfg.quorum;
     p.client_target = [quorum](proto::View v) { return quorum.primary(v); };
     return p;

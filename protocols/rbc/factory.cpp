@@ -35,20 +35,14 @@ std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec
 
 protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
     const Config cfg = parse_config(spec);
-    auto behaviors = parse_behaviors(spec);
     protocols::Protocol p;
     p.name = "rbc";
     p.kind_names = kind_names();
-    p.validate = [](const sim::ScenarioSpec& s) {
-        parse_config(s);
-        parse_behaviors(s);
-    };
-    p.make_replica = [cfg, behaviors](sim::NodeId id) -> std::unique_ptr<sim::Actor> {
-        auto honest = std::make_unique<Replica>(cfg);
-        if (behaviors[id.v].empty()) return honest;
-        return std::make_unique<ByzantineReplica>(std::move(honest), behaviors[id.v]);
-    };
-    p.byzantine = [behaviors](sim::NodeId id) { return !behaviors[id.v].empty(); };
+    protocols::assign_replicas(
+        p, parse_behaviors(spec), [cfg] { return std::make_unique<Replica>(cfg); },
+        [cfg](const std::vector<Behavior>& b) {
+            return std::make_unique<ByzantineReplica>(std::make_unique<Replica>(cfg), b);
+        });
     // A client's first transmission goes to one replica, which becomes the sender; replies
     // always carry view 0, so that is replica 0.
     const std::uint32_t n = spec.nodes;
