@@ -6,6 +6,7 @@
 #include "protocols/hotstuff/factory.hpp"
 #include "protocols/pbft/factory.hpp"
 #include "protocols/rbc/factory.hpp"
+#include "sim/randomize.hpp"
 
 namespace protocols {
 
@@ -35,6 +36,34 @@ Protocol assemble(const sim::ScenarioSpec& spec) {
         fmt::format("unknown protocol '{}'; expected one of: {}", spec.protocol, names));
 }
 
+// Each behaviour a randomize section may draw, tried on its first candidate replica.
+void validate_drawable_behaviors(const sim::ScenarioSpec& spec) {
+    if (!spec.randomize || !spec.randomize->byzantine) return;
+    const auto& b = *spec.randomize->byzantine;
+    if (b.nodes.empty()) return;
+    for (std::size_t i = 0; i < b.behaviors.size(); ++i) {
+        nlohmann::json doc = spec.source;
+        doc.erase("randomize");
+        doc["allow_unsafe_f"] = true;
+        nlohmann::json fault = {{"type", "byzantine"}, {"node", b.nodes.front()}};
+        fault["behavior"] = b.behaviors[i]["behavior"];
+        fault["params"] = b.behaviors[i]["params"];
+        doc["faults"].push_back(fault);
+        try {
+            assemble(sim::parse_scenario(doc));
+        } catch (const sim::ScenarioError& e) {
+            const std::string at = fmt::format("/randomize/byzantine/behaviors/{}", i);
+            const std::size_t entry = e.path().find("/params");
+            throw sim::ScenarioError(
+                entry == std::string::npos ? at : at + e.path().substr(entry), e.reason());
+        }
+    }
+}
+
+sim::DrawHints draw_hints(const Protocol& p) {
+    return sim::DrawHints{.first_leader = p.client_target(proto::View{0}).v};
+}
+
 }  // namespace
 
 std::vector<std::string> protocol_names() {
@@ -45,6 +74,16 @@ std::vector<std::string> protocol_names() {
 
 void validate(const sim::ScenarioSpec& spec) {
     assemble(spec);
+    validate_drawable_behaviors(spec);
+}
+
+nlohmann::json concrete_document(const sim::ScenarioSpec& spec, std::uint64_t seed) {
+    return sim::draw_document(spec, seed, draw_hints(assemble(spec)));
+}
+
+sim::ScenarioSpec concrete_scenario(const sim::ScenarioSpec& spec, std::uint64_t seed) {
+    if (!spec.randomize) return sim::concrete_scenario(spec, seed);
+    return sim::concrete_scenario(spec, seed, draw_hints(assemble(spec)));
 }
 
 std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOptions opts) {

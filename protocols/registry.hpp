@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
 
@@ -15,8 +17,14 @@ namespace protocols {
 // Names accepted in "/protocol/name".
 std::vector<std::string> protocol_names();
 
-// Checks what the engine's parser leaves to the protocol; throws sim::ScenarioError.
+// Checks what the engine's parser leaves to the protocol; throws sim::ScenarioError. With a
+// randomize section, each behaviour it may draw is checked too (at its path there).
 void validate(const sim::ScenarioSpec& spec);
+
+// The concrete scenario seed `seed` runs: drawn from the randomize section if there is one
+// (with the protocol's first leader for "isolate_leader"), else `spec` with that seed.
+sim::ScenarioSpec concrete_scenario(const sim::ScenarioSpec& spec, std::uint64_t seed);
+nlohmann::json concrete_document(const sim::ScenarioSpec& spec, std::uint64_t seed);
 
 // Builds the simulator with every actor added. Calls validate() first.
 std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOptions opts = {});

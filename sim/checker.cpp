@@ -92,6 +92,13 @@ void Checker::on_state_transfer(NodeId replica, std::uint64_t index, Digest stat
     (void)state;
 }
 
+void Checker::on_state_lost(NodeId replica) {
+    if (!honest(replica)) return;
+    last_index_[replica.v] = 0;
+    const std::uint64_t r = replica.v;
+    std::erase_if(last_ts_, [r](const auto& entry) { return (entry.first >> 32) == r; });
+}
+
 void Checker::set_active(NodeId replica, bool active) {
     if (replica.v < cfg_.replicas) active_[replica.v] = active;
 }

@@ -54,6 +54,9 @@ public:
         if (!deadlines_.empty() && deadlines_.begin()->first < now.ns) liveness_missed(now, event);
     }
     void set_active(NodeId replica, bool active);
+    // The replica restarted without its state: it may execute again, from its new state,
+    // requests it executed before (integrity holds per state-machine instance).
+    void on_state_lost(NodeId replica);
     // A replica proved `culprit` misbehaved; honest replicas never sign conflicting statements.
     void on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
                      std::uint64_t event);

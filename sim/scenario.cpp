@@ -3,6 +3,9 @@
 // documented in scenarios/FORMAT.md; keep the two in step.
 #include "sim/scenario.hpp"
 
+#include "sim/json_read.hpp"
+#include "sim/randomize.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -21,11 +24,7 @@
 namespace sim {
 namespace {
 
-using nlohmann::json;
-using Keys = std::vector<std::string_view>;
-
-constexpr std::uint64_t kU32Max = std::numeric_limits<std::uint32_t>::max();
-constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
+using namespace jsonr;
 
 struct Unit {
     std::string_view name;
@@ -39,192 +38,6 @@ constexpr std::string_view kUnitNames = "ns, us, ms, s, m";
 const Keys kFaultTypes = {"crash",   "recover", "partition", "one_way",
                           "isolate", "link",    "byzantine"};
 const Keys kLinkProps = {"delay", "loss", "duplicate", "corrupt", "reorder"};
-
-[[noreturn]] void fail(std::string path, std::string reason) {
-    throw ScenarioError(std::move(path), std::move(reason));
-}
-
-// RFC 6901: '~' and '/' inside a key are escaped in a JSON pointer.
-std::string child(const std::string& path, std::string_view key) {
-    std::string out = path + "/";
-    for (char c : key) {
-        if (c == '~') {
-            out += "~0";
-        } else if (c == '/') {
-            out += "~1";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-std::string child(const std::string& path, std::size_t index) {
-    return path + "/" + std::to_string(index);
-}
-
-std::string join(const Keys& words) {
-    std::string out;
-    for (std::string_view w : words) {
-        out += (out.empty() ? "" : ", ") + std::string(w);
-    }
-    return out;
-}
-
-std::string quote(std::string_view key) {
-    return "'" + std::string(key) + "'";
-}
-
-// A scalar as JSON text, shortened for messages.
-std::string json_text(const json& v) {
-    std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
-    return text.size() > 40 ? text.substr(0, 37) + "..." : text;
-}
-
-// What was found, for "expected X, got Y".
-std::string describe(const json& v) {
-    if (v.is_object()) return "an object";
-    if (v.is_array()) return "an array";
-    return v.is_string() ? "the string " + json_text(v) : json_text(v);
-}
-
-[[noreturn]] void wrong_type(const json& v, const std::string& path, std::string_view expected) {
-    fail(path, "expected " + std::string(expected) + ", got " + describe(v));
-}
-
-std::string read_string(const json& v, const std::string& path) {
-    if (!v.is_string()) wrong_type(v, path, "a string");
-    return v.get<std::string>();
-}
-
-std::string read_name(const json& v, const std::string& path) {
-    if (!v.is_string() || v.get_ref<const std::string&>().empty()) {
-        wrong_type(v, path, "a non-empty string");
-    }
-    return v.get<std::string>();
-}
-
-bool read_bool(const json& v, const std::string& path) {
-    if (!v.is_boolean()) wrong_type(v, path, "true or false");
-    return v.get<bool>();
-}
-
-std::uint64_t read_uint(const json& v, const std::string& path, std::uint64_t lo,
-                        std::uint64_t hi) {
-    const std::string range =
-        hi == kU64Max ? "an integer >= " + std::to_string(lo)
-                      : "an integer between " + std::to_string(lo) + " and " + std::to_string(hi);
-    if (v.is_number_unsigned()) {
-        const auto u = v.get<std::uint64_t>();
-        if (u >= lo && u <= hi) return u;
-    } else if (v.is_number_integer()) {
-        const auto i = v.get<std::int64_t>();
-        const auto u = static_cast<std::uint64_t>(i);
-        if (i >= 0 && u >= lo && u <= hi) return u;
-    }
-    wrong_type(v, path, range);
-}
-
-double read_number(const json& v, const std::string& path, std::string_view expected) {
-    if (!v.is_number()) wrong_type(v, path, expected);
-    return v.get<double>();
-}
-
-std::uint32_t read_ppm(const json& v, const std::string& path) {
-    const double p = read_number(v, path, "a number between 0 and 1");
-    if (!(p >= 0.0 && p <= 1.0)) wrong_type(v, path, "a number between 0 and 1");
-    return static_cast<std::uint32_t>(std::llround(p * 1e6));
-}
-
-// The index of the string `v` in `options`.
-std::size_t read_choice(const json& v, const std::string& path, const Keys& options) {
-    if (v.is_string()) {
-        const auto it = std::find(options.begin(), options.end(), v.get_ref<const std::string&>());
-        if (it != options.end()) return static_cast<std::size_t>(it - options.begin());
-        fail(path, "unknown value " + json_text(v) + "; expected one of: " + join(options));
-    }
-    fail(path, "expected one of: " + join(options) + "; got " + describe(v));
-}
-
-std::uint32_t read_node(const json& v, const std::string& path, std::uint32_t nodes) {
-    if (!v.is_number_integer()) wrong_type(v, path, "a replica index (an integer)");
-    const auto last = static_cast<std::uint64_t>(nodes) - 1;
-    if (v.is_number_unsigned() && v.get<std::uint64_t>() <= last) {
-        return v.get<std::uint32_t>();
-    }
-    if (!v.is_number_unsigned() && v.get<std::int64_t>() >= 0 &&
-        static_cast<std::uint64_t>(v.get<std::int64_t>()) <= last) {
-        return static_cast<std::uint32_t>(v.get<std::int64_t>());
-    }
-    fail(path, "there is no replica " + v.dump() + "; replicas are 0.." + std::to_string(last));
-}
-
-// A non-empty list of distinct replicas.
-std::vector<std::uint32_t> read_nodes(const json& v, const std::string& path, std::uint32_t nodes) {
-    if (!v.is_array() || v.empty()) wrong_type(v, path, "a non-empty array of replica indices");
-    std::vector<std::uint32_t> out;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        const std::uint32_t n = read_node(v[i], child(path, i), nodes);
-        if (std::find(out.begin(), out.end(), n) != out.end()) {
-            fail(child(path, i), "replica " + std::to_string(n) + " is listed twice");
-        }
-        out.push_back(n);
-    }
-    return out;
-}
-
-SimTime positive(SimTime t, const std::string& path) {
-    if (t.ns <= 0) fail(path, "expected a duration > 0, got \"" + format_duration(t) + "\"");
-    return t;
-}
-
-// An object whose keys are checked against `allowed` up front; getters read optional members.
-class Fields {
-public:
-    Fields(const json& v, std::string path, const Keys& allowed) : v_(v), path_(std::move(path)) {
-        if (!v.is_object()) wrong_type(v, path_, "an object");
-        for (auto it = v.begin(); it != v.end(); ++it) {
-            if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
-                fail(at(it.key()),
-                     "unknown key " + quote(it.key()) + "; expected one of: " + join(allowed));
-            }
-        }
-    }
-
-    const std::string& path() const { return path_; }
-    std::string at(std::string_view key) const { return child(path_, key); }
-    const json* find(std::string_view key) const {
-        const auto it = v_.find(std::string(key));
-        return it == v_.end() ? nullptr : &*it;
-    }
-    const json& need(std::string_view key) const {
-        if (const json* v = find(key)) return *v;
-        fail(at(key), "missing required key " + quote(key));
-    }
-
-    template <class Read>
-    auto get(std::string_view key, Read read) const {
-        using T = decltype(read(v_, path_));
-        const json* v = find(key);
-        return v ? std::optional<T>(read(*v, at(key))) : std::optional<T>();
-    }
-    std::optional<std::string> text(std::string_view key) const { return get(key, read_string); }
-    std::optional<bool> flag(std::string_view key) const { return get(key, read_bool); }
-    std::optional<SimTime> duration(std::string_view key) const { return get(key, parse_duration); }
-    std::optional<SimTime> positive_duration(std::string_view key) const {
-        return get(key, [](const json& v, const std::string& p) {
-            return positive(parse_duration(v, p), p);
-        });
-    }
-    std::optional<std::uint64_t> integer(std::string_view key, std::uint64_t lo,
-                                         std::uint64_t hi) const {
-        return get(key,
-                   [&](const json& v, const std::string& p) { return read_uint(v, p, lo, hi); });
-    }
-
-private:
-    const json& v_;
-    std::string path_;
-};
 
 DelaySpec read_delay(const json& v, const std::string& path) {
     DelaySpec d;
@@ -657,7 +470,7 @@ ScenarioSpec read_scenario(const json& doc) {
     const Fields o(
         doc, "",
         {"name", "description", "seed", "nodes", "f", "allow_unsafe_f", "protocol", "crypto",
-         "costs", "network", "workload", "faults", "stop", "invariants", "expect"});
+         "costs", "network", "workload", "faults", "stop", "invariants", "expect", "randomize"});
     s.name = read_name(o.need("name"), o.at("name"));
     s.description = o.text("description").value_or("");
     s.seed = o.integer("seed", 0, kU64Max).value_or(s.seed);
@@ -678,6 +491,9 @@ ScenarioSpec read_scenario(const json& doc) {
     if (const json* e = o.find("expect")) read_expect(*e, s.expect);
     check_times(s);
     if (const json* f = o.find("faults")) read_faults(*f, s);
+    if (const json* r = o.find("randomize")) {
+        s.randomize = std::make_shared<const RandomizeSpec>(read_randomize(*r, s));
+    }
     s.source = doc;
     return s;
 }

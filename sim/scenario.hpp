@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -16,6 +17,8 @@
 #include "sim/types.hpp"
 
 namespace sim {
+
+struct RandomizeSpec;  // sim/randomize.hpp
 
 // Raised for any bad input; `path` is a JSON pointer ("/network/delay/min"), `reason` a sentence.
 class ScenarioError : public std::runtime_error {
@@ -127,6 +130,9 @@ struct ScenarioSpec {
     StopSpec stop;
     SimTime liveness_bound = seconds(30);
     ExpectSpec expect;
+    // The "randomize" section, if any: sweeps draw one concrete scenario per seed from it
+    // (sim/randomize.hpp); a run draws from its own seed.
+    std::shared_ptr<const RandomizeSpec> randomize;
     nlohmann::json source;  // the document as given, for reports
 };
 

@@ -298,6 +298,7 @@ const RunResult& Simulator::run() {
         ++result_.events;
         step(e);
         checker_.on_step(now_, result_.events);
+        if (opts_.fingerprint_log) opts_.fingerprint_log->push_back(result_.fingerprint);
         if (checker_.violation()) {
             result_.stop_reason = "violation";
             break;
@@ -543,6 +544,7 @@ void Simulator::apply_fault(const FaultSpec& f, bool begin) {
             if (opts_.trace) trace_event("recover", f.node, f.node, nullptr, f.lose_state);
             ctx_->enter(f.node, {});
             if (f.lose_state && factory_) {
+                checker_.on_state_lost(NodeId(f.node));
                 n.actor = factory_(NodeId(f.node));
                 n.actor->on_start(*ctx_);
             } else {

@@ -81,6 +81,8 @@ struct SimOptions {
     std::ostream* trace = nullptr;  // one JSON line per event when set
     bool keep_request_rows = true;
     bool keep_commit_log = false;  // for tests that check when each replica committed what
+    // The fingerprint after each event, for locating the first event where two runs differ.
+    std::vector<std::uint64_t>* fingerprint_log = nullptr;
 };
 
 class Simulator {

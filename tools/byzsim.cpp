@@ -4,6 +4,8 @@
 // expectation or a replay mismatch, 2 bad input or usage, 3 an internal error.
 #include <unistd.h>
 
+#include <thread>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -29,6 +31,8 @@
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
 #include "tools/compare.hpp"
+#include "tools/shrink.hpp"
+#include "tools/sweep.hpp"
 
 namespace {
 
@@ -59,10 +63,12 @@ private:
     std::string verb_;
 };
 
+constexpr std::size_t kOneOrMore = 0;  // Verb::operand_count: any number but zero
+
 struct Verb {
     std::string_view name;
     std::string_view operands;  // for the usage line, e.g. "SCENARIO"
-    std::size_t operand_count;  // exactly this many are required
+    std::size_t operand_count;  // exactly this many are required, or kOneOrMore
     std::string_view summary;
     void (*add_options)(po::options_description&);
     int (*run)(const Operands& operands, const po::variables_map& vm);
@@ -227,7 +233,15 @@ int run_verb(const Operands& operands, const po::variables_map& vm) {
         vm.count("seed") ? std::optional(parse_seed(vm["seed"].as<std::string>())) : std::nullopt;
 
     sim::ScenarioSpec spec = load(file);
-    if (seed) {
+    if (spec.randomize) {
+        // A sweep scenario: run the concrete scenario this seed draws, as a sweep would.
+        try {
+            spec = protocols::concrete_scenario(spec, seed.value_or(spec.seed));
+        } catch (const sim::ScenarioError& e) {
+            throw_input_error(file, e);
+        }
+        fmt::print("randomize: {}\n", spec.description);
+    } else if (seed) {
         spec.seed = *seed;
         spec.source["seed"] = *seed;
     }
@@ -432,6 +446,169 @@ int compare_verb(const Operands& operands, const po::variables_map& vm) {
     return kExitOk;
 }
 
+// ---- sweep, merge, shrink ------------------------------------------------------------------
+
+constexpr int kExitInterrupted = 130;
+
+void add_sweep_options(po::options_description& d) {
+    auto add = d.add_options();
+    add("seeds", po::value<std::string>()->value_name("A..B")->default_value("1..100"),
+        "the seeds to run, inclusive");
+    add("jobs,j", po::value<unsigned>()->value_name("N"),
+        "worker processes (default: the number of cores)");
+    add("time-budget", po::value<std::string>()->value_name("T"),
+        "start no seed after this wall time, e.g. 60s or 10m");
+    add("stop-on-first", po::bool_switch(),
+        "stop at the first failing seed (seeds are kept up to the lowest failing one)");
+    add("out", po::value<std::string>()->value_name("DIR")->default_value("sweep"),
+        "write sweep.csv, sweep.json and failures/seed-N.json here");
+    add("resume", po::bool_switch(), "continue an interrupted sweep in --out");
+    add("shard", po::value<std::string>()->value_name("K/M"),
+        "run only the K-th of M disjoint slices of the seeds (join them with byzsim merge)");
+    add("check-determinism", po::bool_switch(),
+        "run every seed twice and fail on the first event whose fingerprint differs");
+    add("shrink", po::bool_switch(), "shrink each failure (up to 10) to failures/seed-N.min.json");
+    add("no-progress", po::bool_switch(), "no progress bar");
+}
+
+std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& text) {
+    const std::size_t slash = text.find('/');
+    std::uint32_t k = 0, m = 0;
+    const char* end = text.data() + text.size();
+    bool ok = slash != std::string::npos;
+    if (ok) {
+        const auto a = std::from_chars(text.data(), text.data() + slash, k);
+        const auto b = std::from_chars(text.data() + slash + 1, end, m);
+        ok = a.ec == std::errc() && a.ptr == text.data() + slash && b.ec == std::errc() &&
+             b.ptr == end && m >= 1 && k >= 1 && k <= m;
+    }
+    if (!ok) throw UsageError(fmt::format("--shard: expected K/M with 1 <= K <= M, got '{}'", text), "sweep");
+    return {k, m};
+}
+
+int sweep_verb(const Operands& operands, const po::variables_map& vm) {
+    const std::string& file = operands[0];
+    tools::SweepOptions o;
+    o.scenario_file = file;
+    try {
+        std::tie(o.first, o.last) = tools::parse_seed_range(vm["seeds"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what(), "sweep");
+    }
+    o.jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>()
+                              : std::max(1u, std::thread::hardware_concurrency());
+    if (o.jobs == 0 || o.jobs > 1024) throw UsageError("--jobs: expected 1 to 1024", "sweep");
+    if (vm.count("time-budget")) {
+        try {
+            const sim::SimTime t = sim::parse_duration(vm["time-budget"].as<std::string>(), "");
+            o.time_budget_s = static_cast<double>(t.ns) / 1e9;
+        } catch (const sim::ScenarioError& e) {
+            throw UsageError("--time-budget: " + e.reason(), "sweep");
+        }
+    }
+    o.stop_on_first = vm["stop-on-first"].as<bool>();
+    o.out = vm["out"].as<std::string>();
+    o.resume = vm["resume"].as<bool>();
+    if (vm.count("shard")) std::tie(o.shard, o.shards) = parse_shard(vm["shard"].as<std::string>());
+    o.check_determinism = vm["check-determinism"].as<bool>();
+    o.shrink = vm["shrink"].as<bool>();
+    o.progress = !vm["no-progress"].as<bool>();
+
+    const sim::ScenarioSpec spec = load(file);
+    fmt::print("byzsim {} sweep {} ({}) seeds {}..{}{} with {} worker(s){}\n", BYZSIM_VERSION,
+               file, spec.name, o.first, o.last,
+               o.shards > 1 ? fmt::format(" shard {}/{}", o.shard, o.shards) : "", o.jobs,
+               spec.randomize ? "" : "; note: the scenario has no randomize section, so seeds "
+                                     "vary only its random streams");
+    std::fflush(stdout);
+    tools::SweepSummary s;
+    try {
+        s = tools::sweep(spec, o);
+    } catch (const sim::ScenarioError& e) {
+        throw_input_error(file, e);
+    } catch (const std::system_error& e) {
+        throw InputError(fmt::format("sweep output: {}", e.what()));
+    } catch (const std::runtime_error& e) {
+        throw InputError(e.what());
+    }
+    fmt::print("{} seeds done, {} failing ({} violations); {:.1f} s; wrote {}\n", s.seeds_done,
+               s.failures, s.violations, s.wall_seconds, (o.out / "sweep.csv").string());
+    if (s.first_failure) {
+        fmt::print("first failure: seed {} ({}); reproduce with: byzsim run {}\n",
+                   *s.first_failure, s.first_invariant.empty() ? "error" : s.first_invariant,
+                   shell_quote((o.out / "failures" / fmt::format("seed-{}.json", *s.first_failure))
+                                   .string()));
+    }
+    if (s.interrupted) {
+        fmt::print("interrupted: the {} finished seeds are kept; continue with the same command "
+                   "and --resume\n",
+                   s.seeds_done);
+        return kExitInterrupted;
+    }
+    return s.failures ? kExitFailed : kExitOk;
+}
+
+void add_merge_options(po::options_description& d) {
+    d.add_options()("out", po::value<std::string>()->value_name("DIR")->required(),
+                    "write the merged sweep.csv, sweep.json and failures/ here");
+}
+
+int merge_verb(const Operands& operands, const po::variables_map& vm) {
+    std::vector<fs::path> dirs(operands.begin(), operands.end());
+    const fs::path out = vm["out"].as<std::string>();
+    tools::SweepSummary s;
+    try {
+        s = tools::merge_sweeps(dirs, out);
+    } catch (const std::runtime_error& e) {
+        throw InputError(e.what());
+    }
+    fmt::print("merged {} sweep(s): {} seeds, {} failing ({} violations){}; wrote {}\n",
+               dirs.size(), s.seeds_done, s.failures, s.violations,
+               s.complete ? "" : " (incomplete: shards missing or unfinished)",
+               (out / "sweep.csv").string());
+    return s.failures ? kExitFailed : kExitOk;
+}
+
+void add_shrink_options(po::options_description& d) {
+    auto add = d.add_options();
+    add("out", po::value<std::string>()->value_name("FILE"),
+        "where the minimal scenario goes (default: FAILURE with .min.json)");
+    add("max-runs", po::value<std::uint64_t>()->value_name("N")->default_value(1000),
+        "give up shrinking after this many runs");
+    add("quiet,q", po::bool_switch(), "print only the result");
+}
+
+int shrink_verb(const Operands& operands, const po::variables_map& vm) {
+    const std::string& file = operands[0];
+    tools::ShrinkOptions o;
+    if (vm.count("out")) {
+        o.out = vm["out"].as<std::string>();
+    } else {
+        fs::path p = file;
+        o.out = p.replace_extension(".min.json");
+    }
+    o.max_runs = vm["max-runs"].as<std::uint64_t>();
+    o.verbose = !vm["quiet"].as<bool>();
+    tools::ShrinkResult r;
+    try {
+        r = tools::shrink_file(file, o);
+    } catch (const sim::ScenarioError& e) {
+        throw_input_error(file, e);
+    } catch (const std::system_error& e) {
+        throw InputError(fmt::format("cannot write: {}", e.what()));
+    } catch (const std::runtime_error& e) {
+        throw InputError(fmt::format("{}: {}", file, e.what()));
+    }
+    fmt::print("shrunk in {} runs, {} steps: size {} -> {} (faults {} -> {}, nodes {} -> {}, "
+               "requests {} -> {}, clients {} -> {}, network settings {} -> {}); still fails {}\n",
+               r.runs, r.steps.size(), r.before.total(), r.after.total(), r.before.faults,
+               r.after.faults, r.before.nodes, r.after.nodes, r.before.requests, r.after.requests,
+               r.before.clients, r.after.clients, r.before.network_settings,
+               r.after.network_settings, r.invariant);
+    fmt::print("wrote {}; replay with: byzsim run {}\n", o.out.string(), shell_quote(o.out.string()));
+    return kExitOk;
+}
+
 // ---- the table of verbs and the dispatcher -------------------------------------------------
 
 // New verbs (compare, sweep, shrink, merge, hunt) are one row each.
@@ -445,6 +622,13 @@ const Verb kVerbs[] = {
     {"compare", "SCENARIO", 1,
      "run one workload under several protocols and sizes; a table and compare.csv",
      add_compare_options, compare_verb},
+    {"sweep", "SCENARIO", 1,
+     "run many seeds in worker processes; sweep.csv and failures/seed-N.json", add_sweep_options,
+     sweep_verb},
+    {"merge", "DIR...", kOneOrMore, "join the output directories of a sharded sweep",
+     add_merge_options, merge_verb},
+    {"shrink", "FAILURE", 1, "reduce a failing scenario while the same invariant still fails",
+     add_shrink_options, shrink_verb},
 };
 
 const Verb* find_verb(std::string_view name) {
@@ -510,9 +694,13 @@ int run_verb_line(const Verb& verb, const Operands& args) {
         return kExitOk;
     }
     const Operands operands = vm.count("operand") ? vm["operand"].as<Operands>() : Operands{};
-    if (operands.size() != verb.operand_count) {
-        throw UsageError(fmt::format("'{}' takes {} operand(s) ({}), got {}", verb.name,
-                                     verb.operand_count, verb.operands, operands.size()),
+    if (verb.operand_count == kOneOrMore ? operands.empty()
+                                         : operands.size() != verb.operand_count) {
+        const std::string count = verb.operand_count == kOneOrMore
+                                      ? std::string("one or more")
+                                      : std::to_string(verb.operand_count);
+        throw UsageError(fmt::format("'{}' takes {} operand(s) ({}), got {}", verb.name, count,
+                                     verb.operands, operands.size()),
                          std::string(verb.name));
     }
     return verb.run(operands, vm);

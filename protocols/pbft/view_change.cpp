@@ -144,6 +144,14 @@ bool Replica::valid_view_change(sim::Context& ctx, const Message& m) const {
 
 void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
     const ViewChange& vc = *as<ViewChange>(*m);
+    if (last_new_view_ && as<NewView>(*last_new_view_)->v == vc.v && m->signer != ctx.self() &&
+        (vc.v < view_ || !view_changing_)) {
+        // The sender is still waiting for a view that has started: without this it could wait
+        // for ever once the others have moved on (found by a sweep: a NEW-VIEW lost to a
+        // one-way partition, and a silent Byzantine replica).
+        ctx.send(m->signer, last_new_view_);
+        return;
+    }
     if (vc.v < view_ || (vc.v == view_ && !view_changing_ && !new_view_sent_.count(vc.v))) return;
     if (vc.v.v > view_.v + 64 * cfg_.quorum.n) return;  // absurdly far ahead: ignore
     auto& by_sender = view_changes_[vc.v];
@@ -189,6 +197,7 @@ void Replica::try_new_view(sim::Context& ctx, View w) {
     new_view_sent_.insert(w);
     MessageRef nv = make_message(ctx, NewView{w, V, O});
     ctx.broadcast(nv);
+    last_new_view_ = nv;
     enter_view(ctx, w, V, O);
 }
 
@@ -218,6 +227,7 @@ void Replica::on_new_view(sim::Context& ctx, const MessageRef& m) {
             pp->n != want.n || pp->d != want.d || pp->d != batch_digest(pp->batch))
             return;
     }
+    last_new_view_ = m;
     enter_view(ctx, nv.v, nv.V, nv.O);
 }
 

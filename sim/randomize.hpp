@@ -1,0 +1,80 @@
+// The `randomize` section of a scenario: what a sweep may vary from seed to seed. Each seed draws
+// one concrete scenario from it ("swarm" testing: besides timings, a seed switches whole fault
+// classes on or off, so different seeds exercise different fault mixes). The drawn scenario is
+// an ordinary scenario document without `randomize`; `byzsim run` reproduces it exactly.
+//
+// Format: scenarios/FORMAT.md, section `randomize`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/scenario.hpp"
+
+namespace sim {
+
+// An inclusive range; durations in ns, probabilities in ppm.
+struct DrawRange {
+    std::int64_t lo = 0, hi = 0;
+};
+
+struct RandomizeSpec {
+    bool swarm = true;  // each fault class is on for a seed with probability 1/2
+
+    struct Byzantine {
+        DrawRange count;
+        std::vector<std::uint32_t> nodes;      // candidates
+        std::vector<nlohmann::json> behaviors;  // {"behavior": name, "params": {...}}
+        std::optional<DrawRange> at, duration;  // window; absent: the whole run
+    };
+    struct Crashes {
+        DrawRange count;
+        std::vector<std::uint32_t> nodes;
+        DrawRange at, duration;             // crash time, then downtime before recovery
+        std::vector<bool> lose_state;       // choices for the recovery
+    };
+    enum class PartitionKind { Split, OneWay, Isolate, IsolateLeader };
+    struct Partitions {
+        DrawRange count;
+        std::vector<PartitionKind> kinds;
+        DrawRange at, duration;
+    };
+    struct Delay {
+        std::vector<DelaySpec::Dist> dists;
+        DrawRange bounds;
+    };
+
+    std::optional<Byzantine> byzantine;
+    std::optional<Crashes> crashes;
+    std::optional<Partitions> partitions;
+    std::optional<Delay> delay;
+    std::optional<DrawRange> loss, duplicate, corrupt, gst;
+    std::vector<bool> reorder;  // choices; empty: the scenario's own
+    std::optional<DrawRange> requests, clients;
+};
+
+// Reads and checks `doc` (the value of "/randomize") against the scenario parsed without it.
+RandomizeSpec read_randomize(const nlohmann::json& doc, const ScenarioSpec& base);
+
+// What the draw needs to know of the protocol.
+struct DrawHints {
+    std::uint32_t first_leader = 0;  // "isolate_leader" isolates this replica
+};
+
+// The concrete scenario document seed `seed` draws from `spec` (which has a randomize section):
+// `spec.source` without "randomize", with "seed" set, the drawn faults appended to the
+// scenario's own, the drawn network and workload values in place, and a description that
+// says what was drawn. Deterministic in (document, seed).
+nlohmann::json draw_document(const ScenarioSpec& spec, std::uint64_t seed,
+                             const DrawHints& hints = {});
+
+// The scenario to run for `seed`: drawn when `spec` has a randomize section, else `spec` with
+// the seed replaced. Throws ScenarioError if a drawn document does not parse (a bug).
+ScenarioSpec concrete_scenario(const ScenarioSpec& spec, std::uint64_t seed,
+                               const DrawHints& hints = {});
+
+}  // namespace sim

@@ -1,0 +1,54 @@
+// Counterexample shrinking (`byzsim shrink`): reduce a failing concrete scenario while the same
+// invariant still fails. Greedy and deterministic: candidate simplifications are tried in a
+// fixed order, each one kept if the run still violates the same invariant, until a whole pass
+// keeps nothing (or the run budget is spent).
+//
+// Candidates, in order: drop the faults after the violation and end the run at it; drop fault
+// entries (halves, then quarters, ..., then one at a time; a crash goes with its recovery);
+// drop a behaviour's parameters; shorten fault windows (halve them, start them later); lower
+// requests and clients; lower n (keeping n >= 3f+1 unless the scenario allows unsafe f);
+// simplify the network (fixed delay, no loss, duplication, corruption, reordering, queue
+// bound, explicit links or GST); drop protocol parameters (but never `mutations`).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tools {
+
+struct ShrinkOptions {
+    std::filesystem::path out;  // where the smallest scenario goes; empty: not written
+    bool verbose = true;        // print each kept step to stdout
+    std::uint64_t max_runs = 1000;
+};
+
+// How big a scenario is, in the terms shrinking reduces.
+struct ScenarioSize {
+    std::uint64_t faults = 0, nodes = 0, requests = 0, clients = 0, network_settings = 0,
+                  protocol_params = 0, window_ms = 0;
+    std::uint64_t total() const;  // the sum of the counts, windows in seconds rounded up
+    nlohmann::json to_json() const;
+};
+ScenarioSize scenario_size(const nlohmann::json& doc);
+
+struct ShrinkResult {
+    std::string invariant;
+    nlohmann::json minimal;
+    ScenarioSize before, after;
+    std::vector<std::string> steps;  // what each kept step removed
+    std::uint64_t runs = 0;          // simulations run, the first included
+    std::uint64_t fingerprint = 0;   // of the minimal scenario's run
+};
+
+// Shrinks a concrete scenario document (no "randomize" section). Throws std::runtime_error if
+// it does not fail, and sim::ScenarioError if it is not a valid scenario.
+ShrinkResult shrink_document(const nlohmann::json& doc, const ShrinkOptions& opts);
+// Reads `file` (a failure file or any failing scenario), shrinks it and, with opts.out, writes
+// the minimal scenario there and a report of the steps next to it (<out stem>.shrink.json).
+ShrinkResult shrink_file(const std::string& file, const ShrinkOptions& opts);
+
+}  // namespace tools
