@@ -11,7 +11,10 @@ constexpr std::uint64_t kOutcomeWindow = 64;
 }
 
 Checker::Checker(CheckerConfig cfg)
-    : cfg_(std::move(cfg)), last_index_(cfg_.replicas, 0), active_(cfg_.replicas, true) {
+    : cfg_(std::move(cfg)),
+      last_index_(cfg_.replicas, 0),
+      active_(cfg_.replicas, true),
+      amnesiac_(cfg_.replicas, false) {
     cfg_.byzantine.resize(cfg_.replicas, false);
     for (bool b : cfg_.byzantine) honest_count_ += b ? 0 : 1;
 }
@@ -94,6 +97,7 @@ void Checker::on_state_transfer(NodeId replica, std::uint64_t index, Digest stat
 
 void Checker::on_state_lost(NodeId replica) {
     if (!honest(replica)) return;
+    amnesiac_[replica.v] = true;
     last_index_[replica.v] = 0;
     const std::uint64_t r = replica.v;
     std::erase_if(last_ts_, [r](const auto& entry) { return (entry.first >> 32) == r; });
@@ -105,7 +109,7 @@ void Checker::set_active(NodeId replica, bool active) {
 
 void Checker::on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
                           std::uint64_t event) {
-    if (!honest(culprit) || !honest(reporter)) return;
+    if (!honest(culprit) || !honest(reporter) || amnesiac_[culprit.v]) return;
     fail("false_evidence",
          fmt::format("replica {} holds evidence against honest replica {}: {}", reporter.v,
                      culprit.v, what),

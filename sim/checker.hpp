@@ -55,7 +55,9 @@ public:
     }
     void set_active(NodeId replica, bool active);
     // The replica restarted without its state: it may execute again, from its new state,
-    // requests it executed before (integrity holds per state-machine instance).
+    // requests it executed before (integrity holds per state-machine instance), and, having
+    // forgotten what it signed, it may sign a conflicting statement: amnesia is a fault, so
+    // evidence against it from then on is not false evidence.
     void on_state_lost(NodeId replica);
     // A replica proved `culprit` misbehaved; honest replicas never sign conflicting statements.
     void on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
@@ -85,6 +87,7 @@ private:
     std::map<std::uint64_t, Slot> slots_;    // index -> first honest execution
     std::vector<std::uint64_t> last_index_;  // per replica
     std::vector<bool> active_;
+    std::vector<bool> amnesiac_;  // restarted without state at least once
     std::vector<std::vector<Digest>> issued_;                   // [client][timestamp-1]
     std::unordered_map<std::uint64_t, std::uint64_t> last_ts_;  // (replica, client) -> timestamp
     // Recent requests per client: the first honest result and the accepted one, compared when

@@ -352,10 +352,17 @@ json draw_document(const ScenarioSpec& spec, std::uint64_t seed, const DrawHints
             if (!byzantine.count(n)) honest.push_back(n);
         const auto nodes =
             pick_distinct(rng, honest, static_cast<std::size_t>(pick(rng, crash_count)));
+        // A replica that restarts without its state may sign what it signed before, forgotten:
+        // it counts as faulty, so lost state is drawn only while the faulty stay within f.
+        std::size_t faulty = byzantine.size();
+        for (const FaultSpec& f : spec.faults)
+            if (f.type == FaultSpec::Type::Byzantine && !byzantine.count(f.node)) ++faulty;
         for (std::uint32_t n : nodes) {
             const std::int64_t at = pick_time(rng, c.at);
             const std::int64_t until = std::min(at + pick_time(rng, c.duration), spec.stop.at.ns);
-            const bool lose = pick_one(rng, c.lose_state);
+            bool lose = pick_one(rng, c.lose_state);
+            if (lose && faulty + 1 > spec.f && !spec.allow_unsafe_f) lose = false;
+            if (lose) ++faulty;
             faults.push_back({{"type", "crash"}, {"node", n}, {"at", time_text(at)}});
             faults.push_back({{"type", "recover"},
                               {"node", n},

@@ -240,7 +240,11 @@ int run_verb(const Operands& operands, const po::variables_map& vm) {
         } catch (const sim::ScenarioError& e) {
             throw_input_error(file, e);
         }
-        fmt::print("randomize: {}\n", spec.description);
+        const std::size_t at = spec.description.rfind(" drew: ");
+        std::string drawn = at == std::string::npos ? spec.description
+                                                    : spec.description.substr(at + 7);
+        if (!drawn.empty() && drawn.back() == ']') drawn.pop_back();
+        fmt::print("randomize: seed {} drew: {}\n", spec.seed, drawn);
     } else if (seed) {
         spec.seed = *seed;
         spec.source["seed"] = *seed;

@@ -510,7 +510,7 @@ SweepSummary sweep(const sim::ScenarioSpec& spec, const SweepOptions& o) {
     const std::uint64_t resumed = rows.size();
     Progress progress(o.progress && !o.quiet, resumed + cursor.remaining_upper_bound());
     progress.start_at(resumed);
-    std::uint64_t failures = 0;
+    std::uint64_t failures = 0, ran = 0;
     for (const auto& [seed, line] : rows) failures += failing(line);
 
     struct sigaction sa {};
@@ -547,6 +547,7 @@ SweepSummary sweep(const sim::ScenarioSpec& spec, const SweepOptions& o) {
         if (!row) throw std::runtime_error("a worker sent a malformed row: " + line);
         write_all(journal, line);
         rows[row->seed] = line;
+        ++ran;
         if (row->outcome == "safe") return;
         ++failures;
         if (msg.contains("scenario")) write_failure(o.out, row->seed, msg["scenario"]);
@@ -656,6 +657,7 @@ SweepSummary sweep(const sim::ScenarioSpec& spec, const SweepOptions& o) {
     meta["finished"] = s.complete;
     meta["stopped_early"] = stopped_early;
     meta["seeds_done"] = s.seeds_done;
+    meta["seeds_run"] = ran;  // by this invocation: a resume repeats no finished seed
     meta["failures"] = s.failures;
     meta["violations"] = s.violations;
     meta["wall_seconds"] = s.wall_seconds;
@@ -685,7 +687,7 @@ SweepSummary merge_sweeps(const std::vector<fs::path>& dirs, const fs::path& out
         }
         json id = meta;
         for (const char* k : {"shard", "version", "scenario", "finished", "stopped_early",
-                              "seeds_done", "failures", "violations", "wall_seconds"})
+                              "seeds_done", "seeds_run", "failures", "violations", "wall_seconds"})
             id.erase(k);
         if (!identity) {
             identity = id;

@@ -35,6 +35,8 @@ constexpr double kHotstuffN64MessagesPerS = 3e6;
 constexpr double kSimSignatureNs = 100;
 // "Flat": the 10x longer run may peak at most this much higher than the short one.
 constexpr double kMemoryFlatRatio = 1.5;
+// Issue 4: a 4-node sweep with faults runs at least 100 seeds per second per core.
+constexpr double kSweepSeedsPerSPerCore = 100;
 
 json read_json(const std::string& file) {
     std::ifstream in(file);
@@ -142,9 +144,28 @@ bool memory_ok(const std::vector<json>& runs) {
     return ok;
 }
 
+std::string fmt_jobs(double jobs) {
+    return "sweep_jobs" + std::to_string(static_cast<int>(jobs)) + "_seeds_per_s_per_core";
+}
+
+// Seeds per second from hyperfine's medians, one entry per --jobs value.
+json sweep_rates(const json& hyperfine, std::uint64_t seeds) {
+    json out = json::array();
+    for (const json& r : hyperfine.at("results")) {
+        const double jobs = std::stod(r.at("parameters").at("jobs").get<std::string>());
+        const double median = r.at("median").get<double>();
+        out.push_back({{"jobs", jobs},
+                       {"seeds", seeds},
+                       {"median_s", median},
+                       {"seeds_per_s", static_cast<double>(seeds) / median},
+                       {"seeds_per_s_per_core", static_cast<double>(seeds) / median / jobs}});
+    }
+    return out;
+}
+
 json report(const std::string& mode, const json& micro, const std::vector<json>& pbft,
             const std::vector<json>& memory, const std::vector<json>& hotstuff,
-            const std::vector<json>& hotstuff_memory) {
+            const std::vector<json>& hotstuff_memory, const json& sweep, std::uint64_t seeds) {
     const auto ips = items_per_s(micro);
     const double loop_64 = need(ips, "event_loop_hold/pending:64");
     const double loop_4096 = need(ips, "event_loop_hold/pending:4096");
@@ -202,6 +223,13 @@ json report(const std::string& mode, const json& micro, const std::vector<json>&
         targets["hotstuff_memory_flat_peak_ratio"] = target(
             doc["hotstuff_memory"]["peak_ratio"].get<double>(), kMemoryFlatRatio, false, "x");
     }
+    if (!sweep.is_null()) {
+        doc["sweep"] = sweep_rates(sweep, seeds);
+        for (const json& r : doc["sweep"])
+            targets[fmt_jobs(r.at("jobs").get<double>())] =
+                target(r.at("seeds_per_s_per_core").get<double>(), kSweepSeedsPerSPerCore, true,
+                       "seeds/s per core");
+    }
     bool all =
         runs_ok(pbft) && runs_ok(hotstuff) && memory_ok(memory) && memory_ok(hotstuff_memory);
     for (const auto& [name, t] : targets.items()) all &= t.at("met").get<bool>();
@@ -215,6 +243,8 @@ json report(const std::string& mode, const json& micro, const std::vector<json>&
 int main(int argc, char** argv) {
     std::string mode = "full", micro;
     std::vector<std::string> pbft, memory, hotstuff, hotstuff_memory;
+    std::string sweep;
+    std::uint64_t sweep_seeds = 0;
     po::options_description options("bench_report [options]");
     // clang-format off
     options.add_options()
@@ -224,7 +254,9 @@ int main(int argc, char** argv) {
         ("memory", po::value(&memory)->multitoken(), "two bench_runs memory outputs, short first")
         ("hotstuff", po::value(&hotstuff)->multitoken(), "bench_runs --protocol hotstuff outputs")
         ("hotstuff-memory", po::value(&hotstuff_memory)->multitoken(),
-         "two bench_runs memory --protocol hotstuff outputs, short first");
+         "two bench_runs memory --protocol hotstuff outputs, short first")
+        ("sweep", po::value(&sweep), "hyperfine JSON of byzsim sweep, parameter jobs")
+        ("sweep-seeds", po::value(&sweep_seeds), "seeds per sweep run");
     // clang-format on
     try {
         po::variables_map vm;
@@ -236,7 +268,8 @@ int main(int argc, char** argv) {
             return docs;
         };
         std::cout << report(mode, read_json(micro), read_all(pbft), read_all(memory),
-                            read_all(hotstuff), read_all(hotstuff_memory))
+                            read_all(hotstuff), read_all(hotstuff_memory),
+                            sweep.empty() ? json() : read_json(sweep), sweep_seeds)
                          .dump(2)
                   << '\n';
         return 0;

@@ -1,0 +1,210 @@
+// The randomize section, one-seed runs, sweep.csv rows and shrinking.
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+#include "protocols/registry.hpp"
+#include "reports/report.hpp"
+#include "sim/randomize.hpp"
+#include "tools/shrink.hpp"
+#include "tools/sweep.hpp"
+
+using nlohmann::json;
+
+namespace {
+
+json swarm_doc() {
+    json doc = testing::pbft_base(4, 50);
+    doc["stop"]["at"] = "20s";
+    doc["randomize"] = {
+        {"byzantine", {{"count", {0, 1}}, {"behaviors", {"silent", "equivocate"}}}},
+        {"crashes",
+         {{"count", {0, 1}}, {"at", {"0s", "1s"}}, {"duration", {"10ms", "500ms"}},
+          {"state", {"kept", "lost"}}}},
+        {"partitions", {{"count", {0, 2}}, {"at", {"0s", "1s"}}, {"duration", {"10ms", "300ms"}}}},
+        {"network",
+         {{"delay", {{"min", "1ms"}, {"max", "5ms"}}},
+          {"loss", {0, 0.05}},
+          {"reorder", {false, true}},
+          {"gst", {"0s", "1s"}}}},
+        {"workload", {{"requests", {1, 40}}, {"clients", {1, 3}}}}};
+    return doc;
+}
+
+std::string refusal_path(const json& doc) {
+    try {
+        protocols::validate(sim::parse_scenario(doc));
+    } catch (const sim::ScenarioError& e) {
+        return e.path();
+    }
+    return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("randomize: a seed draws one concrete, valid scenario, the same every time") {
+    const sim::ScenarioSpec spec = sim::parse_scenario(swarm_doc());
+    REQUIRE(spec.randomize);
+    const json a = protocols::concrete_document(spec, 7);
+    CHECK(a == protocols::concrete_document(spec, 7));
+    CHECK_FALSE(a.contains("randomize"));
+    CHECK(a["seed"] == 7);
+    const sim::ScenarioSpec s = sim::parse_scenario(a);
+    CHECK_FALSE(s.randomize);
+    CHECK(s.seed == 7);
+    // Different seeds draw different scenarios (not only different timings).
+    std::set<std::string> docs;
+    for (std::uint64_t seed = 1; seed <= 20; ++seed)
+        docs.insert(protocols::concrete_document(spec, seed).dump());
+    CHECK(docs.size() == 20);
+}
+
+TEST_CASE("randomize: swarm switches each fault class on for some seeds and off for others") {
+    const sim::ScenarioSpec spec = sim::parse_scenario(swarm_doc());
+    int byzantine = 0, crashes = 0, partitions = 0, lossy = 0, lost_state_with_byzantine = 0;
+    const int seeds = 200;
+    for (int seed = 1; seed <= seeds; ++seed) {
+        const sim::ScenarioSpec s = protocols::concrete_scenario(spec, seed);
+        int byz = 0, crash = 0, part = 0, lost = 0;
+        for (const sim::FaultSpec& f : s.faults) {
+            byz += f.type == sim::FaultSpec::Type::Byzantine;
+            crash += f.type == sim::FaultSpec::Type::Crash;
+            part += f.type == sim::FaultSpec::Type::Partition ||
+                    f.type == sim::FaultSpec::Type::OneWay ||
+                    f.type == sim::FaultSpec::Type::Isolate;
+            lost += f.type == sim::FaultSpec::Type::Recover && f.lose_state;
+        }
+        CHECK(byz <= 1);  // at most f
+        CHECK(s.workload.requests >= 1);
+        CHECK(s.workload.requests <= 40);
+        CHECK(s.network.defaults.loss_ppm <= 50'000);
+        byzantine += byz > 0;
+        crashes += crash > 0;
+        partitions += part > 0;
+        lossy += s.network.defaults.loss_ppm > 0;
+        lost_state_with_byzantine += lost > 0 && byz > 0;
+    }
+    // Each class on for roughly half the seeds: far from never and from always.
+    for (int on : {byzantine, crashes, partitions, lossy}) {
+        CHECK(on > seeds / 4);
+        CHECK(on < seeds * 3 / 4);
+    }
+    // A restart without state is a fault too: never on top of f Byzantine replicas.
+    CHECK(lost_state_with_byzantine == 0);
+}
+
+TEST_CASE("randomize: a bad section is refused at its JSON path") {
+    json doc = swarm_doc();
+    doc["randomize"]["byzantine"]["count"] = json::array({0, 2});
+    CHECK(refusal_path(doc) == "/randomize/byzantine/count");  // 2 > f = 1
+    doc["allow_unsafe_f"] = true;
+    CHECK(refusal_path(doc) == "(accepted)");
+
+    doc = swarm_doc();
+    doc["randomize"]["byzantine"]["behaviors"][1] = "no_such_behaviour";
+    CHECK(refusal_path(doc) == "/randomize/byzantine/behaviors/1");
+
+    doc = swarm_doc();
+    doc["randomize"]["crashes"]["at"] = json::array({"0s", "30s"});
+    CHECK(refusal_path(doc) == "/randomize/crashes/at");  // beyond stop.at
+
+    doc = swarm_doc();
+    doc["randomize"]["network"]["loss"] = json::array({0.5, 0.1});
+    CHECK(refusal_path(doc) == "/randomize/network/loss/1");
+
+    doc = swarm_doc();
+    doc["randomize"]["partitions"]["kinds"] = json::array({"split", "sideways"});
+    CHECK(refusal_path(doc) == "/randomize/partitions/kinds/1");
+
+    doc = swarm_doc();
+    doc["randomize"]["wobble"] = true;
+    CHECK(refusal_path(doc) == "/randomize/wobble");
+
+    doc = swarm_doc();
+    doc["randomize"]["byzantine"]["nodes"] = json::array({1, 7});
+    CHECK(refusal_path(doc) == "/randomize/byzantine/nodes/1");
+}
+
+TEST_CASE("sweep rows: a CSV line reads back to the same row; torn lines are refused") {
+    tools::SeedRow r;
+    r.seed = 42;
+    r.outcome = "violation";
+    r.invariant = "agreement";
+    r.events = 1234;
+    r.commits = 17;
+    r.virtual_time_ns = 987654321;
+    r.fingerprint = "0123456789abcdef";
+    const std::string line = tools::sweep_csv_line(r);
+    CHECK(line == "42,violation,agreement,1234,17,987654321,0123456789abcdef\n");
+    const auto back = tools::parse_sweep_csv_line(line.substr(0, line.size() - 1));
+    REQUIRE(back);
+    CHECK(tools::sweep_csv_line(*back) == line);
+    CHECK_FALSE(tools::parse_sweep_csv_line("42,violation,agreement,1234,17,9876"));
+    CHECK_FALSE(tools::parse_sweep_csv_line("42,maybe,,1,1,1,0123456789abcdef"));
+    CHECK(tools::parse_seed_range("5..9") == std::pair<std::uint64_t, std::uint64_t>{5, 9});
+    CHECK(tools::parse_seed_range("3") == std::pair<std::uint64_t, std::uint64_t>{3, 3});
+    CHECK_THROWS(tools::parse_seed_range("9..5"));
+    CHECK_THROWS(tools::parse_seed_range("x..5"));
+}
+
+TEST_CASE("run_seed: a failing seed yields the drawn scenario, which replays exactly") {
+    json doc = testing::pbft_base(4, 10);
+    doc["f"] = 1;
+    doc["allow_unsafe_f"] = true;
+    doc["faults"] = {
+        {{"type", "byzantine"}, {"node", 0}, {"behavior", "equivocate"}, {"params", {{"collude", true}}}},
+        {{"type", "byzantine"}, {"node", 3}, {"behavior", "collude"}}};
+    doc["randomize"] = {{"network", {{"delay", {{"min", "1ms"}, {"max", "4ms"}}}}}};
+    const sim::ScenarioSpec spec = sim::parse_scenario(doc);
+    json drawn;
+    std::string detail;
+    // The primary equivocates with an accomplice: agreement breaks whatever the delays.
+    const tools::SeedRow row = tools::run_seed(spec, 3, true, &drawn, &detail);
+    CHECK(row.outcome == "violation");
+    CHECK(row.invariant == "agreement");
+    CHECK_FALSE(detail.empty());
+    REQUIRE(drawn.is_object());
+    CHECK(drawn["expect"]["invariant"] == "agreement");
+    const tools::RunOutcome again = tools::run_concrete(sim::parse_scenario(drawn));
+    REQUIRE(again.violation);
+    CHECK(reports::fingerprint_hex(again.fingerprint) == row.fingerprint);
+}
+
+TEST_CASE("shrink: a failure keeps its invariant and loses what it does not need") {
+    // A collusion that breaks agreement, buried in faults that play no part in it.
+    json doc = testing::pbft_base(4, 30);
+    doc["f"] = 1;
+    doc["allow_unsafe_f"] = true;
+    doc["network"] = {{"delay", {{"dist", "uniform"}, {"min", "1ms"}, {"max", "3ms"}}},
+                      {"duplicate", 0.01}};
+    doc["workload"]["clients"] = 3;
+    doc["faults"] = {
+        {{"type", "byzantine"}, {"node", 0}, {"behavior", "equivocate"}, {"params", {{"collude", true}}}},
+        {{"type", "byzantine"}, {"node", 3}, {"behavior", "collude"}},
+        {{"type", "crash"}, {"node", 2}, {"at", "5s"}},
+        {{"type", "recover"}, {"node", 2}, {"at", "6s"}},
+        {{"type", "isolate"}, {"node", 1}, {"at", "7s"}, {"until", "8s"}},
+    };
+    tools::ShrinkOptions o;
+    o.verbose = false;
+    const tools::ShrinkResult r = tools::shrink_document(doc, o);
+    CHECK(r.invariant == "agreement");
+    CHECK(r.after.total() < r.before.total());
+    CHECK(r.after.faults == 2);  // the two colluders
+    CHECK(r.after.requests < 30);
+    CHECK(r.after.clients == 1);
+    CHECK(r.after.network_settings == 0);
+    CHECK(r.minimal["expect"]["invariant"] == "agreement");
+    const tools::RunOutcome replay = tools::run_concrete(sim::parse_scenario(r.minimal));
+    REQUIRE(replay.violation);
+    CHECK(replay.violation->invariant == "agreement");
+    CHECK(replay.fingerprint == r.fingerprint);
+    // Shrinking is deterministic.
+    CHECK(tools::shrink_document(doc, o).minimal == r.minimal);
+    // A scenario that does not fail is refused.
+    CHECK_THROWS_AS(tools::shrink_document(testing::pbft_base(4, 3), o), std::runtime_error);
+}
