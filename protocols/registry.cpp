@@ -72,6 +72,11 @@ std::vector<std::string> protocol_names() {
     return out;
 }
 
+std::vector<std::string> mutation_names(const std::string& protocol) {
+    (void)protocol;
+    return {};  // filled in when the protocols grow mutations
+}
+
 void validate(const sim::ScenarioSpec& spec) {
     assemble(spec);
     validate_drawable_behaviors(spec);

@@ -17,6 +17,9 @@ namespace protocols {
 // Names accepted in "/protocol/name".
 std::vector<std::string> protocol_names();
 
+// The seeded bugs `/protocol/mutations` may switch on for `protocol` (empty if none).
+std::vector<std::string> mutation_names(const std::string& protocol);
+
 // Checks what the engine's parser leaves to the protocol; throws sim::ScenarioError. With a
 // randomize section, each behaviour it may draw is checked too (at its path there).
 void validate(const sim::ScenarioSpec& spec);

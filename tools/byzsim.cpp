@@ -31,6 +31,7 @@
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
 #include "tools/compare.hpp"
+#include "tools/hunt.hpp"
 #include "tools/shrink.hpp"
 #include "tools/sweep.hpp"
 
@@ -613,6 +614,79 @@ int shrink_verb(const Operands& operands, const po::variables_map& vm) {
     return kExitOk;
 }
 
+// ---- hunt ----------------------------------------------------------------------------------
+
+void add_hunt_options(po::options_description& d) {
+    auto add = d.add_options();
+    add("seeds", po::value<std::string>()->value_name("A..B")->default_value("1..500"),
+        "the seeds each sweep may run (it stops at the first failure)");
+    add("jobs,j", po::value<unsigned>()->value_name("N"),
+        "worker processes (default: the number of cores)");
+    add("time-budget", po::value<std::string>()->value_name("T"),
+        "per sweep: start no seed after this wall time");
+    add("mutations", po::value<std::string>()->value_name("M,M"),
+        "hunt only these mutations (default: every one the protocol has)");
+    add("no-honest", po::bool_switch(), "skip the sweep of the honest protocol");
+    add("out", po::value<std::string>()->value_name("DIR")->default_value("hunt"),
+        "write hunt.csv and each sweep's directory here");
+    add("no-progress", po::bool_switch(), "no progress bars");
+}
+
+int hunt_verb(const Operands& operands, const po::variables_map& vm) {
+    tools::HuntOptions o;
+    try {
+        std::tie(o.first, o.last) = tools::parse_seed_range(vm["seeds"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what(), "hunt");
+    }
+    o.jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>()
+                              : std::max(1u, std::thread::hardware_concurrency());
+    if (o.jobs == 0 || o.jobs > 1024) throw UsageError("--jobs: expected 1 to 1024", "hunt");
+    if (vm.count("time-budget")) {
+        try {
+            const sim::SimTime t = sim::parse_duration(vm["time-budget"].as<std::string>(), "");
+            o.time_budget_s = static_cast<double>(t.ns) / 1e9;
+        } catch (const sim::ScenarioError& e) {
+            throw UsageError("--time-budget: " + e.reason(), "hunt");
+        }
+    }
+    if (vm.count("mutations")) o.only = split_list(vm["mutations"].as<std::string>());
+    o.honest = !vm["no-honest"].as<bool>();
+    o.out = vm["out"].as<std::string>();
+    o.progress = !vm["no-progress"].as<bool>();
+    std::vector<nlohmann::json> docs;
+    for (const std::string& file : operands) {
+        const sim::ScenarioSpec spec = load(file);
+        if (!spec.randomize)
+            throw InputError(fmt::format("{}: a hunt needs a scenario with a randomize section",
+                                         file));
+        for (const std::string& m : o.only) {
+            const auto known = protocols::mutation_names(spec.protocol);
+            if (std::find(known.begin(), known.end(), m) == known.end())
+                throw UsageError(fmt::format("--mutations: {} has no mutation '{}'; it has: {}",
+                                             spec.protocol, m, fmt::join(known, ", ")),
+                                 "hunt");
+        }
+        docs.push_back(spec.source);
+    }
+    std::vector<tools::HuntRow> rows;
+    try {
+        rows = tools::hunt(operands, docs, o);
+    } catch (const sim::ScenarioError& e) {
+        throw InputError(fmt::format("hunt: {}: {}", e.path(), e.reason()));
+    } catch (const std::system_error& e) {
+        throw InputError(fmt::format("hunt output: {}", e.what()));
+    } catch (const std::runtime_error& e) {
+        throw InputError(e.what());
+    }
+    int missed = 0;
+    for (const tools::HuntRow& r : rows) missed += (r.mutation == "none") == r.found;
+    fmt::print("wrote {}; {}\n", (o.out / "hunt.csv").string(),
+               missed ? fmt::format("{} sweep(s) did not come out as they should", missed)
+                      : "every mutation found, nothing found in the honest protocols");
+    return missed ? kExitFailed : kExitOk;
+}
+
 // ---- the table of verbs and the dispatcher -------------------------------------------------
 
 // New verbs (compare, sweep, shrink, merge, hunt) are one row each.
@@ -633,6 +707,9 @@ const Verb kVerbs[] = {
      add_merge_options, merge_verb},
     {"shrink", "FAILURE", 1, "reduce a failing scenario while the same invariant still fails",
      add_shrink_options, shrink_verb},
+    {"hunt", "SCENARIO...", kOneOrMore,
+     "sweep each seeded bug (mutation) of the protocol until found, and shrink it; hunt.csv",
+     add_hunt_options, hunt_verb},
 };
 
 const Verb* find_verb(std::string_view name) {
