@@ -119,6 +119,11 @@ const char* qc_check_name(QcCheck c) {
 
 QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, std::uint32_t quorum,
                   std::uint32_t replicas) {
+    return verify_qc(ctx, qc, qc.stmt.digest(), quorum, replicas);
+}
+
+QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, Digest d, std::uint32_t quorum,
+                  std::uint32_t replicas) {
     if (qc.signers.size() > (replicas + 63) / 64) return QcCheck::Malformed;
     // No signer at or above `replicas`: only the last word can hold such bits.
     if (!qc.signers.empty() && replicas % 64 != 0 && qc.signers.size() == (replicas + 63) / 64 &&
@@ -135,7 +140,6 @@ QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, std::uint32_t quorum,
         who = std::span<NodeId>(large);
     }
     qc.signers_into(who);
-    const Digest d = qc.stmt.digest();
     if (qc.aggregated) {
         if (qc.sigs.size() != 1) return QcCheck::Malformed;
         return ctx.verify_aggregate(who, d, qc.sigs[0]) ? QcCheck::Ok : QcCheck::BadSignature;

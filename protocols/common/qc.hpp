@@ -95,6 +95,9 @@ const char* qc_check_name(QcCheck c);
 // Checks a QC against the quorum size and the signers' keys.
 QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, std::uint32_t quorum,
                   std::uint32_t replicas);
+// The same, for a caller that already holds qc.stmt.digest().
+QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, Digest stmt_digest,
+                  std::uint32_t quorum, std::uint32_t replicas);
 
 struct Evidence {
     SignedVote first, second;

@@ -114,7 +114,8 @@ bool Replica::well_formed(sim::Context& ctx, const Block& b) {
 
 bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
     if (is_genesis_qc(qc)) return true;
-    sim::Hasher h(qc.stmt.digest().v);
+    const Digest stmt_digest = qc.stmt.digest();
+    sim::Hasher h(stmt_digest.v);
     for (auto w : qc.signers) h.add(w);
     for (const auto& s : qc.sigs)
         for (std::size_t i = 0; i < 16; i += 8) {
@@ -123,7 +124,8 @@ bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
             h.add(x);
         }
     if (verified_qcs_.count(h.value())) return true;
-    if (proto::verify_qc(ctx, qc, cfg_.votes_needed(), ctx.replica_count()) != proto::QcCheck::Ok)
+    if (proto::verify_qc(ctx, qc, stmt_digest, cfg_.votes_needed(), ctx.replica_count()) !=
+        proto::QcCheck::Ok)
         return false;
     if (verified_qcs_.size() > 4096) verified_qcs_.clear();
     verified_qcs_.insert(h.value());
