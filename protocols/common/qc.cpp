@@ -1,6 +1,9 @@
 #include "protocols/common/qc.hpp"
 
+#include <algorithm>
+#include <array>
 #include <bit>
+#include <tuple>
 
 #include "sim/hash.hpp"
 
@@ -17,11 +20,20 @@ std::uint32_t QuorumCert::signer_count() const {
 }
 
 std::vector<NodeId> QuorumCert::signer_list() const {
-    std::vector<NodeId> out;
-    for (std::size_t w = 0; w < signers.size(); ++w)
-        for (std::uint32_t b = 0; b < 64; ++b)
-            if ((signers[w] >> b) & 1) out.emplace_back(static_cast<std::uint32_t>(w * 64 + b));
+    std::vector<NodeId> out(signer_count());
+    signers_into(out);
     return out;
+}
+
+std::size_t QuorumCert::signers_into(std::span<NodeId> out) const {
+    std::size_t k = 0;
+    for (std::size_t w = 0; w < signers.size(); ++w) {
+        for (std::uint64_t bits = signers[w]; bits != 0; bits &= bits - 1) {
+            const auto b = static_cast<std::uint32_t>(std::countr_zero(bits));
+            out[k++] = NodeId(static_cast<std::uint32_t>(w * 64) + b);
+        }
+    }
+    return k;
 }
 
 bool QuorumCert::has_signer(NodeId id) const {
@@ -46,30 +58,42 @@ bool verify_vote(sim::Context& ctx, const SignedVote& v) {
     return ctx.verify(v.signer, v.stmt.digest(), v.sig);
 }
 
+bool QcBuilder::mark(std::uint32_t signer, const sim::Signature& sig) {
+    const std::size_t w = signer / 64;
+    if (seen_.size() <= w) seen_.resize(w + 1, 0);
+    const std::uint64_t bit = 1ULL << (signer % 64);
+    if (seen_[w] & bit) return false;
+    seen_[w] |= bit;
+    if (sigs_.size() <= signer) sigs_.resize(signer + 1);
+    sigs_[signer] = sig;
+    ++count_;
+    return true;
+}
+
 QcBuilder::Added QcBuilder::add(sim::Context& ctx, const SignedVote& v) {
     if (v.stmt != stmt_) return Added::WrongStatement;
-    if (votes_.count(v.signer.v)) return Added::Duplicate;
+    const std::size_t w = v.signer.v / 64;
+    if (w < seen_.size() && ((seen_[w] >> (v.signer.v % 64)) & 1)) return Added::Duplicate;
     if (!verify_vote(ctx, v)) return Added::BadSignature;
-    votes_.emplace(v.signer.v, v.sig);
+    mark(v.signer.v, v.sig);
     return Added::Ok;
 }
 
 QcBuilder::Added QcBuilder::add_trusted(const SignedVote& v) {
     if (v.stmt != stmt_) return Added::WrongStatement;
-    if (!votes_.emplace(v.signer.v, v.sig).second) return Added::Duplicate;
-    return Added::Ok;
+    return mark(v.signer.v, v.sig) ? Added::Ok : Added::Duplicate;
 }
 
 QuorumCert QcBuilder::build(sim::Context& ctx) const {
     QuorumCert qc;
     qc.stmt = stmt_;
+    // The bitmap only grows to the highest signer's word, as the QC's own bitmap does.
+    qc.signers = seen_;
     std::vector<sim::Signature> sigs;
-    for (const auto& [signer, sig] : votes_) {
-        const std::size_t w = signer / 64;
-        if (qc.signers.size() <= w) qc.signers.resize(w + 1, 0);
-        qc.signers[w] |= 1ULL << (signer % 64);
-        sigs.push_back(sig);
-    }
+    sigs.reserve(count_);
+    for (std::size_t w = 0; w < seen_.size(); ++w)
+        for (std::uint64_t bits = seen_[w]; bits != 0; bits &= bits - 1)
+            sigs.push_back(sigs_[w * 64 + static_cast<std::size_t>(std::countr_zero(bits))]);
     if (auto agg = ctx.aggregate(sigs)) {
         qc.sigs = {*agg};
         qc.aggregated = true;
@@ -95,12 +119,27 @@ const char* qc_check_name(QcCheck c) {
 
 QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, std::uint32_t quorum,
                   std::uint32_t replicas) {
+    return verify_qc(ctx, qc, qc.stmt.digest(), quorum, replicas);
+}
+
+QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, Digest d, std::uint32_t quorum,
+                  std::uint32_t replicas) {
     if (qc.signers.size() > (replicas + 63) / 64) return QcCheck::Malformed;
-    const auto who = qc.signer_list();
-    for (NodeId id : who)
-        if (id.v >= replicas) return QcCheck::Malformed;
-    if (who.size() < quorum) return QcCheck::TooFewSigners;
-    const Digest d = qc.stmt.digest();
+    // No signer at or above `replicas`: only the last word can hold such bits.
+    if (!qc.signers.empty() && replicas % 64 != 0 && qc.signers.size() == (replicas + 63) / 64 &&
+        (qc.signers.back() >> (replicas % 64)) != 0)
+        return QcCheck::Malformed;
+    const std::uint32_t count = qc.signer_count();
+    if (count < quorum) return QcCheck::TooFewSigners;
+    // Every replica checks every QC it sees: the signer list lives on the stack when it fits.
+    std::array<NodeId, 256> small;
+    std::vector<NodeId> large;
+    std::span<NodeId> who(small.data(), count);
+    if (count > small.size()) {
+        large.resize(count);
+        who = std::span<NodeId>(large);
+    }
+    qc.signers_into(who);
     if (qc.aggregated) {
         if (qc.sigs.size() != 1) return QcCheck::Malformed;
         return ctx.verify_aggregate(who, d, qc.sigs[0]) ? QcCheck::Ok : QcCheck::BadSignature;
@@ -117,16 +156,26 @@ bool verify_evidence(sim::Context& ctx, const Evidence& e) {
 }
 
 std::optional<Evidence> EquivocationDetector::observe(const SignedVote& v) {
-    const Key key{v.stmt.view, v.stmt.kind, v.stmt.slot, v.signer.v};
-    auto [it, fresh] = first_.emplace(key, v);
-    if (fresh || !it->second.stmt.conflicts(v.stmt)) return std::nullopt;
-    if (!reported_.emplace(key, true).second) return std::nullopt;
-    return Evidence{it->second, v};
+    // Most statements are for the newest view: try the last node before searching.
+    auto view_it = by_view_.empty() ? by_view_.end() : std::prev(by_view_.end());
+    if (view_it == by_view_.end() || view_it->first != v.stmt.view)
+        view_it = by_view_.try_emplace(v.stmt.view).first;
+    Entries& entries = view_it->second;
+    const auto key = std::make_tuple(v.stmt.kind, v.stmt.slot, v.signer.v);
+    auto it = std::lower_bound(entries.begin(), entries.end(), key, [](const Entry& e, auto k) {
+        return std::make_tuple(e.kind, e.slot, e.signer) < k;
+    });
+    if (it == entries.end() || std::make_tuple(it->kind, it->slot, it->signer) != key) {
+        entries.insert(it, Entry{v.stmt.kind, v.stmt.slot, v.signer.v, false, v});
+        return std::nullopt;
+    }
+    if (!it->first.stmt.conflicts(v.stmt) || it->reported) return std::nullopt;
+    it->reported = true;
+    return Evidence{it->first, v};
 }
 
 void EquivocationDetector::forget_below(std::uint64_t view) {
-    first_.erase(first_.begin(), first_.lower_bound(Key{view, 0, 0, 0}));
-    reported_.erase(reported_.begin(), reported_.lower_bound(Key{view, 0, 0, 0}));
+    by_view_.erase(by_view_.begin(), by_view_.lower_bound(view));
 }
 
 }  // namespace proto

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <tuple>
+#include <span>
 #include <vector>
 
 #include "protocols/common/ids.hpp"
@@ -49,6 +49,9 @@ struct QuorumCert {
 
     std::uint32_t signer_count() const;
     std::vector<NodeId> signer_list() const;
+    // Writes the signers in id order to `out`, which holds at least signer_count() ids;
+    // returns how many were written. Allocates nothing (verification runs per replica per QC).
+    std::size_t signers_into(std::span<NodeId> out) const;
     bool has_signer(NodeId id) const;
     // Bytes on the wire: statement, bitmap, signatures.
     std::uint32_t size_bytes() const;
@@ -68,8 +71,8 @@ public:
     Added add(sim::Context& ctx, const SignedVote& v);
     // Adds a vote already checked by the caller (e.g. one's own).
     Added add_trusted(const SignedVote& v);
-    bool complete() const { return votes_.size() >= quorum_; }
-    std::size_t size() const { return votes_.size(); }
+    bool complete() const { return count_ >= quorum_; }
+    std::size_t size() const { return count_; }
     const Statement& statement() const { return stmt_; }
     // Precondition: complete().
     QuorumCert build(sim::Context& ctx) const;
@@ -77,7 +80,14 @@ public:
 private:
     Statement stmt_;
     std::uint32_t quorum_;
-    std::map<std::uint32_t, sim::Signature> votes_;  // by signer, so the order is the id order
+    // Marks `signer` in the bitmap; false if it was there already.
+    bool mark(std::uint32_t signer, const sim::Signature& sig);
+
+    // A bitmap over signer ids and each signer's signature at its id: the QC's signer bitmap
+    // and its signatures in id order come out of these without sorting.
+    std::vector<std::uint64_t> seen_;
+    std::vector<sim::Signature> sigs_;
+    std::uint32_t count_ = 0;
 };
 
 enum class QcCheck { Ok, TooFewSigners, BadSignature, Malformed };
@@ -85,6 +95,9 @@ const char* qc_check_name(QcCheck c);
 // Checks a QC against the quorum size and the signers' keys.
 QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, std::uint32_t quorum,
                   std::uint32_t replicas);
+// The same, for a caller that already holds qc.stmt.digest().
+QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, Digest stmt_digest,
+                  std::uint32_t quorum, std::uint32_t replicas);
 
 struct Evidence {
     SignedVote first, second;
@@ -94,7 +107,7 @@ struct Evidence {
 bool verify_evidence(sim::Context& ctx, const Evidence& e);
 
 // Remembers each signer's first vote per (kind, view, slot) and turns a conflicting second one
-// into evidence. Forget() drops what is older than a view, so memory stays bounded.
+// into evidence. forget_below() drops what is older than a view, so memory stays bounded.
 class EquivocationDetector {
 public:
     // Precondition: v verified. Returns evidence the first time a conflict is seen.
@@ -102,9 +115,16 @@ public:
     void forget_below(std::uint64_t view);
 
 private:
-    using Key = std::tuple<std::uint64_t, std::uint8_t, std::uint64_t, std::uint32_t>;
-    std::map<Key, SignedVote> first_;  // (view, kind, slot, signer)
-    std::map<Key, bool> reported_;
+    struct Entry {
+        std::uint8_t kind = 0;
+        std::uint64_t slot = 0;
+        std::uint32_t signer = 0;
+        bool reported = false;
+        SignedVote first;
+    };
+    using Entries = std::vector<Entry>;  // sorted by (kind, slot, signer)
+    // One node per view (not per vote); a view holds a few dozen entries at a leader.
+    std::map<std::uint64_t, Entries> by_view_;
 };
 
 }  // namespace proto

@@ -17,6 +17,11 @@ Digest block_hash(const Block& b) {
     return Digest(h.value());
 }
 
+bool Block::digest_matches() const {
+    if (digest_check_ == 0) digest_check_ = digest == block_hash(*this) ? 1 : 2;
+    return digest_check_ == 1;
+}
+
 BlockRef genesis_block() {
     static const BlockRef g = [] {
         auto [ref, b] = sim::make_payload<Block>();
@@ -34,7 +39,8 @@ QuorumCert genesis_qc() {
 }
 
 bool is_genesis_qc(const QuorumCert& qc) {
-    return qc.stmt == genesis_qc().stmt && qc.signers.empty() && qc.sigs.empty();
+    static const proto::Statement genesis = genesis_qc().stmt;
+    return qc.signers.empty() && qc.sigs.empty() && qc.stmt == genesis;
 }
 
 proto::Statement proposal_statement(const Block& b) {

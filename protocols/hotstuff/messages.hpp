@@ -29,6 +29,13 @@ struct Block : sim::Payload {
     QuorumCert justify;  // the QC this block extends (normally for its parent)
     std::vector<ClientMessageRef> cmds;
     NodeId proposer{};
+
+    // digest == block_hash(*this). A shared block never changes, so the first replica to ask
+    // computes the answer and the others reuse it (a pure function of the block's content).
+    bool digest_matches() const;
+
+private:
+    mutable std::uint8_t digest_check_ = 0;  // 0 not yet computed, 1 matches, 2 does not
 };
 using BlockRef = sim::Ref<Block>;
 

@@ -83,8 +83,7 @@ void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef&
         if (req.timestamp < it->second.first) return;
         if (req.timestamp == it->second.first) return ctx.send(req.client, it->second.second);
     }
-    const bool fresh = mempool_index_.try_emplace(proto::request_key(req), arrivals_).second;
-    if (fresh) mempool_.emplace(arrivals_++, m);
+    const bool fresh = mempool_.add(proto::request_key(req), m);
     // A request straight from its client also goes to the leader that proposes next.
     const NodeId leader = pacemaker_.leader(view_);
     if (fresh && from == req.client && leader != ctx.self() && !cfg_.clients_send_to_all)
@@ -109,13 +108,14 @@ void Replica::on_block(sim::Context& ctx, NodeId from, const BlockRef& b) {
 }
 
 bool Replica::well_formed(sim::Context& ctx, const Block& b) {
-    return b.height > 0 && b.digest == block_hash(b) && b.justify.stmt.value == b.parent &&
+    return b.height > 0 && b.digest_matches() && b.justify.stmt.value == b.parent &&
            b.view > b.justify.stmt.view && valid_qc(ctx, b.justify);
 }
 
 bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
     if (is_genesis_qc(qc)) return true;
-    sim::Hasher h(qc.stmt.digest().v);
+    const Digest stmt_digest = qc.stmt.digest();
+    sim::Hasher h(stmt_digest.v);
     for (auto w : qc.signers) h.add(w);
     for (const auto& s : qc.sigs)
         for (std::size_t i = 0; i < 16; i += 8) {
@@ -124,7 +124,8 @@ bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
             h.add(x);
         }
     if (verified_qcs_.count(h.value())) return true;
-    if (proto::verify_qc(ctx, qc, cfg_.votes_needed(), ctx.replica_count()) != proto::QcCheck::Ok)
+    if (proto::verify_qc(ctx, qc, stmt_digest, cfg_.votes_needed(), ctx.replica_count()) !=
+        proto::QcCheck::Ok)
         return false;
     if (verified_qcs_.size() > 4096) verified_qcs_.clear();
     verified_qcs_.insert(h.value());
@@ -175,7 +176,8 @@ bool Replica::extends(const Block& b, const Block& ancestor) const {
 // Executes b and its uncommitted ancestors, oldest first (Algorithm 4, onCommit).
 void Replica::commit_chain(sim::Context& ctx, const BlockRef& b) {
     if (b->height <= b_exec_->height) return;
-    std::vector<BlockRef> chain;
+    std::vector<BlockRef>& chain = chain_scratch_;
+    chain.clear();
     for (BlockRef cur = b; cur && cur->height > b_exec_->height; cur = find(cur->parent))
         chain.push_back(cur);
     // H2: what commits extends what was committed before.
@@ -186,20 +188,19 @@ void Replica::commit_chain(sim::Context& ctx, const BlockRef& b) {
         return;
     }
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) execute(ctx, **it);
+    chain.clear();
     prune();
 }
 
 void Replica::execute(sim::Context& ctx, const Block& b) {
-    std::vector<sim::ExecutedRequest> done;
+    std::vector<sim::ExecutedRequest>& done = done_scratch_;
+    done.clear();
     std::uint32_t position = 0;
     for (const auto& r : b.cmds) {
         const auto& req = std::get<proto::Request>(r->body);
         ++position;
         auto& last = last_reply_[req.client.v];
-        if (auto it = mempool_index_.find(proto::request_key(req)); it != mempool_index_.end()) {
-            mempool_.erase(it->second);
-            mempool_index_.erase(it);
-        }
+        mempool_.remove(proto::request_key(req));
         if (req.timestamp <= last.first) continue;  // exactly once
         const Digest result = proto::execution_result(r->digest, b.height, position);
         done.push_back({proto::request_key(req), r->digest, result});
@@ -250,11 +251,12 @@ std::vector<ClientMessageRef> Replica::next_batch(const BlockRef& parent) const 
         for (const auto& c : cur->cmds)
             in_chain.insert(proto::request_key(std::get<proto::Request>(c->body)));
     std::vector<ClientMessageRef> batch;
-    for (const auto& [arrival, req] : mempool_) {
-        if (batch.size() >= cfg_.batch_size) break;
+    mempool_.for_each([&](const ClientMessageRef& req) {
+        if (batch.size() >= cfg_.batch_size) return false;
         if (!in_chain.count(proto::request_key(std::get<proto::Request>(req->body))))
             batch.push_back(req);
-    }
+        return true;
+    });
     return batch;
 }
 

@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "protocols/hotstuff/mempool.hpp"
 #include "protocols/hotstuff/messages.hpp"
 #include "protocols/hotstuff/pacemaker.hpp"
 #include "sim/actor.hpp"
@@ -107,10 +109,11 @@ private:
     QuorumCert qc_high_;    // prepareQC / genericQC
     QuorumCert locked_qc_;  // the QC for b_lock
     BlockRef b_lock_, b_exec_;
-    std::map<Digest, BlockRef> blocks_;
+    // Hash maps here are only looked up, never iterated; by_height_ orders pruning.
+    std::unordered_map<Digest, BlockRef> blocks_;
     std::map<std::uint64_t, std::vector<Digest>> by_height_;
-    std::map<proto::Statement, proto::QcBuilder> builders_;  // votes to this leader
-    std::map<Digest, proto::SignedVote> proposals_;          // leader statements of stored blocks
+    std::map<proto::Statement, proto::QcBuilder> builders_;     // votes to this leader
+    std::unordered_map<Digest, proto::SignedVote> proposals_;  // leader statements of blocks
     proto::EquivocationDetector detector_;
     std::unordered_set<std::uint64_t> verified_qcs_;  // lookup only
     struct Parked {
@@ -121,11 +124,11 @@ private:
     std::map<Digest, std::vector<Parked>> parked_;  // by the missing parent
     // Blocks asked for, and when: a request lost on the way is sent again after a while.
     std::map<Digest, proto::SimTime> fetching_;
-    // Pending requests in arrival order (so no client starves), with an index by request.
-    std::map<std::uint64_t, ClientMessageRef> mempool_;
-    std::map<sim::RequestKey, std::uint64_t> mempool_index_;
-    std::uint64_t arrivals_ = 0;
-    std::map<std::uint32_t, std::pair<std::uint64_t, ClientMessageRef>> last_reply_;  // client
+    Mempool mempool_;  // pending requests in arrival order
+    std::unordered_map<std::uint32_t, std::pair<std::uint64_t, ClientMessageRef>> last_reply_;
+    // Scratch space reused by commit_chain and execute (no allocation per commit).
+    std::vector<BlockRef> chain_scratch_;
+    std::vector<sim::ExecutedRequest> done_scratch_;
     Digest state_{};
     // basic.cpp: the highest prepareQC this replica holds (sent in NEW-VIEW).
     QuorumCert prepare_qc_;
