@@ -116,8 +116,30 @@ void Replica::add_vote(sim::Context& ctx, const proto::SignedVote& v) {
     auto it = builders_.try_emplace(v.stmt, v.stmt, cfg_.votes_needed()).first;
     if (it->second.complete()) return;
     if (it->second.add_trusted(v) != proto::QcBuilder::Added::Ok) return;
-    if (!it->second.complete()) return;
+    if (!it->second.complete()) {
+        auto& voters = voters_by_view_[v.stmt.view];
+        if (std::find(voters.begin(), voters.end(), v.signer.v) == voters.end())
+            voters.push_back(v.signer.v);
+        check_split(ctx, v.stmt.view);
+        return;
+    }
     update_qc_high(ctx, it->second.build(ctx));
+    try_propose(ctx);
+}
+
+// A quorum of replicas voted in view `view`, split over the conflicting blocks of a leader we
+// hold equivocation evidence against: no QC is coming from the honest ones, so the next leader
+// proposes on its high QC now instead of letting its own view time out as well. Without this an
+// equivocating leader silences the leader after it too, and with n = 4 round-robin no three
+// consecutive views ever certify (found by a sweep). Proposing on the high QC is always safe.
+void Replica::check_split(sim::Context& ctx, std::uint64_t view) {
+    if (view + 1 != view_ || pacemaker_.leader(view_) != ctx.self()) return;
+    if (std::find(equivocated_views_.begin(), equivocated_views_.end(), view) ==
+        equivocated_views_.end())
+        return;
+    const auto it = voters_by_view_.find(view);
+    if (it == voters_by_view_.end() || it->second.size() < cfg_.votes_needed()) return;
+    split_view_ = view;
     try_propose(ctx);
 }
 
@@ -136,7 +158,7 @@ void Replica::enter_view(sim::Context& ctx, std::uint64_t v) {
 // NEW-VIEWs for its view, and only when there is something to order or to finish committing.
 void Replica::try_propose(sim::Context& ctx) {
     if (cfg_.basic || pacemaker_.leader(view_) != ctx.self() || proposed_view_ >= view_) return;
-    const bool ready = qc_high_.stmt.view + 1 == view_ ||
+    const bool ready = qc_high_.stmt.view + 1 == view_ || split_view_ + 1 == view_ ||
                        pacemaker_.new_view_from(view_, ctx.self().v) >= cfg_.votes_needed();
     if (!ready) return;
     BlockRef parent = find(qc_high_.stmt.value);

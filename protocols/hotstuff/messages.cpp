@@ -6,7 +6,7 @@ namespace hotstuff {
 
 std::vector<std::string> kind_names() {
     return {"REQUEST",    "REPLY",  "PROPOSAL", "VOTE",  "NEW-VIEW",
-            "PRE-COMMIT", "COMMIT", "DECIDE",   "FETCH", "BLOCK"};
+            "PRE-COMMIT", "COMMIT", "DECIDE",   "FETCH", "BLOCK", "SYNC-REQUEST", "SYNC-REPLY"};
 }
 
 Digest block_hash(const Block& b) {
@@ -99,9 +99,27 @@ struct Describe {
         h.add(6).add(m.block->digest.v);
         size += m.block->size_bytes;
     }
+    void operator()(const SyncRequest& m) const {
+        kind = kSyncRequest;
+        h.add(7).add(m.executed);
+        size += 8;
+    }
+    void operator()(const SyncReply& m) const {
+        kind = kSyncReply;
+        h.add(8).add(m.content_digest().v);
+        size += m.block->size_bytes + 8 + static_cast<std::uint32_t>(m.clients.size()) * 36;
+    }
 };
 
 }  // namespace
+
+Digest SyncReply::content_digest() const {
+    sim::Hasher h(0x53594e43);
+    h.add(block->digest.v).add(state.v).add(clients.size());
+    for (const ClientProgress& c : clients)
+        h.add(c.client).add(c.timestamp).add(c.result.v).add(c.height).add(c.view);
+    return Digest(h.value());
+}
 
 MessageRef make_message(sim::Context& ctx, Body body) {
     auto [ref, m] = sim::make_payload<Message>();

@@ -85,7 +85,31 @@ struct BlockReply {
     bool operator==(const BlockReply&) const = default;
 };
 
-using Body = std::variant<Proposal, Vote, NewView, PhaseQc, Fetch, BlockReply>;
+// State sync, for a replica too far behind to fetch what it misses (peers keep only a few
+// committed heights below their executed block): it asks every replica for its executed block,
+// state and per-client progress, and adopts a snapshot once f+1 replicas report it identically
+// (one of them is honest, so the snapshot is what was committed and executed).
+struct SyncRequest {
+    std::uint64_t executed = 0;  // the requester's executed height
+    bool operator==(const SyncRequest&) const = default;
+};
+struct ClientProgress {
+    std::uint32_t client = 0;
+    std::uint64_t timestamp = 0;  // the client's latest executed request
+    Digest result{};              // and what its reply said
+    std::uint64_t height = 0, view = 0;
+    bool operator==(const ClientProgress&) const = default;
+};
+struct SyncReply {
+    BlockRef block;  // the sender's executed block
+    Digest state{};
+    std::vector<ClientProgress> clients;  // by client id
+    bool operator==(const SyncReply&) const = default;
+    Digest content_digest() const;  // what f+1 replies must agree on
+};
+
+using Body =
+    std::variant<Proposal, Vote, NewView, PhaseQc, Fetch, BlockReply, SyncRequest, SyncReply>;
 
 struct Message : sim::Payload {
     Body body;
@@ -101,6 +125,8 @@ enum Kind : std::uint16_t {
     kDecideMsg,
     kFetch,
     kBlock,
+    kSyncRequest,
+    kSyncReply,
 };
 std::vector<std::string> kind_names();
 

@@ -13,6 +13,9 @@ namespace hotstuff {
 namespace {
 constexpr std::uint64_t kKeepBelowExecuted = 4;  // committed heights kept for late syncs
 constexpr std::size_t kMaxParked = 1024;
+// A block this far above our executed one has ancestors the peers may have pruned already
+// (they keep kKeepBelowExecuted heights below their own executed block): ask for a snapshot.
+constexpr std::uint64_t kSyncGap = 2 * kKeepBelowExecuted;
 }  // namespace
 
 Replica::Replica(Config cfg)
@@ -70,6 +73,8 @@ void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg
     if (const auto* pq = as<PhaseQc>(*m)) return basic_on_phase(ctx, from, *pq);
     if (const auto* f = as<Fetch>(*m)) return on_fetch(ctx, from, *f);
     if (const auto* b = as<BlockReply>(*m)) return on_block(ctx, from, b->block);
+    if (const auto* r = as<SyncRequest>(*m)) return on_sync_request(ctx, from, *r);
+    if (const auto* r = as<SyncReply>(*m)) return on_sync_reply(ctx, from, *r);
 }
 
 void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
@@ -138,12 +143,18 @@ bool Replica::store(sim::Context& ctx, NodeId from, const BlockRef& b, const Mes
         auto& parked = parked_[b->parent];
         if (parked.size() < kMaxParked) parked.push_back({from, m, b});
         fetch(ctx, b->parent, from);
+        if (b->height > b_exec_->height + kSyncGap) request_sync(ctx, b->height);
         return false;
     }
     blocks_.emplace(b->digest, b);
     by_height_[b->height].push_back(b->digest);
+    unpark(ctx, b->digest);
+    return true;
+}
+
+void Replica::unpark(sim::Context& ctx, Digest hash) {
     // What waited for this block can go on now: stored blocks first, then messages.
-    auto it = parked_.find(b->digest);
+    auto it = parked_.find(hash);
     if (it != parked_.end()) {
         auto waiting = std::move(it->second);
         parked_.erase(it);
@@ -155,7 +166,70 @@ bool Replica::store(sim::Context& ctx, NodeId from, const BlockRef& b, const Mes
             }
         }
     }
-    return true;
+}
+
+void Replica::request_sync(sim::Context& ctx, std::uint64_t target_height) {
+    const proto::SimTime retry{cfg_.view_timeout.ns / 4};
+    if (last_sync_request_.ns >= 0 && ctx.now() - last_sync_request_ < retry) return;
+    last_sync_request_ = ctx.now();
+    if (ctx.tracing())
+        ctx.trace(fmt::format("hotstuff sync: executed height {}, a block at height {} arrived",
+                              b_exec_->height, target_height));
+    ctx.broadcast(make_message(ctx, SyncRequest{b_exec_->height}));
+}
+
+void Replica::on_sync_request(sim::Context& ctx, NodeId from, const SyncRequest& r) {
+    if (b_exec_->height <= r.executed || from == ctx.self()) return;
+    SyncReply reply{b_exec_, state_, {}};
+    for (const auto& [client, last] : last_reply_) {
+        const auto& body = std::get<proto::Reply>(last.second->body);
+        reply.clients.push_back({client, last.first, body.result, body.index, body.view.v});
+    }
+    std::sort(reply.clients.begin(), reply.clients.end(),
+              [](const ClientProgress& a, const ClientProgress& b) { return a.client < b.client; });
+    ctx.send(from, make_message(ctx, std::move(reply)));
+}
+
+void Replica::on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r) {
+    if (!r.block || r.block->height <= b_exec_->height || !well_formed(ctx, *r.block)) return;
+    SyncVotes& votes = sync_votes_[r.content_digest()];
+    if (std::find(votes.senders.begin(), votes.senders.end(), from.v) != votes.senders.end())
+        return;
+    votes.senders.push_back(from.v);
+    if (votes.senders.size() == 1) votes.reply = r;
+    if (votes.senders.size() >= cfg_.quorum.weak()) adopt(ctx, votes.reply);
+}
+
+// Takes a snapshot f+1 replicas agree on as our executed state (PROTOCOLS.md allows state
+// transfer in place of re-executing history that peers have pruned).
+void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
+    const BlockRef b = r.block;
+    if (ctx.tracing())
+        ctx.trace(fmt::format("hotstuff sync: adopt executed height {} (was {})", b->height,
+                              b_exec_->height));
+    if (!find(b->digest)) {
+        blocks_.emplace(b->digest, b);
+        by_height_[b->height].push_back(b->digest);
+    }
+    b_exec_ = b;
+    state_ = r.state;
+    for (const ClientProgress& c : r.clients) {
+        auto& last = last_reply_[c.client];
+        if (c.timestamp <= last.first) continue;
+        last.first = c.timestamp;
+        last.second = proto::make_reply(ctx, proto::Reply{proto::View(c.view), c.timestamp,
+                                                          NodeId(c.client), ctx.self(), c.result,
+                                                          c.height});
+    }
+    // The lock stays: it is older than what the peers propose on now, so safeNode's liveness
+    // rule (a justify newer than the lock) lets us vote again.
+    update_qc_high(ctx, b->justify);
+    sync_votes_.clear();
+    ctx.state_transferred(b->height, state_);
+    prune();
+    unpark(ctx, b->digest);
+    if (cfg_.basic) return basic_try_propose(ctx);
+    try_propose(ctx);
 }
 
 BlockRef Replica::find(Digest hash) const {
@@ -231,6 +305,8 @@ void Replica::prune() {
     by_height_.erase(by_height_.begin(), end);
     builders_.erase(builders_.begin(),
                     builders_.lower_bound(proto::Statement{0, view_ > 8 ? view_ - 8 : 0, 0, {}}));
+    voters_by_view_.erase(voters_by_view_.begin(),
+                          voters_by_view_.lower_bound(view_ > 8 ? view_ - 8 : 0));
     detector_.forget_below(view_ > 64 ? view_ - 64 : 0);
     if (parked_.size() > 256) parked_.clear();
 }
@@ -274,9 +350,14 @@ void Replica::send_vote(sim::Context& ctx, const proto::Statement& stmt, NodeId 
 
 void Replica::observe(sim::Context& ctx, const proto::SignedVote& v) {
     auto e = detector_.observe(v);
-    if (e && proto::verify_evidence(ctx, *e))
-        ctx.evidence(v.signer, v.stmt.kind == kProposalStatement ? "two proposals in one view"
-                                                                 : "two votes in one view");
+    if (!e || !proto::verify_evidence(ctx, *e)) return;
+    ctx.evidence(v.signer, v.stmt.kind == kProposalStatement ? "two proposals in one view"
+                                                             : "two votes in one view");
+    if (v.stmt.kind == kProposalStatement && !cfg_.basic) {
+        equivocated_views_.push_back(v.stmt.view);
+        if (equivocated_views_.size() > 64) equivocated_views_.erase(equivocated_views_.begin());
+        check_split(ctx, v.stmt.view);
+    }
 }
 
 void Replica::propose(sim::Context& ctx, const BlockRef& parent,

@@ -75,6 +75,13 @@ private:
     void propose(sim::Context& ctx, const BlockRef& parent, std::vector<ClientMessageRef> batch);
     void maybe_arm(sim::Context& ctx);
     void fetch(sim::Context& ctx, Digest hash, NodeId from);
+    // Handles what was parked waiting for the block `hash`, now stored.
+    void unpark(sim::Context& ctx, Digest hash);
+    // State sync (messages.hpp): asked for when a block arrives too far above what we executed.
+    void request_sync(sim::Context& ctx, std::uint64_t target_height);
+    void on_sync_request(sim::Context& ctx, NodeId from, const SyncRequest& r);
+    void on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r);
+    void adopt(sim::Context& ctx, const SyncReply& r);
 
     // chained.cpp (Algorithms 4 and 5)
     void on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m);
@@ -86,6 +93,7 @@ private:
     // Counts a verified generic vote towards a QC, whoever it was addressed to.
     void add_vote(sim::Context& ctx, const proto::SignedVote& v);
     void update_qc_high(sim::Context& ctx, const QuorumCert& qc);
+    void check_split(sim::Context& ctx, std::uint64_t view);
     void report_qc(sim::Context& ctx, const QuorumCert& qc);
     void enter_view(sim::Context& ctx, std::uint64_t v);
     void try_propose(sim::Context& ctx);
@@ -113,6 +121,11 @@ private:
     std::unordered_map<Digest, BlockRef> blocks_;
     std::map<std::uint64_t, std::vector<Digest>> by_height_;
     std::map<proto::Statement, proto::QcBuilder> builders_;     // votes to this leader
+    // Distinct voters per view, over all the blocks voted for; and the last view whose votes
+    // reached a quorum of replicas without a QC (split by an equivocating leader).
+    std::map<std::uint64_t, std::vector<std::uint32_t>> voters_by_view_;
+    std::uint64_t split_view_ = 0;
+    std::vector<std::uint64_t> equivocated_views_;  // views whose leader equivocated (recent)
     std::unordered_map<Digest, proto::SignedVote> proposals_;  // leader statements of blocks
     proto::EquivocationDetector detector_;
     std::unordered_set<std::uint64_t> verified_qcs_;  // lookup only
@@ -124,6 +137,13 @@ private:
     std::map<Digest, std::vector<Parked>> parked_;  // by the missing parent
     // Blocks asked for, and when: a request lost on the way is sent again after a while.
     std::map<Digest, proto::SimTime> fetching_;
+    // State sync: matching replies by content, and when we last asked.
+    struct SyncVotes {
+        std::vector<std::uint32_t> senders;
+        SyncReply reply;
+    };
+    std::map<Digest, SyncVotes> sync_votes_;
+    proto::SimTime last_sync_request_{-1};
     Mempool mempool_;  // pending requests in arrival order
     std::unordered_map<std::uint32_t, std::pair<std::uint64_t, ClientMessageRef>> last_reply_;
     // Scratch space reused by commit_chain and execute (no allocation per commit).
