@@ -53,6 +53,7 @@ std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOpt
     for (std::uint32_t i = 0; i < spec.nodes; ++i)
         s->add_actor(p.make_replica(sim::NodeId(i)), p.byzantine(sim::NodeId(i)));
     s->set_factory(p.make_replica);
+    s->set_compare_states(p.total_order);
     const auto& w = spec.workload;
     for (std::uint32_t c = 0; c < w.clients; ++c) {
         proto::ClientConfig cc;

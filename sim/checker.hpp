@@ -33,6 +33,9 @@ struct CheckerConfig {
     SimTime liveness_bound = seconds(30);
     SimTime liveness_from{};  // max(GST, end of the last scheduled fault)
     bool liveness_expected = true;
+    // The protocol orders one log, so honest replicas also reach one state per index (PBFT,
+    // HotStuff; not reliable broadcast, which delivers in a different order at each replica).
+    bool compare_states = false;
 };
 
 class Checker {
@@ -54,6 +57,7 @@ public:
         if (!deadlines_.empty() && deadlines_.begin()->first < now.ns) liveness_missed(now, event);
     }
     void set_active(NodeId replica, bool active);
+    void set_compare_states(bool on) { cfg_.compare_states = on; }
     // A replica proved `culprit` misbehaved; honest replicas never sign conflicting statements.
     void on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
                      std::uint64_t event);

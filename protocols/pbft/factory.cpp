@@ -46,6 +46,7 @@ protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
     const Config cfg = parse_config(spec);
     protocols::Protocol p;
     p.name = "pbft";
+    p.total_order = true;
     p.kind_names = kind_names();
     protocols::assign_replicas(
         p, parse_behaviors(spec), [cfg] { return std::make_unique<Replica>(cfg); },
