@@ -22,6 +22,14 @@ constexpr Case kPbftCases[] = {
     {"pbft-out_of_order_execution.json", "agreement"},
 };
 
+// vote_without_lock_check and forget_lock_after_restart have no scenario yet: no shipped
+// Byzantine behaviour proposes a stale fork above the executed height, which both need.
+constexpr Case kHotStuffCases[] = {
+    {"hotstuff-two_chain_commit.json", "three_chain"},
+    {"hotstuff-no_consecutive_view_check.json", "three_chain"},
+    {"hotstuff-accept_small_qc.json", "quorum"},
+};
+
 nlohmann::json load(const std::string& file) {
     std::ifstream in(std::string(BYZSIM_SOURCE_ROOT) + "/scenarios/mutations/" + file);
     REQUIRE(in.good());
@@ -54,6 +62,10 @@ TEST_CASE("mutations: each seeded PBFT bug trips its invariant, and the honest P
     for (const Case& c : kPbftCases) check_case(c);
 }
 
+TEST_CASE("mutations: each seeded HotStuff bug trips its invariant, and honest HotStuff is safe") {
+    for (const Case& c : kHotStuffCases) check_case(c);
+}
+
 TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid names") {
     const auto base = testing::pbft_base(4, 1);
     CHECK_THROWS_WITH_AS(protocols::validate(sim::parse_scenario(with_mutations(
@@ -62,6 +74,13 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
                          "commit_quorum_2f, prepare_ignores_digest, new_primary_ignores_p_sets, "
                          "backups_skip_o_check, out_of_order_execution",
                          sim::ScenarioError);
+    CHECK_THROWS_WITH_AS(
+        protocols::validate(sim::parse_scenario(with_mutations(
+            testing::hotstuff_base(4, 1, 1), nlohmann::json::array({"three_chain_commit"})))),
+        "/protocol/mutations/0: unknown mutation 'three_chain_commit'; expected one of: "
+        "two_chain_commit, no_consecutive_view_check, vote_without_lock_check, accept_small_qc, "
+        "forget_lock_after_restart",
+        sim::ScenarioError);
     CHECK_THROWS_AS(protocols::validate(sim::parse_scenario(with_mutations(base, "typo"))),
                     sim::ScenarioError);
     CHECK_THROWS_AS(protocols::validate(sim::parse_scenario(with_mutations(
