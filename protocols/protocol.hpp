@@ -25,6 +25,8 @@ struct Protocol {
     // Where a client first sends a request, given the latest view it knows.
     std::function<sim::NodeId(proto::View)> client_target;
     bool clients_send_to_all = false;
+    // One totally ordered log: honest replicas reach one state per index (checked).
+    bool total_order = false;
 };
 
 // Fills make_replica and byzantine from each replica's behaviours: `honest()` where it has

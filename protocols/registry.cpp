@@ -4,7 +4,9 @@
 
 #include "protocols/common/client.hpp"
 #include "protocols/hotstuff/factory.hpp"
+#include "protocols/hotstuff/mutations.hpp"
 #include "protocols/pbft/factory.hpp"
+#include "protocols/pbft/replica.hpp"
 #include "protocols/rbc/factory.hpp"
 #include "sim/randomize.hpp"
 
@@ -73,8 +75,9 @@ std::vector<std::string> protocol_names() {
 }
 
 std::vector<std::string> mutation_names(const std::string& protocol) {
-    (void)protocol;
-    return {};  // filled in when the protocols grow mutations
+    if (protocol == "pbft") return pbft::mutation_names();
+    if (protocol == "hotstuff") return hotstuff::mutation_names();
+    return {};
 }
 
 void validate(const sim::ScenarioSpec& spec) {
@@ -97,6 +100,7 @@ std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOpt
     for (std::uint32_t i = 0; i < spec.nodes; ++i)
         s->add_actor(p.make_replica(sim::NodeId(i)), p.byzantine(sim::NodeId(i)));
     s->set_factory(p.make_replica);
+    s->set_compare_states(p.total_order);
     const auto& w = spec.workload;
     for (std::uint32_t c = 0; c < w.clients; ++c) {
         proto::ClientConfig cc;

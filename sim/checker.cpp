@@ -38,6 +38,14 @@ void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now, st
             now, event, {slot.first, replica.v});
         return;
     }
+    // The same content at an index but another state: the log before it differs (an order bug).
+    if (!fresh && cfg_.compare_states && slot.state != rec.state) {
+        fail("agreement",
+             fmt::format("replica {} reached state {:016x} at index {}, replica {} {:016x}",
+                         replica.v, rec.state.v, rec.index, slot.first, slot.state.v),
+             now, event, {slot.first, replica.v});
+        return;
+    }
     ++slot.count;
     last_index_[replica.v] = std::max(last_index_[replica.v], rec.index);
     for (const ExecutedRequest& r : rec.requests) {

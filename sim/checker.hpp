@@ -33,6 +33,9 @@ struct CheckerConfig {
     SimTime liveness_bound = seconds(30);
     SimTime liveness_from{};  // max(GST, end of the last scheduled fault)
     bool liveness_expected = true;
+    // The protocol orders one log, so honest replicas also reach one state per index (PBFT,
+    // HotStuff; not reliable broadcast, which delivers in a different order at each replica).
+    bool compare_states = false;
 };
 
 class Checker {
@@ -59,6 +62,7 @@ public:
     // forgotten what it signed, it may sign a conflicting statement: amnesia is a fault, so
     // evidence against it from then on is not false evidence.
     void on_state_lost(NodeId replica);
+    void set_compare_states(bool on) { cfg_.compare_states = on; }
     // A replica proved `culprit` misbehaved; honest replicas never sign conflicting statements.
     void on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
                      std::uint64_t event);

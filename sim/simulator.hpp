@@ -98,6 +98,9 @@ public:
     void add_actor(std::unique_ptr<Actor> actor, bool byzantine = false);
     // Rebuilds a node's actor for a recovery that loses state.
     void set_factory(Factory f) { factory_ = std::move(f); }
+    // The agreement check also compares the state each replica reaches at an index (for
+    // protocols that order one log; see CheckerConfig::compare_states).
+    void set_compare_states(bool on) { checker_.set_compare_states(on); }
 
     // Runs to the stop condition. Call once.
     const RunResult& run();

@@ -1,5 +1,7 @@
 #include "protocols/common/params.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace proto {
@@ -83,6 +85,34 @@ std::vector<std::uint32_t> Params::nodes(const char* key, std::uint32_t n) const
             throw sim::ScenarioError(fmt::format("{}/{}", at(key), i),
                                      fmt::format("expected a replica index below {}", n));
         out.push_back(e.get<std::uint32_t>());
+    }
+    return out;
+}
+
+std::vector<std::size_t> Params::names(const char* key, const std::vector<std::string>& choices,
+                                       const char* what) const {
+    std::vector<std::size_t> out;
+    if (!obj_.contains(key)) return out;
+    std::string list;
+    for (const auto& c : choices) list += list.empty() ? c : fmt::format(", {}", c);
+    const auto& v = obj_.at(key);
+    if (!v.is_array())
+        throw sim::ScenarioError(
+            at(key), fmt::format("expected an array of {} names, each one of: {}", what, list));
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const std::string path = fmt::format("{}/{}", at(key), i);
+        if (!v[i].is_string())
+            throw sim::ScenarioError(path,
+                                     fmt::format("expected a {} name, one of: {}", what, list));
+        const auto name = v[i].get<std::string>();
+        const auto it = std::find(choices.begin(), choices.end(), name);
+        if (it == choices.end())
+            throw sim::ScenarioError(
+                path, fmt::format("unknown {} '{}'; expected one of: {}", what, name, list));
+        const auto pos = static_cast<std::size_t>(it - choices.begin());
+        if (std::find(out.begin(), out.end(), pos) != out.end())
+            throw sim::ScenarioError(path, fmt::format("{} '{}' listed twice", what, name));
+        out.push_back(pos);
     }
     return out;
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,10 @@ public:
                        std::initializer_list<const char*> choices) const;
     // A list of replica indices below `n`.
     std::vector<std::uint32_t> nodes(const char* key, std::uint32_t n) const;
+    // A list of distinct names, each one of `choices`; returns their positions in `choices`.
+    // `what` names an element in messages ("mutation").
+    std::vector<std::size_t> names(const char* key, const std::vector<std::string>& choices,
+                                   const char* what) const;
     bool has(const char* key) const { return obj_.contains(key); }
     std::string at(const char* key) const { return path_ + "/" + key; }
 

@@ -1,6 +1,7 @@
 #include "protocols/hotstuff/byzantine.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -154,6 +155,11 @@ private:
         const auto& m = static_cast<const Message&>(msg);
         if (const auto* p = as<Proposal>(m)) {
             recent_[p->block->view % kRecent] = p->block;
+        } else if (const auto* v = as<Vote>(m)) {
+            // Votes received, for undersized_qc to form a validly signed QC from fewer of them.
+            auto& votes = votes_[v->vote.stmt.view % kRecent];
+            if (!votes.empty() && votes.front().stmt.view != v->vote.stmt.view) votes.clear();
+            votes.push_back(v->vote);
         }
     }
 
@@ -236,6 +242,8 @@ private:
         QuorumCert qc = b.justify;
         if (forge) {
             qc.sigs[0].bytes[0] ^= 0x5a;
+        } else if (auto small = fewer_signers(ctx, qc)) {
+            qc = *small;
         } else {
             for (auto& w : qc.signers)
                 if (w) {
@@ -246,6 +254,16 @@ private:
         return propose(ctx, rebuild(b, b.parent, b.height, std::move(qc), b.cmds));
     }
 
+    // A validly signed QC for qc's statement with one signer fewer, from the votes received.
+    std::optional<QuorumCert> fewer_signers(sim::Context& ctx, const QuorumCert& qc) const {
+        const std::uint32_t want = qc.signer_count() - 1;
+        proto::QcBuilder builder(qc.stmt, want);
+        for (const auto& v : votes_[qc.stmt.view % kRecent])
+            if (builder.size() < want) builder.add(ctx, v);  // checks statement and signature
+        if (want == 0 || !builder.complete()) return std::nullopt;
+        return builder.build(ctx);
+    }
+
     static constexpr std::size_t kRecent = 16;
     std::unique_ptr<Replica> inner_[2];
     std::vector<Behavior> behaviors_;
@@ -253,6 +271,7 @@ private:
     BlockRef recent_[kRecent];
     MessageRef equivocations_[kRecent];
     MessageRef forks_[kRecent];
+    std::vector<proto::SignedVote> votes_[kRecent];  // by view
 };
 
 }  // namespace

@@ -7,7 +7,8 @@
 //   withhold_votes  sends no votes (to "targets", or to anyone)
 //   fork_old_qc     as leader, proposes on an older QC than its highest, to fork the chain
 //   forged_qc       as leader, justifies its block with a QC whose signature is forged
-//   undersized_qc   as leader, justifies its block with a QC missing one signer
+//   undersized_qc   as leader, justifies its block with a QC missing one signer (validly
+//                   signed over the votes it received, when it holds them)
 //   twins           two honest replicas share this identity and key (the Twins paper); one
 //                   talks only to "a", the other only to "b" (replica ids; clients reach both);
 //                   "views": [{"view": V, "a": [...], "b": [...]}] changes the sides per view

@@ -45,6 +45,7 @@ void Replica::process_proposal(sim::Context& ctx, const BlockRef& b,
 
 // safeNode (§2.2): the block extends the locked block, or its justify is newer than the lock.
 bool Replica::safe_node(const Block& b) const {
+    if (cfg_.mutations.has(Mutation::VoteWithoutLockCheck)) return true;
     return extends(b, *b_lock_) || b.justify.stmt.view > locked_qc_.stmt.view;
 }
 
@@ -65,12 +66,19 @@ void Replica::update(sim::Context& ctx, const Block& b) {
         b_lock_ = b1;
         locked_qc_ = b2->justify;
     }
+    if (cfg_.mutations.has(Mutation::TwoChainCommit) && b1->height > b_exec_->height &&
+        b2->parent == b1->digest && b2->view == b1->view + 1) {
+        // The monitor sees b* as the chain's third block, which need not be b2's direct child.
+        check_three_chain(ctx, b, *b2, *b1);
+        return commit_chain(ctx, b1);
+    }
     if (b1->height == 0) return;
     BlockRef b0 = find(b1->justify.stmt.value);
     if (!b0) return;
     // Commit b on a 3-chain of direct parents in consecutive views.
-    if (b2->parent == b1->digest && b1->parent == b0->digest && b2->view == b1->view + 1 &&
-        b1->view == b0->view + 1) {
+    const bool consecutive = (b2->view == b1->view + 1 && b1->view == b0->view + 1) ||
+                             cfg_.mutations.has(Mutation::NoConsecutiveViewCheck);
+    if (b2->parent == b1->digest && b1->parent == b0->digest && consecutive) {
         check_three_chain(ctx, *b2, *b1, *b0);
         commit_chain(ctx, b0);
     }

@@ -10,9 +10,9 @@ namespace hotstuff {
 namespace {
 
 Config parse_config(const sim::ScenarioSpec& spec) {
-    proto::Params p(
-        spec.protocol_params, "/protocol",
-        {"variant", "batch_size", "view_timeout", "leaders", "view_sync", "clients_send_to"});
+    proto::Params p(spec.protocol_params, "/protocol",
+                    {"variant", "batch_size", "view_timeout", "leaders", "view_sync",
+                     "clients_send_to", "mutations"});
     Config c;
     c.quorum = proto::Quorum{spec.nodes, spec.f};
     c.basic = p.string("variant", "chained", {"chained", "basic"}) == "basic";
@@ -24,6 +24,7 @@ Config parse_config(const sim::ScenarioSpec& spec) {
     c.clients_send_to_all = p.string("clients_send_to", "leader", {"leader", "all"}) == "all";
     c.broadcast_timeouts =
         p.string("view_sync", "broadcast", {"broadcast", "leader"}) == "broadcast";
+    c.mutations = proto::parse_mutations<Mutation>(p, mutation_names());
     return c;
 }
 

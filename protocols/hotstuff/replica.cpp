@@ -44,6 +44,10 @@ void Replica::on_start(sim::Context& ctx) {
 }
 
 void Replica::on_recover(sim::Context& ctx) {
+    if (cfg_.mutations.has(Mutation::ForgetLockAfterRestart)) {
+        b_lock_ = genesis_block();
+        locked_qc_ = genesis_qc();
+    }
     // The view timer died with the crash; time out of the current view to resynchronise.
     on_view_timeout(ctx);
 }
@@ -129,6 +133,10 @@ bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
             h.add(x);
         }
     if (verified_qcs_.count(h.value())) return true;
+    // accept_small_qc: f+1 valid signers pass, where n-f are needed.
+    if (cfg_.mutations.has(Mutation::AcceptSmallQc))
+        return proto::verify_qc(ctx, qc, stmt_digest, cfg_.quorum.weak(), ctx.replica_count()) ==
+               proto::QcCheck::Ok;
     if (proto::verify_qc(ctx, qc, stmt_digest, cfg_.votes_needed(), ctx.replica_count()) !=
         proto::QcCheck::Ok)
         return false;

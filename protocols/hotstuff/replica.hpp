@@ -13,6 +13,7 @@
 
 #include "protocols/hotstuff/mempool.hpp"
 #include "protocols/hotstuff/messages.hpp"
+#include "protocols/hotstuff/mutations.hpp"
 #include "protocols/hotstuff/pacemaker.hpp"
 #include "sim/actor.hpp"
 
@@ -28,6 +29,7 @@ struct Config {
     // as in the paper's linear view change, only to the next leader.
     bool broadcast_timeouts = true;
     bool clients_send_to_all = false;  // else clients send to one leader, which forwards
+    Mutations mutations;               // seeded bugs; empty for the honest protocol
     // HotStuff's quorum: n - f votes (PROTOCOLS.md §0).
     std::uint32_t votes_needed() const { return quorum.n - quorum.f; }
 };

@@ -13,7 +13,8 @@ namespace pbft {
 
 std::vector<std::string> behavior_names() {
     return {"silent",       "crash", "equivocate", "collude", "conflicting_votes",
-            "forge_sender", "drop",  "delay",      "replay",  "lying_view_change"};
+            "forge_sender", "drop",  "delay",      "replay",  "lying_view_change",
+            "null_new_view"};
 }
 
 Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
@@ -141,6 +142,24 @@ std::vector<std::uint32_t> ByzantineReplica::split_b(sim::Context& ctx, const Be
     return {honest.begin() + static_cast<std::ptrdiff_t>((honest.size() + 1) / 2), honest.end()};
 }
 
+// The NEW-VIEW with every O entry replaced by the null request, then a COMMIT for each, so the
+// backups that accept it (without recomputing O) can commit the nulls.
+const std::vector<MessageRef>& ByzantineReplica::null_new_view(sim::Context& ctx,
+                                                               const NewView& nv) {
+    auto& out = null_new_view_[nv.v.v];
+    if (!out.empty()) return out;
+    NewView lie{nv.v, nv.V, {}};
+    std::vector<MessageRef> commits;
+    for (const auto& om : nv.O) {
+        const Seq n = as<PrePrepare>(*om)->n;
+        lie.O.push_back(make_message(ctx, PrePrepare{nv.v, n, null_digest(), {}}));
+        commits.push_back(make_message(ctx, Commit{nv.v, n, null_digest()}));
+    }
+    out.push_back(make_message(ctx, std::move(lie)));
+    out.insert(out.end(), commits.begin(), commits.end());
+    return out;
+}
+
 MessageRef ByzantineReplica::rewrite_digest(sim::Context& ctx, const Message& m, Digest d) {
     if (const auto* p = as<Prepare>(m)) return make_message(ctx, Prepare{p->v, p->n, d});
     const auto* c = as<Commit>(m);
@@ -227,6 +246,12 @@ void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
                     ViewChange lie = *vc;
                     lie.P.clear();
                     msg = make_message(ctx, std::move(lie));
+                }
+                break;
+            case K::NullNewView:
+                if (const auto* nv = m ? as<NewView>(*m) : nullptr; nv && !nv->O.empty()) {
+                    for (const auto& out : null_new_view(ctx, *nv)) ctx.send(to, out);
+                    return;
                 }
                 break;
         }

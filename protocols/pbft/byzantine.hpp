@@ -18,6 +18,8 @@
 //   delay              delays everything to "targets" by "delay"
 //   replay             also re-sends old messages ("probability" per send)
 //   lying_view_change  sends VIEW-CHANGE with an empty P set
+//   null_new_view      as new primary, sends NEW-VIEW whose O has the null request at every
+//                      number (honest backups recompute O and refuse it) and COMMITs for them
 #pragma once
 
 #include <cstdint>
@@ -42,7 +44,8 @@ struct Behavior {
         Drop,
         Delay,
         Replay,
-        LyingViewChange
+        LyingViewChange,
+        NullNewView
     };
     Kind kind = Kind::Silent;
     sim::SimTime from{}, until = sim::SimTime::max();
@@ -79,6 +82,7 @@ private:
     // Applies every active behaviour to one outgoing message, in scenario order.
     void emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg);
     MessageRef rewrite_digest(sim::Context& ctx, const Message& m, Digest d);
+    const std::vector<MessageRef>& null_new_view(sim::Context& ctx, const NewView& nv);
     std::vector<std::uint32_t> split_b(sim::Context& ctx, const Behavior& b) const;
 
     std::unique_ptr<Replica> inner_;
@@ -86,6 +90,8 @@ private:
     std::map<std::pair<std::uint64_t, std::uint64_t>, MessageRef> conflicting_;  // (v, n)
     std::vector<std::pair<std::uint32_t, sim::PayloadRef>> sent_;                // replay buffer
     std::map<std::uint64_t, std::pair<std::uint32_t, sim::PayloadRef>> delayed_;
+    // null_new_view: per view, the rewritten NEW-VIEW followed by its COMMITs.
+    std::map<std::uint64_t, std::vector<MessageRef>> null_new_view_;
     std::uint64_t next_delayed_ = 0;
 };
 

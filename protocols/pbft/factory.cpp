@@ -9,12 +9,17 @@
 
 namespace pbft {
 
+std::vector<std::string> mutation_names() {
+    return {"commit_quorum_2f", "prepare_ignores_digest", "new_primary_ignores_p_sets",
+            "backups_skip_o_check", "out_of_order_execution"};
+}
+
 namespace {
 
 Config parse_config(const sim::ScenarioSpec& spec) {
     proto::Params p(spec.protocol_params, "/protocol",
                     {"checkpoint_interval", "watermark_window", "batch_size", "batch_timeout",
-                     "request_timeout", "view_change_timeout", "state_transfer"});
+                     "request_timeout", "view_change_timeout", "state_transfer", "mutations"});
     Config c;
     c.quorum = proto::Quorum{spec.nodes, spec.f};
     c.checkpoint_interval = p.uint("checkpoint_interval", 100, 1, 1'000'000);
@@ -29,6 +34,7 @@ Config parse_config(const sim::ScenarioSpec& spec) {
     c.request_timeout = p.duration("request_timeout", c.request_timeout);
     c.view_change_timeout = p.duration("view_change_timeout", c.view_change_timeout);
     c.state_transfer = p.boolean("state_transfer", true);
+    c.mutations = proto::parse_mutations<Mutation>(p, mutation_names());
     if (c.request_timeout.ns <= 0)
         throw sim::ScenarioError(p.at("request_timeout"), "must be greater than zero");
     if (c.view_change_timeout.ns <= 0)
@@ -46,6 +52,7 @@ protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
     const Config cfg = parse_config(spec);
     protocols::Protocol p;
     p.name = "pbft";
+    p.total_order = true;
     p.kind_names = kind_names();
     protocols::assign_replicas(
         p, parse_behaviors(spec), [cfg] { return std::make_unique<Replica>(cfg); },

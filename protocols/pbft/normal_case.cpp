@@ -136,6 +136,8 @@ void Replica::on_prepare(sim::Context& ctx, const MessageRef& m) {
     if (s.pp && as<PrePrepare>(*s.pp)->d == p.d) {
         ++s.prepare_match;
         count_and_advance(ctx, s);
+    } else if (cfg_.mutations.has(Mutation::PrepareIgnoresDigest)) {
+        count_and_advance(ctx, s);
     }
 }
 
@@ -160,13 +162,16 @@ void Replica::on_commit(sim::Context& ctx, const MessageRef& m) {
 void Replica::count_and_advance(sim::Context& ctx, Slot& s) {
     if (!s.pp) return;
     const std::uint32_t q = cfg_.quorum.q();
-    if (!s.prepared && s.prepare_match >= q - 1) {
+    const bool any_digest = cfg_.mutations.has(Mutation::PrepareIgnoresDigest);
+    const auto prepares =
+        any_digest ? static_cast<std::uint32_t>(s.prepares.size()) : s.prepare_match;
+    if (!s.prepared && prepares >= q - 1) {
         s.prepared = true;
         const PrePrepare& pp = *as<PrePrepare>(*s.pp);
         s.cert.pre_prepare = s.pp;
         s.cert.prepares.clear();
         for (const auto& p : s.prepares)
-            if (as<Prepare>(*p)->d == pp.d) s.cert.prepares.push_back(p);
+            if (any_digest || as<Prepare>(*p)->d == pp.d) s.cert.prepares.push_back(p);
         if (!s.commit_sent) {
             s.commit_sent = true;
             MessageRef c = make_message(ctx, Commit{pp.v, pp.n, pp.d});
@@ -175,10 +180,22 @@ void Replica::count_and_advance(sim::Context& ctx, Slot& s) {
             return;  // on_commit re-entered count_and_advance with the own commit counted
         }
     }
-    if (s.prepared && !s.committed && s.commit_match >= q) {
+    const std::uint32_t commit_q = cfg_.mutations.has(Mutation::CommitQuorum2f) ? q - 1 : q;
+    if (s.prepared && !s.committed && s.commit_match >= commit_q) {
         s.committed = true;
+        if (cfg_.mutations.has(Mutation::OutOfOrderExecution)) execute_out_of_order(ctx, s);
         try_execute(ctx);
     }
+}
+
+// The out_of_order_execution mutation: a slot runs as soon as it commits, before the gaps below
+// it are filled. last_exec_ still marks the contiguous prefix; try_execute steps over the slot.
+void Replica::execute_out_of_order(sim::Context& ctx, Slot& s) {
+    if (s.executed_early || s.n.v <= last_exec_.v + 1) return;  // in turn: try_execute runs it
+    s.executed_early = true;
+    const Seq before = last_exec_;
+    execute(ctx, *as<PrePrepare>(*s.pp));
+    last_exec_ = before;
 }
 
 // Executes strictly in order, without gaps (§1.3 step 8).
@@ -188,6 +205,10 @@ void Replica::try_execute(sim::Context& ctx) {
         if (!in_window(next)) return;
         Slot& s = slot(next);
         if (!s.committed) return;
+        if (s.executed_early) {
+            last_exec_ = next;
+            continue;
+        }
         execute(ctx, *as<PrePrepare>(*s.pp));
     }
 }

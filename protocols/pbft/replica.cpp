@@ -55,6 +55,7 @@ Replica::Slot& Replica::slot(Seq n) {
         std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
         s.prepare_match = s.commit_match = 0;
         s.prepared = s.commit_sent = s.committed = false;
+        s.executed_early = false;
         s.cert = PreparedCert{};
     }
     return s;

@@ -10,10 +10,29 @@
 #include <set>
 #include <vector>
 
+#include "protocols/common/mutations.hpp"
 #include "protocols/pbft/messages.hpp"
 #include "sim/actor.hpp"
 
 namespace pbft {
+
+// Seeded bugs, for showing that the checker catches each (scenarios/mutations/); all off by
+// default. Names as in the scenario; sources are Castro & Liskov, OSDI'99 (PROTOCOLS.md §1, §4).
+enum class Mutation : std::uint8_t {
+    // commit_quorum_2f: committed-local on 2f (q-1) matching COMMITs; §4.2 needs 2f+1.
+    CommitQuorum2f,
+    // prepare_ignores_digest: prepared counts PREPAREs for (v, n) of any digest; §4.2 matches d.
+    PrepareIgnoresDigest,
+    // new_primary_ignores_p_sets: NEW-VIEW's O is all null requests; §4.4 builds it from P sets.
+    NewPrimaryIgnoresPSets,
+    // backups_skip_o_check: backups take NEW-VIEW's O as sent; §4.4 has them recompute it from V.
+    BackupsSkipOCheck,
+    // out_of_order_execution: execute once committed-local, gaps allowed; §4.2 runs in order.
+    OutOfOrderExecution,
+};
+// In enum order.
+std::vector<std::string> mutation_names();
+using Mutations = proto::MutationSet<Mutation>;
 
 struct Config {
     proto::Quorum quorum;
@@ -24,6 +43,7 @@ struct Config {
     proto::SimTime request_timeout = sim::seconds(1);      // §1.6 rule 1
     proto::SimTime view_change_timeout = sim::seconds(1);  // T of §1.6 rule 2
     bool state_transfer = true;  // fetch state at a stable checkpoint one is behind (§1.4)
+    Mutations mutations;         // seeded bugs; empty for the honest protocol
 };
 
 class Replica : public sim::Actor {
@@ -60,6 +80,7 @@ private:
         std::vector<std::uint64_t> prepared_by, committed_by;  // sender bitsets
         std::uint32_t prepare_match = 0, commit_match = 0;
         bool prepared = false, commit_sent = false, committed = false;
+        bool executed_early = false;  // out_of_order_execution only: ran before its turn
         PreparedCert cert;  // the latest prepared certificate, kept across views (§1.5 P)
     };
     struct CachedReply {
@@ -77,6 +98,7 @@ private:
     void count_and_advance(sim::Context& ctx, Slot& s);
     static void move_to_view(Slot& s, View v);
     void try_execute(sim::Context& ctx);
+    void execute_out_of_order(sim::Context& ctx, Slot& s);
     void execute(sim::Context& ctx, const PrePrepare& pp);
     void restart_request_timer(sim::Context& ctx);
     Slot& slot(Seq n);

@@ -109,10 +109,12 @@ bool Replica::valid_cert(sim::Context& ctx, const PreparedCert& c, View below) c
     if (pp.v >= below || c.pre_prepare->signer != leader || !authentic(ctx, *c.pre_prepare) ||
         pp.d != batch_digest(pp.batch))
         return false;
+    const bool any_digest = cfg_.mutations.has(Mutation::PrepareIgnoresDigest);
     std::vector<std::uint32_t> seen;
     for (const auto& p : c.prepares) {
         const Prepare* prep = p ? as<Prepare>(*p) : nullptr;
-        if (!prep || prep->v != pp.v || prep->n != pp.n || prep->d != pp.d) return false;
+        if (!prep || prep->v != pp.v || prep->n != pp.n || (prep->d != pp.d && !any_digest))
+            return false;
         if (p->signer == leader || std::find(seen.begin(), seen.end(), p->signer.v) != seen.end())
             return false;
         if (!authentic(ctx, *p)) return false;
@@ -190,7 +192,8 @@ void Replica::try_new_view(sim::Context& ctx, View w) {
     std::vector<MessageRef> V{own->second};
     for (const auto& [sender, msg] : by_sender)
         if (sender != ctx.self().v && V.size() < cfg_.quorum.q()) V.push_back(msg);
-    const Plan plan = plan_from(V);
+    Plan plan = plan_from(V);
+    if (cfg_.mutations.has(Mutation::NewPrimaryIgnoresPSets)) plan.chosen.clear();
     std::vector<MessageRef> O;
     for (std::uint64_t n = plan.min_s.v + 1; n <= plan.max_s.v; ++n)
         O.push_back(make_message(ctx, o_entry(plan, w, Seq(n))));
@@ -217,15 +220,18 @@ void Replica::on_new_view(sim::Context& ctx, const MessageRef& m) {
     }
     if (seen.size() < cfg_.quorum.q() || !has_primary) return;
     // Backups recompute O from V and accept only an exact match (§1.5, pitfall 6).
+    const bool skip_o_check = cfg_.mutations.has(Mutation::BackupsSkipOCheck);
     const Plan plan = plan_from(nv.V);
-    if (nv.O.size() != plan.max_s.v - plan.min_s.v) return;
+    if (nv.O.size() != plan.max_s.v - plan.min_s.v && !skip_o_check) return;
     for (std::size_t k = 0; k < nv.O.size(); ++k) {
         const auto& om = nv.O[k];
         const PrePrepare* pp = om ? as<PrePrepare>(*om) : nullptr;
-        const PrePrepare want = o_entry(plan, nv.v, Seq(plan.min_s.v + 1 + k));
-        if (!pp || om->signer != m->signer || !authentic(ctx, *om) || pp->v != want.v ||
-            pp->n != want.n || pp->d != want.d || pp->d != batch_digest(pp->batch))
+        if (!pp || om->signer != m->signer || !authentic(ctx, *om) || pp->v != nv.v ||
+            pp->d != batch_digest(pp->batch))
             return;
+        if (skip_o_check) continue;  // the mutation trusts the new primary's O as sent
+        const PrePrepare want = o_entry(plan, nv.v, Seq(plan.min_s.v + 1 + k));
+        if (pp->n != want.n || pp->d != want.d) return;
     }
     last_new_view_ = m;
     enter_view(ctx, nv.v, nv.V, nv.O);
