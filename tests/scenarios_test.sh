@@ -16,7 +16,9 @@ while IFS= read -r f; do
     fi
     out1=$("$bin" run "$f" 2>&1) && rc=0 || rc=$?
     fp1=$(grep -m1 '^fingerprint' <<<"$out1" | awk '{print $2}')
-    fp2=$("$bin" run "$f" 2>&1 | grep -m1 '^fingerprint' | awk '{print $2}')
+    # awk reads to the end: `grep -m1` could exit while byzsim still wrote, and the SIGPIPE
+    # failed the pipeline, which (pipefail, set -e) ended the whole test without a message.
+    fp2=$("$bin" run "$f" 2>&1 | awk '/^fingerprint/ && !seen {print $2; seen = 1}')
     if [ "$rc" -ne 0 ]; then
         echo "FAIL $f: exit $rc"
         grep -E 'outcome|expect|violation|invariant|error' <<<"$out1" | sed 's/^/    /'
