@@ -169,15 +169,22 @@ void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
 }
 
 // §1.6 rule 3: f+1 VIEW-CHANGEs from others for views above ours make us join the smallest.
+// Re-evaluated after each join: the VIEW-CHANGEs already held for still higher views may be
+// f+1 again. Nothing else would re-check them (a retransmitted VIEW-CHANGE is a duplicate), so
+// a replica that joined view v+1 while the others had moved on to v+2 waited in v+1 for ever,
+// holding too few VIEW-CHANGEs for v+1 to start its own timer (found by the sweep: a replica
+// recovering with lost state and a silent primary of v+1).
 void Replica::apply_join_rule(sim::Context& ctx) {
-    std::map<std::uint32_t, View> lowest_above;  // sender -> its lowest view above ours
-    for (auto it = view_changes_.upper_bound(view_); it != view_changes_.end(); ++it)
-        for (const auto& [sender, msg] : it->second)
-            if (sender != ctx.self().v) lowest_above.try_emplace(sender, it->first);
-    if (lowest_above.size() < cfg_.quorum.weak()) return;
-    View smallest = lowest_above.begin()->second;
-    for (const auto& [sender, v] : lowest_above) smallest = std::min(smallest, v);
-    start_view_change(ctx, smallest);
+    while (true) {
+        std::map<std::uint32_t, View> lowest_above;  // sender -> its lowest view above ours
+        for (auto it = view_changes_.upper_bound(view_); it != view_changes_.end(); ++it)
+            for (const auto& [sender, msg] : it->second)
+                if (sender != ctx.self().v) lowest_above.try_emplace(sender, it->first);
+        if (lowest_above.size() < cfg_.quorum.weak()) return;
+        View smallest = lowest_above.begin()->second;
+        for (const auto& [sender, v] : lowest_above) smallest = std::min(smallest, v);
+        start_view_change(ctx, smallest);  // view_ grows each round, so this ends
+    }
 }
 
 void Replica::try_new_view(sim::Context& ctx, View w) {
