@@ -183,3 +183,27 @@ TEST_CASE("pbft: a replica that joins a view by the f+1 rule joins a later one t
     CHECK(r.view() == pbft::View(2));
     CHECK(r.view_changing());
 }
+
+TEST_CASE("pbft: a replica re-sends its VIEW-CHANGE for a view it left to one still waiting in it") {
+    // Replica 3 joins view 1 with replicas 0 and 2, times out (its VIEW-CHANGE for view 1 never
+    // reached them) and moves to view 2. When replica 0 retransmits its VIEW-CHANGE for view 1,
+    // replica 3 answers with its own for view 1, so replica 0 can complete that view change.
+    testing::RecordingContext ctx(4, 1);
+    pbft::Config cfg;
+    pbft::Replica r(cfg);
+    const auto from0 = view_change_from(ctx, 0, 1);
+    deliver(ctx, r, 3, from0);
+    deliver(ctx, r, 3, view_change_from(ctx, 2, 1));
+    REQUIRE(r.view() == pbft::View(1));
+    ctx.act_as(3);
+    r.on_timer(ctx, 2);  // the view-change timer (§1.6 rule 2)
+    REQUIRE(r.view() == pbft::View(2));
+    ctx.sent.clear();
+    deliver(ctx, r, 3, from0);
+    REQUIRE(ctx.sent.size() == 1);
+    CHECK(ctx.sent[0].to == pbft::NodeId(0));
+    const auto& m = static_cast<const pbft::Message&>(*ctx.sent[0].msg);
+    CHECK(m.signer == pbft::NodeId(3));
+    REQUIRE(pbft::as<pbft::ViewChange>(m) != nullptr);
+    CHECK(pbft::as<pbft::ViewChange>(m)->v == pbft::View(1));
+}

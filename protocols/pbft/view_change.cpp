@@ -85,6 +85,7 @@ void Replica::start_view_change(sim::Context& ctx, View w) {
     // A VIEW-CHANGE lost before GST (or sent into a partition) would leave the view change
     // stuck, so it is re-sent until the view starts, as the PBFT implementation does.
     own_view_change_ = m;
+    own_view_changes_[w] = m;
     ctx.cancel_timer(resend_timer_);
     resend_timer_ = ctx.set_timer(cfg_.view_change_timeout, kResendViewChange);
     // Drop view-change state for views we have moved past.
@@ -144,12 +145,23 @@ bool Replica::valid_view_change(sim::Context& ctx, const Message& m) const {
 
 void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
     const ViewChange& vc = *as<ViewChange>(*m);
-    if (last_new_view_ && as<NewView>(*last_new_view_)->v == vc.v && m->signer != ctx.self() &&
+    if (last_new_view_ && vc.v <= as<NewView>(*last_new_view_)->v && m->signer != ctx.self() &&
         (vc.v < view_ || !view_changing_)) {
-        // The sender is still waiting for a view that has started: without this it could wait
-        // for ever once the others have moved on (found by a sweep: a NEW-VIEW lost to a
-        // one-way partition, and a silent Byzantine replica).
+        // The sender is still waiting for a view that has started (or an older one): without
+        // this it could wait for ever once the others have moved on (found by a sweep: a
+        // NEW-VIEW lost to a one-way partition, and a silent Byzantine replica). The NEW-VIEW
+        // of a later view serves too: a replica accepts one for any view above its own.
         ctx.send(m->signer, last_new_view_);
+        return;
+    }
+    if (vc.v < view_ && m->signer != ctx.self()) {
+        // The sender still collects VIEW-CHANGEs for a view we left when our timer expired
+        // (§1.6 rule 2). The paper's channels deliver our VIEW-CHANGE for it eventually, but we
+        // stopped re-sending it when we moved on, so send it again: otherwise, with f silent
+        // replicas, the sender holds q-1 for ever and never starts its own timer, while we wait
+        // alone in the later view (found by the sweep: a one-way cut hid our VIEW-CHANGE).
+        if (auto it = own_view_changes_.find(vc.v); it != own_view_changes_.end())
+            ctx.send(m->signer, it->second);
         return;
     }
     if (vc.v < view_ || (vc.v == view_ && !view_changing_ && !new_view_sent_.count(vc.v))) return;
@@ -248,6 +260,8 @@ void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef
     view_changing_ = false;
     if (vc_timer_view_ == w) ctx.cancel_timer(vc_timer_);
     vc_timer_view_ = View{};
+    // A replica asking for a view up to w gets this view's NEW-VIEW instead.
+    own_view_changes_.erase(own_view_changes_.begin(), own_view_changes_.upper_bound(w));
     ctx.view_entered(w.v);
     // The checkpoint min-s becomes stable here if it is newer than ours.
     if (plan.min_s > h_) make_stable(ctx, plan.min_s, plan.min_state, plan.min_proof);
