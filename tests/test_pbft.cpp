@@ -207,3 +207,26 @@ TEST_CASE("pbft: a replica re-sends its VIEW-CHANGE for a view it left to one st
     REQUIRE(pbft::as<pbft::ViewChange>(m) != nullptr);
     CHECK(pbft::as<pbft::ViewChange>(m)->v == pbft::View(1));
 }
+
+TEST_CASE("pbft: old VIEW-CHANGEs are re-sent at most once per half timeout to one replica") {
+    // Two replicas that both left view 1 would otherwise answer each other's answers for ever
+    // (found by the sweep, seed 17824: a message storm that never let the run end).
+    testing::RecordingContext ctx(4, 1);
+    pbft::Config cfg;
+    pbft::Replica r(cfg);
+    const auto from0 = view_change_from(ctx, 0, 1);
+    deliver(ctx, r, 3, from0);
+    deliver(ctx, r, 3, view_change_from(ctx, 2, 1));
+    ctx.act_as(3);
+    r.on_timer(ctx, 2);  // the view-change timer: on to view 2
+    REQUIRE(r.view() == pbft::View(2));
+    ctx.sent.clear();
+    deliver(ctx, r, 3, from0);
+    CHECK(ctx.sent.size() == 1);
+    deliver(ctx, r, 3, from0);
+    deliver(ctx, r, 3, view_change_from(ctx, 0, 1));
+    CHECK(ctx.sent.size() == 1);
+    ctx.time = cfg.view_change_timeout;
+    deliver(ctx, r, 3, from0);
+    CHECK(ctx.sent.size() == 2);
+}

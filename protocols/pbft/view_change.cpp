@@ -160,8 +160,15 @@ void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
         // stopped re-sending it when we moved on, so send it again: otherwise, with f silent
         // replicas, the sender holds q-1 for ever and never starts its own timer, while we wait
         // alone in the later view (found by the sweep: a one-way cut hid our VIEW-CHANGE).
-        if (auto it = own_view_changes_.find(vc.v); it != own_view_changes_.end())
-            ctx.send(m->signer, it->second);
+        // At most one answer per requester per half timeout (it re-sends once a timeout):
+        // otherwise two replicas that both left the view answer each other's answers for ever,
+        // and a replaying Byzantine replica gets one message per message it sends.
+        auto it = own_view_changes_.find(vc.v);
+        if (it == own_view_changes_.end()) return;
+        auto [last, fresh] = old_view_change_answered_.try_emplace(m->signer.v, ctx.now());
+        if (!fresh && ctx.now().ns < last->second.ns + cfg_.view_change_timeout.ns / 2) return;
+        last->second = ctx.now();
+        ctx.send(m->signer, it->second);
         return;
     }
     if (vc.v < view_ || (vc.v == view_ && !view_changing_ && !new_view_sent_.count(vc.v))) return;
