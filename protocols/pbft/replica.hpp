@@ -151,6 +151,10 @@ private:
     std::uint32_t vc_attempts_ = 0;  // consecutive view changes without progress (doubling)
     View vc_timer_view_{};
     MessageRef own_view_change_;  // re-sent every view_change_timeout until the view starts
+    // Our VIEW-CHANGEs for views above the last one entered, by view: re-sent on request to a
+    // replica still collecting them for a view we gave up on.
+    std::map<View, MessageRef> own_view_changes_;
+    std::map<std::uint32_t, proto::SimTime> old_view_change_answered_;  // requester -> last time
     // The NEW-VIEW of the latest view entered, re-sent to a replica whose VIEW-CHANGE shows it
     // missed it (its own VIEW-CHANGE is retransmitted until it enters the view).
     MessageRef last_new_view_;

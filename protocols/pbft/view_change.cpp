@@ -85,6 +85,7 @@ void Replica::start_view_change(sim::Context& ctx, View w) {
     // A VIEW-CHANGE lost before GST (or sent into a partition) would leave the view change
     // stuck, so it is re-sent until the view starts, as the PBFT implementation does.
     own_view_change_ = m;
+    own_view_changes_[w] = m;
     ctx.cancel_timer(resend_timer_);
     resend_timer_ = ctx.set_timer(cfg_.view_change_timeout, kResendViewChange);
     // Drop view-change state for views we have moved past.
@@ -146,12 +147,30 @@ bool Replica::valid_view_change(sim::Context& ctx, const Message& m) const {
 
 void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
     const ViewChange& vc = *as<ViewChange>(*m);
-    if (last_new_view_ && as<NewView>(*last_new_view_)->v == vc.v && m->signer != ctx.self() &&
+    if (last_new_view_ && vc.v <= as<NewView>(*last_new_view_)->v && m->signer != ctx.self() &&
         (vc.v < view_ || !view_changing_)) {
-        // The sender is still waiting for a view that has started: without this it could wait
-        // for ever once the others have moved on (found by a sweep: a NEW-VIEW lost to a
-        // one-way partition, and a silent Byzantine replica).
+        // The sender is still waiting for a view that has started (or an older one): without
+        // this it could wait for ever once the others have moved on (found by a sweep: a
+        // NEW-VIEW lost to a one-way partition, and a silent Byzantine replica). The NEW-VIEW
+        // of a later view serves too: a replica accepts one for any view above its own.
         ctx.send(m->signer, last_new_view_);
+        return;
+    }
+    if (vc.v < view_ && m->signer != ctx.self()) {
+        // The sender still collects VIEW-CHANGEs for a view we left when our timer expired
+        // (§1.6 rule 2). The paper's channels deliver our VIEW-CHANGE for it eventually, but we
+        // stopped re-sending it when we moved on, so send it again: otherwise, with f silent
+        // replicas, the sender holds q-1 for ever and never starts its own timer, while we wait
+        // alone in the later view (found by the sweep: a one-way cut hid our VIEW-CHANGE).
+        // At most one answer per requester per half timeout (it re-sends once a timeout):
+        // otherwise two replicas that both left the view answer each other's answers for ever,
+        // and a replaying Byzantine replica gets one message per message it sends.
+        auto it = own_view_changes_.find(vc.v);
+        if (it == own_view_changes_.end()) return;
+        auto [last, fresh] = old_view_change_answered_.try_emplace(m->signer.v, ctx.now());
+        if (!fresh && ctx.now().ns < last->second.ns + cfg_.view_change_timeout.ns / 2) return;
+        last->second = ctx.now();
+        ctx.send(m->signer, it->second);
         return;
     }
     if (vc.v < view_ || (vc.v == view_ && !view_changing_ && !new_view_sent_.count(vc.v))) return;
@@ -171,15 +190,22 @@ void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
 }
 
 // §1.6 rule 3: f+1 VIEW-CHANGEs from others for views above ours make us join the smallest.
+// Re-evaluated after each join: the VIEW-CHANGEs already held for still higher views may be
+// f+1 again. Nothing else would re-check them (a retransmitted VIEW-CHANGE is a duplicate), so
+// a replica that joined view v+1 while the others had moved on to v+2 waited in v+1 for ever,
+// holding too few VIEW-CHANGEs for v+1 to start its own timer (found by the sweep: a replica
+// recovering with lost state and a silent primary of v+1).
 void Replica::apply_join_rule(sim::Context& ctx) {
-    std::map<std::uint32_t, View> lowest_above;  // sender -> its lowest view above ours
-    for (auto it = view_changes_.upper_bound(view_); it != view_changes_.end(); ++it)
-        for (const auto& [sender, msg] : it->second)
-            if (sender != ctx.self().v) lowest_above.try_emplace(sender, it->first);
-    if (lowest_above.size() < cfg_.quorum.weak()) return;
-    View smallest = lowest_above.begin()->second;
-    for (const auto& [sender, v] : lowest_above) smallest = std::min(smallest, v);
-    start_view_change(ctx, smallest);
+    while (true) {
+        std::map<std::uint32_t, View> lowest_above;  // sender -> its lowest view above ours
+        for (auto it = view_changes_.upper_bound(view_); it != view_changes_.end(); ++it)
+            for (const auto& [sender, msg] : it->second)
+                if (sender != ctx.self().v) lowest_above.try_emplace(sender, it->first);
+        if (lowest_above.size() < cfg_.quorum.weak()) return;
+        View smallest = lowest_above.begin()->second;
+        for (const auto& [sender, v] : lowest_above) smallest = std::min(smallest, v);
+        start_view_change(ctx, smallest);  // view_ grows each round, so this ends
+    }
 }
 
 void Replica::try_new_view(sim::Context& ctx, View w) {
@@ -247,6 +273,8 @@ void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef
     view_changing_ = false;
     if (vc_timer_view_ == w) ctx.cancel_timer(vc_timer_);
     vc_timer_view_ = View{};
+    // A replica asking for a view up to w gets this view's NEW-VIEW instead.
+    own_view_changes_.erase(own_view_changes_.begin(), own_view_changes_.upper_bound(w));
     ctx.view_entered(w.v);
     // The checkpoint min-s becomes stable here if it is newer than ours.
     if (plan.min_s > h_) make_stable(ctx, plan.min_s, plan.min_state, plan.min_proof);
