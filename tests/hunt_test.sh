@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The bounded bug hunt: for each seeded bug of PBFT and HotStuff, a sweep of its hunt scenario
+# must find a violation and shrink it to a scenario no larger than the failure; the sweep of
+# each honest protocol must find nothing. For the 2-chain commit, the shrunk scenario must be
+# down to a handful of fault entries.
+# Usage: hunt_test.sh BYZSIM SOURCE_ROOT
+set -uo pipefail
+byzsim="$1"
+root="$2"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+seeds="${HUNT_SEEDS:-1..2000}"
+"$byzsim" hunt "$root/scenarios/hunt/pbft.json" "$root/scenarios/hunt/hotstuff.json" \
+    --seeds "$seeds" --jobs 2 --out "$tmp" --no-progress
+rc=$?
+cat "$tmp/hunt.csv"
+python3 - "$tmp/hunt.csv" "$rc" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+bad = []
+protocols = {r["protocol"] for r in rows}
+for p in ("pbft", "hotstuff"):
+    if p not in protocols:
+        bad.append(f"no hunt rows for {p}")
+for r in rows:
+    name = f'{r["protocol"]}/{r["mutation"]}'
+    if r["mutation"] == "none":
+        if r["found"] != "no":
+            bad.append(f"{name}: the honest protocol failed {r['invariant']} at seed {r['first_seed']}")
+        continue
+    if r["found"] != "yes":
+        bad.append(f"{name}: not found in {r['seeds_to_first']} seeds")
+        continue
+    if not (0 < int(r["shrunk_size"]) <= int(r["original_size"])):
+        bad.append(f"{name}: shrunk size {r['shrunk_size']} vs original {r['original_size']}")
+    if r["mutation"] == "two_chain_commit" and int(r["shrunk_faults"]) > 5:
+        bad.append(f"{name}: shrunk to {r['shrunk_faults']} fault entries, more than a handful")
+mutations = [r for r in rows if r["mutation"] != "none"]
+if len(mutations) < 10:
+    bad.append(f"only {len(mutations)} mutations hunted; expected the 10 documented ones")
+if int(sys.argv[2]) != (1 if bad else 0):
+    bad.append(f"byzsim hunt exited {sys.argv[2]}")
+for b in bad:
+    print("FAIL:", b)
+print("hunt test:", "passed" if not bad else f"{len(bad)} problem(s)")
+sys.exit(1 if bad else 0)
+PY
