@@ -99,6 +99,15 @@ fi
 "$byzsim" sweep "$unsafe" --seeds 1..10 --out "$tmp/full" --resume --no-progress >/dev/null 2>&1
 [ $? = 2 ] || fail "resuming a different sweep is not refused"
 
+# --- bad command lines and files: exit 2 with a message ---
+for args in "--seeds 5..1" "--seeds x" "--shard 5/4" "--shard 0/2" "--jobs 0" "--time-budget 5"; do
+    # shellcheck disable=SC2086
+    "$byzsim" sweep "$unsafe" $args --out "$tmp/badargs" --no-progress >"$tmp/bad.log" 2>&1
+    [ $? = 2 ] && grep -q '^error:' "$tmp/bad.log" || fail "sweep $args: not refused with exit 2"
+done
+"$byzsim" sweep "$tmp/no-such-file.json" --out "$tmp/badfile" >"$tmp/bad.log" 2>&1
+[ $? = 2 ] || fail "sweep of a missing file: not exit 2"
+
 # --- determinism self-check ---
 sweep det "$unsafe" --seeds 1..40 --jobs 2 --check-determinism
 grep -q nondeterministic "$tmp/det/sweep.csv" && fail "--check-determinism reports a difference"
