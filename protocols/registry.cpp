@@ -43,21 +43,27 @@ void validate_drawable_behaviors(const sim::ScenarioSpec& spec) {
     if (!spec.randomize || !spec.randomize->byzantine) return;
     const auto& b = *spec.randomize->byzantine;
     if (b.nodes.empty()) return;
+    const nlohmann::json& listed = spec.source["randomize"]["byzantine"]["behaviors"];
+    auto combination = [&](std::size_t i) { return listed[i].is_array(); };
     for (std::size_t i = 0; i < b.behaviors.size(); ++i) {
-        nlohmann::json doc = spec.source;
-        doc.erase("randomize");
-        doc["allow_unsafe_f"] = true;
-        nlohmann::json fault = {{"type", "byzantine"}, {"node", b.nodes.front()}};
-        fault["behavior"] = b.behaviors[i]["behavior"];
-        fault["params"] = b.behaviors[i]["params"];
-        doc["faults"].push_back(fault);
-        try {
-            assemble(sim::parse_scenario(doc));
-        } catch (const sim::ScenarioError& e) {
-            const std::string at = fmt::format("/randomize/byzantine/behaviors/{}", i);
-            const std::size_t entry = e.path().find("/params");
-            throw sim::ScenarioError(
-                entry == std::string::npos ? at : at + e.path().substr(entry), e.reason());
+        for (std::size_t j = 0; j < b.behaviors[i].size(); ++j) {
+            nlohmann::json doc = spec.source;
+            doc.erase("randomize");
+            doc["allow_unsafe_f"] = true;
+            nlohmann::json fault = {{"type", "byzantine"}, {"node", b.nodes.front()}};
+            fault["behavior"] = b.behaviors[i][j].behavior["behavior"];
+            fault["params"] = b.behaviors[i][j].behavior["params"];
+            doc["faults"].push_back(fault);
+            try {
+                assemble(sim::parse_scenario(doc));
+            } catch (const sim::ScenarioError& e) {
+                // A combination's parts are one level down (behaviors/i/j).
+                std::string at = fmt::format("/randomize/byzantine/behaviors/{}", i);
+                if (combination(i)) at += fmt::format("/{}", j);
+                const std::size_t entry = e.path().find("/params");
+                throw sim::ScenarioError(
+                    entry == std::string::npos ? at : at + e.path().substr(entry), e.reason());
+            }
         }
     }
 }

@@ -94,6 +94,28 @@ void check_count(const Fields& o, const DrawRange& count, std::size_t candidates
     }
 }
 
+// One behaviour: a name, or {"behavior", "params", "at", "duration"}.
+RandomizeSpec::Part read_part(const json& v, const std::string& path, const ScenarioSpec& base) {
+    RandomizeSpec::Part part;
+    if (v.is_string()) {
+        part.behavior = {{"behavior", read_name(v, path)}, {"params", json::object()}};
+        return part;
+    }
+    const Fields e(v, path, {"behavior", "params", "at", "duration"});
+    json params = json::object();
+    if (const json* q = e.find("params")) {
+        if (!q->is_object()) wrong_type(*q, e.at("params"), "an object");
+        params = *q;
+    }
+    part.behavior = {{"behavior", read_name(e.need("behavior"), e.at("behavior"))},
+                     {"params", params}};
+    if (e.find("at") || e.find("duration")) {
+        part.at = read_start(e, "at", base);
+        part.duration = read_window_length(e, "duration");
+    }
+    return part;
+}
+
 RandomizeSpec::Byzantine read_byzantine(const json& v, const std::string& path,
                                         const ScenarioSpec& base) {
     const Fields o(v, path, {"count", "nodes", "behaviors", "at", "duration"});
@@ -116,19 +138,16 @@ RandomizeSpec::Byzantine read_byzantine(const json& v, const std::string& path,
     }
     for (std::size_t i = 0; i < list.size(); ++i) {
         const std::string p = child(o.at("behaviors"), i);
-        if (list[i].is_string()) {
-            b.behaviors.push_back(
-                {{"behavior", read_name(list[i], p)}, {"params", json::object()}});
+        if (!list[i].is_array()) {
+            b.behaviors.push_back({read_part(list[i], p, base)});
             continue;
         }
-        const Fields e(list[i], p, {"behavior", "params"});
-        json params = json::object();
-        if (const json* q = e.find("params")) {
-            if (!q->is_object()) wrong_type(*q, e.at("params"), "an object");
-            params = *q;
-        }
-        b.behaviors.push_back(
-            {{"behavior", read_name(e.need("behavior"), e.at("behavior"))}, {"params", params}});
+        // A combination: every behaviour on the same drawn replica.
+        if (list[i].empty()) wrong_type(list[i], p, "a non-empty array of behaviours");
+        std::vector<RandomizeSpec::Part> parts;
+        for (std::size_t j = 0; j < list[i].size(); ++j)
+            parts.push_back(read_part(list[i][j], child(p, j), base));
+        b.behaviors.push_back(std::move(parts));
     }
     if (o.find("at") || o.find("duration")) {
         b.at = read_start(o, "at", base);
@@ -327,21 +346,28 @@ json draw_document(const ScenarioSpec& spec, std::uint64_t seed, const DrawHints
         const auto nodes =
             pick_distinct(rng, b.nodes, static_cast<std::size_t>(pick(rng, byz_count)));
         for (std::uint32_t n : nodes) {
-            const json& which = pick_one(rng, b.behaviors);
-            json f = {{"type", "byzantine"}, {"node", n}, {"behavior", which["behavior"]}};
-            if (!which["params"].empty()) f["params"] = which["params"];
-            std::string text = fmt::format("replica {} {}", n, which["behavior"].get<std::string>());
-            if (b.at) {
-                const std::int64_t at = pick_time(rng, *b.at);
-                const std::int64_t until =
-                    std::min(at + pick_time(rng, *b.duration), spec.stop.at.ns);
-                f["at"] = time_text(at);
-                f["until"] = time_text(until);
-                text += fmt::format(" from {} to {}", time_text(at), time_text(until));
+            const auto& which = pick_one(rng, b.behaviors);
+            std::vector<std::string> texts;
+            for (const RandomizeSpec::Part& part : which) {
+                const json& kind = part.behavior["behavior"];
+                json f = {{"type", "byzantine"}, {"node", n}, {"behavior", kind}};
+                if (!part.behavior["params"].empty()) f["params"] = part.behavior["params"];
+                std::string text = kind.get<std::string>();
+                const auto& at = part.at ? part.at : b.at;
+                const auto& duration = part.at ? part.duration : b.duration;
+                if (at) {
+                    const std::int64_t from = pick_time(rng, *at);
+                    const std::int64_t until =
+                        std::min(from + pick_time(rng, *duration), spec.stop.at.ns);
+                    f["at"] = time_text(from);
+                    f["until"] = time_text(until);
+                    text += fmt::format(" from {} to {}", time_text(from), time_text(until));
+                }
+                faults.push_back(std::move(f));
+                texts.push_back(std::move(text));
             }
-            faults.push_back(std::move(f));
             byzantine.insert(n);
-            drawn.push_back(std::move(text));
+            drawn.push_back(fmt::format("replica {} {}", n, fmt::join(texts, " + ")));
         }
     }
     if (r.crashes) {

@@ -25,11 +25,16 @@ struct DrawRange {
 struct RandomizeSpec {
     bool swarm = true;  // each fault class is on for a seed with probability 1/2
 
+    // One behaviour of a drawn replica; its own window, if set, overrides the section's.
+    struct Part {
+        nlohmann::json behavior;                // {"behavior": name, "params": {...}}
+        std::optional<DrawRange> at, duration;  // window
+    };
     struct Byzantine {
         DrawRange count;
-        std::vector<std::uint32_t> nodes;      // candidates
-        std::vector<nlohmann::json> behaviors;  // {"behavior": name, "params": {...}}
-        std::optional<DrawRange> at, duration;  // window; absent: the whole run
+        std::vector<std::uint32_t> nodes;         // candidates
+        std::vector<std::vector<Part>> behaviors;  // each: one behaviour, or a combination
+        std::optional<DrawRange> at, duration;     // window; absent: the whole run
     };
     struct Crashes {
         DrawRange count;

@@ -208,3 +208,40 @@ TEST_CASE("shrink: a failure keeps its invariant and loses what it does not need
     // A scenario that does not fail is refused.
     CHECK_THROWS_AS(tools::shrink_document(testing::pbft_base(4, 3), o), std::runtime_error);
 }
+
+TEST_CASE("randomize: a combination of behaviours goes to one drawn replica, each part valid") {
+    json doc = swarm_doc();
+    const json combination = json::array(
+        {{{"behavior", "equivocate"}, {"params", {{"collude", true}}}},
+         "lying_view_change",
+         {{"behavior", "drop"}, {"at", {"5ms", "6ms"}}, {"duration", "90ms"}}});
+    doc["randomize"]["byzantine"] = {{"count", 1}, {"behaviors", json::array({combination})}};
+    const sim::ScenarioSpec spec = sim::parse_scenario(doc);
+    protocols::validate(spec);
+    for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+        const sim::ScenarioSpec s = protocols::concrete_scenario(spec, seed);
+        std::set<std::uint32_t> nodes;
+        std::vector<std::string> kinds;
+        for (const sim::FaultSpec& f : s.faults) {
+            if (f.type != sim::FaultSpec::Type::Byzantine) continue;
+            nodes.insert(f.node);
+            kinds.push_back(f.behavior);
+            // Only the part with its own window has one.
+            CHECK(f.until.has_value() == (f.behavior == "drop"));
+            if (f.behavior == "drop") {
+                CHECK(f.at.ns >= 5'000'000);
+                CHECK(f.at.ns <= 6'000'000);
+                CHECK(f.until->ns - f.at.ns == 90'000'000);
+            }
+        }
+        CHECK(nodes.size() == 1);
+        CHECK(kinds == std::vector<std::string>{"equivocate", "lying_view_change", "drop"});
+    }
+
+    doc["randomize"]["byzantine"]["behaviors"][0][1] = "no_such_behaviour";
+    CHECK(refusal_path(doc) == "/randomize/byzantine/behaviors/0/1");
+    doc["randomize"]["byzantine"]["behaviors"][0][1] = {{"behavior", "drop"}, {"at", "1ms"}};
+    CHECK(refusal_path(doc) == "/randomize/byzantine/behaviors/0/1/duration");
+    doc["randomize"]["byzantine"]["behaviors"][0] = json::array();
+    CHECK(refusal_path(doc) == "/randomize/byzantine/behaviors/0");
+}

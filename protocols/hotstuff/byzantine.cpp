@@ -49,6 +49,9 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
             for (std::uint32_t r = 0, k = 0; r < spec.nodes; ++r)
                 if (r != f.node) (k++ % 2 == 0 ? b.a : b.b).push_back(r);
         }
+    } else if (b.kind == Behavior::Kind::ForkOldQc) {
+        proto::Params p(f.params, path, {"newest"});
+        b.fork_newest = p.boolean("newest", false);
     } else {
         proto::Params(f.params, path, {});
     }
@@ -196,7 +199,7 @@ private:
                         msg = conflicting(ctx, *prop->block);
                     break;
                 case K::ForkOldQc:
-                    if (prop) msg = on_old_qc(ctx, *prop->block, msg);
+                    if (prop) msg = on_old_qc(ctx, *prop->block, msg, b.fork_newest);
                     break;
                 case K::ForgedQc:
                 case K::UndersizedQc:
@@ -225,11 +228,15 @@ private:
         return alt;
     }
 
-    sim::PayloadRef on_old_qc(sim::Context& ctx, const Block& b, sim::PayloadRef original) {
-        // The oldest remembered block at least two views behind this block's justify.
+    sim::PayloadRef on_old_qc(sim::Context& ctx, const Block& b, sim::PayloadRef original,
+                              bool newest) {
+        // The oldest (or newest) remembered block at least two views behind this block's
+        // justify; the fork is its sibling, on the same parent and QC.
         BlockRef old;
-        for (const auto& r : recent_)
-            if (r && r->view + 2 <= b.justify.stmt.view && (!old || r->view < old->view)) old = r;
+        for (const auto& r : recent_) {
+            if (!r || r->view + 2 > b.justify.stmt.view) continue;
+            if (!old || (newest ? r->view > old->view : r->view < old->view)) old = r;
+        }
         if (!old) return original;
         auto& alt = forks_[b.view % kRecent];
         if (!alt || as<Proposal>(*alt)->block->view != b.view)

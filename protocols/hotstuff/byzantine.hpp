@@ -38,6 +38,10 @@ struct Behavior {
     Kind kind = Kind::Silent;
     sim::SimTime from{}, until = sim::SimTime::max();
     std::vector<std::uint32_t> targets;  // withhold_votes (empty: everyone)
+    // fork_old_qc: fork from the newest remembered block two views or more behind the justify
+    // (in a steady chain the locked block: the fork is its sibling, an unsafe node), not the
+    // oldest (which usually lies at or below the executed height, and honest replicas drop it).
+    bool fork_newest = false;
     std::vector<std::uint32_t> a, b;     // twins: the replicas each twin talks to
     // Twins' per-view partitions (the Twins paper's per-round schedules): from `view` on, as
     // seen by each twin itself, the twins talk to these replicas instead.

@@ -37,6 +37,7 @@ void Replica::process_proposal(sim::Context& ctx, const BlockRef& b,
         enter_view(ctx, b->view);
         return;
     }
+    check_safe_node(ctx, *b);
     last_voted_view_ = b->view;
     send_vote(ctx, proto::Statement{kGeneric, b->view, b->height, b->digest},
               pacemaker_.leader(b->view + 1), stmt);
@@ -47,6 +48,16 @@ void Replica::process_proposal(sim::Context& ctx, const BlockRef& b,
 bool Replica::safe_node(const Block& b) const {
     if (cfg_.mutations.has(Mutation::VoteWithoutLockCheck)) return true;
     return extends(b, *b_lock_) || b.justify.stmt.view > locked_qc_.stmt.view;
+}
+
+// H3's other half (§2.2, Alg. 4 onReceiveProposal): an honest replica votes only for a block that
+// extends its locked block or carries a QC newer than the lock.
+void Replica::check_safe_node(sim::Context& ctx, const Block& b) const {
+    if (extends(b, *b_lock_) || b.justify.stmt.view > locked_qc_.stmt.view) return;
+    ctx.invariant_failed("safe_node",
+                         fmt::format("vote in view {} for height {}: it neither extends the locked "
+                                     "block (height {}) nor carries a QC newer than lock view {}",
+                                     b.view, b.height, b_lock_->height, locked_qc_.stmt.view));
 }
 
 // update(b*) of Algorithm 4: b'' = b*.justify.node, b' = b''.justify.node, b = b'.justify.node.
