@@ -150,6 +150,10 @@ QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, Digest d, std::uint32
     return QcCheck::Ok;
 }
 
+std::uint32_t verify_qc_cost(const QuorumCert& qc) {
+    return qc.aggregated ? 1 : static_cast<std::uint32_t>(qc.sigs.size());
+}
+
 bool verify_evidence(sim::Context& ctx, const Evidence& e) {
     return e.first.signer == e.second.signer && e.first.stmt.conflicts(e.second.stmt) &&
            verify_vote(ctx, e.first) && verify_vote(ctx, e.second);

@@ -96,8 +96,11 @@ const char* qc_check_name(QcCheck c);
 QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, std::uint32_t quorum,
                   std::uint32_t replicas);
 // The same, for a caller that already holds qc.stmt.digest().
-QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, Digest stmt_digest,
-                  std::uint32_t quorum, std::uint32_t replicas);
+QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, Digest stmt_digest, std::uint32_t quorum,
+                  std::uint32_t replicas);
+// How many signature verifications verify_qc charges to accept this QC: one for an aggregate,
+// one per signature otherwise. For a caller that takes the result from Context's memo.
+std::uint32_t verify_qc_cost(const QuorumCert& qc);
 
 struct Evidence {
     SignedVote first, second;
