@@ -24,7 +24,7 @@ Replica::Replica(Config cfg)
       b_exec_(genesis_block()),
       prepare_qc_(genesis_qc()) {
     blocks_.emplace(genesis_block()->digest, genesis_block());
-    by_height_[0].push_back(genesis_block()->digest);
+    by_height_.emplace_back(0, genesis_block()->digest);
 }
 
 void Replica::on_start(sim::Context& ctx) {
@@ -157,7 +157,10 @@ bool Replica::store(sim::Context& ctx, NodeId from, const BlockRef& b, const Mes
         return false;
     }
     blocks_.emplace(b->digest, b);
-    by_height_[b->height].push_back(b->digest);
+    // Heights mostly grow, so this is usually an append.
+    auto at = std::upper_bound(by_height_.begin(), by_height_.end(), b->height,
+                               [](std::uint64_t h, const auto& e) { return h < e.first; });
+    by_height_.emplace(at, b->height, b->digest);
     // What waited for this block can go on now: stored blocks first, then messages.
     auto it = parked_.find(b->digest);
     if (it != parked_.end()) {
@@ -237,12 +240,11 @@ void Replica::prune() {
     const std::uint64_t exec = b_exec_->height;
     if (exec < kKeepBelowExecuted) return;
     const std::uint64_t floor = exec - kKeepBelowExecuted;
-    auto end = by_height_.lower_bound(floor);
+    auto end = std::lower_bound(by_height_.begin(), by_height_.end(), floor,
+                                [](const auto& e, std::uint64_t h) { return e.first < h; });
     for (auto it = by_height_.begin(); it != end; ++it) {
-        for (Digest d : it->second) {
-            blocks_.erase(d);
-            proposals_.erase(d);
-        }
+        blocks_.erase(it->second);
+        proposals_.erase(it->second);
     }
     by_height_.erase(by_height_.begin(), end);
     builders_.erase(builders_.begin(),

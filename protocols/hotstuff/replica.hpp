@@ -109,10 +109,11 @@ private:
     QuorumCert qc_high_;    // prepareQC / genericQC
     QuorumCert locked_qc_;  // the QC for b_lock
     BlockRef b_lock_, b_exec_;
-    // Hash maps here are only looked up, never iterated; by_height_ orders pruning.
+    // Hash maps here are only looked up, never iterated; by_height_ orders pruning: the stored
+    // blocks as (height, digest), sorted by height (flat: no allocation per block).
     std::unordered_map<Digest, BlockRef> blocks_;
-    std::map<std::uint64_t, std::vector<Digest>> by_height_;
-    std::map<proto::Statement, proto::QcBuilder> builders_;     // votes to this leader
+    std::vector<std::pair<std::uint64_t, Digest>> by_height_;
+    std::map<proto::Statement, proto::QcBuilder> builders_;    // votes to this leader
     std::unordered_map<Digest, proto::SignedVote> proposals_;  // leader statements of blocks
     proto::EquivocationDetector detector_;
     std::unordered_set<std::uint64_t> verified_qcs_;  // lookup only
