@@ -67,6 +67,18 @@ public:
     // Verifies an aggregate made by aggregate() from exactly these signers' signatures over d.
     virtual bool verify_aggregate(std::span<const NodeId> signers, Digest d,
                                   const Signature& agg) = 0;
+    // Charges the CPU time of `count` signature verifications without doing them, for a node
+    // that takes a check's result from the memo below: virtual time is as if it had checked.
+    virtual void charge_verify(std::uint32_t count) = 0;
+    // A run-wide memo of signature checks that passed, by a digest of everything checked (e.g.
+    // a QC's statement, signer bitmap and signatures). Such a result is a pure function of its
+    // input, so one node may reuse another's, charging what its own check would cost. The memo
+    // may forget (then the check is done again); without one, nothing is remembered.
+    virtual bool verified_before(std::uint64_t key) const {
+        (void)key;
+        return false;
+    }
+    virtual void remember_verified(std::uint64_t key) { (void)key; }
 
     // A certificate this replica accepted: `signers` distinct valid signatures over statement
     // (kind, view, slot, value), where `quorum` are needed. The checker holds honest replicas

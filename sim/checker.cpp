@@ -135,7 +135,10 @@ void Checker::on_certified(NodeId replica, std::uint8_t kind, std::uint64_t view
              now, event, {replica.v});
         return;
     }
-    auto [it, fresh] = certified_.try_emplace({view, kind}, Certified{value, slot, replica.v});
+    const std::pair<std::uint64_t, std::uint8_t> key{view, kind};
+    if (last_certified_ && last_certified_->first == key && last_certified_->second == value)
+        return;
+    auto [it, fresh] = certified_.try_emplace(key, Certified{value, slot, replica.v});
     if (!fresh && it->second.value != value) {
         fail("one_certificate_per_view",
              fmt::format(
@@ -144,8 +147,12 @@ void Checker::on_certified(NodeId replica, std::uint8_t kind, std::uint64_t view
              now, event, {it->second.replica, replica.v});
         return;
     }
+    last_certified_.emplace(key, value);
     // Views far below this one cannot conflict any more with what honest replicas accept.
-    if (certified_.size() > 4096) certified_.erase(certified_.begin());
+    if (certified_.size() > 4096) {
+        if (certified_.begin()->first == key) last_certified_.reset();
+        certified_.erase(certified_.begin());
+    }
 }
 
 void Checker::on_invariant_failed(NodeId replica, std::string_view invariant,

@@ -109,6 +109,9 @@ private:
         std::uint32_t replica = 0;
     };
     std::map<std::pair<std::uint64_t, std::uint8_t>, Certified> certified_;  // (view, kind)
+    // The (view, kind) and value on_certified saw last, while certified_ holds it: the n
+    // replicas that accept one QC report it in a row, and a repeat needs no lookup.
+    std::optional<std::pair<std::pair<std::uint64_t, std::uint8_t>, Digest>> last_certified_;
     std::optional<Violation> violation_;
 };
 

@@ -83,6 +83,13 @@ public:
         cost_ += s_.spec_.costs.per_verify;
         return s_.keys_.verify_aggregate(signers, d, agg);
     }
+    void charge_verify(std::uint32_t count) override { cost_ += s_.spec_.costs.per_verify * count; }
+    bool verified_before(std::uint64_t key) const override { return s_.verified_.count(key) != 0; }
+    void remember_verified(std::uint64_t key) override {
+        // Bounded: forgetting only costs a check done again, never a different result.
+        if (s_.verified_.size() >= kVerifiedKept) s_.verified_.clear();
+        s_.verified_.insert(key);
+    }
     void evidence(NodeId culprit, std::string_view what) override {
         auto& st = s_.result_.states;
         if (culprit.v < st.size()) st[culprit.v] = NodeState::Byzantine;
@@ -160,6 +167,7 @@ public:
     bool tracing() const override { return s_.opts_.trace != nullptr; }
 
 private:
+    static constexpr std::size_t kVerifiedKept = 4096;
     Simulator& s_;
     std::uint32_t node_ = 0;
     SimTime cost_{};

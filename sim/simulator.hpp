@@ -15,6 +15,7 @@
 #include <ostream>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "sim/actor.hpp"
@@ -171,6 +172,7 @@ private:
     std::vector<TimerRec> timers_;
     std::vector<std::uint32_t> timers_free_;
     std::unordered_map<std::uint64_t, SimTime> submit_time_;
+    std::unordered_set<std::uint64_t> verified_;  // Context::verified_before; lookup only
     std::unique_ptr<NodeContext> ctx_;
     Factory factory_;
     SimTime now_{};

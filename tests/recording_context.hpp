@@ -43,6 +43,7 @@ public:
     }
     void cancel_timer(sim::TimerId) override {}
     sim::Signature sign(sim::Digest d) override { return keys_.sign(self_, d); }
+    void charge_verify(std::uint32_t) override {}
     bool verify(sim::NodeId s, sim::Digest d, const sim::Signature& sig) override {
         return keys_.verify(s, d, sig);
     }

@@ -108,3 +108,33 @@ TEST_CASE("qc: two conflicting signed statements from one signer are evidence, a
     proto::Evidence mixed{a, vote_as(ctx, 1, other)};
     CHECK_FALSE(proto::verify_evidence(ctx, mixed));
 }
+
+TEST_CASE("qc: the detector sees conflicts across repeats, older views and forgetting") {
+    testing::RecordingContext ctx(4, 1);
+    proto::EquivocationDetector d;
+    proto::Statement other = kStmt;
+    other.value = sim::Digest(0x999);
+    proto::Statement leader = kStmt;  // a second statement seen between votes, as on a leader
+    leader.kind = 7;
+    // Votes of signers 1 and 3 alternate with a repeated statement: repeats are no evidence.
+    CHECK_FALSE(d.observe(vote_as(ctx, 1)));
+    CHECK_FALSE(d.observe(vote_as(ctx, 0, leader)));
+    CHECK_FALSE(d.observe(vote_as(ctx, 3)));
+    CHECK_FALSE(d.observe(vote_as(ctx, 0, leader)));
+    CHECK(d.observe(vote_as(ctx, 1, other)));  // signer 1's first vote is still known
+    // A statement for an older view goes into its own view, before the newer one.
+    proto::Statement newer = kStmt;
+    newer.view = kStmt.view + 5;
+    CHECK_FALSE(d.observe(vote_as(ctx, 2, newer)));
+    proto::Statement older = kStmt;
+    older.view = kStmt.view - 1;
+    CHECK_FALSE(d.observe(vote_as(ctx, 2, older)));
+    older.value = sim::Digest(0x555);
+    CHECK(d.observe(vote_as(ctx, 2, older)));
+    // Forgotten views start afresh: the same statement again and then a conflict with it.
+    d.forget_below(newer.view);
+    CHECK_FALSE(d.observe(vote_as(ctx, 3, other)));
+    CHECK(d.observe(vote_as(ctx, 3)));
+    newer.value = sim::Digest(0x444);
+    CHECK(d.observe(vote_as(ctx, 2, newer)));
+}

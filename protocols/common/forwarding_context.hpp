@@ -32,6 +32,9 @@ public:
                           const sim::Signature& agg) override {
         return c_.verify_aggregate(who, d, agg);
     }
+    void charge_verify(std::uint32_t count) override { c_.charge_verify(count); }
+    bool verified_before(std::uint64_t key) const override { return c_.verified_before(key); }
+    void remember_verified(std::uint64_t key) override { c_.remember_verified(key); }
     void certified(std::uint8_t kind, std::uint64_t view, std::uint64_t slot, sim::Digest value,
                    std::uint32_t signers, std::uint32_t quorum) override {
         c_.certified(kind, view, slot, value, signers, quorum);

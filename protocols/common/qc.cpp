@@ -150,32 +150,74 @@ QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, Digest d, std::uint32
     return QcCheck::Ok;
 }
 
+std::uint32_t verify_qc_cost(const QuorumCert& qc) {
+    return qc.aggregated ? 1 : static_cast<std::uint32_t>(qc.sigs.size());
+}
+
 bool verify_evidence(sim::Context& ctx, const Evidence& e) {
     return e.first.signer == e.second.signer && e.first.stmt.conflicts(e.second.stmt) &&
            verify_vote(ctx, e.first) && verify_vote(ctx, e.second);
 }
 
+EquivocationDetector::View& EquivocationDetector::view_for(std::uint64_t view) {
+    // Most statements are for the newest view: try the back before searching.
+    if (!views_.empty() && views_.back().view == view) return views_.back();
+    auto it = views_.end();
+    if (!views_.empty() && views_.back().view > view)
+        it = std::lower_bound(views_.begin(), views_.end(), view,
+                              [](const View& x, std::uint64_t w) { return x.view < w; });
+    if (it != views_.end() && it->view == view) return *it;
+    View fresh;
+    if (!spare_.empty()) {
+        fresh = std::move(spare_.back());
+        spare_.pop_back();
+    }
+    fresh.view = view;
+    return *views_.insert(it, std::move(fresh));
+}
+
 std::optional<Evidence> EquivocationDetector::observe(const SignedVote& v) {
-    // Most statements are for the newest view: try the last node before searching.
-    auto view_it = by_view_.empty() ? by_view_.end() : std::prev(by_view_.end());
-    if (view_it == by_view_.end() || view_it->first != v.stmt.view)
-        view_it = by_view_.try_emplace(v.stmt.view).first;
-    Entries& entries = view_it->second;
+    // The same statement from the same signer again: its entry exists (forget_below forgets
+    // the recent ones it drops), and it either agrees or was reported already.
+    for (std::size_t i = 0; i < recent_.size(); ++i) {
+        const Recent& r = recent_[i];
+        if (r.valid && v.signer == r.signer && v.stmt == r.stmt) {
+            recent_next_ = i ^ 1;  // the next new statement replaces the other one
+            return std::nullopt;
+        }
+    }
+    recent_[recent_next_] = Recent{true, v.stmt, v.signer};
+    recent_next_ ^= 1;
+    View& view = view_for(v.stmt.view);
     const auto key = std::make_tuple(v.stmt.kind, v.stmt.slot, v.signer.v);
-    auto it = std::lower_bound(entries.begin(), entries.end(), key, [](const Entry& e, auto k) {
+    auto it = std::lower_bound(view.keys.begin(), view.keys.end(), key, [](const Key& e, auto k) {
         return std::make_tuple(e.kind, e.slot, e.signer) < k;
     });
-    if (it == entries.end() || std::make_tuple(it->kind, it->slot, it->signer) != key) {
-        entries.insert(it, Entry{v.stmt.kind, v.stmt.slot, v.signer.v, false, v});
+    if (it == view.keys.end() || std::make_tuple(it->kind, it->slot, it->signer) != key) {
+        const auto first = static_cast<std::uint32_t>(view.votes.size());
+        view.keys.insert(it, Key{v.stmt.slot, v.signer.v, v.stmt.kind, false, first});
+        view.votes.push_back(v);
         return std::nullopt;
     }
-    if (!it->first.stmt.conflicts(v.stmt) || it->reported) return std::nullopt;
+    const SignedVote& first = view.votes[it->first];
+    if (!first.stmt.conflicts(v.stmt) || it->reported) return std::nullopt;
     it->reported = true;
-    return Evidence{it->first, v};
+    return Evidence{first, v};
 }
 
 void EquivocationDetector::forget_below(std::uint64_t view) {
-    by_view_.erase(by_view_.begin(), by_view_.lower_bound(view));
+    for (Recent& r : recent_)
+        if (r.stmt.view < view) r.valid = false;
+    constexpr std::size_t kSpareViews = 8;
+    while (!views_.empty() && views_.front().view < view) {
+        if (spare_.size() < kSpareViews) {
+            View& old = views_.front();
+            old.keys.clear();
+            old.votes.clear();
+            spare_.push_back(std::move(old));
+        }
+        views_.pop_front();
+    }
 }
 
 }  // namespace proto

@@ -7,8 +7,9 @@
 // statements from one signer for one slot.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <map>
+#include <deque>
 #include <optional>
 #include <span>
 #include <vector>
@@ -96,8 +97,11 @@ const char* qc_check_name(QcCheck c);
 QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, std::uint32_t quorum,
                   std::uint32_t replicas);
 // The same, for a caller that already holds qc.stmt.digest().
-QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, Digest stmt_digest,
-                  std::uint32_t quorum, std::uint32_t replicas);
+QcCheck verify_qc(sim::Context& ctx, const QuorumCert& qc, Digest stmt_digest, std::uint32_t quorum,
+                  std::uint32_t replicas);
+// How many signature verifications verify_qc charges to accept this QC: one for an aggregate,
+// one per signature otherwise. For a caller that takes the result from Context's memo.
+std::uint32_t verify_qc_cost(const QuorumCert& qc);
 
 struct Evidence {
     SignedVote first, second;
@@ -115,16 +119,35 @@ public:
     void forget_below(std::uint64_t view);
 
 private:
-    struct Entry {
-        std::uint8_t kind = 0;
+    // A small sorted key per (kind, slot, signer); the first vote itself is kept apart, in
+    // arrival order, so inserting a key moves a few bytes, not whole votes.
+    struct Key {
         std::uint64_t slot = 0;
         std::uint32_t signer = 0;
+        std::uint8_t kind = 0;
         bool reported = false;
-        SignedVote first;
+        std::uint32_t first = 0;  // index into votes
     };
-    using Entries = std::vector<Entry>;  // sorted by (kind, slot, signer)
-    // One node per view (not per vote); a view holds a few dozen entries at a leader.
-    std::map<std::uint64_t, Entries> by_view_;
+    struct View {
+        std::uint64_t view = 0;
+        std::vector<Key> keys;  // sorted by (kind, slot, signer)
+        std::vector<SignedVote> votes;
+    };
+    View& view_for(std::uint64_t view);
+
+    // Ascending by view; views mostly arrive in order and leave from the front. Views dropped
+    // by forget_below keep their storage in spare_ for the next ones (no allocation per view).
+    std::deque<View> views_;
+    std::vector<View> spare_;
+    // The last two statements observed: a repeat of one (the leader statement that every vote
+    // of a view carries, observed after each vote) changes nothing, so it skips the search.
+    struct Recent {
+        bool valid = false;
+        Statement stmt{};
+        NodeId signer{};
+    };
+    std::array<Recent, 2> recent_{};
+    std::size_t recent_next_ = 0;
 };
 
 }  // namespace proto

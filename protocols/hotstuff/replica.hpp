@@ -77,6 +77,7 @@ private:
     void propose(sim::Context& ctx, const BlockRef& parent, std::vector<ClientMessageRef> batch);
     void maybe_arm(sim::Context& ctx);
     void fetch(sim::Context& ctx, Digest hash, NodeId from);
+    void index_height(const Block& b);  // adds a stored block to by_height_
     // Handles what was parked waiting for the block `hash`, now stored.
     void unpark(sim::Context& ctx, Digest hash);
     // State sync (messages.hpp): asked for when a block arrives too far above what we executed.
@@ -122,10 +123,11 @@ private:
     QuorumCert qc_high_;    // prepareQC / genericQC
     QuorumCert locked_qc_;  // the QC for b_lock
     BlockRef b_lock_, b_exec_;
-    // Hash maps here are only looked up, never iterated; by_height_ orders pruning.
+    // Hash maps here are only looked up, never iterated; by_height_ orders pruning: the stored
+    // blocks as (height, digest), sorted by height (flat: no allocation per block).
     std::unordered_map<Digest, BlockRef> blocks_;
-    std::map<std::uint64_t, std::vector<Digest>> by_height_;
-    std::map<proto::Statement, proto::QcBuilder> builders_;     // votes to this leader
+    std::vector<std::pair<std::uint64_t, Digest>> by_height_;
+    std::map<proto::Statement, proto::QcBuilder> builders_;    // votes to this leader
     // Distinct voters per view, over all the blocks voted for; and the last view whose votes
     // reached a quorum of replicas without a QC (split by an equivocating leader).
     std::map<std::uint64_t, std::vector<std::uint32_t>> voters_by_view_;
