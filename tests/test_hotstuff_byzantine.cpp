@@ -3,6 +3,10 @@
 // reports that as "false_evidence").
 #include <doctest/doctest.h>
 
+#include <set>
+#include <sstream>
+#include <string>
+
 #include <fmt/format.h>
 
 #include "protocols/hotstuff/byzantine.hpp"
@@ -122,4 +126,54 @@ TEST_CASE("hotstuff: twins whose sides change per view (Twins schedules) break n
     bad["faults"][0]["params"] = {{"views", {{{"view", 6}}, {{"view", 3}}}}};
     CHECK_THROWS_WITH_AS(protocols::validate(sim::parse_scenario(bad)),
                          "/faults/0/params/views/1/view: views must increase", sim::ScenarioError);
+}
+
+namespace {
+
+// The views named by trace notes that contain `marker` ("... in view V"), of `node` or of any
+// node but it.
+std::set<std::uint64_t> noted_views(const std::string& trace, const std::string& marker,
+                                    std::uint32_t node, bool of_node) {
+    std::set<std::uint64_t> views;
+    std::istringstream lines(trace);
+    const std::string who = fmt::format("\"node\":{},", node);
+    for (std::string line; std::getline(lines, line);) {
+        const std::size_t at = line.find(marker);
+        if (at == std::string::npos || (line.find(who) != std::string::npos) != of_node) continue;
+        const std::size_t v = line.find("in view ", at);
+        if (v != std::string::npos) views.insert(std::stoull(line.substr(v + 8)));
+    }
+    return views;
+}
+
+}  // namespace
+
+TEST_CASE("hotstuff: every equivocation is proven by an honest replica, in its own view") {
+    // A reliable network (no loss, no partition) and a run that goes on after the last request:
+    // every view in which the Byzantine replica signed two conflicting statements must appear in
+    // an honest replica's evidence, and no evidence names a view it did not equivocate in.
+    for (const char* behavior : {"equivocate", "double_vote"}) {
+        std::uint64_t equivocations = 0;
+        for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+            const auto node = static_cast<std::uint32_t>(seed % 4);
+            auto doc = adversarial(seed, behavior, node);
+            doc["network"] = {{"delay", {{"dist", "uniform"}, {"min", "1ms"}, {"max", "6ms"}}}};
+            doc["stop"] = {{"at", "5s"}, {"when_done", false}};
+            std::ostringstream trace;
+            sim::SimOptions opts;
+            opts.trace = &trace;
+            auto r = testing::run(doc, opts);
+            REQUIRE_FALSE(r.result->violation);
+            const auto signed_twice =
+                noted_views(trace.str(), "byzantine equivocation:", node, true);
+            const auto proven = noted_views(
+                trace.str(), fmt::format("evidence against {}:", node), node, false);
+            CAPTURE(behavior);
+            CAPTURE(seed);
+            for (std::uint64_t v : signed_twice) CHECK_MESSAGE(proven.count(v), "view ", v);
+            for (std::uint64_t v : proven) CHECK_MESSAGE(signed_twice.count(v), "view ", v);
+            equivocations += signed_twice.size();
+        }
+        CHECK_MESSAGE(equivocations > 40, behavior, ": only ", equivocations, " equivocations");
+    }
 }

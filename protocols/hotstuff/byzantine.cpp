@@ -190,6 +190,9 @@ private:
                     if (vote) {
                         proto::Statement other = vote->vote.stmt;
                         other.value = Digest(sim::mix64(other.value.v ^ 0xd0b1e));
+                        if (ctx.tracing())
+                            ctx.trace(fmt::format("byzantine equivocation: two votes in view {}",
+                                                  other.view));
                         ctx.send(to, make_message(
                                          ctx, Vote{proto::sign_vote(ctx, other), vote->proposal}));
                     }
@@ -222,6 +225,8 @@ private:
     MessageRef conflicting(sim::Context& ctx, const Block& b) {
         auto& alt = equivocations_[b.view % kRecent];
         if (!alt || as<Proposal>(*alt)->block->view != b.view) {
+            if (ctx.tracing())
+                ctx.trace(fmt::format("byzantine equivocation: two proposals in view {}", b.view));
             std::vector<ClientMessageRef> cmds(b.cmds.begin(), b.cmds.end() - 1);
             alt = propose(ctx, rebuild(b, b.parent, b.height, b.justify, std::move(cmds)));
         }

@@ -387,8 +387,9 @@ void Replica::send_vote(sim::Context& ctx, const proto::Statement& stmt, NodeId 
 void Replica::observe(sim::Context& ctx, const proto::SignedVote& v) {
     auto e = detector_.observe(v);
     if (!e || !proto::verify_evidence(ctx, *e)) return;
-    ctx.evidence(v.signer, v.stmt.kind == kProposalStatement ? "two proposals in one view"
-                                                             : "two votes in one view");
+    ctx.evidence(v.signer, fmt::format("two {} in view {}",
+                                       v.stmt.kind == kProposalStatement ? "proposals" : "votes",
+                                       v.stmt.view));
     if (v.stmt.kind == kProposalStatement && !cfg_.basic) {
         equivocated_views_.push_back(v.stmt.view);
         if (equivocated_views_.size() > 64) equivocated_views_.erase(equivocated_views_.begin());
