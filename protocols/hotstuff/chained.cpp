@@ -177,8 +177,11 @@ void Replica::enter_view(sim::Context& ctx, std::uint64_t v) {
 // NEW-VIEWs for its view, and only when there is something to order or to finish committing.
 void Replica::try_propose(sim::Context& ctx) {
     if (cfg_.basic || pacemaker_.leader(view_) != ctx.self() || proposed_view_ >= view_) return;
-    const bool ready = qc_high_.stmt.view + 1 == view_ || split_view_ + 1 == view_ ||
-                       pacemaker_.new_view_from(view_, ctx.self().v) >= cfg_.votes_needed();
+    // n-f NEW-VIEWs: a quorum timed out waiting for progress (a replica times views only when
+    // it has work), so the leader proposes even if it has nothing left itself, e.g. because it
+    // already committed what the others still wait to commit (found by a sweep).
+    const bool asked = pacemaker_.new_view_from(view_, ctx.self().v) >= cfg_.votes_needed();
+    const bool ready = qc_high_.stmt.view + 1 == view_ || split_view_ + 1 == view_ || asked;
     if (!ready) return;
     BlockRef parent = find(qc_high_.stmt.value);
     if (!parent) {
@@ -186,9 +189,9 @@ void Replica::try_propose(sim::Context& ctx) {
         fetch(ctx, qc_high_.stmt.value, pacemaker_.leader(qc_high_.stmt.view));
         return;
     }
-    if (mempool_.empty() && !chain_has_cmds(parent)) return;
+    if (!asked && mempool_.empty() && !chain_has_cmds(parent)) return;
     auto batch = next_batch(parent);
-    if (batch.empty() && !chain_has_cmds(parent)) return;
+    if (!asked && batch.empty() && !chain_has_cmds(parent)) return;
     propose(ctx, parent, std::move(batch));
 }
 
