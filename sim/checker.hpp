@@ -91,8 +91,8 @@ private:
     std::map<std::uint64_t, Slot> slots_;    // index -> first honest execution
     std::vector<std::uint64_t> last_index_;  // per replica
     std::vector<bool> active_;
-    std::vector<bool> amnesiac_;  // restarted without state at least once
-    std::vector<std::vector<Digest>> issued_;                   // [client][timestamp-1]
+    std::vector<bool> amnesiac_;               // restarted without state at least once
+    std::vector<std::vector<Digest>> issued_;  // [client][timestamp-1]
     std::unordered_map<std::uint64_t, std::uint64_t> last_ts_;  // (replica, client) -> timestamp
     // Recent requests per client: the first honest result and the accepted one, compared when
     // both are known; entries far below the client's latest accepted timestamp are pruned.

@@ -150,7 +150,8 @@ Fields::Fields(const json& v, std::string path, const Keys& allowed)
     if (!v.is_object()) wrong_type(v, path_, "an object");
     for (auto it = v.begin(); it != v.end(); ++it) {
         if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
-            fail(at(it.key()), "unknown key " + quote(it.key()) + "; expected one of: " + join(allowed));
+            fail(at(it.key()),
+                 "unknown key " + quote(it.key()) + "; expected one of: " + join(allowed));
         }
     }
 }

@@ -38,8 +38,7 @@ std::string describe(const json& v);
 std::string read_string(const json& v, const std::string& path);
 std::string read_name(const json& v, const std::string& path);  // non-empty
 bool read_bool(const json& v, const std::string& path);
-std::uint64_t read_uint(const json& v, const std::string& path, std::uint64_t lo,
-                        std::uint64_t hi);
+std::uint64_t read_uint(const json& v, const std::string& path, std::uint64_t lo, std::uint64_t hi);
 double read_number(const json& v, const std::string& path, std::string_view expected);
 std::uint32_t read_ppm(const json& v, const std::string& path);  // probability, in ppm
 // The index of the string `v` in `options`.

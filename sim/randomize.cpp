@@ -67,6 +67,14 @@ DrawRange read_window_length(const Fields& o, std::string_view key) {
     return r;
 }
 
+// An optional window: `at` and `duration` together, or neither.
+void read_window(const Fields& o, const ScenarioSpec& base, std::optional<DrawRange>& at,
+                 std::optional<DrawRange>& duration) {
+    if (!o.find("at") && !o.find("duration")) return;
+    at = read_start(o, "at", base);
+    duration = read_window_length(o, "duration");
+}
+
 // Candidate replicas: the listed ones, or every replica; `excluded` ones are refused if listed
 // and left out otherwise.
 std::vector<std::uint32_t> read_candidates(const Fields& o, const ScenarioSpec& base,
@@ -109,10 +117,7 @@ RandomizeSpec::Part read_part(const json& v, const std::string& path, const Scen
     }
     part.behavior = {{"behavior", read_name(e.need("behavior"), e.at("behavior"))},
                      {"params", params}};
-    if (e.find("at") || e.find("duration")) {
-        part.at = read_start(e, "at", base);
-        part.duration = read_window_length(e, "duration");
-    }
+    read_window(e, base, part.at, part.duration);
     return part;
 }
 
@@ -130,7 +135,8 @@ RandomizeSpec::Byzantine read_byzantine(const json& v, const std::string& path,
     if (most > base.f && !base.allow_unsafe_f) {
         fail(o.at("count"), "up to " + std::to_string(most) +
                                 " Byzantine replicas with those in /faults, more than f = " +
-                                std::to_string(base.f) + "; set allow_unsafe_f to test the checker");
+                                std::to_string(base.f) +
+                                "; set allow_unsafe_f to test the checker");
     }
     const json& list = o.need("behaviors");
     if (!list.is_array() || list.empty()) {
@@ -149,10 +155,7 @@ RandomizeSpec::Byzantine read_byzantine(const json& v, const std::string& path,
             parts.push_back(read_part(list[i][j], child(p, j), base));
         b.behaviors.push_back(std::move(parts));
     }
-    if (o.find("at") || o.find("duration")) {
-        b.at = read_start(o, "at", base);
-        b.duration = read_window_length(o, "duration");
-    }
+    read_window(o, base, b.at, b.duration);
     return b;
 }
 
@@ -172,8 +175,8 @@ RandomizeSpec::Crashes read_crashes(const json& v, const std::string& path,
     if (const json* s = o.find("state")) {
         if (!s->is_array() || s->empty()) wrong_type(*s, o.at("state"), "a non-empty array");
         for (std::size_t i = 0; i < s->size(); ++i)
-            c.lose_state.push_back(read_choice((*s)[i], child(o.at("state"), i), {"kept", "lost"}) ==
-                                   1);
+            c.lose_state.push_back(
+                read_choice((*s)[i], child(o.at("state"), i), {"kept", "lost"}) == 1);
     } else {
         c.lose_state = {false};
     }
@@ -221,10 +224,12 @@ void read_network_ranges(const json& v, const std::string& path, const ScenarioS
         r.delay = delay;
     }
     if (const json* x = o.find("loss")) r.loss = read_probabilities(*x, o.at("loss"));
-    if (const json* x = o.find("duplicate")) r.duplicate = read_probabilities(*x, o.at("duplicate"));
+    if (const json* x = o.find("duplicate"))
+        r.duplicate = read_probabilities(*x, o.at("duplicate"));
     if (const json* x = o.find("corrupt")) r.corrupt = read_probabilities(*x, o.at("corrupt"));
     if (const json* x = o.find("reorder")) {
-        if (!x->is_array() || x->empty()) wrong_type(*x, o.at("reorder"), "a non-empty array of booleans");
+        if (!x->is_array() || x->empty())
+            wrong_type(*x, o.at("reorder"), "a non-empty array of booleans");
         for (std::size_t i = 0; i < x->size(); ++i)
             r.reorder.push_back(read_bool((*x)[i], child(o.at("reorder"), i)));
     }
@@ -268,7 +273,8 @@ std::vector<std::uint32_t> pick_distinct(RandomStream& rng, std::vector<std::uin
 
 template <class T>
 T pick_one(RandomStream& rng, const std::vector<T>& from) {
-    return from[static_cast<std::size_t>(rng.uniform(0, static_cast<std::int64_t>(from.size()) - 1))];
+    return from[static_cast<std::size_t>(
+        rng.uniform(0, static_cast<std::int64_t>(from.size()) - 1))];
 }
 
 std::string time_text(std::int64_t ns) {
@@ -302,7 +308,8 @@ RandomizeSpec read_randomize(const json& doc, const ScenarioSpec& base) {
                    {"swarm", "byzantine", "crashes", "partitions", "network", "workload"});
     RandomizeSpec r;
     r.swarm = o.flag("swarm").value_or(true);
-    if (const json* v = o.find("byzantine")) r.byzantine = read_byzantine(*v, o.at("byzantine"), base);
+    if (const json* v = o.find("byzantine"))
+        r.byzantine = read_byzantine(*v, o.at("byzantine"), base);
     if (const json* v = o.find("crashes")) r.crashes = read_crashes(*v, o.at("crashes"), base);
     if (const json* v = o.find("partitions"))
         r.partitions = read_partitions(*v, o.at("partitions"), base);
@@ -471,7 +478,9 @@ json draw_document(const ScenarioSpec& spec, std::uint64_t seed, const DrawHints
                     delay = {{"dist", "uniform"}, {"min", time_text(lo)}, {"max", time_text(hi)}};
                     break;
                 case DelaySpec::Dist::Normal:
-                    delay = {{"dist", "normal"}, {"mean", time_text(hi)}, {"stddev", time_text((hi - lo) / 2)}};
+                    delay = {{"dist", "normal"},
+                             {"mean", time_text(hi)},
+                             {"stddev", time_text((hi - lo) / 2)}};
                     break;
                 case DelaySpec::Dist::Lognormal:
                     delay = {{"dist", "lognormal"}, {"median", time_text(positive)}};
@@ -517,8 +526,9 @@ json draw_document(const ScenarioSpec& spec, std::uint64_t seed, const DrawHints
                                         work.value("clients", spec.workload.clients)));
         }
     }
-    const std::string what = fmt::format("seed {} of '{}' drew: {}", seed, spec.name,
-                                         drawn.empty() ? "no faults" : fmt::format("{}", fmt::join(drawn, "; ")));
+    const std::string what =
+        fmt::format("seed {} of '{}' drew: {}", seed, spec.name,
+                    drawn.empty() ? "no faults" : fmt::format("{}", fmt::join(drawn, "; ")));
     doc["description"] = spec.description.empty() ? what : spec.description + " [" + what + "]";
     return doc;
 }

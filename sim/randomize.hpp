@@ -32,15 +32,15 @@ struct RandomizeSpec {
     };
     struct Byzantine {
         DrawRange count;
-        std::vector<std::uint32_t> nodes;         // candidates
+        std::vector<std::uint32_t> nodes;          // candidates
         std::vector<std::vector<Part>> behaviors;  // each: one behaviour, or a combination
         std::optional<DrawRange> at, duration;     // window; absent: the whole run
     };
     struct Crashes {
         DrawRange count;
         std::vector<std::uint32_t> nodes;
-        DrawRange at, duration;             // crash time, then downtime before recovery
-        std::vector<bool> lose_state;       // choices for the recovery
+        DrawRange at, duration;        // crash time, then downtime before recovery
+        std::vector<bool> lose_state;  // choices for the recovery
     };
     enum class PartitionKind { Split, OneWay, Isolate, IsolateLeader };
     struct Partitions {

@@ -166,8 +166,8 @@ TEST_CASE("hotstuff: every equivocation is proven by an honest replica, in its o
             REQUIRE_FALSE(r.result->violation);
             const auto signed_twice =
                 noted_views(trace.str(), "byzantine equivocation:", node, true);
-            const auto proven = noted_views(
-                trace.str(), fmt::format("evidence against {}:", node), node, false);
+            const auto proven =
+                noted_views(trace.str(), fmt::format("evidence against {}:", node), node, false);
             CAPTURE(behavior);
             CAPTURE(seed);
             for (std::uint64_t v : signed_twice) CHECK_MESSAGE(proven.count(v), "view ", v);

@@ -23,7 +23,9 @@ json swarm_doc() {
     doc["randomize"] = {
         {"byzantine", {{"count", {0, 1}}, {"behaviors", {"silent", "equivocate"}}}},
         {"crashes",
-         {{"count", {0, 1}}, {"at", {"0s", "1s"}}, {"duration", {"10ms", "500ms"}},
+         {{"count", {0, 1}},
+          {"at", {"0s", "1s"}},
+          {"duration", {"10ms", "500ms"}},
           {"state", {"kept", "lost"}}}},
         {"partitions", {{"count", {0, 2}}, {"at", {"0s", "1s"}}, {"duration", {"10ms", "300ms"}}}},
         {"network",
@@ -155,9 +157,11 @@ TEST_CASE("run_seed: a failing seed yields the drawn scenario, which replays exa
     json doc = testing::pbft_base(4, 10);
     doc["f"] = 1;
     doc["allow_unsafe_f"] = true;
-    doc["faults"] = {
-        {{"type", "byzantine"}, {"node", 0}, {"behavior", "equivocate"}, {"params", {{"collude", true}}}},
-        {{"type", "byzantine"}, {"node", 3}, {"behavior", "collude"}}};
+    doc["faults"] = {{{"type", "byzantine"},
+                      {"node", 0},
+                      {"behavior", "equivocate"},
+                      {"params", {{"collude", true}}}},
+                     {{"type", "byzantine"}, {"node", 3}, {"behavior", "collude"}}};
     doc["randomize"] = {{"network", {{"delay", {{"min", "1ms"}, {"max", "4ms"}}}}}};
     const sim::ScenarioSpec spec = sim::parse_scenario(doc);
     json drawn;
@@ -183,7 +187,10 @@ TEST_CASE("shrink: a failure keeps its invariant and loses what it does not need
                       {"duplicate", 0.01}};
     doc["workload"]["clients"] = 3;
     doc["faults"] = {
-        {{"type", "byzantine"}, {"node", 0}, {"behavior", "equivocate"}, {"params", {{"collude", true}}}},
+        {{"type", "byzantine"},
+         {"node", 0},
+         {"behavior", "equivocate"},
+         {"params", {{"collude", true}}}},
         {{"type", "byzantine"}, {"node", 3}, {"behavior", "collude"}},
         {{"type", "crash"}, {"node", 2}, {"at", "5s"}},
         {{"type", "recover"}, {"node", 2}, {"at", "6s"}},
@@ -211,10 +218,10 @@ TEST_CASE("shrink: a failure keeps its invariant and loses what it does not need
 
 TEST_CASE("randomize: a combination of behaviours goes to one drawn replica, each part valid") {
     json doc = swarm_doc();
-    const json combination = json::array(
-        {{{"behavior", "equivocate"}, {"params", {{"collude", true}}}},
-         "lying_view_change",
-         {{"behavior", "drop"}, {"at", {"5ms", "6ms"}}, {"duration", "90ms"}}});
+    const json combination =
+        json::array({{{"behavior", "equivocate"}, {"params", {{"collude", true}}}},
+                     "lying_view_change",
+                     {{"behavior", "drop"}, {"at", {"5ms", "6ms"}}, {"duration", "90ms"}}});
     doc["randomize"]["byzantine"] = {{"count", 1}, {"behaviors", json::array({combination})}};
     const sim::ScenarioSpec spec = sim::parse_scenario(doc);
     protocols::validate(spec);

@@ -242,8 +242,8 @@ int run_verb(const Operands& operands, const po::variables_map& vm) {
             throw_input_error(file, e);
         }
         const std::size_t at = spec.description.rfind(" drew: ");
-        std::string drawn = at == std::string::npos ? spec.description
-                                                    : spec.description.substr(at + 7);
+        std::string drawn =
+            at == std::string::npos ? spec.description : spec.description.substr(at + 7);
         if (!drawn.empty() && drawn.back() == ']') drawn.pop_back();
         fmt::print("randomize: seed {} drew: {}\n", spec.seed, drawn);
     } else if (seed) {
@@ -487,30 +487,38 @@ std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& text) {
         ok = a.ec == std::errc() && a.ptr == text.data() + slash && b.ec == std::errc() &&
              b.ptr == end && m >= 1 && k >= 1 && k <= m;
     }
-    if (!ok) throw UsageError(fmt::format("--shard: expected K/M with 1 <= K <= M, got '{}'", text), "sweep");
+    if (!ok)
+        throw UsageError(fmt::format("--shard: expected K/M with 1 <= K <= M, got '{}'", text),
+                         "sweep");
     return {k, m};
+}
+
+// --seeds, --jobs and --time-budget, which sweep and hunt share.
+void read_run_options(const po::variables_map& vm, const std::string& verb, std::uint64_t& first,
+                      std::uint64_t& last, unsigned& jobs, std::optional<double>& budget_s) {
+    try {
+        std::tie(first, last) = tools::parse_seed_range(vm["seeds"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what(), verb);
+    }
+    jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>()
+                            : std::max(1u, std::thread::hardware_concurrency());
+    if (jobs == 0 || jobs > 1024) throw UsageError("--jobs: expected 1 to 1024", verb);
+    if (vm.count("time-budget")) {
+        try {
+            const sim::SimTime t = sim::parse_duration(vm["time-budget"].as<std::string>(), "");
+            budget_s = static_cast<double>(t.ns) / 1e9;
+        } catch (const sim::ScenarioError& e) {
+            throw UsageError("--time-budget: " + e.reason(), verb);
+        }
+    }
 }
 
 int sweep_verb(const Operands& operands, const po::variables_map& vm) {
     const std::string& file = operands[0];
     tools::SweepOptions o;
     o.scenario_file = file;
-    try {
-        std::tie(o.first, o.last) = tools::parse_seed_range(vm["seeds"].as<std::string>());
-    } catch (const std::invalid_argument& e) {
-        throw UsageError(e.what(), "sweep");
-    }
-    o.jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>()
-                              : std::max(1u, std::thread::hardware_concurrency());
-    if (o.jobs == 0 || o.jobs > 1024) throw UsageError("--jobs: expected 1 to 1024", "sweep");
-    if (vm.count("time-budget")) {
-        try {
-            const sim::SimTime t = sim::parse_duration(vm["time-budget"].as<std::string>(), "");
-            o.time_budget_s = static_cast<double>(t.ns) / 1e9;
-        } catch (const sim::ScenarioError& e) {
-            throw UsageError("--time-budget: " + e.reason(), "sweep");
-        }
-    }
+    read_run_options(vm, "sweep", o.first, o.last, o.jobs, o.time_budget_s);
     o.stop_on_first = vm["stop-on-first"].as<bool>();
     o.out = vm["out"].as<std::string>();
     o.resume = vm["resume"].as<bool>();
@@ -520,11 +528,12 @@ int sweep_verb(const Operands& operands, const po::variables_map& vm) {
     o.progress = !vm["no-progress"].as<bool>();
 
     const sim::ScenarioSpec spec = load(file);
-    fmt::print("byzsim {} sweep {} ({}) seeds {}..{}{} with {} worker(s){}\n", BYZSIM_VERSION,
-               file, spec.name, o.first, o.last,
+    fmt::print("byzsim {} sweep {} ({}) seeds {}..{}{} with {} worker(s){}\n", BYZSIM_VERSION, file,
+               spec.name, o.first, o.last,
                o.shards > 1 ? fmt::format(" shard {}/{}", o.shard, o.shards) : "", o.jobs,
-               spec.randomize ? "" : "; note: the scenario has no randomize section, so seeds "
-                                     "vary only its random streams");
+               spec.randomize ? ""
+                              : "; note: the scenario has no randomize section, so seeds "
+                                "vary only its random streams");
     std::fflush(stdout);
     tools::SweepSummary s;
     try {
@@ -539,15 +548,17 @@ int sweep_verb(const Operands& operands, const po::variables_map& vm) {
     fmt::print("{} seeds done, {} failing ({} violations); {:.1f} s; wrote {}\n", s.seeds_done,
                s.failures, s.violations, s.wall_seconds, (o.out / "sweep.csv").string());
     if (s.first_failure) {
-        fmt::print("first failure: seed {} ({}); reproduce with: byzsim run {}\n",
-                   *s.first_failure, s.first_invariant.empty() ? "error" : s.first_invariant,
-                   shell_quote((o.out / "failures" / fmt::format("seed-{}.json", *s.first_failure))
-                                   .string()));
+        fmt::print(
+            "first failure: seed {} ({}); reproduce with: byzsim run {}\n", *s.first_failure,
+            s.first_invariant.empty() ? "error" : s.first_invariant,
+            shell_quote(
+                (o.out / "failures" / fmt::format("seed-{}.json", *s.first_failure)).string()));
     }
     if (s.interrupted) {
-        fmt::print("interrupted: the {} finished seeds are kept; continue with the same command "
-                   "and --resume\n",
-                   s.seeds_done);
+        fmt::print(
+            "interrupted: the {} finished seeds are kept; continue with the same command "
+            "and --resume\n",
+            s.seeds_done);
         return kExitInterrupted;
     }
     return s.failures ? kExitFailed : kExitOk;
@@ -604,13 +615,14 @@ int shrink_verb(const Operands& operands, const po::variables_map& vm) {
     } catch (const std::runtime_error& e) {
         throw InputError(fmt::format("{}: {}", file, e.what()));
     }
-    fmt::print("shrunk in {} runs, {} steps: size {} -> {} (faults {} -> {}, nodes {} -> {}, "
-               "requests {} -> {}, clients {} -> {}, network settings {} -> {}); still fails {}\n",
-               r.runs, r.steps.size(), r.before.total(), r.after.total(), r.before.faults,
-               r.after.faults, r.before.nodes, r.after.nodes, r.before.requests, r.after.requests,
-               r.before.clients, r.after.clients, r.before.network_settings,
-               r.after.network_settings, r.invariant);
-    fmt::print("wrote {}; replay with: byzsim run {}\n", o.out.string(), shell_quote(o.out.string()));
+    fmt::print(
+        "shrunk in {} runs, {} steps: size {} -> {} (faults {} -> {}, nodes {} -> {}, "
+        "requests {} -> {}, clients {} -> {}, network settings {} -> {}); still fails {}\n",
+        r.runs, r.steps.size(), r.before.total(), r.after.total(), r.before.faults, r.after.faults,
+        r.before.nodes, r.after.nodes, r.before.requests, r.after.requests, r.before.clients,
+        r.after.clients, r.before.network_settings, r.after.network_settings, r.invariant);
+    fmt::print("wrote {}; replay with: byzsim run {}\n", o.out.string(),
+               shell_quote(o.out.string()));
     return kExitOk;
 }
 
@@ -634,22 +646,7 @@ void add_hunt_options(po::options_description& d) {
 
 int hunt_verb(const Operands& operands, const po::variables_map& vm) {
     tools::HuntOptions o;
-    try {
-        std::tie(o.first, o.last) = tools::parse_seed_range(vm["seeds"].as<std::string>());
-    } catch (const std::invalid_argument& e) {
-        throw UsageError(e.what(), "hunt");
-    }
-    o.jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>()
-                              : std::max(1u, std::thread::hardware_concurrency());
-    if (o.jobs == 0 || o.jobs > 1024) throw UsageError("--jobs: expected 1 to 1024", "hunt");
-    if (vm.count("time-budget")) {
-        try {
-            const sim::SimTime t = sim::parse_duration(vm["time-budget"].as<std::string>(), "");
-            o.time_budget_s = static_cast<double>(t.ns) / 1e9;
-        } catch (const sim::ScenarioError& e) {
-            throw UsageError("--time-budget: " + e.reason(), "hunt");
-        }
-    }
+    read_run_options(vm, "hunt", o.first, o.last, o.jobs, o.time_budget_s);
     if (vm.count("mutations")) o.only = split_list(vm["mutations"].as<std::string>());
     o.honest = !vm["no-honest"].as<bool>();
     o.out = vm["out"].as<std::string>();
@@ -658,8 +655,8 @@ int hunt_verb(const Operands& operands, const po::variables_map& vm) {
     for (const std::string& file : operands) {
         const sim::ScenarioSpec spec = load(file);
         if (!spec.randomize)
-            throw InputError(fmt::format("{}: a hunt needs a scenario with a randomize section",
-                                         file));
+            throw InputError(
+                fmt::format("{}: a hunt needs a scenario with a randomize section", file));
         for (const std::string& m : o.only) {
             const auto known = protocols::mutation_names(spec.protocol);
             if (std::find(known.begin(), known.end(), m) == known.end())

@@ -77,9 +77,8 @@ std::string hunt_csv(const std::vector<HuntRow>& rows) {
     for (const HuntRow& r : rows) {
         out += fmt::format("{},{},{},{},{},{},{:.2f},{},{},{},{},{}\n", r.scenario, r.protocol,
                            r.mutation, r.found ? "yes" : "no", r.seeds_run,
-                           r.first_seed ? std::to_string(*r.first_seed) : "", r.wall_s,
-                           r.invariant, r.original_size, r.shrunk_size, r.shrunk_faults,
-                           r.shrink_runs);
+                           r.first_seed ? std::to_string(*r.first_seed) : "", r.wall_s, r.invariant,
+                           r.original_size, r.shrunk_size, r.shrunk_faults, r.shrink_runs);
     }
     return out;
 }
@@ -101,11 +100,12 @@ std::vector<HuntRow> hunt(const std::vector<std::string>& files, const std::vect
             rows.push_back(hunt_one(files[i], docs[i], m, o));
             const HuntRow& r = rows.back();
             if (r.found) {
-                fmt::print("{} at seed {} after {} seeds ({}); shrunk {} -> {} ({} faults); "
-                           "{:.1f} s\n",
-                           m == "none" ? "VIOLATION in the honest protocol" : "found",
-                           *r.first_seed, r.seeds_run, r.invariant, r.original_size,
-                           r.shrunk_size, r.shrunk_faults, r.wall_s);
+                fmt::print(
+                    "{} at seed {} after {} seeds ({}); shrunk {} -> {} ({} faults); "
+                    "{:.1f} s\n",
+                    m == "none" ? "VIOLATION in the honest protocol" : "found", *r.first_seed,
+                    r.seeds_run, r.invariant, r.original_size, r.shrunk_size, r.shrunk_faults,
+                    r.wall_s);
             } else {
                 fmt::print("{} in {} seeds; {:.1f} s\n",
                            m == "none" ? "nothing found, as it should be" : "NOT FOUND",

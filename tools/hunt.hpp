@@ -27,9 +27,9 @@ struct HuntOptions {
 struct HuntRow {
     std::string scenario, protocol, mutation;  // mutation "none": the honest sweep
     bool found = false;
-    std::uint64_t seeds_run = 0;               // to the first failure, or all of them
-    std::optional<std::uint64_t> first_seed;   // the first failing seed
-    double wall_s = 0;                         // sweep and shrink
+    std::uint64_t seeds_run = 0;              // to the first failure, or all of them
+    std::optional<std::uint64_t> first_seed;  // the first failing seed
+    double wall_s = 0;                        // sweep and shrink
     std::string invariant;
     std::uint64_t shrunk_faults = 0, shrunk_size = 0, original_size = 0, shrink_runs = 0;
 };
@@ -40,6 +40,7 @@ std::string hunt_csv(const std::vector<HuntRow>& rows);
 // per sweep, out/<protocol>-<mutation>/. `scenario_docs` are the parsed documents, `files`
 // their names. Throws sim::ScenarioError for a bad scenario or an unknown mutation.
 std::vector<HuntRow> hunt(const std::vector<std::string>& files,
-                          const std::vector<nlohmann::json>& scenario_docs, const HuntOptions& opts);
+                          const std::vector<nlohmann::json>& scenario_docs,
+                          const HuntOptions& opts);
 
 }  // namespace tools

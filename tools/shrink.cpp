@@ -123,9 +123,9 @@ private:
     // Nothing after the violation can matter: drop those faults and stop the run there.
     bool end_at_violation() {
         const std::int64_t stop = ceil_ms(violation_time_) + kMs;
-        const std::int64_t old_stop =
-            best_.contains("stop") && best_["stop"].contains("at") ? time_of(best_["stop"]["at"])
-                                                                  : 60'000 * kMs;
+        const std::int64_t old_stop = best_.contains("stop") && best_["stop"].contains("at")
+                                          ? time_of(best_["stop"]["at"])
+                                          : 60'000 * kMs;
         if (stop >= old_stop) return false;
         json c = best_;
         c["stop"]["at"] = text_of(stop);
@@ -213,14 +213,15 @@ private:
                     shorter[i]["until"] = text_of(at + half);
                     later[i]["at"] = text_of(end - half);
                 }
-                if (with_faults(std::move(shorter),
-                                fmt::format("shorten {} to {}", describe_fault(f), text_of(half)))) {
+                if (with_faults(
+                        std::move(shorter),
+                        fmt::format("shorten {} to {}", describe_fault(f), text_of(half)))) {
                     any = true;
                     continue;
                 }
-                if (!rec && with_faults(std::move(later), fmt::format("start {} later, at {}",
-                                                                       describe_fault(f),
-                                                                       text_of(end - half)))) {
+                if (!rec && with_faults(std::move(later),
+                                        fmt::format("start {} later, at {}", describe_fault(f),
+                                                    text_of(end - half)))) {
                     any = true;
                     continue;
                 }
@@ -283,8 +284,8 @@ private:
             c["network"]["delay"] = *fixed;
             any |= attempt(std::move(c), "fixed delay " + *fixed);
         }
-        for (const char* key : {"loss", "duplicate", "corrupt", "reorder", "queue_capacity", "links",
-                                "gst"}) {
+        for (const char* key :
+             {"loss", "duplicate", "corrupt", "reorder", "queue_capacity", "links", "gst"}) {
             if (!best_["network"].contains(key)) continue;
             json c = best_;
             c["network"].erase(key);
@@ -325,7 +326,8 @@ std::uint64_t window_ms(const json& faults) {
         if (f.contains("until") && f.contains("at"))
             total += static_cast<std::uint64_t>((time_of(f["until"]) - time_of(f["at"])) / kMs);
         if (auto r = recovery_of(faults, i))
-            total += static_cast<std::uint64_t>((time_of(faults[*r]["at"]) - time_of(f["at"])) / kMs);
+            total +=
+                static_cast<std::uint64_t>((time_of(faults[*r]["at"]) - time_of(f["at"])) / kMs);
     }
     return total;
 }
@@ -379,8 +381,9 @@ ShrinkResult shrink_document(const json& doc, const ShrinkOptions& opts) {
         sim::ScenarioSpec spec = sim::parse_scenario(doc);
         protocols::validate(spec);
         if (spec.randomize)
-            throw std::runtime_error("the scenario has a randomize section; shrink a concrete "
-                                     "failure file (failures/seed-N.json of a sweep) instead");
+            throw std::runtime_error(
+                "the scenario has a randomize section; shrink a concrete "
+                "failure file (failures/seed-N.json of a sweep) instead");
         throw std::runtime_error("the scenario does not fail: no invariant is violated");
     }
     res.before = scenario_size(doc);
@@ -392,10 +395,9 @@ ShrinkResult shrink_document(const json& doc, const ShrinkOptions& opts) {
     s.run();
     res.minimal = expect_violation(s.best(), res.invariant);
     res.minimal["name"] = doc.value("name", std::string("scenario")) + "-min";
-    res.minimal["description"] =
-        fmt::format("Shrunk by byzsim shrink in {} runs ({} steps) from '{}': still fails {}.",
-                    res.runs, res.steps.size(), doc.value("name", std::string("scenario")),
-                    res.invariant);
+    res.minimal["description"] = fmt::format(
+        "Shrunk by byzsim shrink in {} runs ({} steps) from '{}': still fails {}.", res.runs,
+        res.steps.size(), doc.value("name", std::string("scenario")), res.invariant);
     res.after = scenario_size(res.minimal);
     return res;
 }

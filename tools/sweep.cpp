@@ -300,10 +300,11 @@ public:
         const std::uint64_t left = total_ > done ? total_ - done : 0;
         const int width = 30;
         const int filled =
-            total_ ? static_cast<int>(static_cast<double>(done) / static_cast<double>(total_) * width)
-                   : width;
-        std::string eta = rate > 0 ? fmt::format("{:.0f}s left", static_cast<double>(left) / rate)
-                                   : "--";
+            total_
+                ? static_cast<int>(static_cast<double>(done) / static_cast<double>(total_) * width)
+                : width;
+        std::string eta =
+            rate > 0 ? fmt::format("{:.0f}s left", static_cast<double>(left) / rate) : "--";
         fmt::print(stderr, "\r[{}{}] {}/{} seeds  {} failing  {:.0f} seeds/s  {}   ",
                    std::string(static_cast<std::size_t>(filled), '#'),
                    std::string(static_cast<std::size_t>(width - filled), '.'), done, total_,
@@ -432,9 +433,10 @@ SeedRow run_seed(const sim::ScenarioSpec& spec, std::uint64_t seed, bool check_d
                 row.outcome = "nondeterministic";
                 row.invariant = fmt::format("event {}", i + 1);
                 if (detail)
-                    *detail = fmt::format("two runs of seed {} differ from event {} on "
-                                          "({} and {} events)",
-                                          seed, i + 1, first.size(), second.size());
+                    *detail = fmt::format(
+                        "two runs of seed {} differ from event {} on "
+                        "({} and {} events)",
+                        seed, i + 1, first.size(), second.size());
             }
         }
     } catch (const std::exception& e) {
@@ -497,10 +499,11 @@ SweepSummary sweep(const sim::ScenarioSpec& spec, const SweepOptions& o) {
     // Rows recovered from the journal go into sweep.csv before anything new runs, so the
     // journal only ever holds rows beyond it.
     reports::write_atomic(csv_file, csv_of(rows, std::nullopt));
-    const int journal = ::open(journal_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int journal =
+        ::open(journal_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (journal < 0)
-        throw std::runtime_error(fmt::format("cannot create {}: {}", journal_file.string(),
-                                             std::strerror(errno)));
+        throw std::runtime_error(
+            fmt::format("cannot create {}: {}", journal_file.string(), std::strerror(errno)));
 
     std::optional<std::uint64_t> cutoff;  // with --stop-on-first: the lowest failing seed
     if (o.stop_on_first) cutoff = lowest_failure(rows);
@@ -516,7 +519,8 @@ SweepSummary sweep(const sim::ScenarioSpec& spec, const SweepOptions& o) {
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    struct sigaction old_int {}, old_term {};
+    struct sigaction old_int {
+    }, old_term{};
     g_interrupted = 0;
     ::sigaction(SIGINT, &sa, &old_int);
     ::sigaction(SIGTERM, &sa, &old_term);
@@ -561,7 +565,8 @@ SweepSummary sweep(const sim::ScenarioSpec& spec, const SweepOptions& o) {
     };
 
     try {
-        for (unsigned i = 0; i < std::max(1u, o.jobs); ++i) workers.push_back(spawn(spec, o.check_determinism, workers));
+        for (unsigned i = 0; i < std::max(1u, o.jobs); ++i)
+            workers.push_back(spawn(spec, o.check_determinism, workers));
         for (;;) {
             for (Worker& w : workers) {
                 if (w.seed) continue;

@@ -42,7 +42,7 @@ struct Behavior {
     // (in a steady chain the locked block: the fork is its sibling, an unsafe node), not the
     // oldest (which usually lies at or below the executed height, and honest replicas drop it).
     bool fork_newest = false;
-    std::vector<std::uint32_t> a, b;     // twins: the replicas each twin talks to
+    std::vector<std::uint32_t> a, b;  // twins: the replicas each twin talks to
     // Twins' per-view partitions (the Twins paper's per-round schedules): from `view` on, as
     // seen by each twin itself, the twins talk to these replicas instead.
     struct Phase {

@@ -5,8 +5,8 @@
 namespace hotstuff {
 
 std::vector<std::string> kind_names() {
-    return {"REQUEST",    "REPLY",  "PROPOSAL", "VOTE",  "NEW-VIEW",
-            "PRE-COMMIT", "COMMIT", "DECIDE",   "FETCH", "BLOCK", "SYNC-REQUEST", "SYNC-REPLY"};
+    return {"REQUEST", "REPLY",  "PROPOSAL", "VOTE",  "NEW-VIEW",     "PRE-COMMIT",
+            "COMMIT",  "DECIDE", "FETCH",    "BLOCK", "SYNC-REQUEST", "SYNC-REPLY"};
 }
 
 Digest block_hash(const Block& b) {

@@ -254,9 +254,9 @@ void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
         auto& last = last_reply_[c.client];
         if (c.timestamp <= last.first) continue;
         last.first = c.timestamp;
-        last.second = proto::make_reply(ctx, proto::Reply{proto::View(c.view), c.timestamp,
-                                                          NodeId(c.client), ctx.self(), c.result,
-                                                          c.height});
+        last.second =
+            proto::make_reply(ctx, proto::Reply{proto::View(c.view), c.timestamp, NodeId(c.client),
+                                                ctx.self(), c.result, c.height});
     }
     // The lock stays: it is older than what the peers propose on now, so safeNode's liveness
     // rule (a justify newer than the lock) lets us vote again.

@@ -127,7 +127,7 @@ private:
     // blocks as (height, digest), sorted by height (flat: no allocation per block).
     std::unordered_map<Digest, BlockRef> blocks_;
     std::vector<std::pair<std::uint64_t, Digest>> by_height_;
-    std::map<proto::Statement, proto::QcBuilder> builders_;    // votes to this leader
+    std::map<proto::Statement, proto::QcBuilder> builders_;  // votes to this leader
     // Distinct voters per view, over all the blocks voted for; and the last view whose votes
     // reached a quorum of replicas without a QC (split by an equivocating leader).
     std::map<std::uint64_t, std::vector<std::uint32_t>> voters_by_view_;
