@@ -103,6 +103,22 @@ public:
         return top;
     }
 
+    // Drops every event `dead(event)` names and restores the heap (Floyd's bottom-up build,
+    // O(size)). Keys are unique, so what remains pops in exactly the order it would have.
+    template <class Dead>
+    void remove_if(Dead dead) {
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < keys_.size(); ++i) {
+            if (dead(unpack(keys_[i], vals_[i]))) continue;
+            keys_[kept] = keys_[i];
+            vals_[kept] = vals_[i];
+            ++kept;
+        }
+        keys_.resize(kept);
+        vals_.resize(kept);
+        for (std::size_t i = kept / 4 + 1; i-- > 0;) sift_down(i);
+    }
+
     Event top() const { return unpack(keys_.front(), vals_.front()); }
     std::int64_t top_time_ns() const { return static_cast<std::int64_t>(keys_.front() >> 64); }
     bool empty() const { return keys_.empty(); }
@@ -113,6 +129,25 @@ public:
     }
 
 private:
+    void sift_down(std::size_t i) {
+        const std::size_t n = keys_.size();
+        const EventKey key = keys_[i];
+        const std::uint64_t val = vals_[i];
+        for (;;) {
+            const std::size_t first = 4 * i + 1;
+            if (first >= n) break;
+            std::size_t best = first;
+            for (std::size_t c = first + 1; c < first + 4 && c < n; ++c)
+                if (keys_[c] < keys_[best]) best = c;
+            if (!(keys_[best] < key)) break;
+            keys_[i] = keys_[best];
+            vals_[i] = vals_[best];
+            i = best;
+        }
+        keys_[i] = key;
+        vals_[i] = val;
+    }
+
     static std::uint64_t pack(const Event& e) {
         return (static_cast<std::uint64_t>(e.target) << 40) |
                (static_cast<std::uint64_t>(e.kind_bits) << 32) | e.slot;

@@ -39,7 +39,9 @@ Network::Network(const NetworkSpec& spec, std::uint32_t replicas, std::uint32_t 
       path_(static_cast<std::size_t>(replicas) * replicas),
       blocked_(static_cast<std::size_t>(replicas) * replicas, 0),
       isolated_(total, 0),
-      last_arrival_replicas_(static_cast<std::size_t>(replicas) * replicas) {
+      last_arrival_replicas_(static_cast<std::size_t>(replicas) * replicas),
+      last_arrival_clients_(static_cast<std::size_t>(total > replicas ? total - replicas : 0) *
+                            replicas * 2) {
     if (!spec.links.empty()) build_paths(spec);
 }
 
@@ -183,15 +185,25 @@ Routing Network::route(std::uint32_t from, std::uint32_t to, SimTime now) {
     }
     if (!reorder) {
         // FIFO: a message never overtakes an earlier one on the same ordered pair.
-        SimTime& last = from < replicas_ && to < replicas_
-                            ? last_arrival_replicas_[from * replicas_ + to]
-                            : last_arrival_[(static_cast<std::uint64_t>(from) << 32) | to];
+        SimTime& last = last_arrival(from, to);
         for (int c = 0; c < r.copies; ++c) {
             r.arrival[c] = std::max(r.arrival[c], last);
             last = r.arrival[c];
         }
     }
     return r;
+}
+
+SimTime& Network::last_arrival(std::uint32_t from, std::uint32_t to) {
+    const bool from_replica = from < replicas_, to_replica = to < replicas_;
+    if (from_replica && to_replica) return last_arrival_replicas_[from * replicas_ + to];
+    if (from_replica != to_replica) {
+        const std::uint64_t client = (from_replica ? to : from) - replicas_;
+        const std::uint64_t replica = from_replica ? from : to;
+        const std::size_t i = (client * replicas_ + replica) * 2 + (from_replica ? 1 : 0);
+        if (i < last_arrival_clients_.size()) return last_arrival_clients_[i];
+    }
+    return last_arrival_[(static_cast<std::uint64_t>(from) << 32) | to];
 }
 
 void Network::block(std::uint32_t from, std::uint32_t to, int delta) {

@@ -66,7 +66,11 @@ private:
     std::vector<int> blocked_;                      // replica pairs
     std::vector<int> isolated_;                     // every node
     std::vector<SimTime> last_arrival_replicas_;    // FIFO: replica pairs [from*replicas+to]
-    std::unordered_map<std::uint64_t, SimTime> last_arrival_;  // FIFO: pairs with a client
+    // FIFO between a client and a replica: [((client - replicas) * replicas + replica) * 2 +
+    // (1 if the replica sends)]. Pairs of two clients, which no protocol uses, in the map.
+    std::vector<SimTime> last_arrival_clients_;
+    std::unordered_map<std::uint64_t, SimTime> last_arrival_;
+    SimTime& last_arrival(std::uint32_t from, std::uint32_t to);
     static constexpr std::uint32_t kNoLink = 0xffffffffu;
 };
 

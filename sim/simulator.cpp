@@ -84,7 +84,7 @@ public:
         return s_.keys_.verify_aggregate(signers, d, agg);
     }
     void charge_verify(std::uint32_t count) override { cost_ += s_.spec_.costs.per_verify * count; }
-    bool verified_before(std::uint64_t key) const override { return s_.verified_.count(key) != 0; }
+    bool verified_before(std::uint64_t key) const override { return s_.verified_.contains(key); }
     void remember_verified(std::uint64_t key) override {
         // Bounded: forgetting only costs a check done again, never a different result.
         if (s_.verified_.size() >= kVerifiedKept) s_.verified_.clear();
@@ -515,7 +515,26 @@ TimerId Simulator::add_timer(std::uint32_t node, SimTime at, std::uint64_t tag) 
 void Simulator::cancel(TimerId id) {
     auto slot = static_cast<std::uint32_t>(id & 0xffffffffu);
     auto gen = static_cast<std::uint32_t>(id >> 32);
-    if (slot < timers_.size() && timers_[slot].gen == gen) timers_[slot].live = false;
+    if (slot >= timers_.size() || timers_[slot].gen != gen || !timers_[slot].live) return;
+    timers_[slot].live = false;
+    // Cancelled timers stay queued until they come due; protocols that re-arm a long view
+    // timer on every view would otherwise fill the queue with them (64 replicas, 1 s timers and
+    // 2 ms views keep 32,000 dead events in the heap). Sweep them out once they are half of it.
+    if (++cancelled_ >= 1024 && 2 * cancelled_ >= queue_.size()) drop_dead_timers();
+}
+
+void Simulator::drop_dead_timers() {
+    cancelled_ = 0;
+    queue_.remove_if([this](const Event& e) {
+        if (e.kind() != EventKind::Timer) return false;
+        TimerRec& t = timers_[e.slot];
+        if (t.live && t.epoch == nodes_[e.target].epoch) return false;
+        // As fire_timer does for a dead timer when it comes due.
+        t.live = false;
+        ++t.gen;
+        timers_free_.push_back(e.slot);
+        return true;
+    });
 }
 
 void Simulator::apply_fault(const FaultSpec& f, bool begin) {

@@ -15,13 +15,13 @@
 #include <ostream>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "sim/actor.hpp"
 #include "sim/checker.hpp"
 #include "sim/crypto.hpp"
 #include "sim/event_queue.hpp"
+#include "sim/flat_set.hpp"
 #include "sim/network.hpp"
 #include "sim/scenario.hpp"
 
@@ -158,6 +158,7 @@ private:
     void send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart);
     TimerId add_timer(std::uint32_t node, SimTime at, std::uint64_t tag);
     void cancel(TimerId id);
+    void drop_dead_timers();
 
     ScenarioSpec spec_;
     SimOptions opts_;
@@ -171,8 +172,9 @@ private:
     std::vector<std::uint32_t> inflight_free_;
     std::vector<TimerRec> timers_;
     std::vector<std::uint32_t> timers_free_;
+    std::size_t cancelled_ = 0;  // timers cancelled since the last drop_dead_timers
     std::unordered_map<std::uint64_t, SimTime> submit_time_;
-    std::unordered_set<std::uint64_t> verified_;  // Context::verified_before; lookup only
+    U64Set verified_;  // Context::verified_before
     std::unique_ptr<NodeContext> ctx_;
     Factory factory_;
     SimTime now_{};

@@ -52,8 +52,8 @@ void Replica::basic_on_phase(sim::Context& ctx, NodeId from, const PhaseQc& p) {
     BlockRef b = find(qc.stmt.value);
     if (!b) return;
     auto proposal_of = [this](const BlockRef& blk) {
-        auto it = proposals_.find(blk->digest);
-        return it == proposals_.end() ? proto::SignedVote{} : it->second;
+        const proto::SignedVote* stmt = proposals_.find(blk->digest);
+        return stmt ? *stmt : proto::SignedVote{};
     };
     const NodeId leader = pacemaker_.leader(view_);
     switch (p.phase) {

@@ -11,17 +11,19 @@ std::size_t Mempool::KeyHash::operator()(const sim::RequestKey& k) const noexcep
 }
 
 bool Mempool::add(const sim::RequestKey& key, proto::ClientMessageRef m) {
-    if (!index_.try_emplace(key, arrivals_).second) return false;
+    auto [arrival, fresh] = index_.try_emplace(key);
+    if (!fresh) return false;
+    *arrival = arrivals_;
     entries_.emplace_back(arrivals_++, std::move(m));
     ++live_;
     return true;
 }
 
 void Mempool::remove(const sim::RequestKey& key) {
-    auto it = index_.find(key);
-    if (it == index_.end()) return;
-    const std::uint64_t arrival = it->second;
-    index_.erase(it);
+    const std::uint64_t* at = index_.find(key);
+    if (!at) return;
+    const std::uint64_t arrival = *at;
+    index_.erase(key);
     auto e = std::lower_bound(entries_.begin(), entries_.end(), arrival,
                               [](const auto& entry, std::uint64_t a) { return entry.first < a; });
     e->second = proto::ClientMessageRef();

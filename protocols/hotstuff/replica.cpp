@@ -26,7 +26,7 @@ Replica::Replica(Config cfg)
       b_lock_(genesis_block()),
       b_exec_(genesis_block()),
       prepare_qc_(genesis_qc()) {
-    blocks_.emplace(genesis_block()->digest, genesis_block());
+    blocks_[genesis_block()->digest] = genesis_block();
     by_height_.emplace_back(0, genesis_block()->digest);
 }
 
@@ -138,7 +138,7 @@ bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
             for (std::size_t k = 0; k < 8; ++k) x = (x << 8) | s.bytes[i + k];
             h.add(x);
         }
-    if (verified_qcs_.count(h.value())) return true;
+    if (verified_qcs_.contains(h.value())) return true;
     // accept_small_qc: f+1 valid signers pass, where n-f are needed.
     if (cfg_.mutations.has(Mutation::AcceptSmallQc))
         return proto::verify_qc(ctx, qc, stmt_digest, cfg_.quorum.weak(), ctx.replica_count()) ==
@@ -176,7 +176,7 @@ bool Replica::store(sim::Context& ctx, NodeId from, const BlockRef& b, const Mes
         if (b->height > b_exec_->height + kSyncGap) request_sync(ctx, b->height);
         return false;
     }
-    blocks_.emplace(b->digest, b);
+    blocks_[b->digest] = b;
     index_height(*b);
     unpark(ctx, b->digest);
     return true;
@@ -245,7 +245,7 @@ void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
         ctx.trace(fmt::format("hotstuff sync: adopt executed height {} (was {})", b->height,
                               b_exec_->height));
     if (!find(b->digest)) {
-        blocks_.emplace(b->digest, b);
+        blocks_[b->digest] = b;
         index_height(*b);
     }
     b_exec_ = b;
@@ -270,8 +270,8 @@ void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
 }
 
 BlockRef Replica::find(Digest hash) const {
-    auto it = blocks_.find(hash);
-    return it == blocks_.end() ? BlockRef() : it->second;
+    const BlockRef* b = blocks_.find(hash);
+    return b ? *b : BlockRef();
 }
 
 bool Replica::extends(const Block& b, const Block& ancestor) const {

@@ -8,16 +8,22 @@
 #include <map>
 #include <set>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "protocols/hotstuff/mempool.hpp"
 #include "protocols/hotstuff/messages.hpp"
 #include "protocols/hotstuff/mutations.hpp"
 #include "protocols/hotstuff/pacemaker.hpp"
+#include "sim/flat_map.hpp"
+#include "sim/hash.hpp"
+#include "sim/flat_set.hpp"
 #include "sim/actor.hpp"
 
 namespace hotstuff {
+
+struct DigestHash {
+    std::size_t operator()(Digest d) const { return static_cast<std::size_t>(sim::mix64(d.v)); }
+};
 
 struct Config {
     proto::Quorum quorum;
@@ -125,7 +131,7 @@ private:
     BlockRef b_lock_, b_exec_;
     // Hash maps here are only looked up, never iterated; by_height_ orders pruning: the stored
     // blocks as (height, digest), sorted by height (flat: no allocation per block).
-    std::unordered_map<Digest, BlockRef> blocks_;
+    sim::FlatMap<Digest, BlockRef, DigestHash> blocks_;
     std::vector<std::pair<std::uint64_t, Digest>> by_height_;
     std::map<proto::Statement, proto::QcBuilder> builders_;  // votes to this leader
     // Distinct voters per view, over all the blocks voted for; and the last view whose votes
@@ -133,9 +139,9 @@ private:
     std::map<std::uint64_t, std::vector<std::uint32_t>> voters_by_view_;
     std::uint64_t split_view_ = 0;
     std::vector<std::uint64_t> equivocated_views_;  // views whose leader equivocated (recent)
-    std::unordered_map<Digest, proto::SignedVote> proposals_;  // leader statements of blocks
+    sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;  // leader statements of blocks
     proto::EquivocationDetector detector_;
-    std::unordered_set<std::uint64_t> verified_qcs_;  // lookup only
+    sim::U64Set verified_qcs_;  // QCs this replica accepted (cleared past 4096)
     struct Parked {
         NodeId from;
         MessageRef msg;  // a proposal to handle again, or null for a bare block to store

@@ -1,0 +1,93 @@
+// The flat hash containers and the event queue's sweep, against the standard containers they
+// stand in for, over long random sequences of operations (with many collisions on purpose).
+#include <doctest/doctest.h>
+
+#include <map>
+#include <set>
+
+#include "sim/event_queue.hpp"
+#include "sim/flat_map.hpp"
+#include "sim/flat_set.hpp"
+#include "sim/random.hpp"
+
+namespace {
+// Few distinct home slots, so probe runs are long and deletions shift entries back.
+std::uint64_t draw(sim::RandomStream& rng, std::int64_t lo, std::int64_t hi) {
+    return static_cast<std::uint64_t>(rng.uniform(lo, hi));
+}
+
+struct CollidingHash {
+    std::size_t operator()(std::uint64_t k) const { return static_cast<std::size_t>(k % 7); }
+};
+}  // namespace
+
+TEST_CASE("flat map: finds, inserts and erases exactly what std::map does") {
+    sim::FlatMap<std::uint64_t, std::uint64_t, CollidingHash> flat;
+    std::map<std::uint64_t, std::uint64_t> ref;
+    sim::RandomStream rng(11);
+    for (int step = 0; step < 200'000; ++step) {
+        const std::uint64_t key = draw(rng, 0, 300);
+        switch (draw(rng, 0, 2)) {
+            case 0: {
+                auto [value, fresh] = flat.try_emplace(key);
+                CHECK(fresh == !ref.count(key));
+                if (fresh) *value = key * 3 + static_cast<std::uint64_t>(step);
+                ref.try_emplace(key, *value);
+                break;
+            }
+            case 1:
+                CHECK(flat.erase(key) == (ref.erase(key) == 1));
+                break;
+            default: {
+                const std::uint64_t* value = flat.find(key);
+                auto it = ref.find(key);
+                REQUIRE((value != nullptr) == (it != ref.end()));
+                if (value) CHECK(*value == it->second);
+            }
+        }
+        REQUIRE(flat.size() == ref.size());
+    }
+    for (std::uint64_t key = 0; key <= 300; ++key) CHECK(flat.contains(key) == ref.count(key));
+    flat.clear();
+    CHECK(flat.empty());
+    CHECK(!flat.contains(ref.empty() ? 0 : ref.begin()->first));
+}
+
+TEST_CASE("flat set: membership as std::set, including the key 0, and clear") {
+    sim::U64Set flat;
+    std::set<std::uint64_t> ref;
+    sim::RandomStream rng(5);
+    for (int step = 0; step < 50'000; ++step) {
+        const std::uint64_t key = draw(rng, 0, 5000) * 0x100000001ULL;  // 0 included
+        CHECK(flat.insert(key) == ref.insert(key).second);
+        const std::uint64_t probe = draw(rng, 0, 5000) * 0x100000001ULL;
+        CHECK(flat.contains(probe) == ref.count(probe));
+        REQUIRE(flat.size() == ref.size());
+    }
+    flat.clear();
+    CHECK(flat.size() == 0);
+    CHECK(!flat.contains(0));
+    CHECK(flat.insert(0));
+}
+
+TEST_CASE("event queue: remove_if drops what it names and the rest pops in the same order") {
+    sim::EventQueue all, swept;
+    sim::RandomStream rng(3);
+    for (std::uint32_t i = 0; i < 5000; ++i) {
+        const auto t = rng.uniform(0, 300);
+        all.push(sim::Event::make(t, i % 13, i, sim::EventKind::Deliver));
+        swept.push(sim::Event::make(t, i % 13, i, sim::EventKind::Deliver));
+    }
+    swept.remove_if([](const sim::Event& e) { return e.slot % 3 == 0; });
+    CHECK(swept.size() == 5000 - 1667);
+    while (!all.empty()) {
+        const sim::Event e = all.pop();
+        if (e.slot % 3 == 0) continue;
+        REQUIRE(!swept.empty());
+        const sim::Event s = swept.pop();
+        CHECK(s.slot == e.slot);
+        CHECK(s.seq == e.seq);
+        CHECK(s.time_ns == e.time_ns);
+    }
+    CHECK(swept.empty());
+}
