@@ -62,7 +62,11 @@ void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now, st
             return;
         }
         // S3 integrity: per client, each replica executes strictly newer timestamps only.
-        auto& last = last_ts_[(static_cast<std::uint64_t>(replica.v) << 32) | c];
+        // c < issued_.size(): the validity check above passed.
+        if (last_ts_.size() <= replica.v) last_ts_.resize(replica.v + 1);
+        std::vector<std::uint64_t>& per_client = last_ts_[replica.v];
+        if (per_client.size() <= c) per_client.resize(issued_.size(), 0);
+        auto& last = per_client[c];
         if (r.key.timestamp <= last) {
             fail("integrity",
                  fmt::format("replica {} executed request (client {}, t {}) again (last t {})",
@@ -107,8 +111,7 @@ void Checker::on_state_lost(NodeId replica) {
     if (!honest(replica)) return;
     amnesiac_[replica.v] = true;
     last_index_[replica.v] = 0;
-    const std::uint64_t r = replica.v;
-    std::erase_if(last_ts_, [r](const auto& entry) { return (entry.first >> 32) == r; });
+    if (replica.v < last_ts_.size()) last_ts_[replica.v].clear();
 }
 
 void Checker::set_active(NodeId replica, bool active) {

@@ -11,7 +11,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "sim/actor.hpp"
@@ -93,7 +92,8 @@ private:
     std::vector<bool> active_;
     std::vector<bool> amnesiac_;               // restarted without state at least once
     std::vector<std::vector<Digest>> issued_;  // [client][timestamp-1]
-    std::unordered_map<std::uint64_t, std::uint64_t> last_ts_;  // (replica, client) -> timestamp
+    // [replica][client]: the newest timestamp executed; clients are the issued_ ones (dense).
+    std::vector<std::vector<std::uint64_t>> last_ts_;
     // Recent requests per client: the first honest result and the accepted one, compared when
     // both are known; entries far below the client's latest accepted timestamp are pruned.
     struct Outcome {

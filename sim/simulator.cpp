@@ -147,10 +147,10 @@ public:
     void accept(RequestKey key, Digest result, std::uint64_t view, std::uint64_t index) override {
         auto& r = s_.result_;
         ++r.accepted;
-        auto it =
-            s_.submit_time_.find((static_cast<std::uint64_t>(key.client.v) << 40) | key.timestamp);
-        SimTime submit = it == s_.submit_time_.end() ? s_.now_ : it->second;
-        if (it != s_.submit_time_.end()) s_.submit_time_.erase(it);
+        const std::uint64_t k = (static_cast<std::uint64_t>(key.client.v) << 40) | key.timestamp;
+        const SimTime* issued = s_.submit_time_.find(k);
+        const SimTime submit = issued ? *issued : s_.now_;
+        if (issued) s_.submit_time_.erase(k);
         r.latencies_ns.push_back((s_.now_ - submit).ns);
         if (s_.opts_.keep_request_rows)
             r.requests.push_back({key.client.v, key.timestamp, submit, s_.now_, view, index});

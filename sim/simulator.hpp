@@ -14,14 +14,15 @@
 #include <optional>
 #include <ostream>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "sim/actor.hpp"
 #include "sim/checker.hpp"
 #include "sim/crypto.hpp"
 #include "sim/event_queue.hpp"
+#include "sim/flat_map.hpp"
 #include "sim/flat_set.hpp"
+#include "sim/hash.hpp"
 #include "sim/network.hpp"
 #include "sim/scenario.hpp"
 
@@ -173,7 +174,10 @@ private:
     std::vector<TimerRec> timers_;
     std::vector<std::uint32_t> timers_free_;
     std::size_t cancelled_ = 0;  // timers cancelled since the last drop_dead_timers
-    std::unordered_map<std::uint64_t, SimTime> submit_time_;
+    struct KeyHash {
+        std::size_t operator()(std::uint64_t k) const { return static_cast<std::size_t>(mix64(k)); }
+    };
+    FlatMap<std::uint64_t, SimTime, KeyHash> submit_time_;  // (client, timestamp) -> issued
     U64Set verified_;  // Context::verified_before
     std::unique_ptr<NodeContext> ctx_;
     Factory factory_;

@@ -159,23 +159,6 @@ bool verify_evidence(sim::Context& ctx, const Evidence& e) {
            verify_vote(ctx, e.first) && verify_vote(ctx, e.second);
 }
 
-EquivocationDetector::View& EquivocationDetector::view_for(std::uint64_t view) {
-    // Most statements are for the newest view: try the back before searching.
-    if (!views_.empty() && views_.back().view == view) return views_.back();
-    auto it = views_.end();
-    if (!views_.empty() && views_.back().view > view)
-        it = std::lower_bound(views_.begin(), views_.end(), view,
-                              [](const View& x, std::uint64_t w) { return x.view < w; });
-    if (it != views_.end() && it->view == view) return *it;
-    View fresh;
-    if (!spare_.empty()) {
-        fresh = std::move(spare_.back());
-        spare_.pop_back();
-    }
-    fresh.view = view;
-    return *views_.insert(it, std::move(fresh));
-}
-
 std::optional<Evidence> EquivocationDetector::observe(const SignedVote& v) {
     // The same statement from the same signer again: its entry exists (forget_below forgets
     // the recent ones it drops), and it either agrees or was reported already.
@@ -188,18 +171,17 @@ std::optional<Evidence> EquivocationDetector::observe(const SignedVote& v) {
     }
     recent_[recent_next_] = Recent{true, v.stmt, v.signer};
     recent_next_ ^= 1;
-    View& view = view_for(v.stmt.view);
-    const auto key = std::make_tuple(v.stmt.kind, v.stmt.slot, v.signer.v);
-    auto it = std::lower_bound(view.keys.begin(), view.keys.end(), key, [](const Key& e, auto k) {
-        return std::make_tuple(e.kind, e.slot, e.signer) < k;
-    });
-    if (it == view.keys.end() || std::make_tuple(it->kind, it->slot, it->signer) != key) {
-        const auto first = static_cast<std::uint32_t>(view.votes.size());
-        view.keys.insert(it, Key{v.stmt.slot, v.signer.v, v.stmt.kind, false, first});
-        view.votes.push_back(v);
+    const auto key = std::make_tuple(v.stmt.view, v.stmt.kind, v.stmt.slot, v.signer.v);
+    auto it = keys_.end();
+    if (head_ < keys_.size() && !(keys_.back().tuple() < key))
+        it = std::lower_bound(keys_.begin() + static_cast<std::ptrdiff_t>(head_), keys_.end(), key,
+                              [](const Key& e, const auto& k) { return e.tuple() < k; });
+    if (it == keys_.end() || it->tuple() != key) {
+        firsts_.insert(firsts_.begin() + (it - keys_.begin()), v);
+        keys_.insert(it, Key{v.stmt.view, v.stmt.slot, v.signer.v, v.stmt.kind, false});
         return std::nullopt;
     }
-    const SignedVote& first = view.votes[it->first];
+    const SignedVote& first = firsts_[static_cast<std::size_t>(it - keys_.begin())];
     if (!first.stmt.conflicts(v.stmt) || it->reported) return std::nullopt;
     it->reported = true;
     return Evidence{first, v};
@@ -208,15 +190,16 @@ std::optional<Evidence> EquivocationDetector::observe(const SignedVote& v) {
 void EquivocationDetector::forget_below(std::uint64_t view) {
     for (Recent& r : recent_)
         if (r.stmt.view < view) r.valid = false;
-    constexpr std::size_t kSpareViews = 8;
-    while (!views_.empty() && views_.front().view < view) {
-        if (spare_.size() < kSpareViews) {
-            View& old = views_.front();
-            old.keys.clear();
-            old.votes.clear();
-            spare_.push_back(std::move(old));
-        }
-        views_.pop_front();
+    while (head_ < keys_.size() && keys_[head_].view < view) ++head_;
+    if (head_ == keys_.size()) {
+        keys_.clear();
+        firsts_.clear();
+        head_ = 0;
+    } else if (head_ >= 64 && 2 * head_ >= keys_.size()) {
+        const auto dead = static_cast<std::ptrdiff_t>(head_);
+        keys_.erase(keys_.begin(), keys_.begin() + dead);
+        firsts_.erase(firsts_.begin(), firsts_.begin() + dead);
+        head_ = 0;
     }
 }
 

@@ -9,9 +9,9 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
+#include <tuple>
 #include <vector>
 
 #include "protocols/common/ids.hpp"
@@ -119,26 +119,21 @@ public:
     void forget_below(std::uint64_t view);
 
 private:
-    // A small sorted key per (kind, slot, signer); the first vote itself is kept apart, in
-    // arrival order, so inserting a key moves a few bytes, not whole votes.
+    // Each signer's first vote per (view, kind, slot), sorted by that key and signer, in
+    // arrays whose live part starts at head_: views mostly arrive in order, so a new entry is
+    // usually appended, and forgotten views leave from the front (the array is compacted when
+    // the dead prefix is half of it). Memory follows the live entries and stays contiguous.
+    // Keys and first votes in parallel arrays: searching and forgetting read only the small keys.
     struct Key {
-        std::uint64_t slot = 0;
+        std::uint64_t view = 0, slot = 0;
         std::uint32_t signer = 0;
         std::uint8_t kind = 0;
         bool reported = false;
-        std::uint32_t first = 0;  // index into votes
+        auto tuple() const { return std::make_tuple(view, kind, slot, signer); }
     };
-    struct View {
-        std::uint64_t view = 0;
-        std::vector<Key> keys;  // sorted by (kind, slot, signer)
-        std::vector<SignedVote> votes;
-    };
-    View& view_for(std::uint64_t view);
-
-    // Ascending by view; views mostly arrive in order and leave from the front. Views dropped
-    // by forget_below keep their storage in spare_ for the next ones (no allocation per view).
-    std::deque<View> views_;
-    std::vector<View> spare_;
+    std::vector<Key> keys_;
+    std::vector<SignedVote> firsts_;
+    std::size_t head_ = 0;
     // The last two statements observed: a repeat of one (the leader statement that every vote
     // of a view carries, observed after each vote) changes nothing, so it skips the search.
     struct Recent {

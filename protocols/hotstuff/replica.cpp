@@ -13,6 +13,8 @@ namespace hotstuff {
 namespace {
 constexpr std::uint64_t kKeepBelowExecuted = 4;  // committed heights kept for late syncs
 constexpr std::size_t kMaxParked = 1024;
+// QCs a replica remembers having verified: one seen again costs nothing.
+constexpr std::size_t kVerifiedQcsKept = 4096;
 // A block this far above our executed one has ancestors the peers may have pruned already
 // (they keep kKeepBelowExecuted heights below their own executed block): ask for a snapshot.
 constexpr std::uint64_t kSyncGap = 2 * kKeepBelowExecuted;
@@ -138,7 +140,10 @@ bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
             for (std::size_t k = 0; k < 8; ++k) x = (x << 8) | s.bytes[i + k];
             h.add(x);
         }
-    if (verified_qcs_.contains(h.value())) return true;
+    // A QC newer than every one remembered cannot be among them (the steady state).
+    if (qc.stmt.view <= verified_qcs_view_ &&
+        std::find(verified_qcs_.begin(), verified_qcs_.end(), h.value()) != verified_qcs_.end())
+        return true;
     // accept_small_qc: f+1 valid signers pass, where n-f are needed.
     if (cfg_.mutations.has(Mutation::AcceptSmallQc))
         return proto::verify_qc(ctx, qc, stmt_digest, cfg_.quorum.weak(), ctx.replica_count()) ==
@@ -162,8 +167,12 @@ bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
             return false;
         ctx.remember_verified(run_key);
     }
-    if (verified_qcs_.size() > 4096) verified_qcs_.clear();
-    verified_qcs_.insert(h.value());
+    if (verified_qcs_.size() > kVerifiedQcsKept) {
+        verified_qcs_.clear();
+        verified_qcs_view_ = 0;
+    }
+    verified_qcs_.push_back(h.value());
+    verified_qcs_view_ = std::max(verified_qcs_view_, qc.stmt.view);
     return true;
 }
 

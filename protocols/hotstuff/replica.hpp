@@ -16,7 +16,6 @@
 #include "protocols/hotstuff/pacemaker.hpp"
 #include "sim/flat_map.hpp"
 #include "sim/hash.hpp"
-#include "sim/flat_set.hpp"
 #include "sim/actor.hpp"
 
 namespace hotstuff {
@@ -141,7 +140,11 @@ private:
     std::vector<std::uint64_t> equivocated_views_;  // views whose leader equivocated (recent)
     sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;  // leader statements of blocks
     proto::EquivocationDetector detector_;
-    sim::U64Set verified_qcs_;  // QCs this replica accepted (cleared past 4096)
+    // QCs this replica accepted (distinct keys, cleared past kVerifiedQcsKept), appended in
+    // order: almost every QC is newer than all of them (verified_qcs_view_), so the list is
+    // searched rarely and a write to its end stays in cache, where a hash set missed it.
+    std::vector<std::uint64_t> verified_qcs_;
+    std::uint64_t verified_qcs_view_ = 0;  // the highest view among them
     struct Parked {
         NodeId from;
         MessageRef msg;  // a proposal to handle again, or null for a bare block to store
