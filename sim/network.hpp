@@ -65,6 +65,7 @@ private:
     std::vector<std::vector<std::uint32_t>> path_;  // replica pairs: nodes after `from`
     std::vector<int> blocked_;                      // replica pairs
     std::vector<int> isolated_;                     // every node
+    std::int64_t cuts_ = 0;                         // the sum of blocked_ and isolated_
     std::vector<SimTime> last_arrival_replicas_;    // FIFO: replica pairs [from*replicas+to]
     // FIFO between a client and a replica: [((client - replicas) * replicas + replica) * 2 +
     // (1 if the replica sends)]. Pairs of two clients, which no protocol uses, in the map.

@@ -520,7 +520,7 @@ void Simulator::cancel(TimerId id) {
     // Cancelled timers stay queued until they come due; protocols that re-arm a long view
     // timer on every view would otherwise fill the queue with them (64 replicas, 1 s timers and
     // 2 ms views keep 32,000 dead events in the heap). Sweep them out once they are half of it.
-    if (++cancelled_ >= 1024 && 2 * cancelled_ >= queue_.size()) drop_dead_timers();
+    if (++cancelled_ >= 128 && 2 * cancelled_ >= queue_.size()) drop_dead_timers();
 }
 
 void Simulator::drop_dead_timers() {
