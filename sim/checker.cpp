@@ -75,7 +75,7 @@ void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now, st
             return;
         }
         last = r.key.timestamp;
-        Outcome& o = outcomes_[r.key];
+        Outcome& o = outcome(r.key);
         if (!o.honest) {
             o.honest = r.result;
             o.executor = replica.v;
@@ -177,12 +177,18 @@ void Checker::on_issue(RequestKey key, Digest digest, SimTime now) {
     deadline_of_[key] = deadline;
 }
 
+Checker::Outcome& Checker::outcome(const RequestKey& key) {
+    if (last_outcome_ == outcomes_.end() || last_outcome_->first != key)
+        last_outcome_ = outcomes_.try_emplace(key).first;
+    return last_outcome_->second;
+}
+
 void Checker::on_accept(RequestKey key, Digest result, SimTime now, std::uint64_t event) {
     if (auto d = deadline_of_.find(key); d != deadline_of_.end()) {
         deadlines_.erase({d->second, key});
         deadline_of_.erase(d);
     }
-    Outcome& o = outcomes_[key];
+    Outcome& o = outcome(key);
     o.accepted = result;
     if (o.honest && *o.honest != result) {
         fail("client_safety",
@@ -196,6 +202,7 @@ void Checker::on_accept(RequestKey key, Digest result, SimTime now, std::uint64_
         // Keep unmatched accepted results: finish() reports them.
         auto lo = outcomes_.lower_bound(RequestKey{key.client, 0});
         auto hi = outcomes_.lower_bound(RequestKey{key.client, key.timestamp - kOutcomeWindow});
+        last_outcome_ = outcomes_.end();
         for (auto it = lo; it != hi;) it = it->second.honest ? outcomes_.erase(it) : std::next(it);
     }
 }

@@ -40,6 +40,9 @@ struct CheckerConfig {
 class Checker {
 public:
     explicit Checker(CheckerConfig cfg);
+    // It keeps an iterator into its own map: not copied or moved.
+    Checker(const Checker&) = delete;
+    Checker& operator=(const Checker&) = delete;
 
     void on_commit(NodeId replica, const CommitRecord& rec, SimTime now, std::uint64_t event);
     void on_state_transfer(NodeId replica, std::uint64_t index, Digest state);
@@ -101,6 +104,10 @@ private:
         std::uint32_t executor = 0;
     };
     std::map<RequestKey, Outcome> outcomes_;
+    // The entry looked up last: the n replicas that execute one request report it in a row.
+    // Reset to end() by every erase from outcomes_.
+    std::map<RequestKey, Outcome>::iterator last_outcome_ = outcomes_.end();
+    Outcome& outcome(const RequestKey& key);
     std::set<std::pair<std::int64_t, RequestKey>> deadlines_;
     std::map<RequestKey, std::int64_t> deadline_of_;
     struct Certified {

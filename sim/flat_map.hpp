@@ -2,8 +2,9 @@
 // deletion, so no tombstones): no allocation per entry, for the maps every replica consults on
 // every message (blocks by digest, pending requests by key, last reply per client).
 //
-// Lookup only: there is no iteration, so its layout can never reach an output. Pointers from
-// find() stay valid until the next insert or erase.
+// Iteration (for_each_unordered) visits entries in slot order, which depends on the hash: a
+// caller must sort what it collects before it can reach an output. Pointers from find() stay
+// valid until the next insert or erase.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +68,13 @@ public:
         slots_[hole].value = V();  // release what it held
         --size_;
         return true;
+    }
+
+    // Calls f(key, value) for every entry, in an order that means nothing (see above).
+    template <class F>
+    void for_each_unordered(F&& f) const {
+        for (const Slot& s : slots_)
+            if (s.used) f(s.key, s.value);
     }
 
     std::size_t size() const { return size_; }

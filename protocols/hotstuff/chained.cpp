@@ -17,8 +17,10 @@ void Replica::on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m) {
     observe(ctx, p.leader_statement);
     if (b->height <= b_exec_->height) return;
     if (!store(ctx, from, b, m)) return;  // parked until its parent arrives
-    proposals_[b->digest] = p.leader_statement;
-    if (cfg_.basic) return basic_on_proposal(ctx, b, p.leader_statement);
+    if (cfg_.basic) {
+        proposals_[b->digest] = p.leader_statement;
+        return basic_on_proposal(ctx, b, p.leader_statement);
+    }
     process_proposal(ctx, b, p.leader_statement);
 }
 

@@ -96,9 +96,9 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
 void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m) {
     const auto& req = std::get<proto::Request>(m->body);
     if (req.client.v < ctx.replica_count() || !proto::authentic(ctx, *m)) return;
-    if (auto it = last_reply_.find(req.client.v); it != last_reply_.end()) {
-        if (req.timestamp < it->second.first) return;
-        if (req.timestamp == it->second.first) return ctx.send(req.client, it->second.second);
+    if (const auto* last = last_reply_.find(req.client.v)) {
+        if (req.timestamp < last->first) return;
+        if (req.timestamp == last->first) return ctx.send(req.client, last->second);
     }
     const bool fresh = mempool_.add(proto::request_key(req), m);
     // A request straight from its client also goes to the leader that proposes next.
@@ -227,10 +227,10 @@ void Replica::request_sync(sim::Context& ctx, std::uint64_t target_height) {
 void Replica::on_sync_request(sim::Context& ctx, NodeId from, const SyncRequest& r) {
     if (b_exec_->height <= r.executed || from == ctx.self()) return;
     SyncReply reply{b_exec_, state_, {}};
-    for (const auto& [client, last] : last_reply_) {
+    last_reply_.for_each_unordered([&](std::uint32_t client, const auto& last) {
         const auto& body = std::get<proto::Reply>(last.second->body);
         reply.clients.push_back({client, last.first, body.result, body.index, body.view.v});
-    }
+    });
     std::sort(reply.clients.begin(), reply.clients.end(),
               [](const ClientProgress& a, const ClientProgress& b) { return a.client < b.client; });
     ctx.send(from, make_message(ctx, std::move(reply)));
@@ -416,8 +416,10 @@ void Replica::propose(sim::Context& ctx, const BlockRef& parent,
     const proto::SignedVote stmt = proto::sign_vote(ctx, proposal_statement(*b));
     ctx.broadcast(make_message(ctx, Proposal{b, stmt}));
     store(ctx, ctx.self(), b, MessageRef());
-    proposals_[b->digest] = stmt;
-    if (cfg_.basic) return basic_on_proposal(ctx, b, stmt);
+    if (cfg_.basic) {
+        proposals_[b->digest] = stmt;  // basic HotStuff's phases carry the leader statement
+        return basic_on_proposal(ctx, b, stmt);
+    }
     process_proposal(ctx, b, stmt);
 }
 

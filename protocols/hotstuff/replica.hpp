@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <map>
 #include <set>
-#include <unordered_map>
 #include <vector>
 
 #include "protocols/hotstuff/mempool.hpp"
@@ -138,7 +137,7 @@ private:
     std::map<std::uint64_t, std::vector<std::uint32_t>> voters_by_view_;
     std::uint64_t split_view_ = 0;
     std::vector<std::uint64_t> equivocated_views_;  // views whose leader equivocated (recent)
-    sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;  // leader statements of blocks
+    sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;  // leader statements (basic only)
     proto::EquivocationDetector detector_;
     // QCs this replica accepted (distinct keys, cleared past kVerifiedQcsKept), appended in
     // order: almost every QC is newer than all of them (verified_qcs_view_), so the list is
@@ -161,7 +160,11 @@ private:
     std::map<Digest, SyncVotes> sync_votes_;
     proto::SimTime last_sync_request_{-1};
     Mempool mempool_;  // pending requests in arrival order
-    std::unordered_map<std::uint32_t, std::pair<std::uint64_t, ClientMessageRef>> last_reply_;
+    struct ClientHash {
+        std::size_t operator()(std::uint32_t c) const { return sim::mix64(c); }
+    };
+    // Per client: the newest timestamp executed and its reply (sorted before it is sent on).
+    sim::FlatMap<std::uint32_t, std::pair<std::uint64_t, ClientMessageRef>, ClientHash> last_reply_;
     // Scratch space reused by commit_chain and execute (no allocation per commit).
     std::vector<BlockRef> chain_scratch_;
     std::vector<sim::ExecutedRequest> done_scratch_;
