@@ -22,6 +22,27 @@ bool Block::digest_matches() const {
     return digest_check_ == 1;
 }
 
+const QcKey& Block::justify_key() const {
+    if (!justify_key_) justify_key_ = qc_key(justify);
+    return *justify_key_;
+}
+
+QcKey qc_key(const QuorumCert& qc) {
+    QcKey k;
+    k.stmt_digest = qc.stmt.digest();
+    sim::Hasher h(k.stmt_digest.v);
+    for (auto w : qc.signers) h.add(w);
+    h.add(qc.signers.size()).add(qc.sigs.size()).add(qc.aggregated);
+    for (const auto& s : qc.sigs)
+        for (std::size_t i = 0; i < s.bytes.size(); i += 8) {
+            std::uint64_t x = 0;
+            for (std::size_t b = 0; b < 8; ++b) x = (x << 8) | s.bytes[i + b];
+            h.add(x);
+        }
+    k.content = h.value();
+    return k;
+}
+
 BlockRef genesis_block() {
     static const BlockRef g = [] {
         auto [ref, b] = sim::make_payload<Block>();

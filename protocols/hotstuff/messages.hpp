@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -22,6 +23,14 @@ enum Phase : std::uint8_t { kGeneric = 0, kPrepare = 1, kPreCommit = 2, kCommit 
 // The statement a leader signs for its proposal: two of them in one view are equivocation.
 inline constexpr std::uint8_t kProposalStatement = 7;
 
+// What a replica needs to look a QC up in its memos: the statement's digest and a hash of the
+// QC's whole content (statement, signers, every signature byte, aggregation).
+struct QcKey {
+    Digest stmt_digest{};
+    std::uint64_t content = 0;
+};
+QcKey qc_key(const QuorumCert& qc);
+
 struct Block : sim::Payload {
     Digest parent{};
     std::uint64_t height = 0;
@@ -33,9 +42,12 @@ struct Block : sim::Payload {
     // digest == block_hash(*this). A shared block never changes, so the first replica to ask
     // computes the answer and the others reuse it (a pure function of the block's content).
     bool digest_matches() const;
+    // qc_key(justify), computed by the first replica to check this block's QC.
+    const QcKey& justify_key() const;
 
 private:
     mutable std::uint8_t digest_check_ = 0;  // 0 not yet computed, 1 matches, 2 does not
+    mutable std::optional<QcKey> justify_key_;
 };
 using BlockRef = sim::Ref<Block>;
 

@@ -77,7 +77,7 @@ void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg
         // proposals of one view even when each voter saw only one of them.
         const auto& p = v->proposal;
         if (p.stmt.kind == kProposalStatement && p.stmt.view == v->vote.stmt.view &&
-            p.signer == pacemaker_.leader(p.stmt.view) && proto::verify_vote(ctx, p))
+            p.signer == pacemaker_.leader(p.stmt.view) && verify_carried_statement(ctx, p))
             observe(ctx, p);
         return cfg_.basic ? basic_on_vote(ctx, v->vote) : on_vote(ctx, v->vote);
     }
@@ -87,6 +87,18 @@ void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg
     if (const auto* b = as<BlockReply>(*m)) return on_block(ctx, from, b->block);
     if (const auto* r = as<SyncRequest>(*m)) return on_sync_request(ctx, from, *r);
     if (const auto* r = as<SyncReply>(*m)) return on_sync_reply(ctx, from, *r);
+}
+
+// The n-f votes of a view all carry its leader's statement: the one identical to the statement
+// verified last is charged the same verification cost without computing it again.
+bool Replica::verify_carried_statement(sim::Context& ctx, const proto::SignedVote& p) {
+    if (p == last_carried_statement_) {
+        ctx.charge_verify(1);
+        return true;
+    }
+    if (!proto::verify_vote(ctx, p)) return false;
+    last_carried_statement_ = p;
+    return true;
 }
 
 void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
@@ -126,43 +138,31 @@ void Replica::on_block(sim::Context& ctx, NodeId from, const BlockRef& b) {
 
 bool Replica::well_formed(sim::Context& ctx, const Block& b) {
     return b.height > 0 && b.digest_matches() && b.justify.stmt.value == b.parent &&
-           b.view > b.justify.stmt.view && valid_qc(ctx, b.justify);
+           b.view > b.justify.stmt.view && valid_qc(ctx, b.justify, b.justify_key());
 }
 
 bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
     if (is_genesis_qc(qc)) return true;
-    const Digest stmt_digest = qc.stmt.digest();
-    sim::Hasher h(stmt_digest.v);
-    for (auto w : qc.signers) h.add(w);
-    for (const auto& s : qc.sigs)
-        for (std::size_t i = 0; i < 16; i += 8) {
-            std::uint64_t x = 0;
-            for (std::size_t k = 0; k < 8; ++k) x = (x << 8) | s.bytes[i + k];
-            h.add(x);
-        }
+    return valid_qc(ctx, qc, qc_key(qc));
+}
+
+bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc, const QcKey& key) {
+    if (is_genesis_qc(qc)) return true;
     // A QC newer than every one remembered cannot be among them (the steady state).
     if (qc.stmt.view <= verified_qcs_view_ &&
-        std::find(verified_qcs_.begin(), verified_qcs_.end(), h.value()) != verified_qcs_.end())
+        std::find(verified_qcs_.begin(), verified_qcs_.end(), key.content) != verified_qcs_.end())
         return true;
     // accept_small_qc: f+1 valid signers pass, where n-f are needed.
     if (cfg_.mutations.has(Mutation::AcceptSmallQc))
-        return proto::verify_qc(ctx, qc, stmt_digest, cfg_.quorum.weak(), ctx.replica_count()) ==
-               proto::QcCheck::Ok;
+        return proto::verify_qc(ctx, qc, key.stmt_digest, cfg_.quorum.weak(),
+                                ctx.replica_count()) == proto::QcCheck::Ok;
     // Every replica checks every QC; the first does the work, the others charge the same cost.
-    // The run-wide key names all verify_qc reads: the rest of each signature too, and the quorum.
-    sim::Hasher run(h.value());
-    run.add(qc.aggregated).add(cfg_.votes_needed());
-    for (const auto& s : qc.sigs)
-        for (std::size_t i = 16; i < s.bytes.size(); i += 8) {
-            std::uint64_t x = 0;
-            for (std::size_t k = 0; k < 8; ++k) x = (x << 8) | s.bytes[i + k];
-            run.add(x);
-        }
-    const std::uint64_t run_key = run.value();
+    // The run-wide key names all verify_qc reads: the QC's content and the quorum.
+    const std::uint64_t run_key = sim::Hasher(key.content).add(cfg_.votes_needed()).value();
     if (ctx.verified_before(run_key)) {
         ctx.charge_verify(proto::verify_qc_cost(qc));
     } else {
-        if (proto::verify_qc(ctx, qc, stmt_digest, cfg_.votes_needed(), ctx.replica_count()) !=
+        if (proto::verify_qc(ctx, qc, key.stmt_digest, cfg_.votes_needed(), ctx.replica_count()) !=
             proto::QcCheck::Ok)
             return false;
         ctx.remember_verified(run_key);
@@ -171,7 +171,7 @@ bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
         verified_qcs_.clear();
         verified_qcs_view_ = 0;
     }
-    verified_qcs_.push_back(h.value());
+    verified_qcs_.push_back(key.content);
     verified_qcs_view_ = std::max(verified_qcs_view_, qc.stmt.view);
     return true;
 }

@@ -63,7 +63,9 @@ private:
     void on_fetch(sim::Context& ctx, NodeId from, const Fetch& f);
     void on_block(sim::Context& ctx, NodeId from, const BlockRef& b);
     bool well_formed(sim::Context& ctx, const Block& b);
+    bool verify_carried_statement(sim::Context& ctx, const proto::SignedVote& p);
     bool valid_qc(sim::Context& ctx, const QuorumCert& qc);
+    bool valid_qc(sim::Context& ctx, const QuorumCert& qc, const QcKey& key);
     // Stores a block whose parent is known; otherwise parks `m` and fetches the parent.
     bool store(sim::Context& ctx, NodeId from, const BlockRef& b, const MessageRef& m);
     BlockRef find(Digest hash) const;
@@ -139,6 +141,7 @@ private:
     std::vector<std::uint64_t> equivocated_views_;  // views whose leader equivocated (recent)
     sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;  // leader statements (basic only)
     proto::EquivocationDetector detector_;
+    proto::SignedVote last_carried_statement_;  // verified last by verify_carried_statement
     // QCs this replica accepted (distinct keys, cleared past kVerifiedQcsKept), appended in
     // order: almost every QC is newer than all of them (verified_qcs_view_), so the list is
     // searched rarely and a write to its end stays in cache, where a hash set missed it.
