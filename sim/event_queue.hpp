@@ -1,9 +1,10 @@
-// The event queue: a 4-ary min-heap of small plain events ordered by (time, insertion sequence).
+// The event queue: small plain events ordered by (time, insertion sequence).
 // Equal times pop in insertion order, which makes the run deterministic. Pushing and popping
 // allocate nothing once the heap has grown to its working size.
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "sim/types.hpp"
@@ -41,14 +42,162 @@ struct Event {
     }
 };
 
+// The queue: a 4-ary min-heap of (time, seq) keys, plus runs of events that share one time.
+//
 // Keys and the rest of each event live in two parallel arrays: the sift loops compare only
 // 16-byte keys, so a node's four children are one 64-byte line, and move the 8-byte rest along.
+//
+// Runs: consecutive pushes at one time (a broadcast over fixed-delay links is n-1 of them) go
+// to a FIFO that stands in the heap as one entry keyed by its first event. The order is still
+// exactly (time, seq): a run's events have consecutive sequence numbers, since any push at
+// another time closes the run, so no event outside it sorts between them; and once the run's
+// entry is the heap's least, everything else in the heap sorts after all of the run. Pushes
+// at other times, the common case with random delays, pay one comparison for this.
 class EventQueue {
 public:
     void push(Event e) {
         e.seq = next_seq_++;
-        const EventKey key = e.key();
-        const std::uint64_t val = pack(e);
+        ++size_;
+        if (e.time_ns == last_time_) {
+            if (open_run_ == kNone) {
+                open_run_ = new_run(e.time_ns);
+                heap_push(e.key(), pack_run(open_run_));
+            }
+            runs_[open_run_].events.push_back({pack(e), e.seq});
+            return;
+        }
+        last_time_ = e.time_ns;
+        open_run_ = kNone;
+        heap_push(e.key(), pack(e));
+    }
+
+    Event pop() {
+        --size_;
+        if (active_run_ == kNone) {
+            const EventKey key = keys_.front();
+            const std::uint64_t val = vals_.front();
+            heap_pop();
+            if (!is_run(val)) return unpack(key, val);
+            active_run_ = run_of(val);
+        }
+        Run& run = runs_[active_run_];
+        const auto [val, seq] = run.events[run.head++];
+        const Event e = unpack(make_key(run.time, seq), val);
+        if (run.head == run.events.size()) {
+            release_run(active_run_);
+            active_run_ = kNone;
+        }
+        return e;
+    }
+
+    // Drops every event `dead(event)` names and restores the heap (Floyd's bottom-up build,
+    // O(size)). Keys are unique, so what remains pops in exactly the order it would have.
+    template <class Dead>
+    void remove_if(Dead dead) {
+        for (std::uint32_t id = 0; id < runs_.size(); ++id) {
+            Run& run = runs_[id];
+            if (!run.live) continue;
+            std::size_t kept = run.head;
+            for (std::size_t i = run.head; i < run.events.size(); ++i) {
+                const auto& [val, seq] = run.events[i];
+                if (dead(unpack(make_key(run.time, seq), val))) {
+                    --size_;
+                    continue;
+                }
+                run.events[kept++] = run.events[i];
+            }
+            run.events.resize(kept);
+        }
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < keys_.size(); ++i) {
+            if (is_run(vals_[i])) {
+                if (runs_[run_of(vals_[i])].head == runs_[run_of(vals_[i])].events.size()) {
+                    release_run(run_of(vals_[i]));
+                    continue;
+                }
+                // A run whose first events went keeps its place: its key is below the rest.
+            } else if (dead(unpack(keys_[i], vals_[i]))) {
+                --size_;
+                continue;
+            }
+            keys_[kept] = keys_[i];
+            vals_[kept] = vals_[i];
+            ++kept;
+        }
+        keys_.resize(kept);
+        vals_.resize(kept);
+        for (std::size_t i = kept / 4 + 1; i-- > 0;) sift_down(i);
+        if (active_run_ != kNone && runs_[active_run_].head == runs_[active_run_].events.size()) {
+            release_run(active_run_);
+            active_run_ = kNone;
+        }
+    }
+
+    Event top() const {
+        if (active_run_ != kNone) return run_front(active_run_);
+        if (is_run(vals_.front())) return run_front(run_of(vals_.front()));
+        return unpack(keys_.front(), vals_.front());
+    }
+    std::int64_t top_time_ns() const {
+        if (active_run_ != kNone) return runs_[active_run_].time;
+        return static_cast<std::int64_t>(keys_.front() >> 64);
+    }
+    bool empty() const { return size_ == 0; }
+    std::size_t size() const { return size_; }
+    void reserve(std::size_t n) {
+        keys_.reserve(n);
+        vals_.reserve(n);
+    }
+
+private:
+    static constexpr std::uint32_t kNone = 0xffffffffu;
+    static constexpr std::uint64_t kRunKind = 0xff;  // in the kind byte: the entry is a run
+
+    struct Run {
+        std::int64_t time = 0;
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> events;  // (packed rest, seq)
+        std::size_t head = 0;
+        bool live = false;
+    };
+
+    static EventKey make_key(std::int64_t time_ns, std::uint64_t seq) {
+        return (static_cast<EventKey>(static_cast<std::uint64_t>(time_ns)) << 64) | seq;
+    }
+    static std::uint64_t pack_run(std::uint32_t id) { return (kRunKind << 32) | id; }
+    static bool is_run(std::uint64_t val) { return ((val >> 32) & 0xff) == kRunKind; }
+    static std::uint32_t run_of(std::uint64_t val) { return static_cast<std::uint32_t>(val); }
+
+    Event run_front(std::uint32_t id) const {
+        const Run& run = runs_[id];
+        const auto& [val, seq] = run.events[run.head];
+        return unpack(make_key(run.time, seq), val);
+    }
+
+    std::uint32_t new_run(std::int64_t time_ns) {
+        std::uint32_t id;
+        if (!free_runs_.empty()) {
+            id = free_runs_.back();
+            free_runs_.pop_back();
+        } else {
+            id = static_cast<std::uint32_t>(runs_.size());
+            runs_.emplace_back();
+        }
+        Run& run = runs_[id];
+        run.time = time_ns;
+        run.events.clear();
+        run.head = 0;
+        run.live = true;
+        return id;
+    }
+    void release_run(std::uint32_t id) {
+        runs_[id].live = false;
+        runs_[id].events.clear();
+        runs_[id].head = 0;
+        free_runs_.push_back(id);
+        if (open_run_ == id) open_run_ = kNone;
+    }
+
+    void heap_push(EventKey key, std::uint64_t val) {
         std::size_t i = keys_.size();
         keys_.emplace_back();
         vals_.emplace_back();
@@ -63,17 +212,16 @@ public:
         vals_[i] = val;
     }
 
-    // Floyd's bottom-up deletion: the hole goes down to a leaf along the least children (a
-    // fixed number of steps, which the branch predictor learns), then the last event rises
-    // from there, usually not at all.
-    Event pop() {
-        const Event top = unpack(keys_.front(), vals_.front());
+    // Floyd's bottom-up deletion of the least entry: the hole goes down to a leaf along the
+    // least children (a fixed number of steps, which the branch predictor learns), then the
+    // last entry rises from there, usually not at all.
+    void heap_pop() {
         const EventKey last_key = keys_.back();
         const std::uint64_t last_val = vals_.back();
         keys_.pop_back();
         vals_.pop_back();
         const std::size_t n = keys_.size();
-        if (n == 0) return top;
+        if (n == 0) return;
         std::size_t i = 0;
         for (;;) {
             const std::size_t first = 4 * i + 1;
@@ -100,37 +248,11 @@ public:
         }
         keys_[i] = last_key;
         vals_[i] = last_val;
-        return top;
     }
 
-    // Drops every event `dead(event)` names and restores the heap (Floyd's bottom-up build,
-    // O(size)). Keys are unique, so what remains pops in exactly the order it would have.
-    template <class Dead>
-    void remove_if(Dead dead) {
-        std::size_t kept = 0;
-        for (std::size_t i = 0; i < keys_.size(); ++i) {
-            if (dead(unpack(keys_[i], vals_[i]))) continue;
-            keys_[kept] = keys_[i];
-            vals_[kept] = vals_[i];
-            ++kept;
-        }
-        keys_.resize(kept);
-        vals_.resize(kept);
-        for (std::size_t i = kept / 4 + 1; i-- > 0;) sift_down(i);
-    }
-
-    Event top() const { return unpack(keys_.front(), vals_.front()); }
-    std::int64_t top_time_ns() const { return static_cast<std::int64_t>(keys_.front() >> 64); }
-    bool empty() const { return keys_.empty(); }
-    std::size_t size() const { return keys_.size(); }
-    void reserve(std::size_t n) {
-        keys_.reserve(n);
-        vals_.reserve(n);
-    }
-
-private:
     void sift_down(std::size_t i) {
         const std::size_t n = keys_.size();
+        if (i >= n) return;
         const EventKey key = keys_[i];
         const std::uint64_t val = vals_[i];
         for (;;) {
@@ -164,7 +286,13 @@ private:
 
     std::vector<EventKey> keys_;
     std::vector<std::uint64_t> vals_;
+    std::vector<Run> runs_;
+    std::vector<std::uint32_t> free_runs_;
     std::uint64_t next_seq_ = 0;
+    std::size_t size_ = 0;
+    std::int64_t last_time_ = -1;       // the time of the last push
+    std::uint32_t open_run_ = kNone;    // the run taking pushes at last_time_
+    std::uint32_t active_run_ = kNone;  // the run being popped
 };
 
 }  // namespace sim

@@ -1,5 +1,5 @@
-// The flat hash containers and the event queue's sweep, against the standard containers they
-// stand in for, over long random sequences of operations (with many collisions on purpose).
+// The flat hash containers and the event queue (its runs of equal times and its sweep), against
+// standard containers, over long random sequences of operations (many collisions on purpose).
 #include <doctest/doctest.h>
 
 #include <map>
@@ -90,4 +90,50 @@ TEST_CASE("event queue: remove_if drops what it names and the rest pops in the s
         CHECK(s.time_ns == e.time_ns);
     }
     CHECK(swept.empty());
+}
+
+TEST_CASE("event queue: runs of equal times pop in exactly (time, seq) order, with sweeps") {
+    // A reference: every event by (time, seq) in an ordered set. Pushes come in bursts at one
+    // time (as a broadcast does), including bursts at the current time while a run drains.
+    sim::EventQueue q;
+    std::set<std::pair<std::int64_t, std::uint64_t>> ref;  // (time, seq)
+    std::map<std::uint64_t, std::uint32_t> slot_of;        // seq -> slot
+    sim::RandomStream rng(17);
+    std::uint64_t seq = 0;
+    std::uint32_t next_slot = 0;
+    std::int64_t now = 0;
+    auto push = [&](std::int64_t t) {
+        q.push(sim::Event::make(t, 0, next_slot, sim::EventKind::Deliver));
+        ref.insert({t, seq});
+        slot_of[seq++] = next_slot++;
+    };
+    for (int step = 0; step < 20'000; ++step) {
+        const auto action = draw(rng, 0, 9);
+        if (action < 4) {
+            const std::int64_t t = now + rng.uniform(0, 3);  // often the same or the current time
+            for (auto k = draw(rng, 1, 8); k > 0; --k) push(t);
+        } else if (action < 9 && !ref.empty()) {
+            REQUIRE(!q.empty());
+            CHECK(q.top_time_ns() == ref.begin()->first);
+            const sim::Event top = q.top();
+            const sim::Event e = q.pop();
+            CHECK(top.seq == e.seq);
+            CHECK(e.time_ns == ref.begin()->first);
+            CHECK(e.seq == ref.begin()->second);
+            CHECK(e.slot == slot_of[e.seq]);
+            now = e.time_ns;
+            ref.erase(ref.begin());
+        } else if (action == 9) {
+            const auto modulus = draw(rng, 2, 5);
+            q.remove_if([&](const sim::Event& e) { return e.slot % modulus == 0; });
+            std::erase_if(ref, [&](const auto& entry) { return slot_of[entry.second] % modulus == 0; });
+        }
+        REQUIRE(q.size() == ref.size());
+    }
+    while (!ref.empty()) {
+        const sim::Event e = q.pop();
+        CHECK(e.seq == ref.begin()->second);
+        ref.erase(ref.begin());
+    }
+    CHECK(q.empty());
 }
