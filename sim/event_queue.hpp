@@ -3,6 +3,7 @@
 // allocate nothing once the heap has grown to its working size.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -47,27 +48,29 @@ struct Event {
 // Keys and the rest of each event live in two parallel arrays: the sift loops compare only
 // 16-byte keys, so a node's four children are one 64-byte line, and move the 8-byte rest along.
 //
-// Runs: consecutive pushes at one time (a broadcast over fixed-delay links is n-1 of them) go
-// to a FIFO that stands in the heap as one entry keyed by its first event. The order is still
-// exactly (time, seq): a run's events have consecutive sequence numbers, since any push at
-// another time closes the run, so no event outside it sorts between them; and once the run's
-// entry is the heap's least, everything else in the heap sorts after all of the run. Pushes
-// at other times, the common case with random delays, pay one comparison for this.
+// Runs: pushes at a time pushed to recently (the last four distinct times; over fixed-delay
+// links every send of one instant arrives at one time) go to a FIFO for that time that stands
+// in the heap as one entry keyed by its first event. The order is still exactly (time, seq):
+// while a run takes its time's pushes, every event of that time pushed meanwhile is in it, so
+// none outside sorts between its events; and once the run's entry is the heap's least,
+// everything else in the heap sorts after all of the run. A push at a time not seen recently,
+// the common case with random delays, pays four comparisons for this.
 class EventQueue {
 public:
     void push(Event e) {
         e.seq = next_seq_++;
         ++size_;
-        if (e.time_ns == last_time_) {
-            if (open_run_ == kNone) {
-                open_run_ = new_run(e.time_ns);
-                heap_push(e.key(), pack_run(open_run_));
+        for (Recent& r : recent_) {
+            if (r.time != e.time_ns) continue;
+            if (r.run == kNone) {
+                r.run = new_run(e.time_ns);
+                heap_push(e.key(), pack_run(r.run));
             }
-            runs_[open_run_].events.push_back({pack(e), e.seq});
+            runs_[r.run].events.push_back({pack(e), e.seq});
             return;
         }
-        last_time_ = e.time_ns;
-        open_run_ = kNone;
+        recent_[next_recent_] = Recent{e.time_ns, kNone};
+        next_recent_ = (next_recent_ + 1) % recent_.size();
         heap_push(e.key(), pack(e));
     }
 
@@ -194,7 +197,8 @@ private:
         runs_[id].events.clear();
         runs_[id].head = 0;
         free_runs_.push_back(id);
-        if (open_run_ == id) open_run_ = kNone;
+        for (Recent& r : recent_)
+            if (r.run == id) r = Recent{};
     }
 
     void heap_push(EventKey key, std::uint64_t val) {
@@ -290,8 +294,14 @@ private:
     std::vector<std::uint32_t> free_runs_;
     std::uint64_t next_seq_ = 0;
     std::size_t size_ = 0;
-    std::int64_t last_time_ = -1;       // the time of the last push
-    std::uint32_t open_run_ = kNone;    // the run taking pushes at last_time_
+    // Times pushed to recently, each with the run that takes its pushes (none yet: the first
+    // push at a time goes to the heap alone). Replaced round-robin.
+    struct Recent {
+        std::int64_t time = -1;
+        std::uint32_t run = kNone;
+    };
+    std::array<Recent, 4> recent_{};
+    std::size_t next_recent_ = 0;
     std::uint32_t active_run_ = kNone;  // the run being popped
 };
 
