@@ -195,7 +195,9 @@ void EquivocationDetector::forget_below(std::uint64_t view) {
         keys_.clear();
         firsts_.clear();
         head_ = 0;
-    } else if (head_ >= 64 && 2 * head_ >= keys_.size()) {
+    } else if (head_ >= 64 && head_ >= 4 * (keys_.size() - head_)) {
+        // Dead entries four times the live ones: each live entry is moved about once per four
+        // that leave (moving on every halving moved one per entry leaving).
         const auto dead = static_cast<std::ptrdiff_t>(head_);
         keys_.erase(keys_.begin(), keys_.begin() + dead);
         firsts_.erase(firsts_.begin(), firsts_.begin() + dead);

@@ -122,7 +122,7 @@ private:
     // Each signer's first vote per (view, kind, slot), sorted by that key and signer, in
     // arrays whose live part starts at head_: views mostly arrive in order, so a new entry is
     // usually appended, and forgotten views leave from the front (the array is compacted when
-    // the dead prefix is half of it). Memory follows the live entries and stays contiguous.
+    // the dead prefix is four times the live part). Memory stays contiguous and bounded.
     // Keys and first votes in parallel arrays: searching and forgetting read only the small keys.
     struct Key {
         std::uint64_t view = 0, slot = 0;
