@@ -1,5 +1,6 @@
 #include "sim/crypto.hpp"
 
+#include <bit>
 #include <cstring>
 #include <stdexcept>
 
@@ -55,7 +56,14 @@ Signature KeyRing::sign(NodeId signer, Digest d) const {
 bool KeyRing::verify(NodeId signer, Digest d, const Signature& sig) const {
     if (signer.v >= secret_.size()) return false;
     if (!ed25519_) {
-        auto b = le_bytes(sim_tag(secret_[signer.v], d));
+        // The tag's little-endian bytes, compared as one word on a little-endian machine.
+        const std::uint64_t tag = sim_tag(secret_[signer.v], d);
+        if constexpr (std::endian::native == std::endian::little) {
+            std::uint64_t have;
+            std::memcpy(&have, sig.bytes.data(), 8);
+            return have == tag;
+        }
+        auto b = le_bytes(tag);
         return std::memcmp(sig.bytes.data(), b.data(), 8) == 0;
     }
     auto msg = le_bytes(d.v);

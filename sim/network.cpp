@@ -214,18 +214,6 @@ Routing Network::route(std::uint32_t from, std::uint32_t to, SimTime now) {
     return r;
 }
 
-SimTime& Network::last_arrival(std::uint32_t from, std::uint32_t to) {
-    const bool from_replica = from < replicas_, to_replica = to < replicas_;
-    if (from_replica && to_replica) return last_arrival_replicas_[from * replicas_ + to];
-    if (from_replica != to_replica) {
-        const std::uint64_t client = (from_replica ? to : from) - replicas_;
-        const std::uint64_t replica = from_replica ? from : to;
-        const std::size_t i = (client * replicas_ + replica) * 2 + (from_replica ? 1 : 0);
-        if (i < last_arrival_clients_.size()) return last_arrival_clients_[i];
-    }
-    return last_arrival_[(static_cast<std::uint64_t>(from) << 32) | to];
-}
-
 void Network::block(std::uint32_t from, std::uint32_t to, int delta) {
     if (from < replicas_ && to < replicas_) {
         blocked_[from * replicas_ + to] += delta;

@@ -71,7 +71,17 @@ private:
     // (1 if the replica sends)]. Pairs of two clients, which no protocol uses, in the map.
     std::vector<SimTime> last_arrival_clients_;
     std::unordered_map<std::uint64_t, SimTime> last_arrival_;
-    SimTime& last_arrival(std::uint32_t from, std::uint32_t to);
+    SimTime& last_arrival(std::uint32_t from, std::uint32_t to) {
+        const bool from_replica = from < replicas_, to_replica = to < replicas_;
+        if (from_replica && to_replica) return last_arrival_replicas_[from * replicas_ + to];
+        if (from_replica != to_replica) {
+            const std::uint64_t client = (from_replica ? to : from) - replicas_;
+            const std::uint64_t replica = from_replica ? from : to;
+            const std::size_t i = (client * replicas_ + replica) * 2 + (from_replica ? 1 : 0);
+            if (i < last_arrival_clients_.size()) return last_arrival_clients_[i];
+        }
+        return last_arrival_[(static_cast<std::uint64_t>(from) << 32) | to];
+    }
     static constexpr std::uint32_t kNoLink = 0xffffffffu;
 };
 

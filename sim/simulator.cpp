@@ -472,11 +472,11 @@ void Simulator::ready(const Event& e) {
 void Simulator::dispatch(std::uint32_t node, InboxItem item) {
     Node& n = nodes_[node];
     if (item.kind == EventKind::Deliver) {
-        InFlight m = std::move(inflight_[item.slot]);
-        release_inflight(item.slot);
+        InFlight m = std::move(inflight_[item.slot]);  // leaves the slot empty
+        inflight_free_.push_back(item.slot);
         const bool local = m.from == node;
         if (!local) ++result_.counters[node * result_.kind_names.size() + m.msg->kind].delivered;
-        trace_event(local ? "local" : "deliver", m.from, node, m.msg.get(), 0);
+        if (opts_.trace) trace_event(local ? "local" : "deliver", m.from, node, m.msg.get(), 0);
         ctx_->enter(node, local ? SimTime{} : spec_.costs.per_message);
         n.actor->on_message(*ctx_, NodeId(m.from), *m.msg);
     } else {
@@ -492,7 +492,7 @@ void Simulator::dispatch(std::uint32_t node, InboxItem item) {
         n.actor->on_timer(*ctx_, tag);
     }
     if (ctx_->cost().ns > 0) n.busy_until = now_ + ctx_->cost();
-    schedule_ready(node);
+    if (n.inbox_size != 0) schedule_ready(node);
 }
 
 TimerId Simulator::add_timer(std::uint32_t node, SimTime at, std::uint64_t tag) {
