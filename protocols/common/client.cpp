@@ -39,7 +39,7 @@ void Client::send_next(sim::Context& ctx) {
     current_ = queue_.front();
     queue_.pop_front();
     outstanding_ = true;
-    replies_.clear();
+    tallies_ = 0;
     current_msg_ = make_request(ctx, current_);
     if (cfg_.send_to_all) {
         ctx.broadcast(current_msg_);
@@ -75,6 +75,17 @@ void Client::on_timer(sim::Context& ctx, std::uint64_t tag) {
     }
 }
 
+Client::Tally& Client::tally(Digest result) {
+    for (std::size_t i = 0; i < tallies_; ++i)
+        if (replies_[i].result == result) return replies_[i];
+    if (tallies_ == replies_.size()) replies_.emplace_back();
+    Tally& t = replies_[tallies_++];
+    t.result = result;
+    std::fill(t.replicas.begin(), t.replicas.end(), 0);
+    t.count = 0;
+    return t;
+}
+
 void Client::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
     if (!is_client_message(msg)) return;
     const auto& m = static_cast<const ClientMessage&>(msg);
@@ -83,10 +94,13 @@ void Client::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg)
         rep->client != ctx.self() || rep->replica != from || from.v >= ctx.replica_count())
         return;
     if (!authentic(ctx, m)) return;
-    auto& who = replies_[rep->result];
-    if (std::find(who.begin(), who.end(), from.v) != who.end()) return;
-    who.push_back(from.v);
-    if (who.size() < ctx.fault_threshold() + 1) return;
+    Tally& who = tally(rep->result);
+    const std::size_t word = from.v / 64;
+    const std::uint64_t bit = 1ULL << (from.v % 64);
+    if (who.replicas.size() <= word) who.replicas.resize(word + 1, 0);
+    if (who.replicas[word] & bit) return;
+    who.replicas[word] |= bit;
+    if (++who.count < ctx.fault_threshold() + 1) return;
     // f+1 matching replies from distinct replicas: at least one is honest.
     view_ = std::max(view_, rep->view);
     outstanding_ = false;

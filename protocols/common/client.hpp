@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <vector>
 
 #include "protocols/common/client_messages.hpp"
@@ -50,8 +49,18 @@ private:
     bool retry_pending_ = false;
     SimTime retry_deadline_{};
     View view_{};
-    // Replies for the outstanding request: result -> replicas that sent it.
-    std::map<Digest, std::vector<std::uint32_t>> replies_;
+    // Replies for the outstanding request: per distinct result, a bitmap of the replicas that
+    // sent it. The first `tallies_` entries are live; their storage is reused by the next
+    // request (usually one result, so no allocation per request or reply).
+    struct Tally {
+        Digest result{};
+        std::vector<std::uint64_t> replicas;
+        std::uint32_t count = 0;
+    };
+    std::vector<Tally> replies_;
+    std::size_t tallies_ = 0;
+    // The tally of `result`, started empty if this request has none yet.
+    Tally& tally(Digest result);
 };
 
 }  // namespace proto
