@@ -172,10 +172,14 @@ std::optional<Evidence> EquivocationDetector::observe(const SignedVote& v) {
     recent_[recent_next_] = Recent{true, v.stmt, v.signer};
     recent_next_ ^= 1;
     const auto key = std::make_tuple(v.stmt.view, v.stmt.kind, v.stmt.slot, v.signer.v);
-    auto it = keys_.end();
-    if (head_ < keys_.size() && !(keys_.back().tuple() < key))
-        it = std::lower_bound(keys_.begin() + static_cast<std::ptrdiff_t>(head_), keys_.end(), key,
-                              [](const Key& e, const auto& k) { return e.tuple() < k; });
+    if (head_ == keys_.size() || keys_.back().tuple() < key) {  // the usual case: append
+        firsts_.push_back(v);
+        keys_.push_back(Key{v.stmt.view, v.stmt.slot, v.signer.v, v.stmt.kind, false});
+        return std::nullopt;
+    }
+    const auto it =
+        std::lower_bound(keys_.begin() + static_cast<std::ptrdiff_t>(head_), keys_.end(), key,
+                         [](const Key& e, const auto& k) { return e.tuple() < k; });
     if (it == keys_.end() || it->tuple() != key) {
         firsts_.insert(firsts_.begin() + (it - keys_.begin()), v);
         keys_.insert(it, Key{v.stmt.view, v.stmt.slot, v.signer.v, v.stmt.kind, false});

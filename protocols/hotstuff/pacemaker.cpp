@@ -5,7 +5,7 @@
 
 namespace hotstuff {
 
-proto::NodeId Pacemaker::leader(std::uint64_t view) const {
+proto::NodeId Pacemaker::compute_leader(std::uint64_t view) const {
     if (view < leaders_.size()) return proto::NodeId(leaders_[view]);
     return proto::NodeId(static_cast<std::uint32_t>(view % quorum_.n));
 }

@@ -9,6 +9,7 @@
 // Safety never depends on any of this.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -25,8 +26,13 @@ public:
     Pacemaker(proto::Quorum quorum, proto::SimTime base_timeout, std::vector<std::uint32_t> leaders)
         : quorum_(quorum), base_(base_timeout), leaders_(std::move(leaders)) {}
 
-    // leader(v): the scenario's schedule where it has one, else v mod n.
-    proto::NodeId leader(std::uint64_t view) const;
+    // leader(v): the scenario's schedule where it has one, else v mod n. Asked several times
+    // per message, mostly for views v and v+1: a two-entry cache by parity spares the division.
+    proto::NodeId leader(std::uint64_t view) const {
+        Cached& c = cached_[view & 1];
+        if (c.view != view) c = Cached{view, compute_leader(view)};
+        return c.leader;
+    }
 
     // (Re)arms the view timer for `view` given the view of the highest QC known.
     void arm(sim::Context& ctx, std::uint64_t tag, std::uint64_t view, std::uint64_t qc_view);
@@ -41,6 +47,8 @@ public:
     void forget_below(std::uint64_t view);
 
 private:
+    proto::NodeId compute_leader(std::uint64_t view) const;
+
     proto::Quorum quorum_;
     proto::SimTime base_;
     std::vector<std::uint32_t> leaders_;
@@ -48,6 +56,11 @@ private:
     bool armed_ = false;
     std::map<std::uint64_t, std::set<std::uint32_t>> new_views_;
     std::map<std::uint32_t, std::uint64_t> reported_;  // sender -> highest view it reported
+    struct Cached {
+        std::uint64_t view = ~std::uint64_t{0};
+        proto::NodeId leader{};
+    };
+    mutable std::array<Cached, 2> cached_{};
 };
 
 }  // namespace hotstuff
