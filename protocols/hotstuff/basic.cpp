@@ -72,7 +72,7 @@ void Replica::basic_on_phase(sim::Context& ctx, NodeId from, const PhaseQc& p) {
                       proposal_of(b));
             break;
         default:  // DECIDE
-            commit_chain(ctx, b);
+            commit_chain(ctx, *b);
             basic_finish_view(ctx);
             break;
     }

@@ -66,9 +66,9 @@ void Replica::check_safe_node(sim::Context& ctx, const Block& b) const {
 // update(b*) of Algorithm 4: b'' = b*.justify.node, b' = b''.justify.node, b = b'.justify.node.
 void Replica::update(sim::Context& ctx, const Block& b) {
     update_qc_high(ctx, b.justify);
-    BlockRef b2 = find(b.justify.stmt.value);
+    const Block* b2 = lookup(b.justify.stmt.value);
     if (!b2 || b2->height == 0) return;
-    BlockRef b1 = find(b2->justify.stmt.value);
+    const Block* b1 = lookup(b2->justify.stmt.value);
     if (!b1) return;
     // Lock on b' (no direct-parent check needed for the lock).
     if (b1->height > b_lock_->height) {
@@ -77,24 +77,24 @@ void Replica::update(sim::Context& ctx, const Block& b) {
             ctx.invariant_failed("lock_monotonic",
                                  fmt::format("lock moved from view {} back to view {}",
                                              locked_qc_.stmt.view, b2->justify.stmt.view));
-        b_lock_ = b1;
+        b_lock_ = BlockRef(b1);
         locked_qc_ = b2->justify;
     }
     if (cfg_.mutations.has(Mutation::TwoChainCommit) && b1->height > b_exec_->height &&
         b2->parent == b1->digest && b2->view == b1->view + 1) {
         // The monitor sees b* as the chain's third block, which need not be b2's direct child.
         check_three_chain(ctx, b, *b2, *b1);
-        return commit_chain(ctx, b1);
+        return commit_chain(ctx, *b1);
     }
     if (b1->height == 0) return;
-    BlockRef b0 = find(b1->justify.stmt.value);
+    const Block* b0 = lookup(b1->justify.stmt.value);
     if (!b0) return;
     // Commit b on a 3-chain of direct parents in consecutive views.
     const bool consecutive = (b2->view == b1->view + 1 && b1->view == b0->view + 1) ||
                              cfg_.mutations.has(Mutation::NoConsecutiveViewCheck);
     if (b2->parent == b1->digest && b1->parent == b0->digest && consecutive) {
         check_three_chain(ctx, *b2, *b1, *b0);
-        commit_chain(ctx, b0);
+        commit_chain(ctx, *b0);
     }
 }
 
@@ -192,9 +192,9 @@ void Replica::try_propose(sim::Context& ctx) {
         fetch(ctx, qc_high_.stmt.value, pacemaker_.leader(qc_high_.stmt.view));
         return;
     }
-    if (!asked && mempool_.empty() && !chain_has_cmds(parent)) return;
+    if (!asked && mempool_.empty() && !chain_has_cmds(parent.get())) return;
     auto batch = next_batch(parent);
-    if (!asked && batch.empty() && !chain_has_cmds(parent)) return;
+    if (!asked && batch.empty() && !chain_has_cmds(parent.get())) return;
     propose(ctx, parent, std::move(batch));
 }
 

@@ -127,7 +127,7 @@ void Replica::on_fetch(sim::Context& ctx, NodeId from, const Fetch& f) {
 }
 
 void Replica::on_block(sim::Context& ctx, NodeId from, const BlockRef& b) {
-    if (!b || find(b->digest) || !well_formed(ctx, *b)) return;
+    if (!b || lookup(b->digest) || !well_formed(ctx, *b)) return;
     fetching_.erase(b->digest);
     if (b->height <= b_exec_->height) return;  // already decided past it
     if (!store(ctx, from, b, MessageRef())) return;
@@ -177,8 +177,8 @@ bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc, const QcKey& key
 }
 
 bool Replica::store(sim::Context& ctx, NodeId from, const BlockRef& b, const MessageRef& m) {
-    if (find(b->digest)) return true;
-    if (!find(b->parent)) {
+    if (lookup(b->digest)) return true;
+    if (!lookup(b->parent)) {
         auto& parked = parked_[b->parent];
         if (parked.size() < kMaxParked) parked.push_back({from, m, b});
         fetch(ctx, b->parent, from);
@@ -253,7 +253,7 @@ void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
     if (ctx.tracing())
         ctx.trace(fmt::format("hotstuff sync: adopt executed height {} (was {})", b->height,
                               b_exec_->height));
-    if (!find(b->digest)) {
+    if (!lookup(b->digest)) {
         blocks_[b->digest] = b;
         index_height(*b);
     }
@@ -286,25 +286,24 @@ BlockRef Replica::find(Digest hash) const {
 bool Replica::extends(const Block& b, const Block& ancestor) const {
     const Block* cur = &b;
     while (cur->height > ancestor.height) {
-        BlockRef p = find(cur->parent);
-        if (!p) return false;
-        cur = p.get();
+        cur = lookup(cur->parent);
+        if (!cur) return false;
     }
     return cur->digest == ancestor.digest;
 }
 
 // Executes b and its uncommitted ancestors, oldest first (Algorithm 4, onCommit).
-void Replica::commit_chain(sim::Context& ctx, const BlockRef& b) {
-    if (b->height <= b_exec_->height) return;
-    std::vector<BlockRef>& chain = chain_scratch_;
+void Replica::commit_chain(sim::Context& ctx, const Block& b) {
+    if (b.height <= b_exec_->height) return;
+    std::vector<const Block*>& chain = chain_scratch_;
     chain.clear();
-    for (BlockRef cur = b; cur && cur->height > b_exec_->height; cur = find(cur->parent))
+    for (const Block* cur = &b; cur && cur->height > b_exec_->height; cur = lookup(cur->parent))
         chain.push_back(cur);
     // H2: what commits extends what was committed before.
     if (chain.empty() || chain.back()->parent != b_exec_->digest) {
         ctx.invariant_failed("committed_chain_extends",
                              fmt::format("block at height {} does not extend executed height {}",
-                                         b->height, b_exec_->height));
+                                         b.height, b_exec_->height));
         return;
     }
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) execute(ctx, **it);
@@ -356,19 +355,20 @@ void Replica::prune() {
     if (parked_.size() > 256) parked_.clear();
 }
 
-bool Replica::chain_has_cmds(const BlockRef& from) const {
-    for (BlockRef cur = from; cur && cur->height > b_exec_->height; cur = find(cur->parent))
+bool Replica::chain_has_cmds(const Block* from) const {
+    for (const Block* cur = from; cur && cur->height > b_exec_->height; cur = lookup(cur->parent))
         if (!cur->cmds.empty()) return true;
     return false;
 }
 
 bool Replica::has_work() const {
-    return !mempool_.empty() || chain_has_cmds(find(qc_high_.stmt.value));
+    return !mempool_.empty() || chain_has_cmds(lookup(qc_high_.stmt.value));
 }
 
 std::vector<ClientMessageRef> Replica::next_batch(const BlockRef& parent) const {
     std::set<sim::RequestKey> in_chain;
-    for (BlockRef cur = parent; cur && cur->height > b_exec_->height; cur = find(cur->parent))
+    for (const Block* cur = parent.get(); cur && cur->height > b_exec_->height;
+         cur = lookup(cur->parent))
         for (const auto& c : cur->cmds)
             in_chain.insert(proto::request_key(std::get<proto::Request>(c->body)));
     std::vector<ClientMessageRef> batch;

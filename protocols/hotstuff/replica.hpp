@@ -69,11 +69,16 @@ private:
     // Stores a block whose parent is known; otherwise parks `m` and fetches the parent.
     bool store(sim::Context& ctx, NodeId from, const BlockRef& b, const MessageRef& m);
     BlockRef find(Digest hash) const;
+    // The stored block, or null; valid while it stays stored (pruning removes it).
+    const Block* lookup(Digest hash) const {
+        const BlockRef* b = blocks_.find(hash);
+        return b ? b->get() : nullptr;
+    }
     bool extends(const Block& b, const Block& ancestor) const;
-    void commit_chain(sim::Context& ctx, const BlockRef& b);
+    void commit_chain(sim::Context& ctx, const Block& b);
     void execute(sim::Context& ctx, const Block& b);
     void prune();
-    bool chain_has_cmds(const BlockRef& from) const;
+    bool chain_has_cmds(const Block* from) const;
     bool has_work() const;
     std::vector<ClientMessageRef> next_batch(const BlockRef& parent) const;
     void send_vote(sim::Context& ctx, const proto::Statement& stmt, NodeId to,
@@ -169,7 +174,7 @@ private:
     // Per client: the newest timestamp executed and its reply (sorted before it is sent on).
     sim::FlatMap<std::uint32_t, std::pair<std::uint64_t, ClientMessageRef>, ClientHash> last_reply_;
     // Scratch space reused by commit_chain and execute (no allocation per commit).
-    std::vector<BlockRef> chain_scratch_;
+    std::vector<const Block*> chain_scratch_;  // blocks stay stored until prune()
     std::vector<sim::ExecutedRequest> done_scratch_;
     Digest state_{};
     // basic.cpp: the highest prepareQC this replica holds (sent in NEW-VIEW).
