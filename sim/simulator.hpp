@@ -178,7 +178,7 @@ private:
         std::size_t operator()(std::uint64_t k) const { return static_cast<std::size_t>(mix64(k)); }
     };
     FlatMap<std::uint64_t, SimTime, KeyHash> submit_time_;  // (client, timestamp) -> issued
-    U64Set verified_;  // Context::verified_before
+    U64Set verified_;                                       // Context::verified_before
     std::unique_ptr<NodeContext> ctx_;
     Factory factory_;
     SimTime now_{};

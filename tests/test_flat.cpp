@@ -126,7 +126,8 @@ TEST_CASE("event queue: runs of equal times pop in exactly (time, seq) order, wi
         } else if (action == 9) {
             const auto modulus = draw(rng, 2, 5);
             q.remove_if([&](const sim::Event& e) { return e.slot % modulus == 0; });
-            std::erase_if(ref, [&](const auto& entry) { return slot_of[entry.second] % modulus == 0; });
+            std::erase_if(ref,
+                          [&](const auto& entry) { return slot_of[entry.second] % modulus == 0; });
         }
         REQUIRE(q.size() == ref.size());
     }

@@ -25,10 +25,11 @@ void Mempool::remove(const sim::RequestKey& key) {
     const std::uint64_t arrival = *at;
     index_.erase(key);
     // Blocks mostly execute the oldest pending request.
-    auto e = entries_.front().first == arrival
-                 ? entries_.begin()
-                 : std::lower_bound(entries_.begin(), entries_.end(), arrival,
-                                    [](const auto& entry, std::uint64_t a) { return entry.first < a; });
+    auto e =
+        entries_.front().first == arrival
+            ? entries_.begin()
+            : std::lower_bound(entries_.begin(), entries_.end(), arrival,
+                               [](const auto& entry, std::uint64_t a) { return entry.first < a; });
     e->second = proto::ClientMessageRef();
     --live_;
     while (!entries_.empty() && !entries_.front().second) entries_.pop_front();

@@ -3,7 +3,8 @@
 // Requests are appended as they arrive and leave when a block executes them, usually from the
 // front. Storage is a deque in arrival order with a tombstone for each request that left out of
 // order, compacted when tombstones outnumber live entries; the index by request is a hash map
-// that is only looked up (flat: no allocation per request). Iteration (for_each) is always in arrival order.
+// that is only looked up (flat: no allocation per request). Iteration (for_each) is always in
+// arrival order.
 #pragma once
 
 #include <cstdint>
@@ -39,7 +40,7 @@ private:
     void compact();
 
     std::deque<std::pair<std::uint64_t, proto::ClientMessageRef>> entries_;  // by arrival
-    sim::FlatMap<sim::RequestKey, std::uint64_t, KeyHash> index_;  // key -> arrival
+    sim::FlatMap<sim::RequestKey, std::uint64_t, KeyHash> index_;            // key -> arrival
     std::uint64_t arrivals_ = 0;
     std::size_t live_ = 0;
 };

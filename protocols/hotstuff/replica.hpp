@@ -13,9 +13,9 @@
 #include "protocols/hotstuff/messages.hpp"
 #include "protocols/hotstuff/mutations.hpp"
 #include "protocols/hotstuff/pacemaker.hpp"
+#include "sim/actor.hpp"
 #include "sim/flat_map.hpp"
 #include "sim/hash.hpp"
-#include "sim/actor.hpp"
 
 namespace hotstuff {
 
@@ -144,7 +144,8 @@ private:
     std::map<std::uint64_t, std::vector<std::uint32_t>> voters_by_view_;
     std::uint64_t split_view_ = 0;
     std::vector<std::uint64_t> equivocated_views_;  // views whose leader equivocated (recent)
-    sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;  // leader statements (basic only)
+    // Leader statements of blocks (basic HotStuff only).
+    sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;
     proto::EquivocationDetector detector_;
     proto::SignedVote last_carried_statement_;  // verified last by verify_carried_statement
     // QCs this replica accepted (distinct keys, cleared past kVerifiedQcsKept), appended in
