@@ -217,6 +217,9 @@ void Checker::liveness_missed(SimTime now, std::uint64_t event) {
 }
 
 void Checker::finish(SimTime now, std::uint64_t event) {
+    // A deadline that passed before the end, with no event after it to notice (on_step).
+    on_step(now, event);
+    if (violation_) return;
     for (const auto& [key, o] : outcomes_) {
         if (o.accepted && !o.honest) {
             fail("client_safety",

@@ -68,7 +68,8 @@ public:
     // A replica proved `culprit` misbehaved; honest replicas never sign conflicting statements.
     void on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
                      std::uint64_t event);
-    // At the end of the run: results accepted that no honest replica ever produced.
+    // At the end of the run: a liveness deadline passed before the end time, and results
+    // accepted that no honest replica ever produced.
     void finish(SimTime now, std::uint64_t event);
 
     const std::optional<Violation>& violation() const { return violation_; }

@@ -107,3 +107,20 @@ TEST_CASE("engine: the checker compares states per index only for protocols that
         if (compare) CHECK(checker.violation()->invariant == "agreement");
     }
 }
+
+TEST_CASE("engine: a liveness deadline that passed before the end is a violation at finish") {
+    // No event after the deadline reaches on_step: finish alone must notice it, and only when
+    // the end is past the deadline.
+    for (std::int64_t end_s : {1, 3}) {
+        CAPTURE(end_s);
+        sim::CheckerConfig cfg;
+        cfg.replicas = 4;
+        cfg.liveness_bound = sim::seconds(2);
+        sim::Checker checker(cfg);
+        checker.on_issue({sim::NodeId(4), 1}, sim::Digest(9), sim::SimTime{});
+        checker.on_step(sim::seconds(1), 1);
+        checker.finish(sim::seconds(end_s), 2);
+        CHECK(checker.violation().has_value() == (end_s == 3));
+        if (end_s == 3) CHECK(checker.violation()->invariant == "liveness");
+    }
+}

@@ -30,7 +30,7 @@ public:
     // per message, mostly for views v and v+1: a two-entry cache by parity spares the division.
     proto::NodeId leader(std::uint64_t view) const {
         Cached& c = cached_[view & 1];
-        if (c.view != view) c = Cached{view, compute_leader(view)};
+        if (!c.valid || c.view != view) c = Cached{true, view, compute_leader(view)};
         return c.leader;
     }
 
@@ -57,7 +57,8 @@ private:
     std::map<std::uint64_t, std::set<std::uint32_t>> new_views_;
     std::map<std::uint32_t, std::uint64_t> reported_;  // sender -> highest view it reported
     struct Cached {
-        std::uint64_t view = ~std::uint64_t{0};
+        bool valid = false;  // any view number can arrive, so none can mark an empty entry
+        std::uint64_t view = 0;
         proto::NodeId leader{};
     };
     mutable std::array<Cached, 2> cached_{};
