@@ -1,7 +1,12 @@
 // The quorum-certificate layer and equivocation evidence, on their own.
 #include <doctest/doctest.h>
 
+#include <map>
+#include <tuple>
+#include <vector>
+
 #include "protocols/common/qc.hpp"
+#include "sim/hash.hpp"
 #include "tests/recording_context.hpp"
 
 namespace {
@@ -137,4 +142,77 @@ TEST_CASE("qc: the detector sees conflicts across repeats, older views and forge
     CHECK(d.observe(vote_as(ctx, 3)));
     newer.value = sim::Digest(0x444);
     CHECK(d.observe(vote_as(ctx, 2, newer)));
+}
+
+// The detector against a plain model (a map from (view, kind, slot, signer) to the first value
+// and whether it was reported), over orders its fast paths depend on: a view's leader first and
+// then its voters in signer order, random orders, repeats, conflicts and forgetting.
+TEST_CASE("qc: the detector agrees with a model over many orders of arrival") {
+    constexpr std::uint32_t kNodes = 16;
+    // Simulated signatures are kept as 8 bytes, Ed25519 ones whole: evidence must verify.
+    for (const auto& [first_kind, ed25519] :
+         {std::pair<std::uint8_t, bool>{0, false}, {7, false}, {7, true}}) {
+        CAPTURE(int{first_kind});
+        CAPTURE(ed25519);
+        testing::RecordingContext ctx(kNodes, 5, ed25519);
+        proto::EquivocationDetector d(first_kind);
+        std::map<std::tuple<std::uint64_t, std::uint8_t, std::uint64_t, std::uint32_t>,
+                 std::pair<sim::Digest, bool>>
+            model;
+        std::uint64_t rng = 0x12345;
+        auto next = [&rng](std::uint64_t bound) {
+            rng = sim::mix64(rng + 0x9e3779b97f4a7c15ULL);
+            return rng % bound;
+        };
+        std::uint64_t floor = 0;
+        int evidence = 0;
+        const std::uint64_t views = ed25519 ? 150 : 300;
+        for (std::uint64_t view = 1; view <= views; ++view) {
+            const auto leader = static_cast<std::uint32_t>(view % kNodes);
+            std::vector<proto::SignedVote> arrivals;
+            auto add = [&](std::uint32_t signer, std::uint8_t kind, std::uint64_t v) {
+                // Mostly the honest value; now and then a second value for the same slot.
+                const sim::Digest value(next(8) == 0 ? 0x2000 + v : 0x1000 + v);
+                arrivals.push_back(vote_as(ctx, signer, proto::Statement{kind, v, v, value}));
+            };
+            add(leader, 7, view);
+            add(leader, 0, view);  // the leader's own vote arrives first
+            const bool shuffled = next(4) == 0;
+            for (std::uint32_t s = 0; s < kNodes; ++s) {
+                if (s == leader) continue;
+                add(s, 0, view);
+                if (next(6) == 0) add(s, 0, view);  // a second vote, which may conflict
+                if (next(3) == 0) arrivals.push_back(arrivals[1 + next(arrivals.size() - 1)]);
+            }
+            if (next(5) == 0 && view > 3)
+                add(static_cast<std::uint32_t>(next(kNodes)), 0, view - 2);
+            if (shuffled)
+                for (std::size_t i = arrivals.size() - 1; i > 0; --i)
+                    std::swap(arrivals[i], arrivals[next(i + 1)]);
+            for (const auto& v : arrivals) {
+                const auto key = std::make_tuple(v.stmt.view, v.stmt.kind, v.stmt.slot, v.signer.v);
+                bool expect = false;
+                if (v.stmt.view >= floor) {
+                    auto [it, fresh] = model.try_emplace(key, v.stmt.value, false);
+                    if (!fresh && it->second.first != v.stmt.value && !it->second.second) {
+                        it->second.second = true;
+                        expect = true;
+                    }
+                }
+                const proto::Evidence* e = v.stmt.view >= floor ? d.observe(v) : nullptr;
+                REQUIRE(static_cast<bool>(e) == expect);
+                if (e) {
+                    ++evidence;
+                    CHECK(proto::verify_evidence(ctx, *e));
+                    CHECK(e->second == v);
+                }
+            }
+            if (view % 7 == 0) {
+                floor = view - 5;
+                d.forget_below(floor);
+                std::erase_if(model, [&](const auto& kv) { return std::get<0>(kv.first) < floor; });
+            }
+        }
+        CHECK(evidence > static_cast<int>(views / 2));  // conflicts were found, not just absent
+    }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstring>
 #include <tuple>
 
 #include "sim/hash.hpp"
@@ -56,6 +57,14 @@ SignedVote sign_vote(sim::Context& ctx, const Statement& stmt) {
 
 bool verify_vote(sim::Context& ctx, const SignedVote& v) {
     return ctx.verify(v.signer, v.stmt.digest(), v.sig);
+}
+
+SignedVote sign_vote(sim::Context& ctx, const Statement& stmt, Digest stmt_digest) {
+    return {stmt, ctx.self(), ctx.sign(stmt_digest)};
+}
+
+bool verify_vote(sim::Context& ctx, const SignedVote& v, Digest stmt_digest) {
+    return ctx.verify(v.signer, stmt_digest, v.sig);
 }
 
 bool QcBuilder::mark(std::uint32_t signer, const sim::Signature& sig) {
@@ -159,52 +168,82 @@ bool verify_evidence(sim::Context& ctx, const Evidence& e) {
            verify_vote(ctx, e.first) && verify_vote(ctx, e.second);
 }
 
-std::optional<Evidence> EquivocationDetector::observe(const SignedVote& v) {
+EquivocationDetector::Entry EquivocationDetector::make_entry(const SignedVote& v) {
+    Entry e{v.stmt.view, v.stmt.slot,       v.stmt.value, 0,    v.signer.v,
+            0,           rank(v.stmt.kind), v.stmt.kind,  false};
+    std::memcpy(&e.sig_head, v.sig.bytes.data(), 8);
+    Tail tail;
+    std::memcpy(tail.data(), v.sig.bytes.data() + 8, kTailBytes);
+    if (tail != Tail{}) {
+        do {
+            ++next_tail_;
+        } while (next_tail_ == 0 || tails_.contains(next_tail_));
+        e.tail = next_tail_;
+        *tails_.try_emplace(e.tail).first = tail;
+    }
+    return e;
+}
+
+SignedVote EquivocationDetector::vote_of(const Entry& e) const {
+    SignedVote v{Statement{e.kind, e.view, e.slot, e.value}, NodeId(e.signer), {}};
+    std::memcpy(v.sig.bytes.data(), &e.sig_head, 8);
+    if (e.tail != 0) {
+        const Tail& tail = *tails_.find(e.tail);
+        std::memcpy(v.sig.bytes.data() + 8, tail.data(), kTailBytes);
+    }
+    return v;
+}
+
+void EquivocationDetector::drop_tail(const Entry& e) {
+    if (e.tail != 0) tails_.erase(e.tail);
+}
+
+const Evidence* EquivocationDetector::observe(const SignedVote& v) {
     // The same statement from the same signer again: its entry exists (forget_below forgets
     // the recent ones it drops), and it either agrees or was reported already.
     for (std::size_t i = 0; i < recent_.size(); ++i) {
         const Recent& r = recent_[i];
         if (r.valid && v.signer == r.signer && v.stmt == r.stmt) {
             recent_next_ = i ^ 1;  // the next new statement replaces the other one
-            return std::nullopt;
+            return nullptr;
         }
     }
     recent_[recent_next_] = Recent{true, v.stmt, v.signer};
     recent_next_ ^= 1;
-    const auto key = std::make_tuple(v.stmt.view, v.stmt.kind, v.stmt.slot, v.signer.v);
-    if (head_ == keys_.size() || keys_.back().tuple() < key) {  // the usual case: append
-        firsts_.push_back(v);
-        keys_.push_back(Key{v.stmt.view, v.stmt.slot, v.signer.v, v.stmt.kind, false});
-        return std::nullopt;
+    const auto key = std::make_tuple(v.stmt.view, rank(v.stmt.kind), v.stmt.slot, v.signer.v);
+    if (head_ == entries_.size() || entries_.back().tuple() < key) {  // the usual case: append
+        entries_.push_back(make_entry(v));
+        return nullptr;
     }
-    const auto it =
-        std::lower_bound(keys_.begin() + static_cast<std::ptrdiff_t>(head_), keys_.end(), key,
-                         [](const Key& e, const auto& k) { return e.tuple() < k; });
-    if (it == keys_.end() || it->tuple() != key) {
-        firsts_.insert(firsts_.begin() + (it - keys_.begin()), v);
-        keys_.insert(it, Key{v.stmt.view, v.stmt.slot, v.signer.v, v.stmt.kind, false});
-        return std::nullopt;
+    // Next most usual: just before the last entry. A leader's own vote reaches the next leader
+    // a message delay before the others, which then arrive in signer order.
+    const std::size_t live = entries_.size() - head_;
+    const auto it = live >= 2 && entries_[entries_.size() - 2].tuple() < key
+                        ? entries_.end() - 1
+                        : std::lower_bound(
+                              entries_.begin() + static_cast<std::ptrdiff_t>(head_), entries_.end(),
+                              key, [](const Entry& e, const auto& k) { return e.tuple() < k; });
+    if (it == entries_.end() || it->tuple() != key) {
+        entries_.insert(it, make_entry(v));
+        return nullptr;
     }
-    const SignedVote& first = firsts_[static_cast<std::size_t>(it - keys_.begin())];
-    if (!first.stmt.conflicts(v.stmt) || it->reported) return std::nullopt;
+    if (it->value == v.stmt.value || it->reported) return nullptr;  // no conflict, or told
     it->reported = true;
-    return Evidence{first, v};
+    evidence_ = Evidence{vote_of(*it), v};
+    return &evidence_;
 }
 
 void EquivocationDetector::forget_below(std::uint64_t view) {
     for (Recent& r : recent_)
         if (r.stmt.view < view) r.valid = false;
-    while (head_ < keys_.size() && keys_[head_].view < view) ++head_;
-    if (head_ == keys_.size()) {
-        keys_.clear();
-        firsts_.clear();
+    while (head_ < entries_.size() && entries_[head_].view < view) drop_tail(entries_[head_++]);
+    if (head_ == entries_.size()) {
+        entries_.clear();
         head_ = 0;
-    } else if (head_ >= 64 && head_ >= 4 * (keys_.size() - head_)) {
+    } else if (head_ >= 64 && head_ >= 4 * (entries_.size() - head_)) {
         // Dead entries four times the live ones: each live entry is moved about once per four
         // that leave (moving on every halving moved one per entry leaving).
-        const auto dead = static_cast<std::ptrdiff_t>(head_);
-        keys_.erase(keys_.begin(), keys_.begin() + dead);
-        firsts_.erase(firsts_.begin(), firsts_.begin() + dead);
+        entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(head_));
         head_ = 0;
     }
 }

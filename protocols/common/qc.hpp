@@ -9,13 +9,14 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <tuple>
 #include <vector>
 
 #include "protocols/common/ids.hpp"
 #include "sim/actor.hpp"
+#include "sim/flat_map.hpp"
+#include "sim/hash.hpp"
 
 namespace proto {
 
@@ -62,6 +63,9 @@ struct QuorumCert {
 // Signs a vote with the context's own key.
 SignedVote sign_vote(sim::Context& ctx, const Statement& stmt);
 bool verify_vote(sim::Context& ctx, const SignedVote& v);
+// The same, for a caller that already holds stmt.digest() (v.stmt.digest()).
+SignedVote sign_vote(sim::Context& ctx, const Statement& stmt, Digest stmt_digest);
+bool verify_vote(sim::Context& ctx, const SignedVote& v, Digest stmt_digest);
 
 // Collects votes for one statement until a quorum of distinct valid signers is reached.
 class QcBuilder {
@@ -114,26 +118,56 @@ bool verify_evidence(sim::Context& ctx, const Evidence& e);
 // into evidence. forget_below() drops what is older than a view, so memory stays bounded.
 class EquivocationDetector {
 public:
-    // Precondition: v verified. Returns evidence the first time a conflict is seen.
-    std::optional<Evidence> observe(const SignedVote& v);
+    // first_kind: the kind of statement that comes first in a view (a leader's proposal
+    // statement, which the votes follow); only how fast observe() is depends on it.
+    explicit EquivocationDetector(std::uint8_t first_kind = 0) : first_kind_(first_kind) {}
+    // Precondition: v verified. Returns evidence the first time a conflict is seen (valid until
+    // the next call), else null.
+    const Evidence* observe(const SignedVote& v);
     void forget_below(std::uint64_t view);
 
 private:
-    // Each signer's first vote per (view, kind, slot), sorted by that key and signer, in
-    // arrays whose live part starts at head_: views mostly arrive in order, so a new entry is
+    // Each signer's first vote per (view, kind, slot), sorted by that key and signer, in an
+    // array whose live part starts at head_: views mostly arrive in order, so a new entry is
     // usually appended, and forgotten views leave from the front (the array is compacted when
     // the dead prefix is four times the live part). Memory stays contiguous and bounded.
-    // Keys and first votes in parallel arrays: searching and forgetting read only the small keys.
-    struct Key {
+    //
+    // Within a view, kinds are ordered from first_kind up (wrapping around), so that the
+    // statements of a view, observed in that order, are appended.
+    //
+    // An entry holds a vote in 48 bytes, not a SignedVote's 104: every replica appends one or
+    // more per view, and writing those out of cache was most of what this class cost. A
+    // signature is kept as its first 8 bytes (all of a simulated one) and, when any of the
+    // other 56 is not zero (Ed25519), those in tails_ under the entry's tail number.
+    std::uint8_t rank(std::uint8_t kind) const {
+        return static_cast<std::uint8_t>(kind - first_kind_);
+    }
+    std::uint8_t first_kind_ = 0;
+    static constexpr std::size_t kTailBytes = sizeof(sim::Signature::bytes) - 8;
+    using Tail = std::array<std::uint8_t, kTailBytes>;
+    struct Entry {
         std::uint64_t view = 0, slot = 0;
+        Digest value{};
+        std::uint64_t sig_head = 0;
         std::uint32_t signer = 0;
+        std::uint32_t tail = 0;  // 0: the signature's other bytes are zero
+        std::uint8_t rank = 0;   // rank(kind)
         std::uint8_t kind = 0;
         bool reported = false;
-        auto tuple() const { return std::make_tuple(view, kind, slot, signer); }
+        auto tuple() const { return std::make_tuple(view, rank, slot, signer); }
     };
-    std::vector<Key> keys_;
-    std::vector<SignedVote> firsts_;
+    Entry make_entry(const SignedVote& v);
+    SignedVote vote_of(const Entry& e) const;
+    void drop_tail(const Entry& e);
+    std::vector<Entry> entries_;
     std::size_t head_ = 0;
+    struct TailHash {
+        std::size_t operator()(std::uint32_t t) const {
+            return static_cast<std::size_t>(sim::mix64(t));
+        }
+    };
+    sim::FlatMap<std::uint32_t, Tail, TailHash> tails_;
+    std::uint32_t next_tail_ = 0;
     // The last two statements observed: a repeat of one (the leader statement that every vote
     // of a view carries, observed after each vote) changes nothing, so it skips the search.
     struct Recent {
@@ -143,6 +177,7 @@ private:
     };
     std::array<Recent, 2> recent_{};
     std::size_t recent_next_ = 0;
+    Evidence evidence_{};  // what observe() returned last
 };
 
 }  // namespace proto

@@ -12,7 +12,7 @@ void Replica::on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m) {
     if (!b || m->signer != pacemaker_.leader(b->view) || !well_formed(ctx, *b)) return;
     if (p.leader_statement.signer != m->signer ||
         p.leader_statement.stmt != proposal_statement(*b) ||
-        !proto::verify_vote(ctx, p.leader_statement))
+        !proto::verify_vote(ctx, p.leader_statement, b->proposal_digest()))
         return;
     observe(ctx, p.leader_statement);
     if (b->height <= b_exec_->height) return;

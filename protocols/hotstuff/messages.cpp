@@ -27,6 +27,14 @@ const QcKey& Block::justify_key() const {
     return *justify_key_;
 }
 
+Digest Block::proposal_digest() const {
+    if (!has_proposal_digest_) {
+        proposal_digest_ = proposal_statement(*this).digest();
+        has_proposal_digest_ = true;
+    }
+    return proposal_digest_;
+}
+
 QcKey qc_key(const QuorumCert& qc) {
     QcKey k;
     k.stmt_digest = qc.stmt.digest();
@@ -90,6 +98,7 @@ struct Describe {
     sim::Hasher& h;
     std::uint16_t& kind;
     std::uint32_t& size;
+    const Digest* vote_digest = nullptr;  // m.vote.stmt.digest() of a Vote, when known
     void operator()(const Proposal& m) const {
         kind = kProposal;
         h.add(1).add(m.block->digest.v);
@@ -97,7 +106,7 @@ struct Describe {
     }
     void operator()(const Vote& m) const {
         kind = kVote;
-        h.add(2).add(m.vote.stmt.digest().v).add(m.vote.signer.v);
+        h.add(2).add((vote_digest ? *vote_digest : m.vote.stmt.digest()).v).add(m.vote.signer.v);
         size += 2 * (25 + 64);
     }
     void operator()(const NewView& m) const {
@@ -142,18 +151,30 @@ Digest SyncReply::content_digest() const {
     return Digest(h.value());
 }
 
-MessageRef make_message(sim::Context& ctx, Body body) {
+namespace {
+
+MessageRef make(sim::Context& ctx, Body body, const Digest* vote_digest) {
     auto [ref, m] = sim::make_payload<Message>();
     sim::Hasher h(0x4853);
     h.add(ctx.self().v);
     std::uint32_t size = 32 + 64;
-    std::visit(Describe{h, m->kind, size}, body);
+    std::visit(Describe{h, m->kind, size, vote_digest}, body);
     m->digest = Digest(h.value());
     m->size_bytes = size;
     m->signer = ctx.self();
     m->sig = ctx.sign(m->digest);
     m->body = std::move(body);
     return ref;
+}
+
+}  // namespace
+
+MessageRef make_message(sim::Context& ctx, Body body) {
+    return make(ctx, std::move(body), nullptr);
+}
+
+MessageRef make_vote_message(sim::Context& ctx, const Vote& vote, Digest vote_digest) {
+    return make(ctx, vote, &vote_digest);
 }
 
 bool authentic(sim::Context& ctx, const Message& m) {

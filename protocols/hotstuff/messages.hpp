@@ -44,9 +44,14 @@ struct Block : sim::Payload {
     bool digest_matches() const;
     // qc_key(justify), computed by the first replica to check this block's QC.
     const QcKey& justify_key() const;
+    // proposal_statement(*this).digest(), computed by the first replica to verify a leader
+    // statement for this block.
+    Digest proposal_digest() const;
 
 private:
     mutable std::uint8_t digest_check_ = 0;  // 0 not yet computed, 1 matches, 2 does not
+    mutable bool has_proposal_digest_ = false;
+    mutable Digest proposal_digest_{};
     mutable std::optional<QcKey> justify_key_;
 };
 using BlockRef = sim::Ref<Block>;
@@ -143,6 +148,8 @@ enum Kind : std::uint16_t {
 std::vector<std::string> kind_names();
 
 MessageRef make_message(sim::Context& ctx, Body body);
+// A VOTE whose caller holds vote.stmt.digest() already (it signed that digest).
+MessageRef make_vote_message(sim::Context& ctx, const Vote& vote, Digest vote_digest);
 bool authentic(sim::Context& ctx, const Message& m);
 
 template <class T>

@@ -27,6 +27,7 @@ Replica::Replica(Config cfg)
       locked_qc_(genesis_qc()),
       b_lock_(genesis_block()),
       b_exec_(genesis_block()),
+      detector_(kProposalStatement),
       prepare_qc_(genesis_qc()) {
     blocks_[genesis_block()->digest] = genesis_block();
     by_height_.emplace_back(0, genesis_block()->digest);
@@ -71,7 +72,8 @@ void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg
     if (!authentic(ctx, *m) || m->signer != from) return;
     if (as<Proposal>(*m)) return on_proposal(ctx, from, m);
     if (const auto* v = as<Vote>(*m)) {
-        if (v->vote.signer != from || !proto::verify_vote(ctx, v->vote)) return;
+        if (v->vote.signer != from || !proto::verify_vote(ctx, v->vote, vote_digest(v->vote.stmt)))
+            return;
         observe(ctx, v->vote);
         // The leader's statement travels with each vote, so the next leader sees conflicting
         // proposals of one view even when each voter saw only one of them.
@@ -99,6 +101,11 @@ bool Replica::verify_carried_statement(sim::Context& ctx, const proto::SignedVot
     if (!proto::verify_vote(ctx, p)) return false;
     last_carried_statement_ = p;
     return true;
+}
+
+Digest Replica::vote_digest(const proto::Statement& s) {
+    if (!vote_digest_.valid || !(s == vote_digest_.stmt)) vote_digest_ = {true, s, s.digest()};
+    return vote_digest_.digest;
 }
 
 void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
@@ -347,10 +354,13 @@ void Replica::prune() {
         proposals_.erase(it->second);
     }
     by_height_.erase(by_height_.begin(), end);
-    builders_.erase(builders_.begin(),
-                    builders_.lower_bound(proto::Statement{0, view_ > 8 ? view_ - 8 : 0, 0, {}}));
-    voters_by_view_.erase(voters_by_view_.begin(),
-                          voters_by_view_.lower_bound(view_ > 8 ? view_ - 8 : 0));
+    // Votes for views more than 8 behind can no longer make a QC that matters. Mostly there is
+    // nothing to drop, which the first entry tells.
+    const std::uint64_t vote_floor = view_ > 8 ? view_ - 8 : 0;
+    while (!builders_.empty() && builders_.begin()->first.view < vote_floor)
+        builders_.erase(builders_.begin());
+    while (!voters_by_view_.empty() && voters_by_view_.begin()->first < vote_floor)
+        voters_by_view_.erase(voters_by_view_.begin());
     detector_.forget_below(view_ > 64 ? view_ - 64 : 0);
     if (parked_.size() > 256) parked_.clear();
 }
@@ -383,18 +393,19 @@ std::vector<ClientMessageRef> Replica::next_batch(const BlockRef& parent) const 
 
 void Replica::send_vote(sim::Context& ctx, const proto::Statement& stmt, NodeId to,
                         const proto::SignedVote& proposal) {
-    proto::SignedVote v = proto::sign_vote(ctx, stmt);
+    const Digest digest = stmt.digest();
+    proto::SignedVote v = proto::sign_vote(ctx, stmt, digest);
     last_vote_ = v;
     last_vote_proposal_ = proposal;
     if (to == ctx.self()) {
         cfg_.basic ? basic_on_vote(ctx, v) : on_vote(ctx, v);
     } else {
-        ctx.send(to, make_message(ctx, Vote{v, proposal}));
+        ctx.send(to, make_vote_message(ctx, Vote{v, proposal}, digest));
     }
 }
 
 void Replica::observe(sim::Context& ctx, const proto::SignedVote& v) {
-    auto e = detector_.observe(v);
+    const proto::Evidence* e = detector_.observe(v);
     if (!e || !proto::verify_evidence(ctx, *e)) return;
     ctx.evidence(v.signer, fmt::format("two {} in view {}",
                                        v.stmt.kind == kProposalStatement ? "proposals" : "votes",
@@ -413,7 +424,8 @@ void Replica::propose(sim::Context& ctx, const BlockRef& parent,
     if (ctx.tracing())
         ctx.trace(fmt::format("hotstuff propose view {} height {} on QC of view {} ({} cmds)",
                               b->view, b->height, qc_high_.stmt.view, b->cmds.size()));
-    const proto::SignedVote stmt = proto::sign_vote(ctx, proposal_statement(*b));
+    const proto::SignedVote stmt =
+        proto::sign_vote(ctx, proposal_statement(*b), b->proposal_digest());
     ctx.broadcast(make_message(ctx, Proposal{b, stmt}));
     store(ctx, ctx.self(), b, MessageRef());
     if (cfg_.basic) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include "protocols/hotstuff/mempool.hpp"
@@ -64,6 +65,9 @@ private:
     void on_block(sim::Context& ctx, NodeId from, const BlockRef& b);
     bool well_formed(sim::Context& ctx, const Block& b);
     bool verify_carried_statement(sim::Context& ctx, const proto::SignedVote& p);
+    // s.digest(), remembered for the last statement asked: the n-f votes a leader collects in
+    // a view all sign one statement.
+    Digest vote_digest(const proto::Statement& s);
     bool valid_qc(sim::Context& ctx, const QuorumCert& qc);
     bool valid_qc(sim::Context& ctx, const QuorumCert& qc, const QcKey& key);
     // Stores a block whose parent is known; otherwise parks `m` and fetches the parent.
@@ -138,7 +142,14 @@ private:
     // blocks as (height, digest), sorted by height (flat: no allocation per block).
     sim::FlatMap<Digest, BlockRef, DigestHash> blocks_;
     std::vector<std::pair<std::uint64_t, Digest>> by_height_;
-    std::map<proto::Statement, proto::QcBuilder> builders_;  // votes to this leader
+    // Votes to this leader, by statement in view order (pruning drops the oldest views).
+    struct ViewFirst {
+        bool operator()(const proto::Statement& a, const proto::Statement& b) const {
+            return std::tie(a.view, a.kind, a.slot, a.value) <
+                   std::tie(b.view, b.kind, b.slot, b.value);
+        }
+    };
+    std::map<proto::Statement, proto::QcBuilder, ViewFirst> builders_;
     // Distinct voters per view, over all the blocks voted for; and the last view whose votes
     // reached a quorum of replicas without a QC (split by an equivocating leader).
     std::map<std::uint64_t, std::vector<std::uint32_t>> voters_by_view_;
@@ -148,6 +159,11 @@ private:
     sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;
     proto::EquivocationDetector detector_;
     proto::SignedVote last_carried_statement_;  // verified last by verify_carried_statement
+    struct DigestMemo {
+        bool valid = false;
+        proto::Statement stmt{};
+        Digest digest{};
+    } vote_digest_;  // for vote_digest()
     // QCs this replica accepted (distinct keys, cleared past kVerifiedQcsKept), appended in
     // order: almost every QC is newer than all of them (verified_qcs_view_), so the list is
     // searched rarely and a write to its end stays in cache, where a hash set missed it.
