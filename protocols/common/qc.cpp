@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <limits>
 #include <tuple>
 
 #include "sim/hash.hpp"
@@ -169,8 +170,8 @@ bool verify_evidence(sim::Context& ctx, const Evidence& e) {
 }
 
 EquivocationDetector::Entry EquivocationDetector::make_entry(const SignedVote& v) {
-    Entry e{v.stmt.view, v.stmt.slot,       v.stmt.value, 0,    v.signer.v,
-            0,           rank(v.stmt.kind), v.stmt.kind,  false};
+    Entry e{v.stmt.view, v.stmt.slot, v.stmt.value,      0,           v.signer.v,
+            0,           epoch_,      rank(v.stmt.kind), v.stmt.kind, false};
     std::memcpy(&e.sig_head, v.sig.bytes.data(), 8);
     Tail tail;
     std::memcpy(tail.data(), v.sig.bytes.data() + 8, kTailBytes);
@@ -198,6 +199,14 @@ void EquivocationDetector::drop_tail(const Entry& e) {
     if (e.tail != 0) tails_.erase(e.tail);
 }
 
+void EquivocationDetector::sweep() {
+    std::erase_if(entries_, [this](const Entry& e) {
+        if (!dead(e)) return false;
+        drop_tail(e);
+        return true;
+    });
+}
+
 const Evidence* EquivocationDetector::observe(const SignedVote& v) {
     // The same statement from the same signer again: its entry exists (forget_below forgets
     // the recent ones it drops), and it either agrees or was reported already.
@@ -210,21 +219,28 @@ const Evidence* EquivocationDetector::observe(const SignedVote& v) {
     }
     recent_[recent_next_] = Recent{true, v.stmt, v.signer};
     recent_next_ ^= 1;
+    // Full: take the dead out before the array grows (it grows if most entries live).
+    if (entries_.size() == entries_.capacity()) sweep();
     const auto key = std::make_tuple(v.stmt.view, rank(v.stmt.kind), v.stmt.slot, v.signer.v);
-    if (head_ == entries_.size() || entries_.back().tuple() < key) {  // the usual case: append
+    if (entries_.empty() || entries_.back().tuple() < key) {  // the usual case: append
         entries_.push_back(make_entry(v));
         return nullptr;
     }
     // Next most usual: just before the last entry. A leader's own vote reaches the next leader
     // a message delay before the others, which then arrive in signer order.
-    const std::size_t live = entries_.size() - head_;
-    const auto it = live >= 2 && entries_[entries_.size() - 2].tuple() < key
-                        ? entries_.end() - 1
-                        : std::lower_bound(
-                              entries_.begin() + static_cast<std::ptrdiff_t>(head_), entries_.end(),
-                              key, [](const Entry& e, const auto& k) { return e.tuple() < k; });
+    const std::size_t n = entries_.size();
+    const auto it =
+        n >= 2 && entries_[n - 2].tuple() < key
+            ? entries_.end() - 1
+            : std::lower_bound(entries_.begin(), entries_.end(), key,
+                               [](const Entry& e, const auto& k) { return e.tuple() < k; });
     if (it == entries_.end() || it->tuple() != key) {
         entries_.insert(it, make_entry(v));
+        return nullptr;
+    }
+    if (dead(*it)) {  // forgotten: this vote is the first again
+        drop_tail(*it);
+        *it = make_entry(v);
         return nullptr;
     }
     if (it->value == v.stmt.value || it->reported) return nullptr;  // no conflict, or told
@@ -236,15 +252,12 @@ const Evidence* EquivocationDetector::observe(const SignedVote& v) {
 void EquivocationDetector::forget_below(std::uint64_t view) {
     for (Recent& r : recent_)
         if (r.stmt.view < view) r.valid = false;
-    while (head_ < entries_.size() && entries_[head_].view < view) drop_tail(entries_[head_++]);
-    if (head_ == entries_.size()) {
-        entries_.clear();
-        head_ = 0;
-    } else if (head_ >= 64 && head_ >= 4 * (entries_.size() - head_)) {
-        // Dead entries four times the live ones: each live entry is moved about once per four
-        // that leave (moving on every halving moved one per entry leaving).
-        entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(head_));
-        head_ = 0;
+    floor_ = std::max(floor_, view);
+    if (++epoch_ == std::numeric_limits<std::uint32_t>::max()) {
+        // Epochs would wrap: what is dead leaves now, and what stays is older than this call.
+        sweep();
+        for (Entry& e : entries_) e.epoch = 0;
+        epoch_ = 1;
     }
 }
 

@@ -124,16 +124,20 @@ public:
     // Precondition: v verified. Returns evidence the first time a conflict is seen (valid until
     // the next call), else null.
     const Evidence* observe(const SignedVote& v);
+    // Forgets the votes observed so far for views below `view`. Precondition: the views passed
+    // never decrease.
     void forget_below(std::uint64_t view);
 
 private:
-    // Each signer's first vote per (view, kind, slot), sorted by that key and signer, in an
-    // array whose live part starts at head_: views mostly arrive in order, so a new entry is
-    // usually appended, and forgotten views leave from the front (the array is compacted when
-    // the dead prefix is four times the live part). Memory stays contiguous and bounded.
+    // Each signer's first vote per (view, kind, slot), in one array sorted by that key and
+    // signer. Views mostly arrive in order, so a new entry is usually appended. Within a view,
+    // kinds are ordered from first_kind up (wrapping around), so that the statements of a view,
+    // observed in that order, are appended too.
     //
-    // Within a view, kinds are ordered from first_kind up (wrapping around), so that the
-    // statements of a view, observed in that order, are appended.
+    // Forgetting is lazy: an entry is dead once a forget_below() after it was observed passed
+    // its view (epochs tell), a dead entry counts as absent, and the dead are taken out in one
+    // sweep when the array is full, before it would grow. So the old entries, long out of cache,
+    // are read once per sweep in order, not one or two at a time as each view goes by.
     //
     // An entry holds a vote in 48 bytes, not a SignedVote's 104: every replica appends one or
     // more per view, and writing those out of cache was most of what this class cost. A
@@ -150,24 +154,22 @@ private:
         Digest value{};
         std::uint64_t sig_head = 0;
         std::uint32_t signer = 0;
-        std::uint32_t tail = 0;  // 0: the signature's other bytes are zero
-        std::uint8_t rank = 0;   // rank(kind)
+        std::uint32_t tail = 0;   // 0: the signature's other bytes are zero
+        std::uint32_t epoch = 0;  // epoch_ when it was observed
+        std::uint8_t rank = 0;    // rank(kind)
         std::uint8_t kind = 0;
         bool reported = false;
         auto tuple() const { return std::make_tuple(view, rank, slot, signer); }
     };
+    bool dead(const Entry& e) const { return e.epoch < epoch_ && e.view < floor_; }
     Entry make_entry(const SignedVote& v);
     SignedVote vote_of(const Entry& e) const;
     void drop_tail(const Entry& e);
+    void sweep();  // takes the dead entries out
+
     std::vector<Entry> entries_;
-    std::size_t head_ = 0;
-    struct TailHash {
-        std::size_t operator()(std::uint32_t t) const {
-            return static_cast<std::size_t>(sim::mix64(t));
-        }
-    };
-    sim::FlatMap<std::uint32_t, Tail, TailHash> tails_;
-    std::uint32_t next_tail_ = 0;
+    std::uint64_t floor_ = 0;  // the highest view forget_below() was given
+    std::uint32_t epoch_ = 0;  // how many forget_below() calls raised floor_ (mod 2^32)
     // The last two statements observed: a repeat of one (the leader statement that every vote
     // of a view carries, observed after each vote) changes nothing, so it skips the search.
     struct Recent {
@@ -177,6 +179,13 @@ private:
     };
     std::array<Recent, 2> recent_{};
     std::size_t recent_next_ = 0;
+    struct TailHash {
+        std::size_t operator()(std::uint32_t t) const {
+            return static_cast<std::size_t>(sim::mix64(t));
+        }
+    };
+    sim::FlatMap<std::uint32_t, Tail, TailHash> tails_;
+    std::uint32_t next_tail_ = 0;
     Evidence evidence_{};  // what observe() returned last
 };
 

@@ -1,15 +1,16 @@
 // The pending client requests of a HotStuff replica, in arrival order (so no client starves).
 //
 // Requests are appended as they arrive and leave when a block executes them, usually from the
-// front. Storage is a deque in arrival order with a tombstone for each request that left out of
-// order, compacted when tombstones outnumber live entries; the index by request is a hash map
-// that is only looked up (flat: no allocation per request). Iteration (for_each) is always in
-// arrival order.
+// front. Storage is one array in arrival order whose live part starts at head_, with a
+// tombstone for each request that left out of order; it is compacted when tombstones outnumber
+// live entries. A pool mostly holds a request or two per client, so it is searched by walking
+// its few entries, which share a cache line or two; past kIndexAbove pending requests a hash
+// index by request takes over (flat: no allocation per request). Iteration (for_each) is
+// always in arrival order.
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <utility>
+#include <vector>
 
 #include "protocols/common/client_messages.hpp"
 #include "sim/actor.hpp"
@@ -25,24 +26,35 @@ public:
     void remove(const sim::RequestKey& key);
     bool empty() const { return live_ == 0; }
     std::size_t size() const { return live_; }
-
     // Calls f(request) for each pending request, oldest first, until f returns false.
     template <class F>
     void for_each(F&& f) const {
-        for (const auto& [arrival, m] : entries_)
-            if (m && !f(m)) return;
+        for (std::size_t i = head_; i < entries_.size(); ++i)
+            if (entries_[i].msg && !f(entries_[i].msg)) return;
     }
 
+    // With more pending requests than this, lookups go through the hash index.
+    static constexpr std::size_t kIndexAbove = 16;
+
 private:
+    struct Entry {
+        sim::RequestKey key;
+        std::uint64_t arrival = 0;
+        proto::ClientMessageRef msg;  // null: a tombstone
+    };
     struct KeyHash {
         std::size_t operator()(const sim::RequestKey& k) const noexcept;
     };
+    // The position of the pending request `key` in entries_, or entries_.size().
+    std::size_t position(const sim::RequestKey& key) const;
     void compact();
 
-    std::deque<std::pair<std::uint64_t, proto::ClientMessageRef>> entries_;  // by arrival
-    sim::FlatMap<sim::RequestKey, std::uint64_t, KeyHash> index_;            // key -> arrival
-    std::uint64_t arrivals_ = 0;
+    std::vector<Entry> entries_;  // by arrival, live from head_
+    std::size_t head_ = 0;
     std::size_t live_ = 0;
+    std::uint64_t arrivals_ = 0;
+    bool indexed_ = false;                                         // index_ is in use
+    sim::FlatMap<sim::RequestKey, std::uint64_t, KeyHash> index_;  // key -> arrival
 };
 
 }  // namespace hotstuff

@@ -200,6 +200,10 @@ bool Replica::store(sim::Context& ctx, NodeId from, const BlockRef& b, const Mes
 
 void Replica::index_height(const Block& b) {
     // Heights mostly grow, so this is usually an append.
+    if (by_height_.empty() || by_height_.back().first <= b.height) {
+        by_height_.emplace_back(b.height, b.digest);
+        return;
+    }
     auto at = std::upper_bound(by_height_.begin(), by_height_.end(), b.height,
                                [](std::uint64_t h, const auto& e) { return h < e.first; });
     by_height_.emplace(at, b.height, b.digest);
