@@ -40,17 +40,32 @@ KeyRing::KeyRing(std::uint32_t nodes, bool ed25519, RandomStream rng) : ed25519_
     }
 }
 
+Signature::Signature(const Bytes& bytes) {
+    std::memcpy(head_.data(), bytes.data(), kInline);
+    Tail tail;
+    std::memcpy(tail.bytes.data(), bytes.data() + kInline, tail.bytes.size());
+    if (tail.bytes != decltype(tail.bytes){}) tail_ = new Tail(tail);
+}
+
+Signature::Bytes Signature::bytes() const {
+    Bytes b{};
+    std::memcpy(b.data(), head_.data(), kInline);
+    if (tail_) std::memcpy(b.data() + kInline, tail_->bytes.data(), tail_->bytes.size());
+    return b;
+}
+
 Signature KeyRing::sign(NodeId signer, Digest d) const {
-    Signature s;
     if (!ed25519_) {
+        Signature::Head head{};
         auto b = le_bytes(sim_tag(secret_[signer.v], d));
-        std::memcpy(s.bytes.data(), b.data(), 8);
-        return s;
+        std::memcpy(head.data(), b.data(), 8);
+        return Signature(head);
     }
+    Signature::Bytes bytes{};
     auto msg = le_bytes(d.v);
-    crypto_sign_detached(s.bytes.data(), nullptr, msg.data(), msg.size(),
+    crypto_sign_detached(bytes.data(), nullptr, msg.data(), msg.size(),
                          ed_secret_[signer.v].data());
-    return s;
+    return Signature(bytes);
 }
 
 bool KeyRing::verify(NodeId signer, Digest d, const Signature& sig) const {
@@ -60,21 +75,22 @@ bool KeyRing::verify(NodeId signer, Digest d, const Signature& sig) const {
         const std::uint64_t tag = sim_tag(secret_[signer.v], d);
         if constexpr (std::endian::native == std::endian::little) {
             std::uint64_t have;
-            std::memcpy(&have, sig.bytes.data(), 8);
+            std::memcpy(&have, sig.head().data(), 8);
             return have == tag;
         }
         auto b = le_bytes(tag);
-        return std::memcmp(sig.bytes.data(), b.data(), 8) == 0;
+        return std::memcmp(sig.head().data(), b.data(), 8) == 0;
     }
+    const Signature::Bytes bytes = sig.bytes();
     auto msg = le_bytes(d.v);
-    return crypto_sign_verify_detached(sig.bytes.data(), msg.data(), msg.size(),
+    return crypto_sign_verify_detached(bytes.data(), msg.data(), msg.size(),
                                        ed_public_[signer.v].data()) == 0;
 }
 
 namespace {
 std::uint64_t tag_of(const Signature& s) {
     std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | s.bytes[i];
+    for (int i = 7; i >= 0; --i) v = (v << 8) | s.head()[static_cast<std::size_t>(i)];
     return v;
 }
 }  // namespace
@@ -83,12 +99,12 @@ std::optional<Signature> KeyRing::aggregate(std::span<const Signature> sigs) con
     if (ed25519_) return std::nullopt;
     std::uint64_t acc = 0;
     for (const Signature& s : sigs) acc ^= tag_of(s);
-    Signature out;
+    Signature::Head out{};
     auto b = le_bytes(acc);
-    std::memcpy(out.bytes.data(), b.data(), 8);
+    std::memcpy(out.data(), b.data(), 8);
     auto n = le_bytes(sigs.size());
-    std::memcpy(out.bytes.data() + 8, n.data(), 8);
-    return out;
+    std::memcpy(out.data() + 8, n.data(), 8);
+    return Signature(out);
 }
 
 bool KeyRing::verify_aggregate(std::span<const NodeId> signers, Digest d,
@@ -102,12 +118,12 @@ bool KeyRing::verify_aggregate(std::span<const NodeId> signers, Digest d,
         if (s.v >= keys) return false;
         acc ^= mix64(secret_[s.v] ^ mixed);
     }
-    Signature want;
+    Signature::Head want{};
     auto b = le_bytes(acc);
-    std::memcpy(want.bytes.data(), b.data(), 8);
+    std::memcpy(want.data(), b.data(), 8);
     auto n = le_bytes(signers.size());
-    std::memcpy(want.bytes.data() + 8, n.data(), 8);
-    return std::memcmp(want.bytes.data(), agg.bytes.data(), 16) == 0;
+    std::memcpy(want.data() + 8, n.data(), 8);
+    return want == agg.head();
 }
 
 }  // namespace sim

@@ -43,10 +43,65 @@ struct DigestTag {};
 // A 64-bit content digest, computed once when a message is made (see hash.hpp).
 using Digest = Strong<DigestTag, std::uint64_t>;
 
-// A signature: simulated signatures use the first 8 bytes, Ed25519 all 64.
-struct Signature {
-    std::array<std::uint8_t, 64> bytes{};
-    bool operator==(const Signature&) const = default;
+// A signature's 64 bytes (Ed25519's size). A simulated signature uses the first 8 (an aggregate
+// the first 16) and leaves the rest zero, so the first 16 are held inline and the other 48 only
+// when one of them is not zero (Ed25519), in an immutable block the copies share. Signatures are
+// copied into every message, vote and certificate: held as 64 bytes, they made a vote and its
+// message three times the size they need.
+class Signature {
+public:
+    static constexpr std::size_t kBytes = 64;
+    static constexpr std::size_t kInline = 16;
+    using Bytes = std::array<std::uint8_t, kBytes>;
+    using Head = std::array<std::uint8_t, kInline>;
+
+    Signature() = default;
+    explicit Signature(const Head& head) : head_(head) {}
+    explicit Signature(const Bytes& bytes);
+    Signature(const Signature& o) : head_(o.head_), tail_(o.tail_) {
+        if (tail_) ++tail_->refs;
+    }
+    Signature(Signature&& o) noexcept : head_(o.head_), tail_(o.tail_) { o.tail_ = nullptr; }
+    Signature& operator=(const Signature& o) {
+        if (o.tail_) ++o.tail_->refs;
+        release();
+        head_ = o.head_;
+        tail_ = o.tail_;
+        return *this;
+    }
+    Signature& operator=(Signature&& o) noexcept {
+        if (this != &o) {
+            release();
+            head_ = o.head_;
+            tail_ = o.tail_;
+            o.tail_ = nullptr;
+        }
+        return *this;
+    }
+    ~Signature() { release(); }
+
+    // The first 16 bytes; all of a simulated signature.
+    const Head& head() const { return head_; }
+    // Whether a byte past the first 16 is not zero.
+    bool has_tail() const { return tail_ != nullptr; }
+    Bytes bytes() const;
+    bool operator==(const Signature& o) const {
+        return head_ == o.head_ &&
+               (tail_ == o.tail_ || (tail_ && o.tail_ && tail_->bytes == o.tail_->bytes));
+    }
+
+private:
+    // Not shared between threads: every run owns its signatures.
+    struct Tail {
+        std::uint32_t refs = 1;
+        std::array<std::uint8_t, kBytes - kInline> bytes{};
+    };
+    void release() {
+        if (tail_ && --tail_->refs == 0) delete tail_;
+        tail_ = nullptr;
+    }
+    Head head_{};
+    Tail* tail_ = nullptr;
 };
 
 using TimerId = std::uint64_t;

@@ -11,7 +11,7 @@
 #include "tests/recording_context.hpp"
 
 TEST_CASE("mempool: arrival order, no duplicates, removal, on both sides of the index threshold") {
-    testing::RecordingContext ctx(4, 1);
+    testing::RecordingContext ctx(16, 5);  // keys for the 12 clients below too
     hotstuff::Mempool pool;
     std::list<std::pair<sim::RequestKey, proto::ClientMessageRef>> model;
     std::uint64_t rng = 7;

@@ -108,7 +108,9 @@ TEST_CASE("qc: two conflicting signed statements from one signer are evidence, a
     CHECK_FALSE(d.observe(vote_as(ctx, 3, other)));
     // Evidence whose second vote is forged does not verify.
     proto::Evidence fake{a, b};
-    fake.second.sig.bytes[0] ^= 1;
+    sim::Signature::Bytes bytes = fake.second.sig.bytes();
+    bytes[0] ^= 1;
+    fake.second.sig = sim::Signature(bytes);
     CHECK_FALSE(proto::verify_evidence(ctx, fake));
     proto::Evidence mixed{a, vote_as(ctx, 1, other)};
     CHECK_FALSE(proto::verify_evidence(ctx, mixed));

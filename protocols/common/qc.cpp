@@ -172,10 +172,14 @@ bool verify_evidence(sim::Context& ctx, const Evidence& e) {
 EquivocationDetector::Entry EquivocationDetector::make_entry(const SignedVote& v) {
     Entry e{v.stmt.view, v.stmt.slot, v.stmt.value,      0,           v.signer.v,
             0,           epoch_,      rank(v.stmt.kind), v.stmt.kind, false};
-    std::memcpy(&e.sig_head, v.sig.bytes.data(), 8);
-    Tail tail;
-    std::memcpy(tail.data(), v.sig.bytes.data() + 8, kTailBytes);
-    if (tail != Tail{}) {
+    const sim::Signature::Head& head = v.sig.head();
+    std::memcpy(&e.sig_head, head.data(), 8);
+    std::uint64_t second_word;
+    std::memcpy(&second_word, head.data() + 8, 8);
+    if (second_word != 0 || v.sig.has_tail()) {
+        const sim::Signature::Bytes bytes = v.sig.bytes();
+        Tail tail;
+        std::memcpy(tail.data(), bytes.data() + 8, kTailBytes);
         do {
             ++next_tail_;
         } while (next_tail_ == 0 || tails_.contains(next_tail_));
@@ -186,13 +190,14 @@ EquivocationDetector::Entry EquivocationDetector::make_entry(const SignedVote& v
 }
 
 SignedVote EquivocationDetector::vote_of(const Entry& e) const {
-    SignedVote v{Statement{e.kind, e.view, e.slot, e.value}, NodeId(e.signer), {}};
-    std::memcpy(v.sig.bytes.data(), &e.sig_head, 8);
+    sim::Signature::Bytes bytes{};
+    std::memcpy(bytes.data(), &e.sig_head, 8);
     if (e.tail != 0) {
         const Tail& tail = *tails_.find(e.tail);
-        std::memcpy(v.sig.bytes.data() + 8, tail.data(), kTailBytes);
+        std::memcpy(bytes.data() + 8, tail.data(), kTailBytes);
     }
-    return v;
+    return SignedVote{Statement{e.kind, e.view, e.slot, e.value}, NodeId(e.signer),
+                      sim::Signature(bytes)};
 }
 
 void EquivocationDetector::drop_tail(const Entry& e) {

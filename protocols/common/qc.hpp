@@ -147,7 +147,7 @@ private:
         return static_cast<std::uint8_t>(kind - first_kind_);
     }
     std::uint8_t first_kind_ = 0;
-    static constexpr std::size_t kTailBytes = sizeof(sim::Signature::bytes) - 8;
+    static constexpr std::size_t kTailBytes = sim::Signature::kBytes - 8;
     using Tail = std::array<std::uint8_t, kTailBytes>;
     struct Entry {
         std::uint64_t view = 0, slot = 0;

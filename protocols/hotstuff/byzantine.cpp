@@ -253,7 +253,9 @@ private:
     MessageRef bad_qc(sim::Context& ctx, const Block& b, bool forge) {
         QuorumCert qc = b.justify;
         if (forge) {
-            qc.sigs[0].bytes[0] ^= 0x5a;
+            sim::Signature::Bytes bytes = qc.sigs[0].bytes();
+            bytes[0] ^= 0x5a;
+            qc.sigs[0] = sim::Signature(bytes);
         } else if (auto small = fewer_signers(ctx, qc)) {
             qc = *small;
         } else {

@@ -1,12 +1,13 @@
 // The pending client requests of a HotStuff replica, in arrival order (so no client starves).
 //
 // Requests are appended as they arrive and leave when a block executes them, usually from the
-// front. Storage is one array in arrival order whose live part starts at head_, with a
-// tombstone for each request that left out of order; it is compacted when tombstones outnumber
-// live entries. A pool mostly holds a request or two per client, so it is searched by walking
-// its few entries, which share a cache line or two; past kIndexAbove pending requests a hash
-// index by request takes over (flat: no allocation per request). Iteration (for_each) is
-// always in arrival order.
+// front. Storage is a ring in arrival order, with a tombstone for each request that left out
+// of order; a request's place in the ring is its arrival number (modulo the ring's size), so
+// the ring is rebuilt only when it grows, or when tombstones outnumber live entries. A pool
+// mostly holds a request or two per client: the ring stays a few cache lines that are reused
+// from one request to the next, and it is searched by walking them. Past kIndexAbove pending
+// requests a hash index from request to arrival takes over (flat: no allocation per request).
+// Iteration (for_each) is always in arrival order.
 #pragma once
 
 #include <cstdint>
@@ -29,8 +30,8 @@ public:
     // Calls f(request) for each pending request, oldest first, until f returns false.
     template <class F>
     void for_each(F&& f) const {
-        for (std::size_t i = head_; i < entries_.size(); ++i)
-            if (entries_[i].msg && !f(entries_[i].msg)) return;
+        for (std::uint64_t a = head_; a < tail_; ++a)
+            if (const auto& m = at(a).msg; m && !f(m)) return;
     }
 
     // With more pending requests than this, lookups go through the hash index.
@@ -39,20 +40,23 @@ public:
 private:
     struct Entry {
         sim::RequestKey key;
-        std::uint64_t arrival = 0;
         proto::ClientMessageRef msg;  // null: a tombstone
     };
     struct KeyHash {
         std::size_t operator()(const sim::RequestKey& k) const noexcept;
     };
-    // The position of the pending request `key` in entries_, or entries_.size().
-    std::size_t position(const sim::RequestKey& key) const;
-    void compact();
+    Entry& at(std::uint64_t arrival) { return ring_[arrival & (ring_.size() - 1)]; }
+    const Entry& at(std::uint64_t arrival) const { return ring_[arrival & (ring_.size() - 1)]; }
+    // The arrival number of the pending request `key`, or tail_ if it is not pending.
+    std::uint64_t find(const sim::RequestKey& key) const;
+    // Moves the live entries into a ring of `size` slots (a power of two), renumbering their
+    // arrivals from 0 when `renumber` (the index is rebuilt to match).
+    void rebuild(std::size_t size, bool renumber);
+    void build_index();
 
-    std::vector<Entry> entries_;  // by arrival, live from head_
-    std::size_t head_ = 0;
+    std::vector<Entry> ring_;  // a power of two in size; arrivals [head_, tail_) are in it
+    std::uint64_t head_ = 0, tail_ = 0;
     std::size_t live_ = 0;
-    std::uint64_t arrivals_ = 0;
     bool indexed_ = false;                                         // index_ is in use
     sim::FlatMap<sim::RequestKey, std::uint64_t, KeyHash> index_;  // key -> arrival
 };

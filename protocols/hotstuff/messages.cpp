@@ -41,12 +41,14 @@ QcKey qc_key(const QuorumCert& qc) {
     sim::Hasher h(k.stmt_digest.v);
     for (auto w : qc.signers) h.add(w);
     h.add(qc.signers.size()).add(qc.sigs.size()).add(qc.aggregated);
-    for (const auto& s : qc.sigs)
-        for (std::size_t i = 0; i < s.bytes.size(); i += 8) {
+    for (const auto& s : qc.sigs) {
+        const sim::Signature::Bytes bytes = s.bytes();
+        for (std::size_t i = 0; i < bytes.size(); i += 8) {
             std::uint64_t x = 0;
-            for (std::size_t b = 0; b < 8; ++b) x = (x << 8) | s.bytes[i + b];
+            for (std::size_t b = 0; b < 8; ++b) x = (x << 8) | bytes[i + b];
             h.add(x);
         }
+    }
     k.content = h.value();
     return k;
 }
