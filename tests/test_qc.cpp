@@ -223,3 +223,28 @@ TEST_CASE("qc: the detector agrees with a model over many orders of arrival") {
         CHECK(evidence > static_cast<int>(views / 2));  // conflicts were found, not just absent
     }
 }
+
+// A vote for a forgotten view counts until the next forget_below, however many votes come
+// between: making room in a full detector must not drop it with the forgotten ones.
+TEST_CASE("qc: the detector keeps a late vote for a forgotten view while it makes room") {
+    testing::RecordingContext ctx(70, 23);
+    proto::EquivocationDetector d;
+    for (std::uint64_t view = 1; view <= 10; ++view)
+        for (std::uint32_t s = 0; s < 4; ++s)
+            CHECK_FALSE(
+                d.observe(vote_as(ctx, s, proto::Statement{0, view, view, sim::Digest(view)})));
+    d.forget_below(8);
+    const proto::Statement late{0, 2, 2, sim::Digest(0x111)};
+    CHECK_FALSE(d.observe(vote_as(ctx, 1, late)));
+    // Enough newer votes to fill the detector several times over.
+    for (std::uint64_t view = 20; view < 30; ++view)
+        for (std::uint32_t s = 0; s < 64; ++s)
+            CHECK_FALSE(
+                d.observe(vote_as(ctx, s, proto::Statement{0, view, view, sim::Digest(view)})));
+    proto::Statement conflicting = late;
+    conflicting.value = sim::Digest(0x222);
+    CHECK(d.observe(vote_as(ctx, 1, conflicting)));
+    // After the next forget_below it is gone: the same conflict is a first vote again.
+    d.forget_below(8);
+    CHECK_FALSE(d.observe(vote_as(ctx, 1, late)));
+}

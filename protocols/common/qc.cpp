@@ -204,12 +204,68 @@ void EquivocationDetector::drop_tail(const Entry& e) {
     if (e.tail != 0) tails_.erase(e.tail);
 }
 
-void EquivocationDetector::sweep() {
-    std::erase_if(entries_, [this](const Entry& e) {
-        if (!dead(e)) return false;
-        drop_tail(e);
-        return true;
-    });
+template <class Key>
+std::uint64_t EquivocationDetector::lower_bound(const Key& key) const {
+    std::uint64_t lo = head_, count = tail_ - head_;
+    while (count > 0) {
+        const std::uint64_t half = count / 2;
+        if (at(lo + half).tuple() < key) {
+            lo += half + 1;
+            count -= half + 1;
+        } else {
+            count = half;
+        }
+    }
+    return lo;
+}
+
+void EquivocationDetector::insert(std::uint64_t pos, const Entry& e) {
+    for (std::uint64_t p = tail_; p > pos; --p) at(p) = at(p - 1);
+    at(pos) = e;
+    ++tail_;
+}
+
+void EquivocationDetector::rebuild(std::size_t size) {
+    std::vector<Entry> old = std::move(ring_);
+    const std::size_t old_mask = old.size() - 1;
+    ring_.assign(size, Entry{});
+    const std::uint64_t from = head_, to = tail_;
+    head_ = tail_ = 0;
+    for (std::uint64_t p = from; p < to; ++p) {
+        const Entry& e = old[p & old_mask];
+        if (dead(e)) {
+            drop_tail(e);
+        } else {
+            ring_[tail_++] = e;
+        }
+    }
+}
+
+void EquivocationDetector::make_room() {
+    if (ring_.empty()) {
+        ring_.resize(16);
+        return;
+    }
+    if (tails_.empty() && alive_below_floor_ == 0) {
+        // Every entry below the floor is dead, and they are the oldest: skip them unread.
+        std::uint64_t lo = head_, count = tail_ - head_;
+        while (count > 0) {
+            const std::uint64_t half = count / 2;
+            if (at(lo + half).view < floor_) {
+                lo += half + 1;
+                count -= half + 1;
+            } else {
+                count = half;
+            }
+        }
+        head_ = lo;
+        if (tail_ - head_ < ring_.size()) return;
+    }
+    // Most entries live (or dead ones need reading): take the dead out, into twice the room
+    // if more than half of them live.
+    std::size_t live = 0;
+    for (std::uint64_t p = head_; p < tail_; ++p) live += !dead(at(p));
+    rebuild(2 * live > ring_.size() ? 2 * ring_.size() : ring_.size());
 }
 
 const Evidence* EquivocationDetector::observe(const SignedVote& v) {
@@ -224,33 +280,31 @@ const Evidence* EquivocationDetector::observe(const SignedVote& v) {
     }
     recent_[recent_next_] = Recent{true, v.stmt, v.signer};
     recent_next_ ^= 1;
-    // Full: take the dead out before the array grows (it grows if most entries live).
-    if (entries_.size() == entries_.capacity()) sweep();
+    if (tail_ - head_ == ring_.size()) make_room();
+    if (v.stmt.view < floor_) ++alive_below_floor_;
     const auto key = std::make_tuple(v.stmt.view, rank(v.stmt.kind), v.stmt.slot, v.signer.v);
-    if (entries_.empty() || entries_.back().tuple() < key) {  // the usual case: append
-        entries_.push_back(make_entry(v));
+    if (head_ == tail_ || at(tail_ - 1).tuple() < key) {  // the usual case: append
+        at(tail_++) = make_entry(v);
         return nullptr;
     }
     // Next most usual: just before the last entry. A leader's own vote reaches the next leader
     // a message delay before the others, which then arrive in signer order.
-    const std::size_t n = entries_.size();
-    const auto it =
-        n >= 2 && entries_[n - 2].tuple() < key
-            ? entries_.end() - 1
-            : std::lower_bound(entries_.begin(), entries_.end(), key,
-                               [](const Entry& e, const auto& k) { return e.tuple() < k; });
-    if (it == entries_.end() || it->tuple() != key) {
-        entries_.insert(it, make_entry(v));
+    const std::uint64_t pos =
+        tail_ - head_ >= 2 && at(tail_ - 2).tuple() < key ? tail_ - 1 : lower_bound(key);
+    Entry& e = at(pos);
+    if (pos == tail_ || e.tuple() != key) {
+        insert(pos, make_entry(v));
         return nullptr;
     }
-    if (dead(*it)) {  // forgotten: this vote is the first again
-        drop_tail(*it);
-        *it = make_entry(v);
+    if (dead(e)) {  // forgotten: this vote is the first again
+        drop_tail(e);
+        e = make_entry(v);
         return nullptr;
     }
-    if (it->value == v.stmt.value || it->reported) return nullptr;  // no conflict, or told
-    it->reported = true;
-    evidence_ = Evidence{vote_of(*it), v};
+    if (v.stmt.view < floor_) --alive_below_floor_;             // not added after all
+    if (e.value == v.stmt.value || e.reported) return nullptr;  // no conflict, or told
+    e.reported = true;
+    evidence_ = Evidence{vote_of(e), v};
     return &evidence_;
 }
 
@@ -258,10 +312,11 @@ void EquivocationDetector::forget_below(std::uint64_t view) {
     for (Recent& r : recent_)
         if (r.stmt.view < view) r.valid = false;
     floor_ = std::max(floor_, view);
+    alive_below_floor_ = 0;
     if (++epoch_ == std::numeric_limits<std::uint32_t>::max()) {
         // Epochs would wrap: what is dead leaves now, and what stays is older than this call.
-        sweep();
-        for (Entry& e : entries_) e.epoch = 0;
+        rebuild(ring_.size());
+        for (std::uint64_t p = head_; p < tail_; ++p) at(p).epoch = 0;
         epoch_ = 1;
     }
 }

@@ -129,20 +129,22 @@ public:
     void forget_below(std::uint64_t view);
 
 private:
-    // Each signer's first vote per (view, kind, slot), in one array sorted by that key and
-    // signer. Views mostly arrive in order, so a new entry is usually appended. Within a view,
-    // kinds are ordered from first_kind up (wrapping around), so that the statements of a view,
-    // observed in that order, are appended too.
+    // Each signer's first vote per (view, kind, slot), in a ring sorted by that key and signer
+    // from its oldest entry to its newest. Views mostly arrive in order, so a new entry is
+    // usually appended. Within a view, kinds are ordered from first_kind up (wrapping around),
+    // so that the statements of a view, observed in that order, are appended too.
     //
     // Forgetting is lazy: an entry is dead once a forget_below() after it was observed passed
-    // its view (epochs tell), a dead entry counts as absent, and the dead are taken out in one
-    // sweep when the array is full, before it would grow. So the old entries, long out of cache,
-    // are read once per sweep in order, not one or two at a time as each view goes by.
+    // its view (epochs tell), and a dead entry counts as absent. When the ring is full, the
+    // dead are dropped: they are the oldest entries (below the floor) unless a vote for an old
+    // view came after the last forget_below(), so a binary search finds where they end and the
+    // ring's head moves past them without reading them (they were written long ago and are out
+    // of cache). Otherwise, and when a signature's tail must be freed, the ring is rebuilt.
     //
-    // An entry holds a vote in 48 bytes, not a SignedVote's 104: every replica appends one or
-    // more per view, and writing those out of cache was most of what this class cost. A
-    // signature is kept as its first 8 bytes (all of a simulated one) and, when any of the
-    // other 56 is not zero (Ed25519), those in tails_ under the entry's tail number.
+    // An entry holds a vote in 48 bytes, not a SignedVote's 64: every replica appends one or
+    // more per view. A signature is kept as its first 8 bytes (all of a simulated one) and,
+    // when another is not zero (Ed25519, an aggregate), bytes 8 to 63 in tails_ under the
+    // entry's tail number.
     std::uint8_t rank(std::uint8_t kind) const {
         return static_cast<std::uint8_t>(kind - first_kind_);
     }
@@ -165,11 +167,22 @@ private:
     Entry make_entry(const SignedVote& v);
     SignedVote vote_of(const Entry& e) const;
     void drop_tail(const Entry& e);
-    void sweep();  // takes the dead entries out
+    Entry& at(std::uint64_t pos) { return ring_[pos & (ring_.size() - 1)]; }
+    const Entry& at(std::uint64_t pos) const { return ring_[pos & (ring_.size() - 1)]; }
+    // The first position in [head_, tail_) whose entry's key is not below `key`.
+    template <class Key>
+    std::uint64_t lower_bound(const Key& key) const;
+    void insert(std::uint64_t pos, const Entry& e);  // at pos, moving the later ones up
+    void make_room();                                // called when the ring is full
+    void rebuild(std::size_t size);                  // the live entries into a new ring
 
-    std::vector<Entry> entries_;
+    std::vector<Entry> ring_;  // a power of two in size
+    std::uint64_t head_ = 0, tail_ = 0;
     std::uint64_t floor_ = 0;  // the highest view forget_below() was given
-    std::uint32_t epoch_ = 0;  // how many forget_below() calls raised floor_ (mod 2^32)
+    std::uint32_t epoch_ = 0;  // how many forget_below() calls there were (mod 2^32)
+    // Entries observed since the last forget_below() for views below floor_: alive, though
+    // below the floor, so the dead are not just the oldest entries.
+    std::size_t alive_below_floor_ = 0;
     // The last two statements observed: a repeat of one (the leader statement that every vote
     // of a view carries, observed after each vote) changes nothing, so it skips the search.
     struct Recent {
