@@ -22,11 +22,11 @@ constexpr std::uint64_t kSyncGap = 2 * kKeepBelowExecuted;
 
 Replica::Replica(Config cfg)
     : cfg_(cfg),
+      b_lock_(genesis_block()),
+      b_exec_(genesis_block()),
       pacemaker_(cfg.quorum, cfg.view_timeout, cfg.leaders),
       qc_high_(genesis_qc()),
       locked_qc_(genesis_qc()),
-      b_lock_(genesis_block()),
-      b_exec_(genesis_block()),
       detector_(kProposalStatement),
       prepare_qc_(genesis_qc()) {
     blocks_[genesis_block()->digest] = genesis_block();

@@ -129,61 +129,27 @@ private:
     void basic_try_propose(sim::Context& ctx);
     void basic_finish_view(sim::Context& ctx);
 
+    // Members in the order a proposal touches them: with 64 replicas, each one's state is out
+    // of cache when its turn comes, so what every view reads and writes is kept together at
+    // the front and the rarely used at the back.
     Config cfg_;
-    Pacemaker pacemaker_;
     std::uint64_t view_ = 0;
-    std::uint64_t last_voted_view_ = 0;                 // vote once per view (vheight, by view)
-    proto::SignedVote last_vote_, last_vote_proposal_;  // re-sent in NEW-VIEW
+    std::uint64_t last_voted_view_ = 0;  // vote once per view (vheight, by view)
     std::uint64_t proposed_view_ = 0;
-    QuorumCert qc_high_;    // prepareQC / genericQC
-    QuorumCert locked_qc_;  // the QC for b_lock
+    // The last view whose votes reached a quorum of replicas without a QC (split by an
+    // equivocating leader).
+    std::uint64_t split_view_ = 0;
     BlockRef b_lock_, b_exec_;
+    Digest state_{};
+    std::uint64_t verified_qcs_view_ = 0;  // the highest view among verified_qcs_
     // Hash maps here are only looked up, never iterated; by_height_ orders pruning: the stored
     // blocks as (height, digest), sorted by height (flat: no allocation per block).
     sim::FlatMap<Digest, BlockRef, DigestHash> blocks_;
     std::vector<std::pair<std::uint64_t, Digest>> by_height_;
-    // Votes to this leader, by statement in view order (pruning drops the oldest views).
-    struct ViewFirst {
-        bool operator()(const proto::Statement& a, const proto::Statement& b) const {
-            return std::tie(a.view, a.kind, a.slot, a.value) <
-                   std::tie(b.view, b.kind, b.slot, b.value);
-        }
-    };
-    std::map<proto::Statement, proto::QcBuilder, ViewFirst> builders_;
-    // Distinct voters per view, over all the blocks voted for; and the last view whose votes
-    // reached a quorum of replicas without a QC (split by an equivocating leader).
-    std::map<std::uint64_t, std::vector<std::uint32_t>> voters_by_view_;
-    std::uint64_t split_view_ = 0;
-    std::vector<std::uint64_t> equivocated_views_;  // views whose leader equivocated (recent)
-    // Leader statements of blocks (basic HotStuff only).
-    sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;
-    proto::EquivocationDetector detector_;
-    proto::SignedVote last_carried_statement_;  // verified last by verify_carried_statement
-    struct DigestMemo {
-        bool valid = false;
-        proto::Statement stmt{};
-        Digest digest{};
-    } vote_digest_;  // for vote_digest()
     // QCs this replica accepted (distinct keys, cleared past kVerifiedQcsKept), appended in
     // order: almost every QC is newer than all of them (verified_qcs_view_), so the list is
     // searched rarely and a write to its end stays in cache, where a hash set missed it.
     std::vector<std::uint64_t> verified_qcs_;
-    std::uint64_t verified_qcs_view_ = 0;  // the highest view among them
-    struct Parked {
-        NodeId from;
-        MessageRef msg;  // a proposal to handle again, or null for a bare block to store
-        BlockRef block;
-    };
-    std::map<Digest, std::vector<Parked>> parked_;  // by the missing parent
-    // Blocks asked for, and when: a request lost on the way is sent again after a while.
-    std::map<Digest, proto::SimTime> fetching_;
-    // State sync: matching replies by content, and when we last asked.
-    struct SyncVotes {
-        std::vector<std::uint32_t> senders;
-        SyncReply reply;
-    };
-    std::map<Digest, SyncVotes> sync_votes_;
-    proto::SimTime last_sync_request_{-1};
     Mempool mempool_;  // pending requests in arrival order
     struct ClientHash {
         std::size_t operator()(std::uint32_t c) const { return sim::mix64(c); }
@@ -193,7 +159,45 @@ private:
     // Scratch space reused by commit_chain and execute (no allocation per commit).
     std::vector<const Block*> chain_scratch_;  // blocks stay stored until prune()
     std::vector<sim::ExecutedRequest> done_scratch_;
-    Digest state_{};
+    Pacemaker pacemaker_;
+    QuorumCert qc_high_;                                // prepareQC / genericQC
+    QuorumCert locked_qc_;                              // the QC for b_lock
+    proto::SignedVote last_vote_, last_vote_proposal_;  // re-sent in NEW-VIEW
+    proto::EquivocationDetector detector_;
+    // Votes to this leader, by statement in view order (pruning drops the oldest views).
+    struct ViewFirst {
+        bool operator()(const proto::Statement& a, const proto::Statement& b) const {
+            return std::tie(a.view, a.kind, a.slot, a.value) <
+                   std::tie(b.view, b.kind, b.slot, b.value);
+        }
+    };
+    std::map<proto::Statement, proto::QcBuilder, ViewFirst> builders_;
+    // Distinct voters per view, over all the blocks voted for.
+    std::map<std::uint64_t, std::vector<std::uint32_t>> voters_by_view_;
+    struct DigestMemo {
+        bool valid = false;
+        proto::Statement stmt{};
+        Digest digest{};
+    } vote_digest_;                             // for vote_digest()
+    proto::SignedVote last_carried_statement_;  // verified last by verify_carried_statement
+    // Leader statements of blocks (basic HotStuff only).
+    sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;
+    struct Parked {
+        NodeId from;
+        MessageRef msg;  // a proposal to handle again, or null for a bare block to store
+        BlockRef block;
+    };
+    std::map<Digest, std::vector<Parked>> parked_;  // by the missing parent
+    std::vector<std::uint64_t> equivocated_views_;  // views whose leader equivocated (recent)
+    // Blocks asked for, and when: a request lost on the way is sent again after a while.
+    std::map<Digest, proto::SimTime> fetching_;
+    // State sync: matching replies by content, and when we last asked.
+    struct SyncVotes {
+        std::vector<std::uint32_t> senders;
+        SyncReply reply;
+    };
+    std::map<Digest, SyncVotes> sync_votes_;
+    proto::SimTime last_sync_request_{-1};
     // basic.cpp: the highest prepareQC this replica holds (sent in NEW-VIEW).
     QuorumCert prepare_qc_;
 };
