@@ -36,6 +36,13 @@ struct Reply {
 
 struct ClientMessage : sim::Payload {
     std::variant<Request, Reply> body;
+
+    // digest is the digest of body. Every replica that receives a request asks; a shared
+    // message never changes, so the first answer is kept (a pure function of its content).
+    bool digest_matches() const;
+
+private:
+    mutable std::uint8_t digest_check_ = 0;  // 0 not yet computed, 1 matches, 2 does not
 };
 using ClientMessageRef = sim::Ref<ClientMessage>;
 

@@ -176,17 +176,19 @@ EquivocationDetector::Entry EquivocationDetector::make_entry(const SignedVote& v
     std::memcpy(&e.sig_head, head.data(), 8);
     std::uint64_t second_word;
     std::memcpy(&second_word, head.data() + 8, 8);
-    if (second_word != 0 || v.sig.has_tail()) {
-        const sim::Signature::Bytes bytes = v.sig.bytes();
-        Tail tail;
-        std::memcpy(tail.data(), bytes.data() + 8, kTailBytes);
-        do {
-            ++next_tail_;
-        } while (next_tail_ == 0 || tails_.contains(next_tail_));
-        e.tail = next_tail_;
-        *tails_.try_emplace(e.tail).first = tail;
-    }
+    if (second_word != 0 || v.sig.has_tail()) keep_tail(e, v.sig);
     return e;
+}
+
+void EquivocationDetector::keep_tail(Entry& e, const sim::Signature& sig) {
+    const sim::Signature::Bytes bytes = sig.bytes();
+    Tail tail;
+    std::memcpy(tail.data(), bytes.data() + 8, kTailBytes);
+    do {
+        ++next_tail_;
+    } while (next_tail_ == 0 || tails_.contains(next_tail_));
+    e.tail = next_tail_;
+    *tails_.try_emplace(e.tail).first = tail;
 }
 
 SignedVote EquivocationDetector::vote_of(const Entry& e) const {
@@ -287,6 +289,11 @@ const Evidence* EquivocationDetector::observe(const SignedVote& v) {
         at(tail_++) = make_entry(v);
         return nullptr;
     }
+    return observe_inside(v);
+}
+
+const Evidence* EquivocationDetector::observe_inside(const SignedVote& v) {
+    const auto key = std::make_tuple(v.stmt.view, rank(v.stmt.kind), v.stmt.slot, v.signer.v);
     // Next most usual: just before the last entry. A leader's own vote reaches the next leader
     // a message delay before the others, which then arrive in signer order.
     const std::uint64_t pos =

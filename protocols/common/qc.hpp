@@ -165,6 +165,9 @@ private:
     };
     bool dead(const Entry& e) const { return e.epoch < epoch_ && e.view < floor_; }
     Entry make_entry(const SignedVote& v);
+    void keep_tail(Entry& e, const sim::Signature& sig);  // bytes 8 to 63 into tails_
+    // observe() past the repeats and appends: a search, an insertion, or a conflict.
+    [[gnu::noinline]] const Evidence* observe_inside(const SignedVote& v);
     SignedVote vote_of(const Entry& e) const;
     void drop_tail(const Entry& e);
     Entry& at(std::uint64_t pos) { return ring_[pos & (ring_.size() - 1)]; }
