@@ -356,7 +356,8 @@ void Simulator::step(const Event& e) {
 
 void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart) {
     if (to >= nodes_.size()) return;
-    auto slot_for = [&](bool corrupted) {
+    // The last copy takes the caller's reference; a duplicate shares it.
+    auto slot_for = [&](bool corrupted, bool last) {
         std::uint32_t slot;
         if (!inflight_free_.empty()) {
             slot = inflight_free_.back();
@@ -365,12 +366,15 @@ void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, 
             slot = static_cast<std::uint32_t>(inflight_.size());
             inflight_.emplace_back();
         }
-        inflight_[slot] = InFlight{msg, from, corrupted};
+        InFlight& f = inflight_[slot];
+        f.msg = last ? std::move(msg) : msg;
+        f.from = from;
+        f.corrupted = corrupted;
         return slot;
     };
     if (from == to) {
         ++result_.local_messages;
-        queue_.push(Event::make(depart.ns, to, slot_for(false), EventKind::Deliver));
+        queue_.push(Event::make(depart.ns, to, slot_for(false, true), EventKind::Deliver));
         return;
     }
     const std::size_t kinds = result_.kind_names.size();
@@ -384,7 +388,8 @@ void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, 
         return;
     }
     for (int c = 0; c < r.copies; ++c)
-        queue_.push(Event::make(r.arrival[c].ns, to, slot_for(r.corrupted[c]), EventKind::Deliver));
+        queue_.push(Event::make(r.arrival[c].ns, to, slot_for(r.corrupted[c], c + 1 == r.copies),
+                                EventKind::Deliver));
 }
 
 void Simulator::release_inflight(std::uint32_t slot) {

@@ -156,16 +156,15 @@ Digest SyncReply::content_digest() const {
 namespace {
 
 MessageRef make(sim::Context& ctx, Body body, const Digest* vote_digest) {
-    auto [ref, m] = sim::make_payload<Message>();
+    auto [ref, m] = sim::make_payload<Message>(std::move(body));
     sim::Hasher h(0x4853);
     h.add(ctx.self().v);
     std::uint32_t size = 32 + 64;
-    std::visit(Describe{h, m->kind, size, vote_digest}, body);
+    std::visit(Describe{h, m->kind, size, vote_digest}, m->body);
     m->digest = Digest(h.value());
     m->size_bytes = size;
     m->signer = ctx.self();
     m->sig = ctx.sign(m->digest);
-    m->body = std::move(body);
     return ref;
 }
 

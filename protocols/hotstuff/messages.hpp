@@ -129,6 +129,8 @@ using Body =
     std::variant<Proposal, Vote, NewView, PhaseQc, Fetch, BlockReply, SyncRequest, SyncReply>;
 
 struct Message : sim::Payload {
+    Message() = default;
+    explicit Message(Body b) : body(std::move(b)) {}
     Body body;
 };
 using MessageRef = sim::Ref<Message>;
