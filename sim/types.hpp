@@ -61,12 +61,17 @@ public:
     Signature(const Signature& o) : head_(o.head_), tail_(o.tail_) {
         if (tail_) ++tail_->refs;
     }
-    Signature(Signature&& o) noexcept : head_(o.head_), tail_(o.tail_) { o.tail_ = nullptr; }
+    // A moved-from signature is empty (all 64 bytes zero).
+    Signature(Signature&& o) noexcept : head_(o.head_), tail_(o.tail_) {
+        o.head_ = {};
+        o.tail_ = nullptr;
+    }
     Signature& operator=(const Signature& o) {
-        if (o.tail_) ++o.tail_->refs;
+        Tail* tail = o.tail_;  // before release(): o may be *this
+        if (tail) ++tail->refs;
         release();
         head_ = o.head_;
-        tail_ = o.tail_;
+        tail_ = tail;
         return *this;
     }
     Signature& operator=(Signature&& o) noexcept {
@@ -74,6 +79,7 @@ public:
             release();
             head_ = o.head_;
             tail_ = o.tail_;
+            o.head_ = {};
             o.tail_ = nullptr;
         }
         return *this;

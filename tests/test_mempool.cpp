@@ -2,6 +2,7 @@
 // switches between walking its entries and a hash index, with removals in and out of order.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <list>
 #include <vector>

@@ -1,6 +1,7 @@
 // The quorum-certificate layer and equivocation evidence, on their own.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 #include <vector>
@@ -152,14 +153,16 @@ TEST_CASE("qc: the detector sees conflicts across repeats, older views and forge
 TEST_CASE("qc: the detector agrees with a model over many orders of arrival") {
     constexpr std::uint32_t kNodes = 16;
     // Simulated signatures are kept as 8 bytes, Ed25519 ones whole: evidence must verify.
-    for (const auto& [first_kind, ed25519] :
-         {std::pair<std::uint8_t, bool>{0, false}, {7, false}, {7, true}}) {
+    for (const auto& variant : {std::pair<std::uint8_t, bool>{0, false}, {7, false}, {7, true}}) {
+        const std::uint8_t first_kind = variant.first;  // (clang cannot capture a binding)
+        const bool ed25519 = variant.second;
         CAPTURE(int{first_kind});
         CAPTURE(ed25519);
         testing::RecordingContext ctx(kNodes, 5, ed25519);
         proto::EquivocationDetector d(first_kind);
+        // Per key: the first vote, and whether a conflict with it was reported.
         std::map<std::tuple<std::uint64_t, std::uint8_t, std::uint64_t, std::uint32_t>,
-                 std::pair<sim::Digest, bool>>
+                 std::pair<proto::SignedVote, bool>>
             model;
         std::uint64_t rng = 0x12345;
         auto next = [&rng](std::uint64_t bound) {
@@ -201,8 +204,8 @@ TEST_CASE("qc: the detector agrees with a model over many orders of arrival") {
             for (const auto& v : arrivals) {
                 const auto key = std::make_tuple(v.stmt.view, v.stmt.kind, v.stmt.slot, v.signer.v);
                 bool expect = false;
-                auto [it, fresh] = model.try_emplace(key, v.stmt.value, false);
-                if (!fresh && it->second.first != v.stmt.value && !it->second.second) {
+                auto [it, fresh] = model.try_emplace(key, v, false);
+                if (!fresh && it->second.first.stmt.value != v.stmt.value && !it->second.second) {
                     it->second.second = true;
                     expect = true;
                 }
@@ -211,6 +214,7 @@ TEST_CASE("qc: the detector agrees with a model over many orders of arrival") {
                 if (e) {
                     ++evidence;
                     CHECK(proto::verify_evidence(ctx, *e));
+                    CHECK(e->first == it->second.first);  // the first vote, signature and all
                     CHECK(e->second == v);
                 }
             }
@@ -247,4 +251,44 @@ TEST_CASE("qc: the detector keeps a late vote for a forgotten view while it make
     // After the next forget_below it is gone: the same conflict is a first vote again.
     d.forget_below(8);
     CHECK_FALSE(d.observe(vote_as(ctx, 1, late)));
+}
+
+// Signatures keep 16 bytes inline and the rest in a shared block only when it is not zero:
+// copies, moves and comparisons must behave as for the 64-byte value they stand for.
+TEST_CASE("qc: a signature copies, moves and compares as its 64 bytes, Ed25519 or simulated") {
+    for (bool ed25519 : {false, true}) {
+        CAPTURE(ed25519);
+        testing::RecordingContext ctx(4, 1, ed25519);
+        const sim::Signature a = ctx.sign(sim::Digest(1));
+        const sim::Signature b = ctx.sign(sim::Digest(2));
+        CHECK(a.has_tail() == ed25519);
+        CHECK(sim::Signature(a.bytes()) == a);  // the bytes make the same signature again
+        CHECK(a.bytes() != b.bytes());
+        CHECK_FALSE(a == b);
+        sim::Signature c = a;
+        CHECK(c == a);
+        const sim::Signature& same = c;
+        c = same;  // self-assignment keeps every byte
+        CHECK(c.bytes() == a.bytes());
+        c = b;
+        CHECK(c == b);
+        sim::Signature moved = std::move(c);
+        CHECK(moved == b);
+        CHECK(c == sim::Signature());  // NOLINT(bugprone-use-after-move): moved-from is empty
+        // Two signatures with equal bytes held in different blocks are equal.
+        sim::Signature::Bytes bytes = a.bytes();
+        CHECK(sim::Signature(bytes) == a);
+        bytes[63] ^= 1;
+        CHECK_FALSE(sim::Signature(bytes) == a);
+        CHECK(sim::Signature(bytes).has_tail());
+        bytes = {};
+        CHECK_FALSE(sim::Signature(bytes).has_tail());  // all zero: nothing beyond the head
+        // An aggregate uses bytes 8 to 15, which stay inline.
+        if (!ed25519) {
+            const auto agg = ctx.aggregate(std::vector<sim::Signature>{a, b});
+            REQUIRE(agg.has_value());
+            CHECK_FALSE(agg->has_tail());
+            CHECK(agg->bytes()[8] == 2);  // the count of signatures aggregated
+        }
+    }
 }

@@ -163,6 +163,7 @@ private:
         bool reported = false;
         auto tuple() const { return std::make_tuple(view, rank, slot, signer); }
     };
+    static_assert(sizeof(Entry) == 48, "a detector entry is meant to take 48 bytes");
     bool dead(const Entry& e) const { return e.epoch < epoch_ && e.view < floor_; }
     Entry make_entry(const SignedVote& v);
     void keep_tail(Entry& e, const sim::Signature& sig);  // bytes 8 to 63 into tails_
