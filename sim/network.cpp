@@ -35,11 +35,10 @@ Network::Network(const NetworkSpec& spec, std::uint32_t replicas, std::uint32_t 
       gst_(spec.gst),
       delta_(spec.delta),
       links_{spec.defaults},
-      direct_(static_cast<std::size_t>(replicas) * replicas, 0),
+      pairs_(static_cast<std::size_t>(replicas) * replicas),
       path_(static_cast<std::size_t>(replicas) * replicas),
       blocked_(static_cast<std::size_t>(replicas) * replicas, 0),
       isolated_(total, 0),
-      last_arrival_replicas_(static_cast<std::size_t>(replicas) * replicas),
       last_arrival_clients_(static_cast<std::size_t>(total > replicas ? total - replicas : 0) *
                             replicas * 2) {
     if (!spec.links.empty()) build_paths(spec);
@@ -48,7 +47,7 @@ Network::Network(const NetworkSpec& spec, std::uint32_t replicas, std::uint32_t 
 // With explicit links, a message between replicas without a direct link follows the shortest
 // path by mean delay (Dijkstra over a Boost.Graph, once per source at start).
 void Network::build_paths(const NetworkSpec& spec) {
-    std::fill(direct_.begin(), direct_.end(), kNoLink);
+    for (ReplicaPair& p : pairs_) p.link = kNoLink;
     using Graph =
         boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property,
                               boost::property<boost::edge_weight_t, std::int64_t>>;
@@ -71,10 +70,10 @@ void Network::build_paths(const NetworkSpec& spec) {
     for (const ExplicitLink& l : spec.links) {
         links_.push_back(l.spec);
         auto idx = static_cast<std::uint32_t>(links_.size() - 1);
-        direct_[l.from * replicas_ + l.to] = idx;
+        pairs_[l.from * replicas_ + l.to].link = idx;
         boost::add_edge(l.from, l.to, std::max<std::int64_t>(1, mean_ns(l.spec.delay)), g);
         if (l.bidirectional) {
-            direct_[l.to * replicas_ + l.from] = idx;
+            pairs_[l.to * replicas_ + l.from].link = idx;
             boost::add_edge(l.to, l.from, std::max<std::int64_t>(1, mean_ns(l.spec.delay)), g);
         }
     }
@@ -84,7 +83,7 @@ void Network::build_paths(const NetworkSpec& spec) {
         boost::dijkstra_shortest_paths(
             g, s, boost::predecessor_map(pred.data()).distance_map(dist.data()));
         for (std::uint32_t t = 0; t < replicas_; ++t) {
-            if (t == s || direct_[s * replicas_ + t] != kNoLink) continue;
+            if (t == s || pairs_[s * replicas_ + t].link != kNoLink) continue;
             std::vector<std::uint32_t> hops;
             for (std::size_t v = t; v != s && pred[v] != v; v = pred[v])
                 hops.push_back(static_cast<std::uint32_t>(v));
@@ -102,13 +101,13 @@ bool Network::blocked(std::uint32_t from, std::uint32_t to) const {
 
 std::size_t Network::hops(std::uint32_t from, std::uint32_t to) const {
     if (from >= replicas_ || to >= replicas_) return 1;
-    if (direct_[from * replicas_ + to] != kNoLink) return 1;
+    if (pairs_[from * replicas_ + to].link != kNoLink) return 1;
     return path_[from * replicas_ + to].size();
 }
 
 const LinkSpec& Network::link(std::uint32_t from, std::uint32_t to) const {
     if (from >= replicas_ || to >= replicas_) return links_[0];
-    std::uint32_t idx = direct_[from * replicas_ + to];
+    std::uint32_t idx = pairs_[from * replicas_ + to].link;
     return links_[idx == kNoLink ? 0 : idx];
 }
 
@@ -142,7 +141,7 @@ Routing Network::route(std::uint32_t from, std::uint32_t to, SimTime now) {
     // number for them either, so this shortcut gives the same arrival.
     if (cuts_ == 0) {
         const bool replicas = from < replicas_ && to < replicas_;
-        const std::uint32_t idx = replicas ? direct_[from * replicas_ + to] : 0;
+        const std::uint32_t idx = replicas ? pairs_[from * replicas_ + to].link : 0;
         if (idx != kNoLink) {
             const LinkSpec& l = links_[idx];
             if (l.delay.dist == DelaySpec::Dist::Fixed && l.loss_ppm == 0 && l.corrupt_ppm == 0 &&
@@ -166,7 +165,7 @@ Routing Network::route(std::uint32_t from, std::uint32_t to, SimTime now) {
     std::uint32_t single[1] = {to};
     const std::uint32_t* hop = single;
     std::size_t nhops = 1;
-    if (from < replicas_ && to < replicas_ && direct_[from * replicas_ + to] == kNoLink) {
+    if (from < replicas_ && to < replicas_ && pairs_[from * replicas_ + to].link == kNoLink) {
         const auto& p = path_[from * replicas_ + to];
         hop = p.data();
         nhops = p.size();
@@ -243,11 +242,11 @@ void Network::override_link(std::uint32_t from, std::uint32_t to, const LinkSpec
     if (from >= replicas_ || to >= replicas_) return;
     std::uint32_t slot = from * replicas_ + to;
     if (spec) {
-        saved_[slot].push_back(direct_[slot]);
+        saved_[slot].push_back(pairs_[slot].link);
         links_.push_back(*spec);
-        direct_[slot] = static_cast<std::uint32_t>(links_.size() - 1);
+        pairs_[slot].link = static_cast<std::uint32_t>(links_.size() - 1);
     } else if (auto it = saved_.find(slot); it != saved_.end() && !it->second.empty()) {
-        direct_[slot] = it->second.back();
+        pairs_[slot].link = it->second.back();
         it->second.pop_back();
     }
 }

@@ -59,21 +59,26 @@ private:
     RandomStream rng_;
     std::optional<SimTime> gst_;
     SimTime delta_;
-    std::vector<LinkSpec> links_;        // index 0: the defaults
-    std::vector<std::uint32_t> direct_;  // replica pairs [from*replicas+to] -> links_ index
+    std::vector<LinkSpec> links_;  // index 0: the defaults
+    // Per replica pair [from*replicas+to]: the direct link's index in links_ (kNoLink: none), and
+    // the FIFO bound (the last arrival). Side by side, routing a message reads one cache line.
+    struct ReplicaPair {
+        std::uint32_t link = 0;
+        SimTime last_arrival{};
+    };
+    std::vector<ReplicaPair> pairs_;
     std::map<std::uint32_t, std::vector<std::uint32_t>> saved_;  // overridden link per slot
     std::vector<std::vector<std::uint32_t>> path_;  // replica pairs: nodes after `from`
     std::vector<int> blocked_;                      // replica pairs
     std::vector<int> isolated_;                     // every node
     std::int64_t cuts_ = 0;                         // the sum of blocked_ and isolated_
-    std::vector<SimTime> last_arrival_replicas_;    // FIFO: replica pairs [from*replicas+to]
     // FIFO between a client and a replica: [((client - replicas) * replicas + replica) * 2 +
     // (1 if the replica sends)]. Pairs of two clients, which no protocol uses, in the map.
     std::vector<SimTime> last_arrival_clients_;
     std::unordered_map<std::uint64_t, SimTime> last_arrival_;
     SimTime& last_arrival(std::uint32_t from, std::uint32_t to) {
         const bool from_replica = from < replicas_, to_replica = to < replicas_;
-        if (from_replica && to_replica) return last_arrival_replicas_[from * replicas_ + to];
+        if (from_replica && to_replica) return pairs_[from * replicas_ + to].last_arrival;
         if (from_replica != to_replica) {
             const std::uint64_t client = (from_replica ? to : from) - replicas_;
             const std::uint64_t replica = from_replica ? from : to;
