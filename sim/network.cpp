@@ -140,15 +140,17 @@ Routing Network::route(std::uint32_t from, std::uint32_t to, SimTime now) {
     // after a fixed delay, with no partition up: the general path below would draw no random
     // number for them either, so this shortcut gives the same arrival.
     if (cuts_ == 0) {
-        const bool replicas = from < replicas_ && to < replicas_;
-        const std::uint32_t idx = replicas ? pairs_[from * replicas_ + to].link : 0;
+        // A replica pair's link and FIFO bound share a line; other pairs use the defaults.
+        ReplicaPair* pair =
+            from < replicas_ && to < replicas_ ? &pairs_[from * replicas_ + to] : nullptr;
+        const std::uint32_t idx = pair ? pair->link : 0;
         if (idx != kNoLink) {
             const LinkSpec& l = links_[idx];
             if (l.delay.dist == DelaySpec::Dist::Fixed && l.loss_ppm == 0 && l.corrupt_ppm == 0 &&
                 l.duplicate_ppm == 0 && !l.reorder) {
                 SimTime delay = l.delay.value;
                 if (gst_ && now >= *gst_) delay = std::min(delay, delta_);
-                SimTime& last = last_arrival(from, to);
+                SimTime& last = pair ? pair->last_arrival : last_arrival(from, to);
                 r.copies = 1;
                 r.arrival[0] = std::max(now + delay, last);
                 last = r.arrival[0];
