@@ -5,38 +5,22 @@
 
 #include "sim/json_read.hpp"
 #include "sim/randomize.hpp"
+#include "sim/scenario_read.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <limits>
 #include <numeric>
 #include <set>
-#include <sstream>
 #include <string_view>
-#include <system_error>
 #include <utility>
 
 namespace sim {
-namespace {
 
 using namespace jsonr;
 
-struct Unit {
-    std::string_view name;
-    std::int64_t ns;
-};
-constexpr Unit kUnits[] = {
-    {"ns", 1}, {"us", 1'000}, {"ms", 1'000'000}, {"s", 1'000'000'000}, {"m", 60'000'000'000}};
-constexpr std::string_view kUnitNames = "ns, us, ms, s, m";
-
-// In FaultSpec::Type order.
-const Keys kFaultTypes = {"crash",   "recover", "partition", "one_way",
-                          "isolate", "link",    "byzantine"};
 const Keys kLinkProps = {"delay", "loss", "duplicate", "corrupt", "reorder"};
 
 DelaySpec read_delay(const json& v, const std::string& path) {
@@ -114,6 +98,16 @@ int read_link_props(const Fields& o, LinkSpec& spec) {
     }
     return given;
 }
+
+namespace {
+
+struct Unit {
+    std::string_view name;
+    std::int64_t ns;
+};
+constexpr Unit kUnits[] = {
+    {"ns", 1}, {"us", 1'000}, {"ms", 1'000'000}, {"s", 1'000'000'000}, {"m", 60'000'000'000}};
+constexpr std::string_view kUnitNames = "ns, us, ms, s, m";
 
 // Explicit links must connect every replica, taking each link as undirected.
 void check_connected(const std::vector<ExplicitLink>& links, std::uint32_t nodes,
@@ -273,172 +267,6 @@ void read_fault_tolerance(const Fields& o, ScenarioSpec& s) {
     }
 }
 
-void read_partition(const Fields& o, std::uint32_t nodes, FaultSpec& f) {
-    const json& groups = o.need("groups");
-    const std::string path = o.at("groups");
-    if (!groups.is_array() || groups.empty()) {
-        wrong_type(groups, path, "a non-empty array of groups (arrays of replica indices)");
-    }
-    std::vector<std::size_t> group_of(nodes, groups.size());  // size(): in no group yet
-    for (std::size_t g = 0; g < groups.size(); ++g) {
-        f.groups.push_back(read_nodes(groups[g], child(path, g), nodes));
-        for (std::size_t i = 0; i < f.groups[g].size(); ++i) {
-            const std::uint32_t n = f.groups[g][i];
-            if (group_of[n] != groups.size()) {
-                fail(child(child(path, g), i), "replica " + std::to_string(n) +
-                                                   " is already in group " +
-                                                   std::to_string(group_of[n]));
-            }
-            group_of[n] = g;
-        }
-    }
-    std::vector<std::uint32_t> rest;
-    for (std::uint32_t n = 0; n < nodes; ++n) {
-        if (group_of[n] == groups.size()) rest.push_back(n);
-    }
-    if (!rest.empty()) f.groups.push_back(rest);
-}
-
-void read_link_fault(const Fields& o, const ScenarioSpec& s, FaultSpec& f) {
-    const std::uint32_t a = read_node(o.need("from"), o.at("from"), s.nodes);
-    const std::uint32_t b = read_node(o.need("to"), o.at("to"), s.nodes);
-    if (a == b) {
-        fail(o.at("to"),
-             "a link joins two different replicas; from and to are both " + std::to_string(a));
-    }
-    f.from = {a};
-    f.to = {b};
-    LinkSpec spec = s.network.defaults;
-    if (!s.network.links.empty()) {
-        const auto& links = s.network.links;
-        const auto it = std::find_if(links.begin(), links.end(), [&](const ExplicitLink& l) {
-            return (l.from == a && l.to == b) || (l.bidirectional && l.from == b && l.to == a);
-        });
-        if (it == links.end()) {
-            fail(o.path(), "there is no link from replica " + std::to_string(a) + " to " +
-                               std::to_string(b) + " in /network/links to change");
-        }
-        spec = it->spec;
-    }
-    if (read_link_props(o, spec) == 0) {
-        fail(o.path(), "a link fault must set at least one of: " + join(kLinkProps));
-    }
-    f.link = spec;
-}
-
-Keys fault_keys(FaultSpec::Type type) {
-    using T = FaultSpec::Type;
-    switch (type) {
-        case T::Crash:
-            return {"type", "at", "node"};
-        case T::Recover:
-            return {"type", "at", "node", "state"};
-        case T::Partition:
-            return {"type", "at", "until", "groups"};
-        case T::OneWay:
-            return {"type", "at", "until", "from", "to"};
-        case T::Isolate:
-            return {"type", "at", "until", "node"};
-        case T::Link:
-            return {"type",  "at",   "until",     "from",    "to",
-                    "delay", "loss", "duplicate", "corrupt", "reorder"};
-        case T::Byzantine:
-            return {"type", "at", "until", "node", "behavior", "params"};
-    }
-    return {};
-}
-
-FaultSpec read_fault(const json& v, const std::string& path, const ScenarioSpec& s) {
-    using T = FaultSpec::Type;
-    if (!v.is_object()) wrong_type(v, path, "an object with a \"type\"");
-    const auto type = v.find("type");
-    if (type == v.end()) {
-        fail(child(path, "type"),
-             "missing required key 'type'; expected one of: " + join(kFaultTypes));
-    }
-    FaultSpec f;
-    f.path = path;
-    f.type = static_cast<T>(read_choice(*type, child(path, "type"), kFaultTypes));
-    const Fields o(v, path, fault_keys(f.type));
-    f.at = f.type == T::Byzantine ? o.duration("at").value_or(SimTime{})
-                                  : parse_duration(o.need("at"), o.at("at"));
-    if (f.at > s.stop.at) {
-        fail(o.at("at"), "never happens: at = " + format_duration(f.at) +
-                             " is after stop.at = " + format_duration(s.stop.at));
-    }
-    f.until = o.duration("until");
-    if (f.until && *f.until <= f.at) {
-        fail(o.at("until"), "until = " + format_duration(*f.until) +
-                                " must be after at = " + format_duration(f.at));
-    }
-    const auto node = [&](std::string_view key) {
-        return read_node(o.need(key), o.at(key), s.nodes);
-    };
-    switch (f.type) {
-        case T::Crash:
-        case T::Isolate:
-            f.node = node("node");
-            break;
-        case T::Recover:
-            f.node = node("node");
-            if (const json* st = o.find("state")) {
-                f.lose_state = read_choice(*st, o.at("state"), {"kept", "lost"}) == 1;
-            }
-            break;
-        case T::Partition:
-            read_partition(o, s.nodes, f);
-            break;
-        case T::OneWay:
-            f.from = read_nodes(o.need("from"), o.at("from"), s.nodes);
-            f.to = read_nodes(o.need("to"), o.at("to"), s.nodes);
-            break;
-        case T::Link:
-            read_link_fault(o, s, f);
-            break;
-        case T::Byzantine:
-            f.node = node("node");
-            f.behavior = read_name(o.need("behavior"), o.at("behavior"));
-            if (const json* p = o.find("params")) {
-                if (!p->is_object()) wrong_type(*p, o.at("params"), "an object");
-                f.params = *p;
-            }
-            break;
-    }
-    return f;
-}
-
-void read_faults(const json& v, ScenarioSpec& s) {
-    using T = FaultSpec::Type;
-    if (!v.is_array()) wrong_type(v, "/faults", "an array of faults");
-    std::set<std::uint32_t> byzantine;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        s.faults.push_back(read_fault(v[i], child("/faults", i), s));
-        const FaultSpec& f = s.faults.back();
-        if (f.type == T::Byzantine && byzantine.insert(f.node).second && byzantine.size() > s.f &&
-            !s.allow_unsafe_f) {
-            fail(f.path + "/node",
-                 "replica " + std::to_string(f.node) + " makes " +
-                     std::to_string(byzantine.size()) +
-                     " distinct Byzantine replicas, more than f = " + std::to_string(s.f) +
-                     "; set allow_unsafe_f to test the checker");
-        }
-    }
-    std::stable_sort(s.faults.begin(), s.faults.end(),
-                     [](const FaultSpec& a, const FaultSpec& b) { return a.at < b.at; });
-    // Crashes and recoveries must alternate per replica along the timeline.
-    std::set<std::uint32_t> crashed;
-    for (const FaultSpec& f : s.faults) {
-        const std::string who = "replica " + std::to_string(f.node);
-        const std::string when = " at " + format_duration(f.at);
-        if (f.type == T::Crash && !crashed.insert(f.node).second) {
-            fail(f.path, who + " is crashed already" + when + "; recover it first");
-        }
-        if (f.type == T::Recover && crashed.erase(f.node) == 0) {
-            fail(f.path, "cannot recover " + who + when + ": it is not crashed then");
-        }
-    }
-}
-
 void read_stop(const json& v, StopSpec& stop) {
     const Fields o(v, "/stop", {"at", "when_done"});
     stop.at = o.positive_duration("at").value_or(stop.at);
@@ -497,56 +325,6 @@ ScenarioSpec read_scenario(const json& doc) {
     s.source = doc;
     return s;
 }
-
-// Refuses duplicate keys while parsing (nlohmann would silently keep the last), naming their
-// path. The parser reports nesting through callbacks; `frames_` mirrors it.
-class DuplicateKeyGuard {
-public:
-    bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
-        using E = json::parse_event_t;
-        switch (event) {
-            case E::object_start:
-            case E::array_start:
-                frames_.push_back({event == E::array_start, 0, {}, {}});
-                break;
-            case E::key: {
-                Frame& top = frames_.back();
-                top.key = parsed.get<std::string>();
-                if (!top.keys.insert(top.key).second) {
-                    fail(path(), "duplicate key " + quote(top.key) +
-                                     " (JSON would silently keep only the last value)");
-                }
-                break;
-            }
-            case E::object_end:
-            case E::array_end:
-                frames_.pop_back();
-                next_element();
-                break;
-            case E::value:
-                next_element();
-                break;
-        }
-        return true;
-    }
-
-private:
-    struct Frame {
-        bool array;
-        std::size_t index;
-        std::set<std::string> keys;
-        std::string key;
-    };
-    void next_element() {
-        if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
-    }
-    std::string path() const {
-        std::string out;
-        for (const Frame& f : frames_) out = f.array ? child(out, f.index) : child(out, f.key);
-        return out;
-    }
-    std::vector<Frame> frames_;
-};
 
 }  // namespace
 
@@ -646,34 +424,6 @@ ScenarioSpec parse_scenario(const nlohmann::json& doc) {
         throw ScenarioError("",
                             std::string("internal error while reading the scenario: ") + e.what());
     }
-}
-
-ScenarioSpec load_scenario(const std::string& file) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(file, ec)) {
-        fail("", "cannot read scenario file '" + file + "': it is a directory");
-    }
-    errno = 0;
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        const std::string why =
-            errno != 0 ? std::generic_category().message(errno) : "cannot open it";
-        fail("", "cannot read scenario file '" + file + "': " + why);
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) fail("", "cannot read scenario file '" + file + "': read error");
-    json doc;
-    try {
-        doc = json::parse(text.str(), DuplicateKeyGuard());
-    } catch (const json::exception& e) {
-        // Drop nlohmann's "[json.exception.parse_error.101] " prefix; keep line and column.
-        std::string what = e.what();
-        const std::size_t end = what.find("] ");
-        if (end != std::string::npos) what.erase(0, end + 2);
-        fail("", "scenario file '" + file + "' is not valid JSON: " + what);
-    }
-    return parse_scenario(doc);
 }
 
 }  // namespace sim
