@@ -5,6 +5,7 @@
 // validated by the protocol (protocols/registry), which reports errors with the same JSON paths.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -72,6 +73,14 @@ struct CostSpec {
     SimTime per_message{}, per_sign{}, per_verify{};
 };
 
+// One request a client issues at a chosen time (workload.schedule), besides its share of
+// `requests`. `op` names the operation; its hash is the request's operation word.
+struct ScheduledRequest {
+    std::uint32_t client = 0;
+    SimTime at{};
+    std::string op;
+};
+
 struct WorkloadSpec {
     enum class Mode { Closed, Open };
     std::uint32_t clients = 1;
@@ -81,11 +90,50 @@ struct WorkloadSpec {
     SimTime think{};             // closed loop: pause between accept and next request
     SimTime retry_timeout = milliseconds(500);
     SimTime start{};
+    std::vector<ScheduledRequest> schedule;  // sorted by (at, client), stable
+};
+
+// An inclusive range of protocol rounds (views, sequence numbers, heights).
+struct RoundRange {
+    std::uint64_t lo = 0, hi = 0;
+    bool contains(std::uint64_t x) const { return x >= lo && x <= hi; }
+};
+
+// Which nodes a rule matches on one side of a message: listed replicas, and/or every client.
+struct NodeMatch {
+    bool any = true;  // no constraint
+    bool clients = false;
+    std::vector<std::uint32_t> replicas;  // sorted
+    bool matches(std::uint32_t node, std::uint32_t replica_count) const {
+        if (any) return true;
+        if (node >= replica_count) return clients;
+        return std::binary_search(replicas.begin(), replicas.end(), node);
+    }
+};
+
+// A network rule (fault type "rule"): what happens to each message that matches, while the
+// rule's window [at, until) holds the send time. Kinds are names from the protocol's table,
+// checked by the protocol; a message lacking a round field never matches a range on it.
+struct RuleSpec {
+    NodeMatch from, to;
+    std::vector<std::string> kinds;  // empty: every kind
+    std::optional<RoundRange> view, seq, height;
+
+    enum class Action { Drop, Delay, Duplicate, Hold };
+    Action action = Action::Drop;
+    DelaySpec delay;           // Delay: added to the network's own delay
+    std::uint32_t copies = 2;  // Duplicate: copies delivered in all (each routed on its own)
+    // Hold: kept aside, released in send order once the condition holds.
+    enum class Release { Time, Committed, View };
+    Release release = Release::Time;
+    SimTime release_at{};             // Time
+    std::uint32_t release_node = 0;   // Committed, View: the replica watched
+    std::uint64_t release_value = 0;  // Committed: a log index it executed; View: at least
 };
 
 // One entry of the fault timeline. Times are absolute virtual times.
 struct FaultSpec {
-    enum class Type { Crash, Recover, Partition, OneWay, Isolate, Link, Byzantine };
+    enum class Type { Crash, Recover, Partition, OneWay, Isolate, Link, Byzantine, Rule, Params };
     Type type = Type::Crash;
     std::string path;  // JSON pointer of this entry, for later error messages
     SimTime at{};
@@ -98,8 +146,12 @@ struct FaultSpec {
     // link: the new properties of from[0] -> to[0], complete (unset ones are those of the
     // explicit link it changes, else the network defaults).
     std::optional<LinkSpec> link;
+    // partition: applies only while the sender's view is in this range (Twins), not by time.
+    std::optional<RoundRange> views;
+    std::optional<RuleSpec> rule;                      // rule
     std::string behavior;                              // byzantine
-    nlohmann::json params = nlohmann::json::object();  // byzantine behaviour parameters
+    nlohmann::json params = nlohmann::json::object();  // byzantine: behaviour parameters;
+                                                       // params: the replica's protocol overrides
 };
 
 struct StopSpec {

@@ -12,8 +12,9 @@ using namespace jsonr;
 namespace {
 
 // In FaultSpec::Type order.
-const Keys kFaultTypes = {"crash",   "recover", "partition", "one_way",
-                          "isolate", "link",    "byzantine"};
+const Keys kFaultTypes = {"crash", "recover",   "partition", "one_way", "isolate",
+                          "link",  "byzantine", "rule",      "params"};
+
 void read_partition(const Fields& o, std::uint32_t nodes, FaultSpec& f) {
     const json& groups = o.need("groups");
     const std::string path = o.at("groups");
@@ -75,7 +76,7 @@ Keys fault_keys(FaultSpec::Type type) {
         case T::Recover:
             return {"type", "at", "node", "state"};
         case T::Partition:
-            return {"type", "at", "until", "groups"};
+            return {"type", "at", "until", "groups", "views"};
         case T::OneWay:
             return {"type", "at", "until", "from", "to"};
         case T::Isolate:
@@ -85,6 +86,10 @@ Keys fault_keys(FaultSpec::Type type) {
                     "delay", "loss", "duplicate", "corrupt", "reorder"};
         case T::Byzantine:
             return {"type", "at", "until", "node", "behavior", "params"};
+        case T::Rule:
+            return {"type", "at", "until", "match", "action"};
+        case T::Params:
+            return {"type", "node", "params"};
     }
     return {};
 }
@@ -101,8 +106,12 @@ FaultSpec read_fault(const json& v, const std::string& path, const ScenarioSpec&
     f.path = path;
     f.type = static_cast<T>(read_choice(*type, child(path, "type"), kFaultTypes));
     const Fields o(v, path, fault_keys(f.type));
-    f.at = f.type == T::Byzantine ? o.duration("at").value_or(SimTime{})
-                                  : parse_duration(o.need("at"), o.at("at"));
+    // Behaviours, rules and view-keyed partitions hold from the start unless given a time;
+    // protocol overrides hold for the whole run.
+    const bool at_optional = f.type == T::Byzantine || f.type == T::Rule || f.type == T::Params ||
+                             (f.type == T::Partition && o.find("views") != nullptr);
+    f.at = at_optional ? o.duration("at").value_or(SimTime{})
+                       : parse_duration(o.need("at"), o.at("at"));
     if (f.at > s.stop.at) {
         fail(o.at("at"), "never happens: at = " + format_duration(f.at) +
                              " is after stop.at = " + format_duration(s.stop.at));
@@ -128,6 +137,15 @@ FaultSpec read_fault(const json& v, const std::string& path, const ScenarioSpec&
             break;
         case T::Partition:
             read_partition(o, s.nodes, f);
+            f.views = o.get("views", read_round_range);
+            break;
+        case T::Rule:
+            f.rule = read_rule(o, s, f.at);
+            break;
+        case T::Params:
+            f.node = node("node");
+            f.params = o.need("params");
+            if (!f.params.is_object()) wrong_type(f.params, o.at("params"), "an object");
             break;
         case T::OneWay:
             f.from = read_nodes(o.need("from"), o.at("from"), s.nodes);
@@ -154,9 +172,18 @@ void read_faults(const json& v, ScenarioSpec& s) {
     using T = FaultSpec::Type;
     if (!v.is_array()) wrong_type(v, "/faults", "an array of faults");
     std::set<std::uint32_t> byzantine;
+    std::vector<std::string> overridden(s.nodes);  // path of each replica's params entry
     for (std::size_t i = 0; i < v.size(); ++i) {
         s.faults.push_back(read_fault(v[i], child("/faults", i), s));
         const FaultSpec& f = s.faults.back();
+        if (f.type == T::Params) {
+            if (!overridden[f.node].empty()) {
+                fail(f.path + "/node", "replica " + std::to_string(f.node) +
+                                           " has protocol overrides already at " +
+                                           overridden[f.node] + "; merge the two entries");
+            }
+            overridden[f.node] = f.path;
+        }
         if (f.type == T::Byzantine && byzantine.insert(f.node).second && byzantine.size() > s.f &&
             !s.allow_unsafe_f) {
             fail(f.path + "/node",

@@ -16,6 +16,10 @@ extern const jsonr::Keys kLinkProps;
 DelaySpec read_delay(const nlohmann::json& v, const std::string& path);
 // Overrides the link properties present in `o`; returns how many were given.
 int read_link_props(const jsonr::Fields& o, LinkSpec& spec);
+// A round number or an inclusive range [lo, hi].
+RoundRange read_round_range(const nlohmann::json& v, const std::string& path);
+// A rule's "match" and "action" (the entry `o` starts at `at`).
+RuleSpec read_rule(const jsonr::Fields& o, const ScenarioSpec& s, SimTime at);
 // Reads "/faults" into s.faults, sorted by time, with crashes and recoveries alternating.
 void read_faults(const nlohmann::json& v, ScenarioSpec& s);
 

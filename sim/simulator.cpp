@@ -184,6 +184,7 @@ std::optional<SimTime> faults_end(const ScenarioSpec& spec, std::uint32_t* perma
     bool endless = false;
     for (const FaultSpec& f : spec.faults) {
         using T = FaultSpec::Type;
+        if (f.type == T::Params) continue;  // an honest replica's own settings, not a fault
         end = std::max(end, f.at);
         if (f.until) end = std::max(end, *f.until);
         if (f.type == T::Byzantine) {
@@ -289,7 +290,8 @@ const RunResult& Simulator::run() {
     for (std::uint32_t i = 0; i < total; ++i) queue_.push(Event::make(0, i, 0, EventKind::Start));
     for (std::uint32_t i = 0; i < spec_.faults.size(); ++i) {
         const FaultSpec& f = spec_.faults[i];
-        if (f.type == FaultSpec::Type::Byzantine) continue;  // wrappers read their own windows
+        // Behaviours read their own windows; protocol overrides hold for the whole run.
+        if (f.type == FaultSpec::Type::Byzantine || f.type == FaultSpec::Type::Params) continue;
         queue_.push(Event::make(f.at.ns, 0, i, EventKind::FaultBegin));
         if (f.until) queue_.push(Event::make(f.until->ns, 0, i, EventKind::FaultEnd));
     }
@@ -600,7 +602,9 @@ void Simulator::apply_fault(const FaultSpec& f, bool begin) {
             net_.override_link(f.to[0], f.from[0], spec);
             break;
         }
+        case T::Rule:  // the rules read their own windows
         case T::Byzantine:
+        case T::Params:
             break;
     }
 }
