@@ -15,7 +15,8 @@ namespace sim {
 // GCC and Clang's 128-bit integer; __extension__ keeps -Wpedantic quiet about it.
 __extension__ typedef unsigned __int128 EventKey;
 
-enum class EventKind : std::uint8_t { Deliver, Timer, Ready, FaultBegin, FaultEnd, Start };
+// Release: a network rule's hold ends at this time (slot: the rule).
+enum class EventKind : std::uint8_t { Deliver, Timer, Ready, FaultBegin, FaultEnd, Start, Release };
 
 // 24 bytes, so four children of a heap node span a cache line and a half.
 struct Event {

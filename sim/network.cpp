@@ -22,6 +22,10 @@ const char* drop_reason_name(DropReason r) {
             return "overflow";
         case DropReason::Corrupt:
             return "corrupt";
+        case DropReason::Rule:
+            return "rule";
+        case DropReason::Held:
+            return "held";
         case DropReason::Count:
             break;
     }
@@ -111,22 +115,22 @@ const LinkSpec& Network::link(std::uint32_t from, std::uint32_t to) const {
     return links_[idx == kNoLink ? 0 : idx];
 }
 
-SimTime Network::sample(const DelaySpec& d) {
+SimTime sample_delay(RandomStream& rng, const DelaySpec& d) {
     double x = 0;
     switch (d.dist) {
         case DelaySpec::Dist::Fixed:
             return d.value;
         case DelaySpec::Dist::Uniform:
-            return {rng_.uniform(d.min.ns, d.max.ns)};
+            return {rng.uniform(d.min.ns, d.max.ns)};
         case DelaySpec::Dist::Normal:
-            x = rng_.normal(static_cast<double>(d.mean.ns), static_cast<double>(d.stddev.ns));
+            x = rng.normal(static_cast<double>(d.mean.ns), static_cast<double>(d.stddev.ns));
             break;
         case DelaySpec::Dist::Lognormal:
-            x = rng_.lognormal(
-                std::log(static_cast<double>(std::max<std::int64_t>(1, d.median.ns))), d.sigma);
+            x = rng.lognormal(std::log(static_cast<double>(std::max<std::int64_t>(1, d.median.ns))),
+                              d.sigma);
             break;
         case DelaySpec::Dist::Exponential:
-            x = rng_.exponential(static_cast<double>(d.mean.ns));
+            x = rng.exponential(static_cast<double>(d.mean.ns));
             break;
     }
     // Cap at an hour so a heavy tail cannot overflow virtual time.

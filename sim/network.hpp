@@ -18,7 +18,19 @@
 
 namespace sim {
 
-enum class DropReason : std::uint8_t { None, Loss, Partition, Offline, Overflow, Corrupt, Count };
+// Rule: dropped by a network rule; Held: held by a rule when the hold buffer was full, or still
+// held when the run ended.
+enum class DropReason : std::uint8_t {
+    None,
+    Loss,
+    Partition,
+    Offline,
+    Overflow,
+    Corrupt,
+    Rule,
+    Held,
+    Count
+};
 const char* drop_reason_name(DropReason r);
 
 // What the network decided for one message: up to two copies (duplication), each with its
@@ -29,6 +41,9 @@ struct Routing {
     SimTime arrival[2]{};
     bool corrupted[2]{};
 };
+
+// One draw from a delay distribution (heavy tails capped at an hour).
+SimTime sample_delay(RandomStream& rng, const DelaySpec& d);
 
 class Network {
 public:
@@ -51,7 +66,7 @@ public:
     std::size_t hops(std::uint32_t from, std::uint32_t to) const;
 
 private:
-    SimTime sample(const DelaySpec& d);
+    SimTime sample(const DelaySpec& d) { return sample_delay(rng_, d); }
     const LinkSpec& link(std::uint32_t from, std::uint32_t to) const;
     void build_paths(const NetworkSpec& spec);
 

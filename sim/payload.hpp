@@ -10,6 +10,13 @@
 
 namespace sim {
 
+// The protocol rounds a message names, for network rules that match on them (sim/rules.hpp).
+// A protocol fills what its message carries; kNone marks a field it does not have.
+struct Rounds {
+    static constexpr std::uint64_t kNone = ~std::uint64_t{0};
+    std::uint64_t view = kNone, seq = kNone, height = kNone;
+};
+
 // The base of every message. `kind` indexes the run's table of message-type names (for stats);
 // `digest` is the content digest, set by the maker; `signer`/`sig` authenticate the content.
 class Payload {
@@ -23,6 +30,10 @@ public:
     // state (plain new/delete under AddressSanitizer, so it still sees every payload).
     static void* operator new(std::size_t size);
     static void operator delete(void* p, std::size_t size);
+
+    // The rounds this message names (none by default). Asked only while a rule matches on a
+    // round, so it costs nothing otherwise.
+    virtual Rounds rounds() const { return {}; }
 
     std::uint16_t kind = 0;
     std::uint32_t size_bytes = 0;

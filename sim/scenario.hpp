@@ -117,6 +117,7 @@ struct NodeMatch {
 struct RuleSpec {
     NodeMatch from, to;
     std::vector<std::string> kinds;  // empty: every kind
+    bool kind_list = false;          // "kind" was given as a list (for error paths)
     std::optional<RoundRange> view, seq, height;
 
     enum class Action { Drop, Delay, Duplicate, Hold };

@@ -134,13 +134,18 @@ RoundRange read_round_range(const json& v, const std::string& path) {
 
 RuleSpec read_rule(const Fields& o, const ScenarioSpec& s, SimTime at) {
     RuleSpec r;
-    const Fields m(o.need("match"), o.at("match"), {"from", "to", "kind", "view", "seq", "height"});
-    if (const json* v = m.find("from")) r.from = read_node_match(*v, m.at("from"), s.nodes);
-    if (const json* v = m.find("to")) r.to = read_node_match(*v, m.at("to"), s.nodes);
-    if (const json* v = m.find("kind")) r.kinds = read_kinds(*v, m.at("kind"));
-    r.view = m.get("view", read_round_range);
-    r.seq = m.get("seq", read_round_range);
-    r.height = m.get("height", read_round_range);
+    if (const json* mv = o.find("match")) {  // no match: every message
+        const Fields m(*mv, o.at("match"), {"from", "to", "kind", "view", "seq", "height"});
+        if (const json* v = m.find("from")) r.from = read_node_match(*v, m.at("from"), s.nodes);
+        if (const json* v = m.find("to")) r.to = read_node_match(*v, m.at("to"), s.nodes);
+        if (const json* v = m.find("kind")) {
+            r.kinds = read_kinds(*v, m.at("kind"));
+            r.kind_list = v->is_array();
+        }
+        r.view = m.get("view", read_round_range);
+        r.seq = m.get("seq", read_round_range);
+        r.height = m.get("height", read_round_range);
+    }
     read_action(o.need("action"), o.at("action"), s, r);
     if (r.action == RuleSpec::Action::Hold && r.release == RuleSpec::Release::Time &&
         r.release_at <= at) {

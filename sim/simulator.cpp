@@ -1,4 +1,5 @@
 #include "sim/simulator.hpp"
+#include "sim/simulator_context.hpp"
 
 #include <algorithm>
 #include <set>
@@ -37,199 +38,18 @@ KindCounters RunResult::total_for_kind(std::size_t kind) const {
     return t;
 }
 
-// The Context handed to a handler. One object serves every node: handlers never nest, since a
-// message to oneself is delivered by a later event.
-class Simulator::NodeContext final : public Context {
-public:
-    explicit NodeContext(Simulator& s) : s_(s) {}
-
-    void enter(std::uint32_t node, SimTime base_cost) {
-        node_ = node;
-        cost_ = base_cost;
-    }
-    SimTime cost() const { return cost_; }
-
-    SimTime now() const override { return s_.now_; }
-    NodeId self() const override { return NodeId(node_); }
-    std::uint32_t replica_count() const override { return s_.spec_.nodes; }
-    std::uint32_t fault_threshold() const override { return s_.spec_.f; }
-
-    void send(NodeId to, PayloadRef msg) override {
-        s_.send_from(node_, to.v, std::move(msg), s_.now_ + cost_);
-    }
-    void broadcast(PayloadRef msg) override {
-        for (std::uint32_t r = 0; r < s_.spec_.nodes; ++r)
-            if (r != node_) s_.send_from(node_, r, msg, s_.now_ + cost_);
-    }
-    TimerId set_timer(SimTime after, std::uint64_t tag) override {
-        return s_.add_timer(node_, s_.now_ + cost_ + after, tag);
-    }
-    void cancel_timer(TimerId id) override { s_.cancel(id); }
-
-    Signature sign(Digest d) override {
-        cost_ += s_.spec_.costs.per_sign;
-        return s_.keys_.sign(NodeId(node_), d);
-    }
-    bool verify(NodeId signer, Digest d, const Signature& sig) override {
-        cost_ += s_.spec_.costs.per_verify;
-        return s_.keys_.verify(signer, d, sig);
-    }
-
-    std::optional<Signature> aggregate(std::span<const Signature> sigs) override {
-        return s_.keys_.aggregate(sigs);
-    }
-    bool verify_aggregate(std::span<const NodeId> signers, Digest d,
-                          const Signature& agg) override {
-        cost_ += s_.spec_.costs.per_verify;
-        return s_.keys_.verify_aggregate(signers, d, agg);
-    }
-    void charge_verify(std::uint32_t count) override { cost_ += s_.spec_.costs.per_verify * count; }
-    bool verified_before(std::uint64_t key) const override { return s_.verified_.contains(key); }
-    void remember_verified(std::uint64_t key) override {
-        // Bounded: forgetting only costs a check done again, never a different result.
-        if (s_.verified_.size() >= kVerifiedKept) s_.verified_.clear();
-        s_.verified_.insert(key);
-    }
-    void evidence(NodeId culprit, std::string_view what) override {
-        auto& st = s_.result_.states;
-        if (culprit.v < st.size()) st[culprit.v] = NodeState::Byzantine;
-        ++s_.result_.evidence;
-        s_.fold(0xe7, node_, culprit.v, 0, 0);
-        s_.checker_.on_evidence(NodeId(node_), culprit, what, s_.now_, s_.result_.events);
-        if (tracing()) trace(fmt::format("evidence against {}: {}", culprit.v, what));
-    }
-
-    void certified(std::uint8_t kind, std::uint64_t view, std::uint64_t slot, Digest value,
-                   std::uint32_t signers, std::uint32_t quorum) override {
-        s_.checker_.on_certified(NodeId(node_), kind, view, slot, value, signers, quorum, s_.now_,
-                                 s_.result_.events);
-    }
-    void invariant_failed(std::string_view invariant, std::string_view detail) override {
-        s_.checker_.on_invariant_failed(NodeId(node_), invariant, detail, s_.now_,
-                                        s_.result_.events);
-    }
-
-    void commit(const CommitRecord& rec) override {
-        auto& r = s_.result_;
-        ++r.commits_per_node[node_];
-        if (s_.opts_.keep_commit_log) r.commit_log.push_back({node_, rec.index, rec.view, s_.now_});
-        s_.fold(0xc0, node_, rec.index, rec.digest.v, rec.state.v);
-        s_.checker_.on_commit(NodeId(node_), rec, s_.now_, r.events);
-        if (tracing())
-            trace(fmt::format("commit index={} view={} digest={:016x} requests={}", rec.index,
-                              rec.view, rec.digest.v, rec.requests.size()));
-    }
-    void state_transferred(std::uint64_t index, Digest state) override {
-        s_.fold(0x57, node_, index, state.v, 0);
-        s_.checker_.on_state_transfer(NodeId(node_), index, state);
-    }
-    void view_entered(std::uint64_t view) override {
-        auto& r = s_.result_;
-        r.view_per_node[node_] = view;
-        // Views are recorded the first time any honest replica enters one beyond all before.
-        if (!s_.nodes_[node_].byzantine && (view > s_.max_view_seen_ || r.views.empty())) {
-            s_.max_view_seen_ = std::max(s_.max_view_seen_, view);
-            if (view > 0) ++r.view_changes;
-            if (r.views.size() < RunResult::kViewsKept) r.views.emplace_back(view, s_.now_);
-        }
-    }
-    void suspect(NodeId node) override {
-        auto& st = s_.result_.states;
-        if (node.v < st.size() && st[node.v] == NodeState::Active)
-            st[node.v] = NodeState::Suspected;
-    }
-
-    void issue(RequestKey key, Digest digest) override {
-        ++s_.result_.issued;
-        s_.submit_time_[(static_cast<std::uint64_t>(key.client.v) << 40) | key.timestamp] = s_.now_;
-        s_.checker_.on_issue(key, digest, s_.now_);
-    }
-    void accept(RequestKey key, Digest result, std::uint64_t view, std::uint64_t index) override {
-        auto& r = s_.result_;
-        ++r.accepted;
-        const std::uint64_t k = (static_cast<std::uint64_t>(key.client.v) << 40) | key.timestamp;
-        const SimTime* issued = s_.submit_time_.find(k);
-        const SimTime submit = issued ? *issued : s_.now_;
-        if (issued) s_.submit_time_.erase(k);
-        r.latencies_ns.push_back((s_.now_ - submit).ns);
-        if (s_.opts_.keep_request_rows)
-            r.requests.push_back({key.client.v, key.timestamp, submit, s_.now_, view, index});
-        s_.fold(0xac, key.client.v, key.timestamp, result.v, index);
-        s_.checker_.on_accept(key, result, s_.now_, r.events);
-    }
-
-    RandomStream& rng() override { return *s_.nodes_[node_].rng; }
-    void trace(std::string_view line) override {
-        if (s_.opts_.trace)
-            *s_.opts_.trace << fmt::format("{{\"ev\":{},\"t\":{},\"node\":{},\"note\":\"{}\"}}\n",
-                                           s_.result_.events, s_.now_.ns, node_, line);
-    }
-    bool tracing() const override { return s_.opts_.trace != nullptr; }
-
-private:
-    static constexpr std::size_t kVerifiedKept = 4096;
-    Simulator& s_;
-    std::uint32_t node_ = 0;
-    SimTime cost_{};
-};
-
-namespace {
-
-// When the last windowed fault ends; nullopt if some fault never ends (a partition with no
-// `until`, a crash never recovered beyond f, ...). Byzantine nodes within f do not count.
-std::optional<SimTime> faults_end(const ScenarioSpec& spec, std::uint32_t* permanent_faulty) {
-    SimTime end{};
-    std::set<std::uint32_t> faulty;
-    std::vector<bool> down(spec.nodes, false);
-    bool endless = false;
-    for (const FaultSpec& f : spec.faults) {
-        using T = FaultSpec::Type;
-        if (f.type == T::Params) continue;  // an honest replica's own settings, not a fault
-        end = std::max(end, f.at);
-        if (f.until) end = std::max(end, *f.until);
-        if (f.type == T::Byzantine) {
-            faulty.insert(f.node);
-        } else if (f.type == T::Crash) {
-            down[f.node] = true;
-        } else if (f.type == T::Recover) {
-            down[f.node] = false;
-        } else if (!f.until) {
-            endless = true;
-        }
-    }
-    for (std::uint32_t i = 0; i < spec.nodes; ++i)
-        if (down[i]) faulty.insert(i);
-    *permanent_faulty = static_cast<std::uint32_t>(faulty.size());
-    if (endless) return std::nullopt;
-    return end;
-}
-
-CheckerConfig checker_config(const ScenarioSpec& spec) {
-    CheckerConfig c;
-    c.replicas = spec.nodes;
-    c.byzantine.assign(spec.nodes, false);
-    for (const FaultSpec& f : spec.faults)
-        if (f.type == FaultSpec::Type::Byzantine) c.byzantine[f.node] = true;
-    c.liveness_bound = spec.liveness_bound;
-    std::uint32_t faulty = 0;
-    auto end = faults_end(spec, &faulty);
-    c.liveness_expected = end.has_value() && faulty <= spec.f;
-    c.liveness_from = std::max(end.value_or(SimTime{}), spec.network.gst.value_or(SimTime{}));
-    return c;
-}
-
-}  // namespace
-
 Simulator::Simulator(const ScenarioSpec& spec, std::vector<std::string> kind_names, SimOptions opts)
     : spec_(spec),
       opts_(opts),
       root_(spec.seed),
       net_(spec.network, spec.nodes, spec.nodes + spec.workload.clients, root_.fork("net")),
+      rules_(spec, kind_names, root_.fork("rules")),
+      rules_active_(rules_.active()),
       keys_(spec.nodes + spec.workload.clients, spec.ed25519, root_.fork("keys")),
-      checker_(checker_config(spec)),
+      checker_(checker_config_for(spec)),
       ctx_(std::make_unique<NodeContext>(*this)) {
     result_.kind_names = std::move(kind_names);
-    expected_requests_ = spec.workload.requests;
+    expected_requests_ = spec.workload.requests + spec.workload.schedule.size();
     queue_.reserve(1024);
 }
 
@@ -296,6 +116,9 @@ const RunResult& Simulator::run() {
         if (f.until) queue_.push(Event::make(f.until->ns, 0, i, EventKind::FaultEnd));
     }
 
+    for (const auto& [at, rule] : rules_.release_times())
+        queue_.push(Event::make(at.ns, 0, rule, EventKind::Release));
+
     result_.stop_reason = "queue empty";
     while (!queue_.empty()) {
         if (queue_.top_time_ns() > spec_.stop.at.ns) {
@@ -307,6 +130,7 @@ const RunResult& Simulator::run() {
         now_ = SimTime{e.time_ns};
         ++result_.events;
         step(e);
+        if (release_due_) release_held();
         checker_.on_step(now_, result_.events);
         if (opts_.fingerprint_log) opts_.fingerprint_log->push_back(result_.fingerprint);
         if (checker_.violation()) {
@@ -324,6 +148,7 @@ const RunResult& Simulator::run() {
     result_.end_time = now_;
     for (std::uint32_t i = 0; i < spec_.nodes; ++i)
         if (!nodes_[i].up) result_.states[i] = NodeState::Offline;
+    result_.drops[static_cast<std::size_t>(DropReason::Held)] += rules_.discard_held();
     // Free what is still in flight, so payload lifetimes end with the run.
     while (!queue_.empty()) queue_.pop();
     inflight_.clear();
@@ -348,6 +173,10 @@ void Simulator::step(const Event& e) {
             apply_fault(spec_.faults[e.slot], begin);
             break;
         }
+        case EventKind::Release:
+            fold(0x4e, e.slot, 0, 0, 0);
+            if (rules_.on_time(e.slot)) release_held();
+            break;
         case EventKind::Start:
             fold(0x5a, e.target, 0, 0, 0);
             ctx_->enter(e.target, {});
@@ -358,40 +187,50 @@ void Simulator::step(const Event& e) {
 
 void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart) {
     if (to >= nodes_.size()) return;
-    // The last copy takes the caller's reference; a duplicate shares it.
-    auto slot_for = [&](bool corrupted, bool last) {
-        std::uint32_t slot;
-        if (!inflight_free_.empty()) {
-            slot = inflight_free_.back();
-            inflight_free_.pop_back();
-        } else {
-            slot = static_cast<std::uint32_t>(inflight_.size());
-            inflight_.emplace_back();
-        }
-        InFlight& f = inflight_[slot];
-        f.msg = last ? std::move(msg) : msg;
-        f.from = from;
-        f.corrupted = corrupted;
-        return slot;
-    };
     if (from == to) {
         ++result_.local_messages;
-        queue_.push(Event::make(depart.ns, to, slot_for(false, true), EventKind::Deliver));
+        const std::uint32_t slot = new_inflight(from, false);
+        inflight_[slot].msg = std::move(msg);
+        queue_.push(Event::make(depart.ns, to, slot, EventKind::Deliver));
         return;
     }
     const std::size_t kinds = result_.kind_names.size();
     KindCounters& counter = result_.counters[from * kinds + msg->kind];
     ++counter.sent;
     counter.bytes += msg->size_bytes;
+    if (rules_active_ && apply_rules(from, to, msg, depart)) return;
+    route(from, to, std::move(msg), depart);
+}
+
+void Simulator::route(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart,
+                      SimTime extra) {
     Routing r = net_.route(from, to, depart);
     if (r.dropped != DropReason::None) {
-        ++result_.counters[to * kinds + msg->kind].dropped;
+        ++result_.counters[to * result_.kind_names.size() + msg->kind].dropped;
         ++result_.drops[static_cast<std::size_t>(r.dropped)];
         return;
     }
-    for (int c = 0; c < r.copies; ++c)
-        queue_.push(Event::make(r.arrival[c].ns, to, slot_for(r.corrupted[c], c + 1 == r.copies),
-                                EventKind::Deliver));
+    for (int c = 0; c < r.copies; ++c) {
+        const std::uint32_t slot = new_inflight(from, r.corrupted[c]);
+        // The last copy takes the caller's reference; a duplicate shares it.
+        inflight_[slot].msg = c + 1 == r.copies ? std::move(msg) : msg;
+        queue_.push(Event::make((r.arrival[c] + extra).ns, to, slot, EventKind::Deliver));
+    }
+}
+
+std::uint32_t Simulator::new_inflight(std::uint32_t from, bool corrupted) {
+    std::uint32_t slot;
+    if (!inflight_free_.empty()) {
+        slot = inflight_free_.back();
+        inflight_free_.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(inflight_.size());
+        inflight_.emplace_back();
+    }
+    InFlight& f = inflight_[slot];
+    f.from = from;
+    f.corrupted = corrupted;
+    return slot;
 }
 
 void Simulator::release_inflight(std::uint32_t slot) {
@@ -542,71 +381,6 @@ void Simulator::drop_dead_timers() {
         timers_free_.push_back(e.slot);
         return true;
     });
-}
-
-void Simulator::apply_fault(const FaultSpec& f, bool begin) {
-    using T = FaultSpec::Type;
-    const int d = begin ? 1 : -1;
-    switch (f.type) {
-        case T::Crash: {
-            Node& n = nodes_[f.node];
-            n.up = false;
-            ++n.epoch;
-            // Whatever waited in its inbox is lost with it.
-            for (std::size_t i = 0; i < n.inbox_size; ++i) {
-                const InboxItem& item = n.inbox[(n.inbox_head + i) % n.inbox.size()];
-                if (item.kind == EventKind::Deliver) {
-                    drop_inflight(item.slot, f.node, DropReason::Offline);
-                } else {
-                    timers_[item.slot].live = false;
-                    ++timers_[item.slot].gen;
-                    timers_free_.push_back(item.slot);
-                }
-            }
-            n.inbox_size = 0;
-            n.busy_until = now_;
-            checker_.set_active(NodeId(f.node), false);
-            result_.states[f.node] = NodeState::Offline;
-            if (opts_.trace) trace_event("crash", f.node, f.node, nullptr, 0);
-            break;
-        }
-        case T::Recover: {
-            Node& n = nodes_[f.node];
-            n.up = true;
-            checker_.set_active(NodeId(f.node), true);
-            result_.states[f.node] = n.byzantine ? NodeState::Byzantine : NodeState::Active;
-            if (opts_.trace) trace_event("recover", f.node, f.node, nullptr, f.lose_state);
-            ctx_->enter(f.node, {});
-            if (f.lose_state && factory_) {
-                checker_.on_state_lost(NodeId(f.node));
-                n.actor = factory_(NodeId(f.node));
-                n.actor->on_start(*ctx_);
-            } else {
-                n.actor->on_recover(*ctx_);
-            }
-            break;
-        }
-        case T::Partition:
-            net_.partition(f.groups, d);
-            break;
-        case T::OneWay:
-            for (std::uint32_t a : f.from)
-                for (std::uint32_t b : f.to) net_.block(a, b, d);
-            break;
-        case T::Isolate:
-            net_.isolate(f.node, d);
-            break;
-        case T::Link: {
-            const LinkSpec* spec = begin ? &*f.link : nullptr;
-            net_.override_link(f.from[0], f.to[0], spec);
-            net_.override_link(f.to[0], f.from[0], spec);
-            break;
-        }
-        case T::Rule:  // the rules read their own windows
-        case T::Byzantine:
-        case T::Params:
-            break;
-    }
 }
 
 }  // namespace sim

@@ -24,6 +24,7 @@
 #include "sim/flat_set.hpp"
 #include "sim/hash.hpp"
 #include "sim/network.hpp"
+#include "sim/rules.hpp"
 #include "sim/scenario.hpp"
 
 namespace sim {
@@ -87,6 +88,10 @@ struct SimOptions {
     std::vector<std::uint64_t>* fingerprint_log = nullptr;
 };
 
+// The checker's view of a scenario: who is Byzantine, and from when liveness is owed (after
+// GST and after the last windowed fault, if at most f replicas stay faulty).
+CheckerConfig checker_config_for(const ScenarioSpec& spec);
+
 class Simulator {
 public:
     using Factory = std::function<std::unique_ptr<Actor>(NodeId)>;
@@ -146,17 +151,25 @@ private:
     void fire_timer(const Event& e);
     void ready(const Event& e);
     void apply_fault(const FaultSpec& f, bool begin);
+    void recover(const FaultSpec& f);
     void dispatch(std::uint32_t node, InboxItem item);
     bool enqueue(Node& n, InboxItem item);
     void schedule_ready(std::uint32_t node);
     void drop_inflight(std::uint32_t slot, std::uint32_t to, DropReason why);
     void release_inflight(std::uint32_t slot);
+    std::uint32_t new_inflight(std::uint32_t from, bool corrupted);  // its msg still empty
     void fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d, std::uint64_t e);
     void trace_event(const char* what, std::uint32_t from, std::uint32_t to, const Payload* msg,
                      std::uint64_t extra);
 
     // Called by NodeContext.
     void send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart);
+    // The network's part of a send: route, then queue each copy's delivery (`extra` later).
+    void route(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart,
+               SimTime extra = {});
+    // A network rule's verdict on a send; true when the rule took the message.
+    bool apply_rules(std::uint32_t from, std::uint32_t to, PayloadRef& msg, SimTime depart);
+    void release_held();
     TimerId add_timer(std::uint32_t node, SimTime at, std::uint64_t tag);
     void cancel(TimerId id);
     void drop_dead_timers();
@@ -165,6 +178,9 @@ private:
     SimOptions opts_;
     RandomStream root_;
     Network net_;
+    MessageRules rules_;
+    bool rules_active_ = false;
+    bool release_due_ = false;
     KeyRing keys_;
     Checker checker_;
     EventQueue queue_;

@@ -138,7 +138,9 @@ TEST_CASE("reports: report.json carries outcome, fingerprint, counters and the s
     CHECK(rep["node_states"].size() == 4);
     CHECK(rep["messages"]["by_node"].size() == 5);
     CHECK(rep["messages"]["by_node"][4]["role"] == "client");
-    CHECK(rep["messages"]["drops_by_reason"].size() == 5);
+    // loss, partition, offline, overflow, corrupt, rule, held
+    CHECK(rep["messages"]["drops_by_reason"].size() == 7);
+    CHECK(rep["messages"]["drops_by_reason"].contains("held"));
     CHECK(rep["requests"]["accepted"] == r.accepted);
     CHECK(rep["latency_ns"]["max"] == reports::percentiles(r.latencies_ns).max);
     // Pure: the same inputs give the same document.

@@ -69,4 +69,10 @@ Digest execution_result(Digest request, std::uint64_t index, std::uint32_t posit
     return Digest(sim::Hasher(0x5253).add(request.v).add(index).add(position).value());
 }
 
+sim::Rounds ClientMessage::rounds() const {
+    sim::Rounds r;
+    if (const auto* rep = std::get_if<Reply>(&body)) r.view = rep->view.v;
+    return r;
+}
+
 }  // namespace proto

@@ -182,4 +182,24 @@ bool authentic(sim::Context& ctx, const Message& m) {
     return ctx.verify(m.signer, m.digest, m.sig);
 }
 
+sim::Rounds Message::rounds() const {
+    sim::Rounds r;
+    const auto of_block = [&r](const BlockRef& b) {
+        if (!b) return;
+        r.view = b->view;
+        r.height = b->height;
+    };
+    const auto of_statement = [&r](const proto::Statement& s) {
+        r.view = s.view;
+        r.height = s.slot;
+    };
+    if (const auto* p = as<Proposal>(*this)) of_block(p->block);
+    if (const auto* v = as<Vote>(*this)) of_statement(v->vote.stmt);
+    if (const auto* nv = as<NewView>(*this)) r.view = nv->view;
+    if (const auto* q = as<PhaseQc>(*this)) of_statement(q->qc.stmt);
+    if (const auto* b = as<BlockReply>(*this)) of_block(b->block);
+    if (const auto* s = as<SyncReply>(*this)) of_block(s->block);
+    return r;
+}
+
 }  // namespace hotstuff

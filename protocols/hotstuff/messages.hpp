@@ -132,6 +132,8 @@ struct Message : sim::Payload {
     Message() = default;
     explicit Message(Body b) : body(std::move(b)) {}
     Body body;
+    // view and height of the block, vote or QC a message carries; a NEW-VIEW's view.
+    sim::Rounds rounds() const override;
 };
 using MessageRef = sim::Ref<Message>;
 

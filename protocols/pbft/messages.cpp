@@ -108,4 +108,15 @@ bool authentic(sim::Context& ctx, const Message& m) {
     return ctx.verify(m.signer, m.digest, m.sig);
 }
 
+sim::Rounds Message::rounds() const {
+    sim::Rounds r;
+    std::visit(
+        [&r](const auto& b) {
+            if constexpr (requires { b.v; }) r.view = b.v.v;
+            if constexpr (requires { b.n; }) r.seq = b.n.v;
+        },
+        body);
+    return r;
+}
+
 }  // namespace pbft

@@ -73,6 +73,9 @@ using Body = std::variant<PrePrepare, Prepare, Commit, Checkpoint, ViewChange, N
 
 struct Message : sim::Payload {
     Body body;
+    // view: v of ordering, VIEW-CHANGE and NEW-VIEW messages; seq: n of ordering and
+    // CHECKPOINT messages.
+    sim::Rounds rounds() const override;
 };
 
 // Kind-table positions: REQUEST, REPLY, then the variant's alternatives in order.

@@ -89,4 +89,10 @@ bool authentic(sim::Context& ctx, const Message& m) {
     return ctx.verify(m.signer, m.digest, m.sig);
 }
 
+sim::Rounds Message::rounds() const {
+    sim::Rounds r;
+    std::visit([&r](const auto& b) { r.seq = b.id.counter; }, body);
+    return r;
+}
+
 }  // namespace rbc

@@ -56,6 +56,8 @@ using Body = std::variant<Send, Echo, Ready>;
 
 struct Message : sim::Payload {
     Body body;
+    // seq: the instance's counter (its sender is the instance's other half).
+    sim::Rounds rounds() const override;
 };
 
 // Kind-table positions: REQUEST, REPLY, then the variant's alternatives in order.
