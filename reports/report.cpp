@@ -70,7 +70,8 @@ json messages_json(const sim::RunResult& r, std::uint32_t replicas) {
     return {{"by_type", std::move(by_type)},
             {"by_node", std::move(by_node)},
             {"drops_by_reason", std::move(drops)},
-            {"local", r.local_messages}};
+            {"local", r.local_messages},
+            {"held_by_rules", r.held_by_rules}};
 }
 
 // Views entered after the initial one: each is one view change.

@@ -148,6 +148,7 @@ const RunResult& Simulator::run() {
     result_.end_time = now_;
     for (std::uint32_t i = 0; i < spec_.nodes; ++i)
         if (!nodes_[i].up) result_.states[i] = NodeState::Offline;
+    result_.held_by_rules = rules_.held_total();
     result_.drops[static_cast<std::size_t>(DropReason::Held)] += rules_.discard_held();
     // Free what is still in flight, so payload lifetimes end with the run.
     while (!queue_.empty()) queue_.pop();

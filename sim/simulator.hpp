@@ -63,6 +63,7 @@ struct RunResult {
     std::vector<KindCounters> counters;  // [node * kinds + kind]
     std::array<std::uint64_t, static_cast<std::size_t>(DropReason::Count)> drops{};
     std::uint64_t local_messages = 0;             // sends to self: not network messages
+    std::uint64_t held_by_rules = 0;              // messages a rule's hold kept aside
     std::vector<std::uint64_t> commits_per_node;  // log slots executed per replica
     std::vector<std::uint64_t> view_per_node;     // current view per replica
     // First honest entry of each new highest view; the list keeps the first kViewsKept (a

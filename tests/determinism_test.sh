@@ -13,7 +13,9 @@ fingerprint() {  # byzsim, scenario, seed (awk reads all the output: no SIGPIPE 
 }
 for f in quickstart.json pbft/lossy_wan.json pbft/batching_open_loop.json pbft/replay.json \
          pbft/slow_cpus.json pbft/crash_recover.json hotstuff/crashed_leader.json \
-         hotstuff/twins_per_view.json rbc/equivocating_sender.json; do
+         hotstuff/twins_per_view.json rbc/equivocating_sender.json \
+         rules/pbft_hold_commits.json rules/hotstuff_duplicate_and_hold.json \
+         rules/hotstuff_twins_view_partition.json rules/rbc_hold_readies.json; do
     [ -f "$root/scenarios/$f" ] || { echo "FAIL: missing scenarios/$f"; fail=$((fail + 1)); continue; }
     for seed in 1 2 3; do
         fa=$(fingerprint "$a" "$root/scenarios/$f" "$seed")

@@ -117,6 +117,7 @@ TEST_CASE("rules: a hold keeps matching messages until its time and releases the
     for (int i = 3; i < 6; ++i)
         CHECK(t.log[static_cast<std::size_t>(i)].at == sim::milliseconds(11));
     CHECK(drops(t.result, sim::DropReason::Held) == 0);
+    CHECK(t.result.held_by_rules == 3);
 }
 
 TEST_CASE("rules: a message sent after its hold's time has passed goes straight through") {
