@@ -42,11 +42,24 @@ struct RandomizeSpec {
         DrawRange at, duration;        // crash time, then downtime before recovery
         std::vector<bool> lose_state;  // choices for the recovery
     };
-    enum class PartitionKind { Split, OneWay, Isolate, IsolateLeader };
+    // ViewSplit: a split keyed by the sender's view (Twins), within `views`.
+    enum class PartitionKind { Split, OneWay, Isolate, IsolateLeader, ViewSplit };
     struct Partitions {
         DrawRange count;
         std::vector<PartitionKind> kinds;
         DrawRange at, duration;
+        DrawRange views{1, 10};  // view_split: bounds of the drawn view range
+    };
+    // Network rules per message: each matches one message type (from `kinds`, or any of the
+    // protocol's), half the time one sender and one receiver, and a view range (when `views`
+    // is given, half the time), and acts for a drawn window; a hold releases at its end.
+    struct Rules {
+        DrawRange count;
+        std::vector<RuleSpec::Action> actions;
+        std::vector<std::string> kinds;  // empty: the protocol's (DrawHints::kind_names)
+        DrawRange at, duration;
+        DrawRange delay{1'000'000, 100'000'000};  // the delay action's added delay
+        std::optional<DrawRange> views;
     };
     struct Delay {
         std::vector<DelaySpec::Dist> dists;
@@ -56,6 +69,7 @@ struct RandomizeSpec {
     std::optional<Byzantine> byzantine;
     std::optional<Crashes> crashes;
     std::optional<Partitions> partitions;
+    std::optional<Rules> rules;
     std::optional<Delay> delay;
     std::optional<DrawRange> loss, duplicate, corrupt, gst;
     std::vector<bool> reorder;  // choices; empty: the scenario's own
@@ -67,7 +81,8 @@ RandomizeSpec read_randomize(const nlohmann::json& doc, const ScenarioSpec& base
 
 // What the draw needs to know of the protocol.
 struct DrawHints {
-    std::uint32_t first_leader = 0;  // "isolate_leader" isolates this replica
+    std::uint32_t first_leader = 0;       // "isolate_leader" isolates this replica
+    std::vector<std::string> kind_names;  // message types a rule may match
 };
 
 // The concrete scenario document seed `seed` draws from `spec` (which has a randomize section):

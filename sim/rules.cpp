@@ -4,22 +4,31 @@
 
 #include "sim/json_read.hpp"
 #include "sim/network.hpp"
+#include "sim/randomize.hpp"
 
 namespace sim {
 
 void check_rule_kinds(const ScenarioSpec& spec, const std::vector<std::string>& kind_names) {
+    const std::vector<std::string_view> names(kind_names.begin(), kind_names.end());
+    const auto refuse = [&](const std::string& path, const std::string& kind) {
+        jsonr::fail(path, "unknown message type " + jsonr::quote(kind) + " for protocol " +
+                              spec.protocol + "; expected one of: " + jsonr::join(names));
+    };
+    const auto known = [&](const std::string& kind) {
+        return std::find(kind_names.begin(), kind_names.end(), kind) != kind_names.end();
+    };
+    if (spec.randomize && spec.randomize->rules) {
+        const auto& kinds = spec.randomize->rules->kinds;
+        for (std::size_t i = 0; i < kinds.size(); ++i)
+            if (!known(kinds[i])) refuse(jsonr::child("/randomize/rules/kinds", i), kinds[i]);
+    }
     for (const FaultSpec& f : spec.faults) {
         if (!f.rule) continue;
         const auto& kinds = f.rule->kinds;
         for (std::size_t i = 0; i < kinds.size(); ++i) {
-            if (std::find(kind_names.begin(), kind_names.end(), kinds[i]) != kind_names.end()) {
-                continue;
-            }
+            if (known(kinds[i])) continue;
             std::string path = f.path + "/match/kind";
-            if (f.rule->kind_list) path = jsonr::child(path, i);
-            std::vector<std::string_view> names(kind_names.begin(), kind_names.end());
-            jsonr::fail(path, "unknown message type " + jsonr::quote(kinds[i]) + " for protocol " +
-                                  spec.protocol + "; expected one of: " + jsonr::join(names));
+            refuse(f.rule->kind_list ? jsonr::child(path, i) : path, kinds[i]);
         }
     }
 }

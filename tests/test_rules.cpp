@@ -4,6 +4,9 @@
 
 #include <vector>
 
+#include "protocols/hotstuff/messages.hpp"
+#include "protocols/registry.hpp"
+#include "sim/randomize.hpp"
 #include "sim/rules.hpp"
 #include "sim/simulator.hpp"
 #include "tests/helpers.hpp"
@@ -228,4 +231,99 @@ TEST_CASE("rules: pbft: COMMITs to replica 3 held until replica 0 executes index
     CHECK(first3 == sim::milliseconds(5));
     // The same scenario gives the same fingerprint.
     CHECK(testing::run(doc).result->fingerprint == r.result->fingerprint);
+}
+
+namespace {
+
+json rule_swarm_doc() {
+    json doc = testing::hotstuff_base(4, 20, 1);
+    doc["stop"]["at"] = "10s";
+    doc["randomize"] = {{"rules",
+                         {{"count", {0, 3}},
+                          {"at", {"0s", "1s"}},
+                          {"duration", {"10ms", "300ms"}},
+                          {"views", {2, 6}}}},
+                        {"partitions",
+                         {{"count", {0, 1}},
+                          {"kinds", {"view_split"}},
+                          {"views", {1, 5}},
+                          {"at", {"0s", "1s"}},
+                          {"duration", {"10ms", "300ms"}}}}};
+    return doc;
+}
+
+std::string refusal(const json& doc) {
+    try {
+        protocols::validate(sim::parse_scenario(doc));
+    } catch (const sim::ScenarioError& e) {
+        return e.path();
+    }
+    return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("randomize: drawn rules name the protocol's message types and end inside the run") {
+    const sim::ScenarioSpec spec = sim::parse_scenario(rule_swarm_doc());
+    const std::vector<std::string> kinds = hotstuff::kind_names();
+    int with_rules = 0, with_views = 0, holds = 0, view_splits = 0;
+    const int seeds = 200;
+    for (int seed = 1; seed <= seeds; ++seed) {
+        const sim::ScenarioSpec s = protocols::concrete_scenario(spec, seed);
+        int rules = 0;
+        for (const sim::FaultSpec& f : s.faults) {
+            if (f.type == sim::FaultSpec::Type::Partition) {
+                REQUIRE(f.views);
+                CHECK(f.views->lo >= 1);
+                CHECK(f.views->hi <= 5);
+                CHECK(f.until);
+                ++view_splits;
+            }
+            if (!f.rule) continue;
+            ++rules;
+            REQUIRE(f.until);
+            CHECK(*f.until <= s.stop.at);
+            REQUIRE(f.rule->kinds.size() == 1);
+            CHECK(std::find(kinds.begin(), kinds.end(), f.rule->kinds[0]) != kinds.end());
+            if (f.rule->view) {
+                ++with_views;
+                CHECK(f.rule->view->lo >= 2);
+                CHECK(f.rule->view->hi <= 6);
+            }
+            if (f.rule->action == sim::RuleSpec::Action::Hold) {
+                ++holds;
+                CHECK(f.rule->release == sim::RuleSpec::Release::Time);
+                CHECK(f.rule->release_at == *f.until);  // a hold ends with its window
+            }
+        }
+        CHECK(rules <= 3);
+        with_rules += rules > 0;
+    }
+    // Swarm: rules on for about half the seeds; every option drawn some of the time.
+    CHECK(with_rules > seeds / 4);
+    CHECK(with_rules < seeds * 3 / 4);
+    CHECK(with_views > 0);
+    CHECK(holds > 0);
+    CHECK(view_splits > 0);
+}
+
+TEST_CASE("randomize: a bad rules section is refused at its JSON path") {
+    json doc = rule_swarm_doc();
+    doc["randomize"]["rules"]["kinds"] = {"VOTE", "PREPARE"};  // PREPARE is PBFT's
+    CHECK(refusal(doc) == "/randomize/rules/kinds/1");
+    doc = rule_swarm_doc();
+    doc["randomize"]["rules"]["actions"] = {"drop", "teleport"};
+    CHECK(refusal(doc) == "/randomize/rules/actions/1");
+    doc = rule_swarm_doc();
+    doc["randomize"]["rules"]["delay"] = {"1ms", "61m"};
+    CHECK(refusal(doc) == "/randomize/rules/delay");
+    doc = rule_swarm_doc();
+    doc["randomize"]["rules"].erase("at");
+    CHECK(refusal(doc) == "/randomize/rules/at");
+    doc = rule_swarm_doc();
+    doc["randomize"]["partitions"]["views"] = {5, 1};
+    CHECK(refusal(doc) == "/randomize/partitions/views/1");
+    doc = rule_swarm_doc();
+    doc["randomize"]["rules"]["kinds"] = {"VOTE"};
+    CHECK(refusal(doc) == "(accepted)");
 }
