@@ -29,14 +29,16 @@ struct Protocol {
     bool total_order = false;
 };
 
-// Fills make_replica and byzantine from each replica's behaviours: `honest()` where it has
-// none, `wrap(its behaviours)` where it has some.
+// Fills make_replica and byzantine from each replica's behaviours: `honest(id)` where it has
+// none, `wrap(id, its behaviours)` where it has some. Both get the node id so that a replica's
+// own parameters (fault type "params") hold for it, also when it is rebuilt after a recovery
+// that loses state, and under a Byzantine wrapper.
 template <class Behavior, class Honest, class Wrap>
 void assign_replicas(Protocol& p, std::vector<std::vector<Behavior>> behaviors, Honest honest,
                      Wrap wrap) {
     p.make_replica = [behaviors, honest, wrap](sim::NodeId id) -> std::unique_ptr<sim::Actor> {
-        if (behaviors[id.v].empty()) return honest();
-        return wrap(behaviors[id.v]);
+        if (behaviors[id.v].empty()) return honest(id);
+        return wrap(id, behaviors[id.v]);
     };
     p.byzantine = [behaviors](sim::NodeId id) { return !behaviors[id.v].empty(); };
 }

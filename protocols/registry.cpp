@@ -108,9 +108,17 @@ std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOpt
     s->set_factory(p.make_replica);
     s->set_compare_states(p.total_order);
     const auto& w = spec.workload;
+    // Each client gets only its own scheduled entries (already in time order), not a copy of
+    // everyone's.
+    std::vector<std::vector<proto::ScheduledOp>> scheduled(w.clients);
+    for (const sim::ScheduledRequest& r : w.schedule)
+        scheduled[r.client].push_back({r.at, proto::op_word(r.op)});
+    sim::WorkloadSpec shared = w;
+    shared.schedule.clear();
     for (std::uint32_t c = 0; c < w.clients; ++c) {
         proto::ClientConfig cc;
-        cc.workload = w;
+        cc.workload = shared;
+        cc.schedule = std::move(scheduled[c]);
         cc.clients = w.clients;
         cc.requests = w.requests / w.clients + (c < w.requests % w.clients ? 1 : 0);
         cc.target = p.client_target;

@@ -208,9 +208,43 @@ double read_rate(const json& v, const std::string& path) {
     return rate;
 }
 
+// A bound on schedule entries: each is a timer and a request, and a longer list belongs in a
+// workload generator, not a scenario file.
+constexpr std::size_t kMaxScheduled = 100'000;
+
+// The entries in file order; check_times orders them once stop.at is known, so that an error
+// names an entry by its place in the file.
+std::vector<ScheduledRequest> read_schedule(const json& v, const std::string& path,
+                                            std::uint32_t clients) {
+    if (!v.is_array()) wrong_type(v, path, "an array of {\"client\", \"at\", \"op\"} objects");
+    if (v.empty()) fail(path, "an empty schedule issues nothing; leave 'schedule' out");
+    if (v.size() > kMaxScheduled) {
+        fail(path, std::to_string(v.size()) + " entries; at most " + std::to_string(kMaxScheduled) +
+                       " are allowed");
+    }
+    std::vector<ScheduledRequest> out;
+    out.reserve(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const Fields o(v[i], child(path, i), {"client", "at", "op"});
+        ScheduledRequest r;
+        const std::uint64_t c = read_uint(o.need("client"), o.at("client"), 0, kU32Max);
+        if (c >= clients) {
+            fail(o.at("client"), "client " + std::to_string(c) +
+                                     " does not exist: clients = " + std::to_string(clients) +
+                                     " (indices 0 to " + std::to_string(clients - 1) + ")");
+        }
+        r.client = static_cast<std::uint32_t>(c);
+        r.at = parse_duration(o.need("at"), o.at("at"));
+        r.op = read_name(o.need("op"), o.at("op"));
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 void read_workload(const json& v, WorkloadSpec& w) {
-    const Fields o(v, "/workload",
-                   {"clients", "requests", "mode", "rate", "think", "retry_timeout", "start"});
+    const Fields o(
+        v, "/workload",
+        {"clients", "requests", "mode", "rate", "think", "retry_timeout", "start", "schedule"});
     w.clients = static_cast<std::uint32_t>(o.integer("clients", 1, 10000).value_or(w.clients));
     w.requests = o.integer("requests", 0, kU64Max).value_or(w.requests);
     if (const json* m = o.find("mode")) {
@@ -220,6 +254,9 @@ void read_workload(const json& v, WorkloadSpec& w) {
     w.think = o.duration("think").value_or(w.think);
     w.retry_timeout = o.positive_duration("retry_timeout").value_or(w.retry_timeout);
     w.start = o.duration("start").value_or(w.start);
+    if (const json* sc = o.find("schedule")) {
+        w.schedule = read_schedule(*sc, o.at("schedule"), w.clients);
+    }
 }
 
 void read_expect(const json& v, ExpectSpec& e) {
@@ -280,13 +317,26 @@ void read_costs(const json& v, CostSpec& c) {
     c.per_verify = o.duration("verify").value_or(SimTime{});
 }
 
-// Times that contradict stop.at: the thing that would never happen is the one named.
-void check_times(const ScenarioSpec& s) {
+// Times that contradict stop.at: the thing that would never happen is the one named. Then the
+// schedule, checked in file order, is put in time order (stable: equal entries keep theirs).
+void check_times(ScenarioSpec& s) {
     const std::string stop = "stop.at = " + format_duration(s.stop.at);
     if (s.workload.start >= s.stop.at) {
         fail("/workload/start", "the workload never starts: start = " +
                                     format_duration(s.workload.start) + " is not before " + stop);
     }
+    auto& schedule = s.workload.schedule;
+    for (std::size_t i = 0; i < schedule.size(); ++i) {
+        if (schedule[i].at >= s.stop.at) {
+            fail(child(child("/workload/schedule", i), "at"),
+                 "the request is never issued: at = " + format_duration(schedule[i].at) +
+                     " is not before " + stop);
+        }
+    }
+    std::stable_sort(schedule.begin(), schedule.end(),
+                     [](const ScheduledRequest& a, const ScheduledRequest& b) {
+                         return a.at != b.at ? a.at < b.at : a.client < b.client;
+                     });
     if (s.network.gst && *s.network.gst > s.stop.at) {
         fail("/network/gst/at",
              "GST never happens: at = " + format_duration(*s.network.gst) + " is after " + stop);

@@ -2,9 +2,18 @@
 
 #include <algorithm>
 
+#include "sim/hash.hpp"
+
 namespace proto {
 
+std::uint64_t op_word(std::string_view op) {
+    return sim::Hasher(0x4f50).add(op).value();
+}
+
 void Client::on_start(sim::Context& ctx) {
+    if (!cfg_.schedule.empty()) {
+        ctx.set_timer(std::max(cfg_.schedule.front().at - ctx.now(), SimTime{}), kScheduled);
+    }
     if (cfg_.requests == 0) return;
     if (cfg_.workload.mode == sim::WorkloadSpec::Mode::Closed) {
         ctx.set_timer(cfg_.workload.start, kArrival);
@@ -23,20 +32,36 @@ void Client::schedule_arrival(sim::Context& ctx) {
 }
 
 void Client::arrive(sim::Context& ctx) {
-    Request r;
-    r.client = ctx.self();
-    r.timestamp = ++issued_;
-    r.op = ctx.rng().next_u64();
-    ctx.issue(request_key(r), request_digest(r));
-    queue_.push_back(r);
-    if (!outstanding_) send_next(ctx);
+    ++issued_;
+    issue(ctx, ctx.rng().next_u64(), false);
     if (cfg_.workload.mode == sim::WorkloadSpec::Mode::Open && issued_ < cfg_.requests)
         schedule_arrival(ctx);
 }
 
+// Timestamps rise in issue order, and the queue is sent in that order, so replicas (which
+// execute a client's requests in timestamp order) never wait for one sent later.
+void Client::issue(sim::Context& ctx, std::uint64_t op, bool scheduled) {
+    Request r;
+    r.client = ctx.self();
+    r.timestamp = ++timestamp_;
+    r.op = op;
+    ctx.issue(request_key(r), request_digest(r));
+    queue_.push_back({r, scheduled});
+    if (!outstanding_) send_next(ctx);
+}
+
+// Every entry due now (several may share one time), then a timer for the next one.
+void Client::arrive_scheduled(sim::Context& ctx) {
+    const auto& s = cfg_.schedule;
+    while (next_scheduled_ < s.size() && s[next_scheduled_].at <= ctx.now())
+        issue(ctx, s[next_scheduled_++].op, true);
+    if (next_scheduled_ < s.size()) ctx.set_timer(s[next_scheduled_].at - ctx.now(), kScheduled);
+}
+
 void Client::send_next(sim::Context& ctx) {
     if (queue_.empty()) return;
-    current_ = queue_.front();
+    current_ = queue_.front().request;
+    current_scheduled_ = queue_.front().scheduled;
     queue_.pop_front();
     outstanding_ = true;
     tallies_ = 0;
@@ -58,6 +83,9 @@ void Client::on_timer(sim::Context& ctx, std::uint64_t tag) {
         case kArrival:
         case kThink:
             arrive(ctx);
+            break;
+        case kScheduled:
+            arrive_scheduled(ctx);
             break;
         case kRetry:
             retry_pending_ = false;
@@ -105,15 +133,17 @@ void Client::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg)
     view_ = std::max(view_, rep->view);
     outstanding_ = false;
     ctx.accept(request_key(current_), rep->result, rep->view.v, rep->index);
-    if (!queue_.empty()) {
-        send_next(ctx);
-    } else if (cfg_.workload.mode == sim::WorkloadSpec::Mode::Closed && issued_ < cfg_.requests) {
+    // The closed loop's chain continues from its own requests only: a scheduled request's
+    // accept starting it too would run two chains at once.
+    if (cfg_.workload.mode == sim::WorkloadSpec::Mode::Closed && !current_scheduled_ &&
+        issued_ < cfg_.requests) {
         if (cfg_.workload.think.ns > 0) {
             ctx.set_timer(cfg_.workload.think, kThink);
         } else {
             arrive(ctx);
         }
     }
+    if (!outstanding_) send_next(ctx);
 }
 
 }  // namespace proto

@@ -24,6 +24,18 @@ Params::Params(const nlohmann::json& obj, std::string path,
     }
 }
 
+void refuse_shared_keys(const nlohmann::json& obj, const std::string& path,
+                        std::initializer_list<SharedKey> shared) {
+    for (const SharedKey& k : shared) {
+        if (!obj.contains(k.key)) continue;
+        throw sim::ScenarioError(
+            path + "/" + k.key,
+            fmt::format("'{}' must be the same at every replica, so set it in /protocol, not "
+                        "for one replica: {}",
+                        k.key, k.why));
+    }
+}
+
 std::uint64_t Params::uint(const char* key, std::uint64_t def, std::uint64_t lo,
                            std::uint64_t hi) const {
     if (!obj_.contains(key)) return def;

@@ -39,4 +39,34 @@ private:
     std::string path_;
 };
 
+// A key that must be the same at every replica, so one replica's override may not name it.
+struct SharedKey {
+    const char* key;
+    const char* why;  // the reason, quoted in the refusal
+};
+
+// Refuses the first key of `shared` that `obj` (one replica's overrides at `path`) holds.
+void refuse_shared_keys(const nlohmann::json& obj, const std::string& path,
+                        std::initializer_list<SharedKey> shared);
+
+// Each replica's configuration: `base` for every one, then each "params" entry of the fault
+// timeline (one replica's protocol overrides) read over its replica's copy by
+// `read(Params, Config&)`, which must take the copy's values as defaults. The overrides are
+// checked by themselves at the entry's path: keys against `allowed` (the protocol's whole
+// list, so a misspelling gets the usual message), then against `shared`.
+template <class Config, class Read>
+std::vector<Config> replica_configs(const sim::ScenarioSpec& spec, const Config& base,
+                                    std::initializer_list<const char*> allowed,
+                                    std::initializer_list<SharedKey> shared, Read read) {
+    std::vector<Config> out(spec.nodes, base);
+    for (const sim::FaultSpec& f : spec.faults) {
+        if (f.type != sim::FaultSpec::Type::Params) continue;
+        const std::string path = f.path + "/params";
+        const Params p(f.params, path, allowed);
+        refuse_shared_keys(f.params, path, shared);
+        read(p, out[f.node]);
+    }
+    return out;
+}
+
 }  // namespace proto

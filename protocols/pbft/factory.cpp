@@ -1,5 +1,8 @@
 #include "protocols/pbft/factory.hpp"
 
+#include <memory>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "protocols/common/behaviors.hpp"
@@ -16,10 +19,39 @@ std::vector<std::string> mutation_names() {
 
 namespace {
 
+const std::initializer_list<const char*> kKeys = {
+    "checkpoint_interval", "watermark_window",    "batch_size",     "batch_timeout",
+    "request_timeout",     "view_change_timeout", "state_transfer", "mutations"};
+
+// Timers, batching (only a primary batches, and backups take a batch of any size) and state
+// transfer (whether this replica fetches state) are one replica's own business. These are not:
+const std::initializer_list<proto::SharedKey> kShared = {
+    {"checkpoint_interval",
+     "a stable checkpoint needs 2f+1 CHECKPOINT messages for one sequence number, and replicas "
+     "checkpointing at different intervals would never collect them"},
+    {"watermark_window",
+     "the sequence numbers a replica accepts and the prepared entries a VIEW-CHANGE may carry "
+     "are bounded by it, so replicas with different windows would refuse each other's correct "
+     "messages"},
+    {"mutations",
+     "a seeded bug is a bug of the protocol under test; a replica that runs other code is "
+     "Byzantine: give it a behaviour"}};
+
+// What a replica may set for itself, with `c`'s values as defaults.
+void read_replica_params(const proto::Params& p, Config& c) {
+    c.batch_size = static_cast<std::uint32_t>(p.uint("batch_size", c.batch_size, 1, 100'000));
+    c.batch_timeout = p.duration("batch_timeout", c.batch_timeout);
+    c.request_timeout = p.duration("request_timeout", c.request_timeout);
+    c.view_change_timeout = p.duration("view_change_timeout", c.view_change_timeout);
+    c.state_transfer = p.boolean("state_transfer", c.state_transfer);
+    if (c.request_timeout.ns <= 0)
+        throw sim::ScenarioError(p.at("request_timeout"), "must be greater than zero");
+    if (c.view_change_timeout.ns <= 0)
+        throw sim::ScenarioError(p.at("view_change_timeout"), "must be greater than zero");
+}
+
 Config parse_config(const sim::ScenarioSpec& spec) {
-    proto::Params p(spec.protocol_params, "/protocol",
-                    {"checkpoint_interval", "watermark_window", "batch_size", "batch_timeout",
-                     "request_timeout", "view_change_timeout", "state_transfer", "mutations"});
+    proto::Params p(spec.protocol_params, "/protocol", kKeys);
     Config c;
     c.quorum = proto::Quorum{spec.nodes, spec.f};
     c.checkpoint_interval = p.uint("checkpoint_interval", 100, 1, 1'000'000);
@@ -29,16 +61,8 @@ Config parse_config(const sim::ScenarioSpec& spec) {
                                  fmt::format("must be at least checkpoint_interval ({}) or the "
                                              "window can never advance",
                                              c.checkpoint_interval));
-    c.batch_size = static_cast<std::uint32_t>(p.uint("batch_size", 1, 1, 100'000));
-    c.batch_timeout = p.duration("batch_timeout", c.batch_timeout);
-    c.request_timeout = p.duration("request_timeout", c.request_timeout);
-    c.view_change_timeout = p.duration("view_change_timeout", c.view_change_timeout);
-    c.state_transfer = p.boolean("state_transfer", true);
     c.mutations = proto::parse_mutations<Mutation>(p, mutation_names());
-    if (c.request_timeout.ns <= 0)
-        throw sim::ScenarioError(p.at("request_timeout"), "must be greater than zero");
-    if (c.view_change_timeout.ns <= 0)
-        throw sim::ScenarioError(p.at("view_change_timeout"), "must be greater than zero");
+    read_replica_params(p, c);
     return c;
 }
 
@@ -50,14 +74,18 @@ std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec
 
 protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
     const Config cfg = parse_config(spec);
+    const auto configs = std::make_shared<const std::vector<Config>>(
+        proto::replica_configs(spec, cfg, kKeys, kShared, read_replica_params));
     protocols::Protocol p;
     p.name = "pbft";
     p.total_order = true;
     p.kind_names = kind_names();
     protocols::assign_replicas(
-        p, parse_behaviors(spec), [cfg] { return std::make_unique<Replica>(cfg); },
-        [cfg](const std::vector<Behavior>& b) {
-            return std::make_unique<ByzantineReplica>(std::make_unique<Replica>(cfg), b);
+        p, parse_behaviors(spec),
+        [configs](sim::NodeId id) { return std::make_unique<Replica>((*configs)[id.v]); },
+        [configs](sim::NodeId id, const std::vector<Behavior>& b) {
+            return std::make_unique<ByzantineReplica>(std::make_unique<Replica>((*configs)[id.v]),
+                                                      b);
         });
     const proto::Quorum quorum = cfg.quorum;
     p.client_target = [quorum](proto::View v) { return quorum.primary(v); };

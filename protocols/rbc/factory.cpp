@@ -1,5 +1,8 @@
 #include "protocols/rbc/factory.hpp"
 
+#include <memory>
+#include <vector>
+
 #include "protocols/common/behaviors.hpp"
 #include "protocols/common/params.hpp"
 #include "protocols/rbc/byzantine.hpp"
@@ -9,13 +12,23 @@ namespace rbc {
 
 namespace {
 
-Config parse_config(const sim::ScenarioSpec& spec) {
-    proto::Params p(spec.protocol_params, "/protocol", {"retransmit_timeout"});
-    Config c;
-    c.quorum = proto::Quorum{spec.nodes, spec.f};
+const std::initializer_list<const char*> kKeys = {"retransmit_timeout"};
+
+// RBC's one parameter is a replica's own retransmission timer, so nothing is shared.
+const std::initializer_list<proto::SharedKey> kShared = {};
+
+// What a replica may set for itself, with `c`'s values as defaults.
+void read_replica_params(const proto::Params& p, Config& c) {
     c.retransmit_timeout = p.duration("retransmit_timeout", c.retransmit_timeout);
     if (c.retransmit_timeout.ns <= 0)
         throw sim::ScenarioError(p.at("retransmit_timeout"), "must be greater than zero");
+}
+
+Config parse_config(const sim::ScenarioSpec& spec) {
+    proto::Params p(spec.protocol_params, "/protocol", kKeys);
+    Config c;
+    c.quorum = proto::Quorum{spec.nodes, spec.f};
+    read_replica_params(p, c);
     return c;
 }
 
@@ -35,13 +48,17 @@ std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec
 
 protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
     const Config cfg = parse_config(spec);
+    const auto configs = std::make_shared<const std::vector<Config>>(
+        proto::replica_configs(spec, cfg, kKeys, kShared, read_replica_params));
     protocols::Protocol p;
     p.name = "rbc";
     p.kind_names = kind_names();
     protocols::assign_replicas(
-        p, parse_behaviors(spec), [cfg] { return std::make_unique<Replica>(cfg); },
-        [cfg](const std::vector<Behavior>& b) {
-            return std::make_unique<ByzantineReplica>(std::make_unique<Replica>(cfg), b);
+        p, parse_behaviors(spec),
+        [configs](sim::NodeId id) { return std::make_unique<Replica>((*configs)[id.v]); },
+        [configs](sim::NodeId id, const std::vector<Behavior>& b) {
+            return std::make_unique<ByzantineReplica>(std::make_unique<Replica>((*configs)[id.v]),
+                                                      b);
         });
     // A client's first transmission goes to one replica, which becomes the sender; replies
     // always carry view 0, so that is replica 0.
