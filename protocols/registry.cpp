@@ -9,6 +9,7 @@
 #include "protocols/pbft/replica.hpp"
 #include "protocols/rbc/factory.hpp"
 #include "sim/randomize.hpp"
+#include "sim/rules.hpp"
 
 namespace protocols {
 
@@ -30,8 +31,11 @@ constexpr Entry kProtocols[] = {
 Protocol assemble(const sim::ScenarioSpec& spec) {
     std::string names;
     for (const Entry& e : kProtocols) {
-        if (spec.protocol == e.name) return e.make(spec);
         names += names.empty() ? e.name : fmt::format(", {}", e.name);
+        if (spec.protocol != e.name) continue;
+        Protocol p = e.make(spec);
+        sim::check_rule_kinds(spec, p.kind_names);
+        return p;
     }
     throw sim::ScenarioError(
         "/protocol/name",
@@ -69,7 +73,8 @@ void validate_drawable_behaviors(const sim::ScenarioSpec& spec) {
 }
 
 sim::DrawHints draw_hints(const Protocol& p) {
-    return sim::DrawHints{.first_leader = p.client_target(proto::View{0}).v};
+    return sim::DrawHints{.first_leader = p.client_target(proto::View{0}).v,
+                          .kind_names = p.kind_names};
 }
 
 }  // namespace
