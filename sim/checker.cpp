@@ -17,6 +17,7 @@ Checker::Checker(CheckerConfig cfg)
       amnesiac_(cfg_.replicas, false) {
     cfg_.byzantine.resize(cfg_.replicas, false);
     for (bool b : cfg_.byzantine) honest_count_ += b ? 0 : 1;
+    set_compare_states(cfg_.compare_states);
 }
 
 void Checker::fail(std::string invariant, std::string detail, SimTime now, std::uint64_t event,
@@ -25,10 +26,18 @@ void Checker::fail(std::string invariant, std::string detail, SimTime now, std::
     violation_ = Violation{std::move(invariant), std::move(detail), now, event, std::move(nodes)};
 }
 
-void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now, std::uint64_t event) {
-    if (!honest(replica) || violation_) return;
-    // S1 agreement: one digest (and one resulting state) per log index among honest replicas.
-    auto [it, fresh] = slots_.try_emplace(rec.index, Slot{rec.digest, rec.state, replica.v, 0});
+void Checker::set_compare_states(bool on) {
+    cfg_.compare_states = on;
+    if (!on) return log_.reset();
+    std::vector<bool> honest(cfg_.replicas);
+    for (std::uint32_t r = 0; r < cfg_.replicas; ++r) honest[r] = !cfg_.byzantine[r];
+    log_ = std::make_unique<LogMonitor>(std::move(honest), cfg_.liveness_expected,
+                                        cfg_.liveness_from, cfg_.liveness_bound);
+}
+
+bool Checker::check_slot(NodeId replica, const CommitRecord& rec, SimTime now,
+                         std::uint64_t event) {
+    auto [it, fresh] = slots_.try_emplace(rec.index, Slot{rec.digest, rec.state, replica.v, 0, {}});
     Slot& slot = it->second;
     if (!fresh && slot.digest != rec.digest) {
         fail(
@@ -36,17 +45,32 @@ void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now, st
             fmt::format("replica {} executed index {} with digest {:016x}, replica {} with {:016x}",
                         replica.v, rec.index, rec.digest.v, slot.first, slot.digest.v),
             now, event, {slot.first, replica.v});
+        return false;
+    }
+    // Counts are of distinct replicas: one executing an index twice is caught, not counted.
+    const std::size_t word = replica.v / 64;
+    const std::uint64_t bit = std::uint64_t{1} << (replica.v % 64);
+    if (slot.seen.size() <= word) slot.seen.resize(word + 1, 0);
+    if (slot.seen[word] & bit) {
+        fail("integrity", fmt::format("replica {} executed index {} twice", replica.v, rec.index),
+             now, event, {replica.v});
+        return false;
+    }
+    slot.seen[word] |= bit;
+    if (++slot.count >= honest_count_) slots_.erase(it);
+    if (slots_.size() > 4096) prune();
+    return true;
+}
+
+void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now, std::uint64_t event) {
+    if (!honest(replica) || violation_) return;
+    // S1 agreement: on the whole log where there is one, else one digest per index.
+    if (log_) {
+        report(log_->on_commit(replica.v, rec, now), now, event);
+        if (violation_) return;
+    } else if (!check_slot(replica, rec, now, event)) {
         return;
     }
-    // The same content at an index but another state: the log before it differs (an order bug).
-    if (!fresh && cfg_.compare_states && slot.state != rec.state) {
-        fail("agreement",
-             fmt::format("replica {} reached state {:016x} at index {}, replica {} {:016x}",
-                         replica.v, rec.state.v, rec.index, slot.first, slot.state.v),
-             now, event, {slot.first, replica.v});
-        return;
-    }
-    ++slot.count;
     last_index_[replica.v] = std::max(last_index_[replica.v], rec.index);
     for (const ExecutedRequest& r : rec.requests) {
         // S2 validity: only what a client issued, exactly as it issued it.
@@ -89,8 +113,6 @@ void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now, st
             }
         }
     }
-    if (slot.count >= honest_count_) slots_.erase(it);
-    if (slots_.size() > 4096) prune();
 }
 
 // Drops slot records that every active honest replica has passed.
@@ -101,21 +123,32 @@ void Checker::prune() {
     slots_.erase(slots_.begin(), slots_.lower_bound(low == UINT64_MAX ? 0 : low));
 }
 
-void Checker::on_state_transfer(NodeId replica, std::uint64_t index, Digest state) {
-    if (!honest(replica)) return;
+void Checker::on_state_transfer(NodeId replica, std::uint64_t index, Digest state, SimTime now,
+                                std::uint64_t event) {
+    if (!honest(replica) || violation_) return;
     last_index_[replica.v] = std::max(last_index_[replica.v], index);
-    (void)state;
+    if (log_) report(log_->on_state_transfer(replica.v, index, state), now, event);
 }
 
 void Checker::on_state_lost(NodeId replica) {
     if (!honest(replica)) return;
     amnesiac_[replica.v] = true;
     last_index_[replica.v] = 0;
+    if (log_) log_->on_state_lost(replica.v);
+    // From its new state it may execute again what it executed before.
+    const std::size_t word = replica.v / 64;
+    for (auto& [index, slot] : slots_) {
+        if (word >= slot.seen.size()) continue;
+        const std::uint64_t bit = std::uint64_t{1} << (replica.v % 64);
+        if (slot.seen[word] & bit) --slot.count;
+        slot.seen[word] &= ~bit;
+    }
     if (replica.v < last_ts_.size()) last_ts_[replica.v].clear();
 }
 
 void Checker::set_active(NodeId replica, bool active) {
     if (replica.v < cfg_.replicas) active_[replica.v] = active;
+    if (log_) log_->set_active(replica.v, active);
 }
 
 void Checker::on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
@@ -216,9 +249,10 @@ void Checker::liveness_missed(SimTime now, std::uint64_t event) {
          now, event, {key.client.v});
 }
 
-void Checker::finish(SimTime now, std::uint64_t event) {
+void Checker::finish(SimTime now, std::uint64_t event, bool quiescent) {
     // A deadline that passed before the end, with no event after it to notice (on_step).
     on_step(now, event);
+    if (log_ && quiescent && !violation_) report(log_->on_step(SimTime::max()), now, event);
     if (violation_) return;
     for (const auto& [key, o] : outcomes_) {
         if (o.accepted && !o.honest) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "sim/actor.hpp"
+#include "sim/log_monitor.hpp"
 #include "sim/types.hpp"
 
 namespace sim {
@@ -45,7 +47,8 @@ public:
     Checker& operator=(const Checker&) = delete;
 
     void on_commit(NodeId replica, const CommitRecord& rec, SimTime now, std::uint64_t event);
-    void on_state_transfer(NodeId replica, std::uint64_t index, Digest state);
+    void on_state_transfer(NodeId replica, std::uint64_t index, Digest state, SimTime now,
+                           std::uint64_t event);
     // One certified value per (kind, view) among honest replicas, each with a quorum.
     void on_certified(NodeId replica, std::uint8_t kind, std::uint64_t view, std::uint64_t slot,
                       Digest value, std::uint32_t signers, std::uint32_t quorum, SimTime now,
@@ -57,6 +60,7 @@ public:
     // Called after every event: O(1) unless a liveness deadline passed.
     void on_step(SimTime now, std::uint64_t event) {
         if (!deadlines_.empty() && deadlines_.begin()->first < now.ns) liveness_missed(now, event);
+        if (log_) report(log_->on_step(now), now, event);
     }
     void set_active(NodeId replica, bool active);
     // The replica restarted without its state: it may execute again, from its new state,
@@ -64,13 +68,17 @@ public:
     // forgotten what it signed, it may sign a conflicting statement: amnesia is a fault, so
     // evidence against it from then on is not false evidence.
     void on_state_lost(NodeId replica);
-    void set_compare_states(bool on) { cfg_.compare_states = on; }
+    // The protocol orders one log: agreement, exactly-once and catch-up are checked on it by a
+    // LogMonitor (see sim/log_monitor.hpp) instead of index by index.
+    void set_compare_states(bool on);
     // A replica proved `culprit` misbehaved; honest replicas never sign conflicting statements.
     void on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
                      std::uint64_t event);
     // At the end of the run: a liveness deadline passed before the end time, and results
-    // accepted that no honest replica ever produced.
-    void finish(SimTime now, std::uint64_t event);
+    // accepted that no honest replica ever produced. `quiescent`: the run ended because nothing
+    // was left to happen, so a replica still behind will never catch up (its deadline counts
+    // as passed).
+    void finish(SimTime now, std::uint64_t event, bool quiescent = false);
 
     const std::optional<Violation>& violation() const { return violation_; }
     bool honest(NodeId replica) const {
@@ -83,9 +91,16 @@ private:
         Digest state{};
         std::uint32_t first = 0;
         std::uint32_t count = 0;
+        std::vector<std::uint64_t> seen;  // bitmap of the replicas that executed it
     };
+    std::unique_ptr<LogMonitor> log_;  // protocols that order one log
     void fail(std::string invariant, std::string detail, SimTime now, std::uint64_t event,
               std::vector<std::uint32_t> nodes);
+    void report(std::optional<LogFinding> f, SimTime now, std::uint64_t event) {
+        if (f) fail(std::move(f->invariant), std::move(f->detail), now, event, std::move(f->nodes));
+    }
+    // Reliable broadcast: one digest per index among honest replicas, each counted once.
+    bool check_slot(NodeId replica, const CommitRecord& rec, SimTime now, std::uint64_t event);
     void liveness_missed(SimTime now, std::uint64_t event);
     void prune();
 

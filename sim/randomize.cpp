@@ -74,7 +74,6 @@ private:
     RandomStream rng_;
 };
 
-
 // One seed's draw in progress: the document, its faults, and a line per thing drawn.
 struct Draw {
     const ScenarioSpec& spec;

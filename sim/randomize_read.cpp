@@ -302,6 +302,13 @@ RandomizeSpec read_randomize(const json& doc, const ScenarioSpec& base) {
         if (const json* c = w.find("clients")) {
             r.clients = read_count(*c, w.at("clients"), 10'000);
             if (r.clients->lo < 1) fail(w.at("clients"), "at least 1 client");
+            for (const ScheduledRequest& s : base.workload.schedule) {
+                if (s.client >= static_cast<std::uint64_t>(r.clients->lo)) {
+                    fail(w.at("clients"), "may draw " + std::to_string(r.clients->lo) +
+                                              " clients, but /workload/schedule names client " +
+                                              std::to_string(s.client));
+                }
+            }
         }
     }
     return r;

@@ -145,7 +145,9 @@ FaultSpec read_fault(const json& v, const std::string& path, const ScenarioSpec&
         case T::Params:
             f.node = node("node");
             f.params = o.need("params");
-            if (!f.params.is_object()) wrong_type(f.params, o.at("params"), "an object");
+            if (!f.params.is_object() || f.params.empty()) {
+                wrong_type(f.params, o.at("params"), "a non-empty object of protocol parameters");
+            }
             break;
         case T::OneWay:
             f.from = read_nodes(o.need("from"), o.at("from"), s.nodes);

@@ -143,7 +143,8 @@ const RunResult& Simulator::run() {
             break;
         }
     }
-    if (!checker_.violation()) checker_.finish(now_, result_.events);
+    if (!checker_.violation())
+        checker_.finish(now_, result_.events, result_.stop_reason == "queue empty");
     result_.violation = checker_.violation();
     result_.end_time = now_;
     for (std::uint32_t i = 0; i < spec_.nodes; ++i)

@@ -93,7 +93,7 @@ public:
     }
     void state_transferred(std::uint64_t index, Digest state) override {
         s_.fold(0x57, node_, index, state.v, 0);
-        s_.checker_.on_state_transfer(NodeId(node_), index, state);
+        s_.checker_.on_state_transfer(NodeId(node_), index, state, s_.now_, s_.result_.events);
     }
     void view_entered(std::uint64_t view) override {
         auto& r = s_.result_;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every shipped scenario through the CLI: each must meet its own `expect` block (exit 0),
 # and a second run of the same scenario must print the same fingerprint. Sweep specifications
-# (a `randomize` section, no `expect`: scenarios/sweeps/, scenarios/hunt/) are run by the sweep
+# (a `randomize` section, no `expect`: scenarios/sweeps/) are run by the sweep
 # and hunt tests, not here.
 # Usage: scenarios_test.sh BYZSIM REPO_ROOT
 set -euo pipefail

@@ -20,6 +20,7 @@ constexpr Case kPbftCases[] = {
     {"pbft-new_primary_ignores_p_sets.json", "liveness"},
     {"pbft-backups_skip_o_check.json", "agreement"},
     {"pbft-out_of_order_execution.json", "agreement"},
+    {"pbft-transfer_without_reply_cache.json", "integrity"},
 };
 
 // The last two were found by `byzsim hunt` and shrunk; the replicas' own checks of the paper's
@@ -70,12 +71,13 @@ TEST_CASE("mutations: each seeded HotStuff bug trips its invariant, and honest H
 
 TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid names") {
     const auto base = testing::pbft_base(4, 1);
-    CHECK_THROWS_WITH_AS(protocols::validate(sim::parse_scenario(with_mutations(
-                             base, nlohmann::json::array({"commit_quorum_2f", "typo"})))),
-                         "/protocol/mutations/1: unknown mutation 'typo'; expected one of: "
-                         "commit_quorum_2f, prepare_ignores_digest, new_primary_ignores_p_sets, "
-                         "backups_skip_o_check, out_of_order_execution",
-                         sim::ScenarioError);
+    CHECK_THROWS_WITH_AS(
+        protocols::validate(sim::parse_scenario(
+            with_mutations(base, nlohmann::json::array({"commit_quorum_2f", "typo"})))),
+        "/protocol/mutations/1: unknown mutation 'typo'; expected one of: "
+        "commit_quorum_2f, prepare_ignores_digest, new_primary_ignores_p_sets, "
+        "backups_skip_o_check, out_of_order_execution, transfer_without_reply_cache",
+        sim::ScenarioError);
     CHECK_THROWS_WITH_AS(
         protocols::validate(sim::parse_scenario(with_mutations(
             testing::hotstuff_base(4, 1, 1), nlohmann::json::array({"three_chain_commit"})))),

@@ -55,8 +55,11 @@ std::vector<CompareRow> compare(const nlohmann::json& scenario,
             doc.erase("expect");
             if (doc.contains("faults")) {
                 nlohmann::json kept = nlohmann::json::array();
-                for (const auto& f : doc["faults"])
-                    if (f.value("type", "") != "byzantine") kept.push_back(f);
+                // Behaviours and overrides are one protocol's; the others would refuse them.
+                for (const auto& f : doc["faults"]) {
+                    const std::string type = f.value("type", "");
+                    if (type != "byzantine" && type != "params") kept.push_back(f);
+                }
                 doc["faults"] = kept;
             }
             const sim::ScenarioSpec spec = sim::parse_scenario(doc);

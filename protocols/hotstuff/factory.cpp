@@ -59,11 +59,18 @@ std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec
 }  // namespace
 
 protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
+    // One replica leads every view and its own vote is a quorum: each proposal would certify
+    // the previous one at once, with no message in between to end the chain of proposals.
+    if (spec.nodes < 2)
+        throw sim::ScenarioError("/nodes",
+                                 "HotStuff needs at least 2 replicas (a single "
+                                 "replica is its own quorum in every view)");
     const Config cfg = parse_config(spec);
     const auto configs = std::make_shared<const std::vector<Config>>(
         proto::replica_configs(spec, cfg, kKeys, kShared, read_replica_params));
     protocols::Protocol p;
     p.name = "hotstuff";
+    p.total_order = true;  // one chain of blocks: log index = height
     p.kind_names = kind_names();
     protocols::assign_replicas(
         p, parse_behaviors(spec),

@@ -7,6 +7,8 @@ namespace pbft {
 
 void Replica::on_checkpoint(sim::Context& ctx, const MessageRef& m) {
     const Checkpoint& c = *as<Checkpoint>(*m);
+    // A digest that does not name the state the message carries is a forgery: never a proof.
+    if (!consistent(c)) return;
     // Far-future checkpoints are ignored so a Byzantine peer cannot grow the table at will.
     if (c.n <= h_ || c.n.v > h_.v + 4 * cfg_.watermark_window) return;
     auto& proofs = checkpoints_[c.n][c.state];
@@ -22,10 +24,7 @@ void Replica::make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<Me
     if (last_exec_ < n) {
         if (!cfg_.state_transfer) return;
         // Behind a stable checkpoint: take the certified state instead of replaying the log.
-        // The client reply cache is not transferred.
-        last_exec_ = n;
-        state_ = state;
-        ctx.state_transferred(n.v, state);
+        transfer_state(ctx, n, proof);
     }
     const Seq old_h = h_;
     h_ = n;
@@ -48,6 +47,43 @@ void Replica::make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<Me
     if (next_seq_ <= h_) next_seq_ = Seq(h_.v + 1);
     try_execute(ctx);
     try_propose(ctx, false);
+}
+
+Checkpoint Replica::checkpoint_now() const {
+    Checkpoint c{last_exec_, {}, state_, {}};
+    c.clients.reserve(last_reply_.size());
+    for (const auto& [client, cached] : last_reply_) {
+        const auto& r = std::get<proto::Reply>(cached.reply->body);
+        c.clients.push_back({client, cached.timestamp, r.result, r.index});
+    }
+    c.state = service_digest(c.chain, c.clients);
+    return c;
+}
+
+// Every CHECKPOINT in a proof carries the same state (their digests match and each was checked
+// against its body), so the first one serves.
+void Replica::transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof) {
+    const Checkpoint* c = proof.empty() ? nullptr : as<Checkpoint>(*proof.front());
+    if (!c || !consistent(*c)) return;
+    last_exec_ = n;
+    state_ = c->chain;
+    if (!cfg_.mutations.has(Mutation::TransferWithoutReplyCache)) {
+        for (const ClientEntry& e : c->clients) {
+            CachedReply& cached = last_reply_[e.client];
+            if (e.timestamp <= cached.timestamp) continue;
+            cached.timestamp = e.timestamp;
+            cached.reply = proto::make_reply(ctx, proto::Reply{view_, e.timestamp, NodeId(e.client),
+                                                               ctx.self(), e.result, e.index});
+        }
+        // Requests the adopted state executed are no longer awaited (§1.6 rule 1).
+        for (auto it = waiting_.begin(); it != waiting_.end();) {
+            const auto cached = last_reply_.find(it->first.client.v);
+            const bool done =
+                cached != last_reply_.end() && it->first.timestamp <= cached->second.timestamp;
+            it = done ? waiting_.erase(it) : std::next(it);
+        }
+    }
+    ctx.state_transferred(n.v, state_);
 }
 
 }  // namespace pbft

@@ -27,7 +27,11 @@ struct DigestOf {
     void operator()(const PrePrepare& m) const { h.add(1).add(m.v.v).add(m.n.v).add(m.d.v); }
     void operator()(const Prepare& m) const { h.add(2).add(m.v.v).add(m.n.v).add(m.d.v); }
     void operator()(const Commit& m) const { h.add(3).add(m.v.v).add(m.n.v).add(m.d.v); }
-    void operator()(const Checkpoint& m) const { h.add(4).add(m.n.v).add(m.state.v); }
+    void operator()(const Checkpoint& m) const {
+        h.add(4).add(m.n.v).add(m.state.v).add(m.chain.v).add(m.clients.size());
+        for (const ClientEntry& e : m.clients)
+            h.add(e.client).add(e.timestamp).add(e.result.v).add(e.index);
+    }
     void operator()(const ViewChange& m) const {
         h.add(5).add(m.v.v).add(m.n_ckpt.v).add(m.ckpt_state.v);
         for (const auto& c : m.C) h.add(c->digest.v);
@@ -68,7 +72,10 @@ std::uint32_t size_of(const Body& b) {
         }
         std::uint32_t operator()(const Prepare&) const { return kHeader + kSig; }
         std::uint32_t operator()(const Commit&) const { return kHeader + kSig; }
-        std::uint32_t operator()(const Checkpoint&) const { return kHeader + kSig; }
+        std::uint32_t operator()(const Checkpoint& m) const {
+            constexpr std::uint32_t kEntry = 28;  // client, timestamp, result, index
+            return kHeader + kSig + 8 + kEntry * static_cast<std::uint32_t>(m.clients.size());
+        }
     };
     return std::visit(Sizer{}, b);
 }
@@ -84,6 +91,18 @@ MessageRef build(Body body, NodeId signer) {
 }
 
 }  // namespace
+
+Digest service_digest(Digest chain, const std::vector<ClientEntry>& clients) {
+    sim::Hasher h(0x5356);
+    h.add(chain.v).add(clients.size());
+    for (const ClientEntry& e : clients)
+        h.add(e.client).add(e.timestamp).add(e.result.v).add(e.index);
+    return Digest(h.value());
+}
+
+bool consistent(const Checkpoint& c) {
+    return c.state == service_digest(c.chain, c.clients);
+}
 
 Digest message_digest(const Body& body, NodeId signer) {
     sim::Hasher h(0x5042);

@@ -41,9 +41,25 @@ struct Commit {
     Digest d{};
     bool operator==(const Commit&) const = default;
 };
+// One client's entry in the reply cache (§1.3 step 10): its newest executed request and the
+// result, enough to answer a retransmission. Not the view of the reply: replicas execute a slot
+// in whatever view they are in, so that differs between honest replicas.
+struct ClientEntry {
+    std::uint32_t client = 0;
+    std::uint64_t timestamp = 0;
+    Digest result{};
+    std::uint64_t index = 0;
+    bool operator==(const ClientEntry&) const = default;
+};
+// CHECKPOINT(n, d, i). The service state at n is the executed history (`chain`) and the reply
+// cache (`clients`, by client id); d = service_digest(chain, clients) names both, so a replica
+// that adopts a stable checkpoint also takes the reply cache that goes with it (§1.4: the
+// cache is part of the state).
 struct Checkpoint {
     Seq n{};
     Digest state{};
+    Digest chain{};
+    std::vector<ClientEntry> clients;
     bool operator==(const Checkpoint&) const = default;
 };
 // A prepared certificate: the pre-prepare and q-1 matching PREPAREs from distinct backups.
@@ -92,6 +108,10 @@ std::vector<std::string> kind_names();
 // The digest of a batch; the empty batch is the null request's digest d_null.
 Digest batch_digest(const std::vector<ClientMessageRef>& batch);
 Digest null_digest();
+// The digest a CHECKPOINT names: the executed history and the reply cache together.
+Digest service_digest(Digest chain, const std::vector<ClientEntry>& clients);
+// Whether a CHECKPOINT's digest is that of the state it carries.
+bool consistent(const Checkpoint& c);
 // The content digest of a message body signed by `signer`.
 Digest message_digest(const Body& body, NodeId signer);
 

@@ -242,7 +242,7 @@ void Replica::execute(sim::Context& ctx, const PrePrepare& pp) {
         restart_request_timer(ctx);
     }
     if (last_exec_.v % cfg_.checkpoint_interval == 0) {
-        MessageRef c = make_message(ctx, Checkpoint{last_exec_, state_});
+        MessageRef c = make_message(ctx, checkpoint_now());
         ctx.broadcast(c);
         on_checkpoint(ctx, c);
     }

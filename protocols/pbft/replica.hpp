@@ -29,6 +29,10 @@ enum class Mutation : std::uint8_t {
     BackupsSkipOCheck,
     // out_of_order_execution: execute once committed-local, gaps allowed; §4.2 runs in order.
     OutOfOrderExecution,
+    // transfer_without_reply_cache: a state transfer takes the executed history but not the
+    // reply cache, so the replica may execute again a request the state it adopted holds;
+    // §1.4's state includes the cache (exactly-once, §1.3 step 10).
+    TransferWithoutReplyCache,
 };
 // In enum order.
 std::vector<std::string> mutation_names();
@@ -108,6 +112,9 @@ private:
     // checkpoint.cpp
     void on_checkpoint(sim::Context& ctx, const MessageRef& m);
     void make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<MessageRef> proof);
+    // Adopts the service state a stable checkpoint's proof carries (history and reply cache).
+    void transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof);
+    Checkpoint checkpoint_now() const;
 
     // view_change.cpp
     void start_view_change(sim::Context& ctx, View w);

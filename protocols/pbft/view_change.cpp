@@ -130,7 +130,8 @@ bool Replica::valid_view_change(sim::Context& ctx, const Message& m) const {
         std::vector<std::uint32_t> seen;
         for (const auto& c : vc.C) {
             const Checkpoint* cp = c ? as<Checkpoint>(*c) : nullptr;
-            if (!cp || cp->n != vc.n_ckpt || cp->state != vc.ckpt_state) return false;
+            if (!cp || cp->n != vc.n_ckpt || cp->state != vc.ckpt_state || !consistent(*cp))
+                return false;
             if (std::find(seen.begin(), seen.end(), c->signer.v) != seen.end()) return false;
             if (!authentic(ctx, *c)) return false;
             seen.push_back(c->signer.v);

@@ -1,0 +1,205 @@
+#include "sim/log_monitor.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "sim/hash.hpp"
+#include "sim/scenario.hpp"
+
+namespace sim {
+
+namespace {
+
+// What a replica executed at one index: the requests and the results it gave, in order.
+std::uint64_t requests_hash(const CommitRecord& rec) {
+    Hasher h(0x4c4f47);
+    h.add(rec.requests.size());
+    for (const ExecutedRequest& r : rec.requests)
+        h.add(r.key.client.v).add(r.key.timestamp).add(r.digest.v).add(r.result.v);
+    return h.value();
+}
+
+constexpr std::size_t kPruneAtLeast = 4096;
+// Catch-up deadlines are rounded up to 1/64 of the bound, so at most ~64 wait at once.
+constexpr std::int64_t kDeadlineSteps = 64;
+
+}  // namespace
+
+LogMonitor::LogMonitor(std::vector<bool> honest, bool owed, SimTime from, SimTime bound)
+    : replicas_(honest.size()), owed_(owed), from_(from), bound_(bound) {
+    for (std::size_t r = 0; r < honest.size(); ++r) replicas_[r].honest = honest[r];
+}
+
+const LogMonitor::Ref* LogMonitor::ref_at(std::uint64_t index) const {
+    if (index < refs_base_ || index - refs_base_ >= refs_.size()) return nullptr;
+    return &refs_[index - refs_base_];
+}
+
+std::optional<LogFinding> LogMonitor::compare(std::uint32_t replica, const CommitRecord& rec,
+                                              std::uint64_t requests, const Ref& ref) const {
+    const std::uint64_t i = rec.index;
+    if (rec.digest != ref.digest) {
+        return LogFinding{"agreement",
+                          fmt::format("replica {} executed index {} with digest {:016x}, "
+                                      "replica {} with {:016x}",
+                                      replica, i, rec.digest.v, ref.first, ref.digest.v),
+                          {ref.first, replica}};
+    }
+    if (requests != ref.requests) {
+        return LogFinding{"integrity",
+                          fmt::format("replica {} executed other requests at index {} than "
+                                      "replica {} did, from the same slot content: a request "
+                                      "executed twice, or skipped",
+                                      replica, i, ref.first),
+                          {ref.first, replica}};
+    }
+    if (replicas_[replica].chain != ref.chain) {
+        return LogFinding{"agreement",
+                          fmt::format("replica {}'s log up to index {} differs from replica {}'s "
+                                      "(an earlier index differs)",
+                                      replica, i, ref.first),
+                          {ref.first, replica}};
+    }
+    if (rec.state != ref.state) {
+        return LogFinding{"agreement",
+                          fmt::format("replica {} reached state {:016x} at index {}, replica {} "
+                                      "{:016x}",
+                                      replica, rec.state.v, i, ref.first, ref.state.v),
+                          {ref.first, replica}};
+    }
+    return std::nullopt;
+}
+
+// The first honest execution of an index: the agreed log grows, and the service must not
+// execute any request a second time along it.
+std::optional<LogFinding> LogMonitor::extend(std::uint32_t replica, const CommitRecord& rec,
+                                             std::uint64_t requests, SimTime now) {
+    for (const ExecutedRequest& r : rec.requests) {
+        const std::uint32_t c = r.key.client.v;
+        if (service_ts_.size() <= c) service_ts_.resize(c + 1, 0);
+        if (r.key.timestamp <= service_ts_[c]) {
+            return LogFinding{
+                "integrity",
+                fmt::format("the service executed request (client {}, t {}) "
+                            "again at index {} (replica {}); client {}'s newest "
+                            "executed request was t {}",
+                            c, r.key.timestamp, rec.index, replica, c, service_ts_[c]),
+                {replica}};
+        }
+        service_ts_[c] = r.key.timestamp;
+    }
+    refs_.push_back({replicas_[replica].chain, requests, rec.digest, rec.state, replica});
+    if (owed_) {
+        const std::int64_t step = std::max<std::int64_t>(1, bound_.ns / kDeadlineSteps);
+        std::int64_t d = std::max(now, from_).ns + bound_.ns;
+        d = (d / step + 1) * step;
+        if (!deadlines_.empty() && deadlines_.back().deadline_ns == d) {
+            deadlines_.back().index = rec.index;
+        } else {
+            deadlines_.push_back({d, rec.index});
+        }
+    }
+    if (refs_.size() >= prune_at_) prune();
+    return std::nullopt;
+}
+
+std::optional<LogFinding> LogMonitor::on_commit(std::uint32_t replica, const CommitRecord& rec,
+                                                SimTime now) {
+    if (replica >= replicas_.size() || !replicas_[replica].honest) return std::nullopt;
+    Replica& p = replicas_[replica];
+    if (rec.index != p.index + 1) {
+        const bool again = rec.index <= p.index;
+        return LogFinding{
+            again ? "integrity" : "agreement",
+            again ? fmt::format("replica {} executed index {} again (it had reached {})", replica,
+                                rec.index, p.index)
+                  : fmt::format("replica {} executed index {} right after index {}, skipping "
+                                "{} without a state transfer",
+                                replica, rec.index, p.index, rec.index - p.index - 1),
+            {replica}};
+    }
+    const std::uint64_t requests = requests_hash(rec);
+    p.chain = Hasher(p.chain).add(rec.index).add(rec.digest.v).add(requests).value();
+    p.index = rec.index;
+    if (const Ref* ref = ref_at(rec.index)) return compare(replica, rec, requests, *ref);
+    if (rec.index != refs_base_ + refs_.size()) return std::nullopt;  // pruned: cannot happen
+    return extend(replica, rec, requests, now);
+}
+
+std::optional<LogFinding> LogMonitor::on_state_transfer(std::uint32_t replica, std::uint64_t index,
+                                                        Digest state) {
+    if (replica >= replicas_.size() || !replicas_[replica].honest) return std::nullopt;
+    Replica& p = replicas_[replica];
+    if (index <= p.index) {
+        return LogFinding{"integrity",
+                          fmt::format("replica {} took a state transfer back to index {} from "
+                                      "index {}",
+                                      replica, index, p.index),
+                          {replica}};
+    }
+    const Ref* ref = ref_at(index);
+    if (!ref) {
+        return LogFinding{"agreement",
+                          fmt::format("replica {} adopted a state at index {} that no honest "
+                                      "replica has reached",
+                                      replica, index),
+                          {replica}};
+    }
+    if (ref->state != state) {
+        return LogFinding{"agreement",
+                          fmt::format("replica {} adopted state {:016x} at index {}; honest "
+                                      "replica {} reached {:016x} there",
+                                      replica, state.v, index, ref->first, ref->state.v),
+                          {ref->first, replica}};
+    }
+    p.index = index;
+    p.chain = ref->chain;
+    return std::nullopt;
+}
+
+void LogMonitor::on_state_lost(std::uint32_t replica) {
+    if (replica >= replicas_.size()) return;
+    replicas_[replica].index = 0;
+    replicas_[replica].chain = 0;
+}
+
+void LogMonitor::set_active(std::uint32_t replica, bool active) {
+    if (replica < replicas_.size()) replicas_[replica].active = active;
+}
+
+std::optional<LogFinding> LogMonitor::catch_up_due(SimTime now) {
+    while (!deadlines_.empty() && deadlines_.front().deadline_ns < now.ns) {
+        const Deadline d = deadlines_.front();
+        deadlines_.pop_front();
+        for (std::uint32_t r = 0; r < replicas_.size(); ++r) {
+            const Replica& p = replicas_[r];
+            if (!p.honest || !p.active || p.index >= d.index) continue;
+            return LogFinding{
+                "catch_up",
+                fmt::format("replica {} has executed only up to index {}; index {}, "
+                            "which an honest replica executed, was due at every "
+                            "honest replica by {} (the liveness bound {} after it, "
+                            "or after GST and the last fault)",
+                            r, p.index, d.index, format_duration(SimTime{d.deadline_ns}),
+                            format_duration(bound_)),
+                {r}};
+        }
+    }
+    return std::nullopt;
+}
+
+// Forgets the agreed log below every honest replica's position, crashed ones included.
+void LogMonitor::prune() {
+    std::uint64_t low = UINT64_MAX;
+    for (const Replica& p : replicas_)
+        if (p.honest) low = std::min(low, p.index);
+    if (low == UINT64_MAX) low = 0;
+    while (!refs_.empty() && refs_base_ < low) {
+        refs_.pop_front();
+        ++refs_base_;
+    }
+    prune_at_ = std::max(kPruneAtLeast, 2 * refs_.size());
+}
+
+}  // namespace sim

@@ -1,0 +1,90 @@
+// The executed-log monitor of a protocol that orders one log (PBFT, HotStuff), written from the
+// safety definitions (PROTOCOLS.md §3 S1, S3) and apart from the replicas' own bookkeeping:
+//
+// - agreement as a hash chain: the monitor hashes each honest replica's log itself (index,
+//   slot digest, and the requests the replica executed there, with their results), so equal
+//   chain values at index i mean equal logs up to i. Every honest replica's chain at every index
+//   is compared with the first honest replica's to reach it; no index is forgotten while some
+//   honest replica (crashed ones included) has not passed it;
+// - a replica's indices follow one another (i+1 after i); a jump only through a state transfer
+//   to a state some honest replica reached at that index (a verified transfer);
+// - exactly-once in the replicated service: along the agreed log, each client's requests are
+//   executed in strictly increasing timestamp order, so none twice, whatever each replica's
+//   reply cache says;
+// - catch-up liveness: once liveness is owed, every honest replica's log reaches the highest
+//   index an honest replica executed within the liveness bound.
+//
+// The replica's reported state digest is compared too (the protocol's own hash of its state),
+// but the monitor never trusts it for its own chain.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/actor.hpp"
+#include "sim/types.hpp"
+
+namespace sim {
+
+struct LogFinding {
+    std::string invariant;  // agreement, integrity, catch_up
+    std::string detail;
+    std::vector<std::uint32_t> nodes;
+};
+
+class LogMonitor {
+public:
+    // `honest[r]`: replica r counts; liveness is owed from `from` (GST and the last fault) with
+    // `bound`, if `owed`.
+    LogMonitor(std::vector<bool> honest, bool owed, SimTime from, SimTime bound);
+
+    std::optional<LogFinding> on_commit(std::uint32_t replica, const CommitRecord& rec,
+                                        SimTime now);
+    std::optional<LogFinding> on_state_transfer(std::uint32_t replica, std::uint64_t index,
+                                                Digest state);
+    // The replica restarted without its state: its log starts over.
+    void on_state_lost(std::uint32_t replica);
+    // A crashed replica owes no catch-up while it is down.
+    void set_active(std::uint32_t replica, bool active);
+    // O(1) unless a catch-up deadline passed.
+    std::optional<LogFinding> on_step(SimTime now) {
+        if (deadlines_.empty() || deadlines_.front().deadline_ns >= now.ns) return std::nullopt;
+        return catch_up_due(now);
+    }
+
+private:
+    struct Ref {
+        std::uint64_t chain = 0, requests = 0;
+        Digest digest{}, state{};
+        std::uint32_t first = 0;  // the honest replica that executed it first
+    };
+    struct Replica {
+        std::uint64_t index = 0, chain = 0;
+        bool honest = false, active = true;
+    };
+    struct Deadline {
+        std::int64_t deadline_ns = 0;
+        std::uint64_t index = 0;
+    };
+    const Ref* ref_at(std::uint64_t index) const;
+    std::optional<LogFinding> compare(std::uint32_t replica, const CommitRecord& rec,
+                                      std::uint64_t requests, const Ref& ref) const;
+    std::optional<LogFinding> extend(std::uint32_t replica, const CommitRecord& rec,
+                                     std::uint64_t requests, SimTime now);
+    std::optional<LogFinding> catch_up_due(SimTime now);
+    void prune();
+
+    std::vector<Replica> replicas_;
+    std::deque<Ref> refs_;  // the agreed log: index refs_base_ + k at refs_[k]
+    std::uint64_t refs_base_ = 1;
+    std::size_t prune_at_ = 4096;
+    std::vector<std::uint64_t> service_ts_;  // per client: newest timestamp along the log
+    bool owed_;
+    SimTime from_, bound_;
+    std::deque<Deadline> deadlines_;  // catch-up deadlines, in time order
+};
+
+}  // namespace sim
