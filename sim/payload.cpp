@@ -1,5 +1,9 @@
 #include "sim/payload.hpp"
 
+#include <cstring>
+
+#include "sim/hash.hpp"
+
 #include <array>
 #include <new>
 
@@ -46,6 +50,33 @@ void Payload::operator delete(void* p, std::size_t size) {
     if (!kPool || c >= kClasses) return ::operator delete(p);
     *static_cast<void**>(p) = free_heads[c];
     free_heads[c] = p;
+}
+
+std::uint64_t signature_hash(const Signature& sig) {
+    Hasher h(0x5349);
+    std::uint64_t w[2];
+    std::memcpy(w, sig.head().data(), sizeof w);
+    h.add(w[0]).add(w[1]);
+    if (sig.has_tail()) {
+        const Signature::Bytes bytes = sig.bytes();
+        for (std::size_t i = Signature::kInline; i < bytes.size(); i += 8) {
+            std::uint64_t x;
+            std::memcpy(&x, bytes.data() + i, 8);
+            h.add(x);
+        }
+    }
+    return h.value();
+}
+
+std::uint64_t Payload::compute_wire_hash() const {
+    const std::uint64_t w = Hasher(0x5749)
+                                .add(kind)
+                                .add(digest.v)
+                                .add(signer.v)
+                                .add(signature_hash(sig))
+                                .add(nested_wire_hash())
+                                .value();
+    return w == 0 ? 1 : w;
 }
 
 }  // namespace sim

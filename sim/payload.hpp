@@ -31,21 +31,43 @@ public:
     static void* operator new(std::size_t size);
     static void operator delete(void* p, std::size_t size);
 
-    // The rounds this message names (none by default). Asked only while a rule matches on a
-    // round, so it costs nothing otherwise.
+    // The protocol rounds this message names (none by default). Asked only while a rule
+    // matches on a round, so it costs nothing otherwise.
     virtual Rounds rounds() const { return {}; }
+
+    // A hash of every byte a receiver gets, for the trace fingerprint: kind, digest, signer and
+    // signature, and what the digest names only by reference (nested messages' signatures,
+    // certificates' signers and signatures, requests' signatures). Two payloads that differ in
+    // any of these differ here, even under one digest. Computed once, at the first delivery.
+    std::uint64_t wire_hash() const {
+        if (wire_ == 0) wire_ = compute_wire_hash();
+        return wire_;
+    }
 
     std::uint16_t kind = 0;
     std::uint32_t size_bytes = 0;
     Digest digest{};
     NodeId signer{};
-    Signature sig{};
 
 private:
     template <class T>
     friend class Ref;
-    mutable std::uint32_t refs_ = 0;
+    mutable std::uint32_t refs_ = 0;  // beside signer: the two fill one 8-byte word
+
+public:
+    Signature sig{};
+
+protected:
+    // The wire hash of what the digest names by reference only (0: nothing).
+    virtual std::uint64_t nested_wire_hash() const { return 0; }
+
+private:
+    std::uint64_t compute_wire_hash() const;
+    mutable std::uint64_t wire_ = 0;  // 0: not computed yet
 };
+
+// A hash of all 64 bytes of a signature.
+std::uint64_t signature_hash(const Signature& sig);
 
 // An owning handle to an immutable payload of type T (T derives from Payload).
 template <class T>

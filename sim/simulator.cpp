@@ -251,7 +251,7 @@ void Simulator::drop_inflight(std::uint32_t slot, std::uint32_t to, DropReason w
 
 void Simulator::deliver(const Event& e) {
     const InFlight& m = inflight_[e.slot];
-    fold(0xde, m.from, e.target, m.msg->digest.v, m.corrupted);
+    fold(0xde, m.from, e.target, m.msg->wire_hash(), m.corrupted);
     Node& n = nodes_[e.target];
     if (!n.up) return drop_inflight(e.slot, e.target, DropReason::Offline);
     // A corrupted message fails authentication at the receiver: counted and dropped.

@@ -140,7 +140,7 @@ bool Simulator::apply_rules(std::uint32_t from, std::uint32_t to, PayloadRef& ms
         case A::Partition:
             return drop(DropReason::Partition);
         case A::Drop:
-            fold(0x4d, from, to, msg->digest.v, v.rule);
+            fold(0x4d, from, to, msg->wire_hash(), v.rule);
             return drop(DropReason::Rule);
         case A::Delay:
             route(from, to, std::move(msg), depart, v.extra);
@@ -150,7 +150,7 @@ bool Simulator::apply_rules(std::uint32_t from, std::uint32_t to, PayloadRef& ms
             route(from, to, std::move(msg), depart);
             return true;
         case A::Hold:
-            fold(0x4f, from, to, msg->digest.v, v.rule);
+            fold(0x4f, from, to, msg->wire_hash(), v.rule);
             if (opts_.trace) trace_event("hold", from, to, msg.get(), v.rule);
             if (!rules_.hold(v.rule, from, to, msg)) return drop(DropReason::Held);
             return true;
@@ -162,7 +162,7 @@ bool Simulator::apply_rules(std::uint32_t from, std::uint32_t to, PayloadRef& ms
 void Simulator::release_held() {
     release_due_ = false;
     for (MessageRules::Held& h : rules_.take_released()) {
-        fold(0x4e, h.from, h.to, h.msg->digest.v, 1);
+        fold(0x4e, h.from, h.to, h.msg->wire_hash(), 1);
         if (opts_.trace) trace_event("release", h.from, h.to, h.msg.get(), 0);
         route(h.from, h.to, std::move(h.msg), now_);
     }

@@ -202,4 +202,38 @@ sim::Rounds Message::rounds() const {
     return r;
 }
 
+namespace {
+
+std::uint64_t vote_wire(const proto::SignedVote& v) {
+    return sim::Hasher(v.stmt.digest().v).add(v.signer.v).add(sim::signature_hash(v.sig)).value();
+}
+
+std::uint64_t block_wire(const BlockRef& b) {
+    return b ? b->wire_hash() : 0;
+}
+
+}  // namespace
+
+std::uint64_t Block::nested_wire_hash() const {
+    sim::Hasher h(justify_key().content);
+    h.add(cmds.size());
+    for (const auto& c : cmds) h.add(c->wire_hash());
+    return h.value();
+}
+
+std::uint64_t Message::nested_wire_hash() const {
+    sim::Hasher h(0x4857);
+    if (const auto* p = as<Proposal>(*this))
+        h.add(block_wire(p->block)).add(vote_wire(p->leader_statement));
+    if (const auto* v = as<Vote>(*this)) h.add(vote_wire(v->vote)).add(vote_wire(v->proposal));
+    if (const auto* nv = as<NewView>(*this)) {
+        h.add(qc_key(nv->high_qc).content).add(vote_wire(nv->last_vote));
+        h.add(vote_wire(nv->proposal));
+    }
+    if (const auto* q = as<PhaseQc>(*this)) h.add(qc_key(q->qc).content);
+    if (const auto* b = as<BlockReply>(*this)) h.add(block_wire(b->block));
+    if (const auto* s = as<SyncReply>(*this)) h.add(block_wire(s->block));
+    return h.value();
+}
+
 }  // namespace hotstuff

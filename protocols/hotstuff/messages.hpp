@@ -48,6 +48,10 @@ struct Block : sim::Payload {
     // statement for this block.
     Digest proposal_digest() const;
 
+protected:
+    // The justify QC's whole content and the commands with their signatures.
+    std::uint64_t nested_wire_hash() const override;
+
 private:
     mutable std::uint8_t digest_check_ = 0;  // 0 not yet computed, 1 matches, 2 does not
     mutable bool has_proposal_digest_ = false;
@@ -134,6 +138,10 @@ struct Message : sim::Payload {
     Body body;
     // view and height of the block, vote or QC a message carries; a NEW-VIEW's view.
     sim::Rounds rounds() const override;
+
+protected:
+    // Blocks (their QCs and commands), QCs and signed votes, every signature byte included.
+    std::uint64_t nested_wire_hash() const override;
 };
 using MessageRef = sim::Ref<Message>;
 

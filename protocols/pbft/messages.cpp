@@ -138,4 +138,25 @@ sim::Rounds Message::rounds() const {
     return r;
 }
 
+std::uint64_t Message::nested_wire_hash() const {
+    sim::Hasher h(0x4e57);
+    const auto all = [&h](const auto& refs) {
+        h.add(refs.size());
+        for (const auto& r : refs) h.add(r ? r->wire_hash() : 0);
+    };
+    if (const auto* pp = as<PrePrepare>(*this)) all(pp->batch);
+    if (const auto* vc = as<ViewChange>(*this)) {
+        all(vc->C);
+        for (const PreparedCert& c : vc->P) {
+            h.add(c.pre_prepare ? c.pre_prepare->wire_hash() : 0);
+            all(c.prepares);
+        }
+    }
+    if (const auto* nv = as<NewView>(*this)) {
+        all(nv->V);
+        all(nv->O);
+    }
+    return h.value();
+}
+
 }  // namespace pbft

@@ -92,6 +92,10 @@ struct Message : sim::Payload {
     // view: v of ordering, VIEW-CHANGE and NEW-VIEW messages; seq: n of ordering and
     // CHECKPOINT messages.
     sim::Rounds rounds() const override;
+
+protected:
+    // Nested messages and piggybacked requests, with their signatures.
+    std::uint64_t nested_wire_hash() const override;
 };
 
 // Kind-table positions: REQUEST, REPLY, then the variant's alternatives in order.

@@ -95,4 +95,9 @@ sim::Rounds Message::rounds() const {
     return r;
 }
 
+std::uint64_t Message::nested_wire_hash() const {
+    const auto* s = as<Send>(*this);
+    return s && s->request ? s->request->wire_hash() : 0;
+}
+
 }  // namespace rbc

@@ -58,6 +58,10 @@ struct Message : sim::Payload {
     Body body;
     // seq: the instance's counter (its sender is the instance's other half).
     sim::Rounds rounds() const override;
+
+protected:
+    // A SEND's request, with its signature.
+    std::uint64_t nested_wire_hash() const override;
 };
 
 // Kind-table positions: REQUEST, REPLY, then the variant's alternatives in order.

@@ -1,0 +1,114 @@
+// The trace fingerprint covers every byte a receiver gets: two payloads that differ only in a
+// signature, a nested message's signature, a certificate's signers or a request's signature
+// have different wire hashes, so runs that deliver them have different fingerprints.
+#include <doctest/doctest.h>
+
+#include "protocols/hotstuff/messages.hpp"
+#include "protocols/pbft/messages.hpp"
+#include "protocols/rbc/messages.hpp"
+#include "tests/recording_context.hpp"
+
+namespace {
+
+// A copy of `r` whose signature is another node's over the same digest.
+proto::ClientMessageRef resigned(testing::RecordingContext& ctx, const proto::ClientMessage& r,
+                                 std::uint32_t as) {
+    auto [ref, m] = sim::make_payload<proto::ClientMessage>();
+    m->body = r.body;
+    m->kind = r.kind;
+    m->size_bytes = r.size_bytes;
+    m->digest = r.digest;
+    m->signer = r.signer;
+    ctx.act_as(as);
+    m->sig = ctx.sign(r.digest);
+    return ref;
+}
+
+proto::ClientMessageRef request(testing::RecordingContext& ctx) {
+    ctx.act_as(5);  // a client
+    return proto::make_request(ctx, proto::Request{42, 1, sim::NodeId(5)});
+}
+
+}  // namespace
+
+TEST_CASE("wire hash: one digest with two signatures gives two wire hashes") {
+    testing::RecordingContext ctx(4, 1);
+    const auto a = request(ctx);
+    const auto b = resigned(ctx, *a, 1);
+    REQUIRE(a->digest == b->digest);
+    CHECK(a->sig != b->sig);
+    CHECK(a->wire_hash() != b->wire_hash());
+    CHECK(a->wire_hash() == resigned(ctx, *a, 5)->wire_hash());  // same bytes, same hash
+}
+
+TEST_CASE("wire hash: pbft: a PRE-PREPARE covers its piggybacked requests' signatures") {
+    testing::RecordingContext ctx(4, 1);
+    const auto req = request(ctx);
+    const auto forged = resigned(ctx, *req, 2);
+    ctx.act_as(0);
+    const pbft::Digest d = pbft::batch_digest({req});
+    const auto a = pbft::make_message(ctx, pbft::PrePrepare{{}, pbft::Seq(1), d, {req}});
+    const auto b = pbft::make_message(ctx, pbft::PrePrepare{{}, pbft::Seq(1), d, {forged}});
+    REQUIRE(a->digest == b->digest);
+    CHECK(a->wire_hash() != b->wire_hash());
+}
+
+TEST_CASE("wire hash: pbft: a NEW-VIEW covers the signatures of the messages in V and O") {
+    testing::RecordingContext ctx(4, 1);
+    ctx.act_as(1);
+    const auto vc = pbft::make_message(ctx, pbft::ViewChange{pbft::View(1), {}, {}, {}, {}});
+    // The same body and digest, signed with another key: a splice the digest cannot tell.
+    auto [spliced, m] = sim::make_payload<pbft::Message>();
+    m->body = vc->body;
+    m->kind = vc->kind;
+    m->digest = vc->digest;
+    m->signer = vc->signer;
+    ctx.act_as(2);
+    m->sig = ctx.sign(vc->digest);
+    ctx.act_as(1);
+    const auto a = pbft::make_message(ctx, pbft::NewView{pbft::View(1), {vc}, {}});
+    const auto b = pbft::make_message(ctx, pbft::NewView{pbft::View(1), {spliced}, {}});
+    REQUIRE(a->digest == b->digest);
+    CHECK(a->wire_hash() != b->wire_hash());
+}
+
+TEST_CASE("wire hash: hotstuff: a proposal covers its block's QC signatures and commands") {
+    testing::RecordingContext ctx(4, 1);
+    const auto req = request(ctx);
+    const auto forged = resigned(ctx, *req, 3);
+    const hotstuff::BlockRef g = hotstuff::genesis_block();
+    const hotstuff::BlockRef b1 = hotstuff::make_block(g, 1, hotstuff::genesis_qc(), {req}, {});
+    const hotstuff::BlockRef b2 = hotstuff::make_block(g, 1, hotstuff::genesis_qc(), {forged}, {});
+    REQUIRE(b1->digest == b2->digest);
+    CHECK(b1->wire_hash() != b2->wire_hash());
+    // A QC with the same statement and signers but other signature bytes.
+    proto::QuorumCert qc = hotstuff::genesis_qc();
+    qc.stmt = proto::Statement{hotstuff::kGeneric, 1, 1, b1->digest};
+    qc.signers = {0b0111};
+    ctx.act_as(0);
+    qc.sigs = {ctx.sign(qc.stmt.digest())};
+    proto::QuorumCert other = qc;
+    ctx.act_as(1);
+    other.sigs = {ctx.sign(qc.stmt.digest())};
+    const auto c1 = hotstuff::make_block(b1, 2, qc, {}, {});
+    const auto c2 = hotstuff::make_block(b1, 2, other, {}, {});
+    REQUIRE(c1->digest == c2->digest);
+    CHECK(c1->wire_hash() != c2->wire_hash());
+    ctx.act_as(2);
+    const auto nv1 = hotstuff::make_message(ctx, hotstuff::NewView{2, qc, {}, {}});
+    const auto nv2 = hotstuff::make_message(ctx, hotstuff::NewView{2, other, {}, {}});
+    REQUIRE(nv1->digest == nv2->digest);
+    CHECK(nv1->wire_hash() != nv2->wire_hash());
+}
+
+TEST_CASE("wire hash: rbc: a SEND covers its request's signature") {
+    testing::RecordingContext ctx(4, 1);
+    const auto req = request(ctx);
+    const auto forged = resigned(ctx, *req, 1);
+    ctx.act_as(0);
+    const rbc::InstanceId id{sim::NodeId(0), 1};
+    const auto a = rbc::make_message(ctx, rbc::Send{id, req});
+    const auto b = rbc::make_message(ctx, rbc::Send{id, forged});
+    REQUIRE(a->digest == b->digest);
+    CHECK(a->wire_hash() != b->wire_hash());
+}
