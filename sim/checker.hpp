@@ -60,7 +60,7 @@ public:
     // Called after every event: O(1) unless a liveness deadline passed.
     void on_step(SimTime now, std::uint64_t event) {
         if (!deadlines_.empty() && deadlines_.begin()->first < now.ns) liveness_missed(now, event);
-        if (log_) report(log_->on_step(now), now, event);
+        if (log_ && log_->due(now)) report(log_->on_step(now), now, event);
     }
     void set_active(NodeId replica, bool active);
     // The replica restarted without its state: it may execute again, from its new state,

@@ -12,12 +12,21 @@ namespace sim {
 namespace {
 
 // What a replica executed at one index: the requests and the results it gave, in order.
+// Each request's fields combined linearly with odd constants, then one avalanche per request.
 std::uint64_t requests_hash(const CommitRecord& rec) {
-    Hasher h(0x4c4f47);
-    h.add(rec.requests.size());
-    for (const ExecutedRequest& r : rec.requests)
-        h.add(r.key.client.v).add(r.key.timestamp).add(r.digest.v).add(r.result.v);
-    return h.value();
+    std::uint64_t h = 0x4c4f47 + rec.requests.size();
+    for (const ExecutedRequest& r : rec.requests) {
+        h = mix64(h * 0x9e3779b97f4a7c15ULL + r.key.client.v * 0xc2b2ae3d27d4eb4fULL +
+                  r.key.timestamp * 0x165667b19e3779f9ULL + r.digest.v * 0xd6e8feb86659fd93ULL +
+                  r.result.v * 0xff51afd7ed558ccdULL);
+    }
+    return h;
+}
+
+std::uint64_t chain_step(std::uint64_t chain, std::uint64_t index, Digest digest,
+                         std::uint64_t requests) {
+    return mix64(chain * 0x9e3779b97f4a7c15ULL + index * 0xc2b2ae3d27d4eb4fULL +
+                 digest.v * 0x165667b19e3779f9ULL + requests * 0xc4ceb9fe1a85ec53ULL);
 }
 
 constexpr std::size_t kPruneAtLeast = 4096;
@@ -29,11 +38,6 @@ constexpr std::int64_t kDeadlineSteps = 64;
 LogMonitor::LogMonitor(std::vector<bool> honest, bool owed, SimTime from, SimTime bound)
     : replicas_(honest.size()), owed_(owed), from_(from), bound_(bound) {
     for (std::size_t r = 0; r < honest.size(); ++r) replicas_[r].honest = honest[r];
-}
-
-const LogMonitor::Ref* LogMonitor::ref_at(std::uint64_t index) const {
-    if (index < refs_base_ || index - refs_base_ >= refs_.size()) return nullptr;
-    return &refs_[index - refs_base_];
 }
 
 std::optional<LogFinding> LogMonitor::compare(std::uint32_t replica, const CommitRecord& rec,
@@ -120,7 +124,7 @@ std::optional<LogFinding> LogMonitor::on_commit(std::uint32_t replica, const Com
             {replica}};
     }
     const std::uint64_t requests = requests_hash(rec);
-    p.chain = Hasher(p.chain).add(rec.index).add(rec.digest.v).add(requests).value();
+    p.chain = chain_step(p.chain, rec.index, rec.digest, requests);
     p.index = rec.index;
     if (const Ref* ref = ref_at(rec.index)) return compare(replica, rec, requests, *ref);
     if (rec.index != refs_base_ + refs_.size()) return std::nullopt;  // pruned: cannot happen

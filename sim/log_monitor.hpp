@@ -49,11 +49,11 @@ public:
     void on_state_lost(std::uint32_t replica);
     // A crashed replica owes no catch-up while it is down.
     void set_active(std::uint32_t replica, bool active);
-    // O(1) unless a catch-up deadline passed.
-    std::optional<LogFinding> on_step(SimTime now) {
-        if (deadlines_.empty() || deadlines_.front().deadline_ns >= now.ns) return std::nullopt;
-        return catch_up_due(now);
+    // Whether a catch-up deadline passed (O(1)); then on_step checks it.
+    bool due(SimTime now) const {
+        return !deadlines_.empty() && deadlines_.front().deadline_ns < now.ns;
     }
+    std::optional<LogFinding> on_step(SimTime now) { return catch_up_due(now); }
 
 private:
     struct Ref {
@@ -69,7 +69,10 @@ private:
         std::int64_t deadline_ns = 0;
         std::uint64_t index = 0;
     };
-    const Ref* ref_at(std::uint64_t index) const;
+    const Ref* ref_at(std::uint64_t index) const {
+        if (index < refs_base_ || index - refs_base_ >= refs_.size()) return nullptr;
+        return &refs_[index - refs_base_];
+    }
     std::optional<LogFinding> compare(std::uint32_t replica, const CommitRecord& rec,
                                       std::uint64_t requests, const Ref& ref) const;
     std::optional<LogFinding> extend(std::uint32_t replica, const CommitRecord& rec,

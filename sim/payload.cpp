@@ -52,31 +52,41 @@ void Payload::operator delete(void* p, std::size_t size) {
     free_heads[c] = p;
 }
 
-std::uint64_t signature_hash(const Signature& sig) {
-    Hasher h(0x5349);
-    std::uint64_t w[2];
-    std::memcpy(w, sig.head().data(), sizeof w);
-    h.add(w[0]).add(w[1]);
-    if (sig.has_tail()) {
-        const Signature::Bytes bytes = sig.bytes();
-        for (std::size_t i = Signature::kInline; i < bytes.size(); i += 8) {
-            std::uint64_t x;
-            std::memcpy(&x, bytes.data() + i, 8);
-            h.add(x);
-        }
+namespace {
+
+// The 48 bytes past the inline 16, when one is not zero (Ed25519).
+std::uint64_t tail_hash(const Signature& sig) {
+    const Signature::Bytes bytes = sig.bytes();
+    Hasher h(0x5354);
+    for (std::size_t i = Signature::kInline; i < bytes.size(); i += 8) {
+        std::uint64_t x;
+        std::memcpy(&x, bytes.data() + i, 8);
+        h.add(x);
     }
     return h.value();
 }
 
+}  // namespace
+
+// Fields combined linearly with odd constants (one differing field always changes the sum),
+// then one avalanche: a few multiplies per payload, as the fingerprint's own fold.
+std::uint64_t signature_hash(const Signature& sig) {
+    std::uint64_t w[2];
+    std::memcpy(w, sig.head().data(), sizeof w);
+    std::uint64_t x = w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL;
+    if (sig.has_tail()) x += tail_hash(sig) * 0x165667b19e3779f9ULL;
+    return mix64(x);
+}
+
 std::uint64_t Payload::compute_wire_hash() const {
-    const std::uint64_t w = Hasher(0x5749)
-                                .add(kind)
-                                .add(digest.v)
-                                .add(signer.v)
-                                .add(signature_hash(sig))
-                                .add(nested_wire_hash())
-                                .value();
-    return w == 0 ? 1 : w;
+    std::uint64_t w[2];
+    std::memcpy(w, sig.head().data(), sizeof w);
+    std::uint64_t x = kind * 0xd6e8feb86659fd93ULL + digest.v * 0xff51afd7ed558ccdULL +
+                      signer.v * 0xc4ceb9fe1a85ec53ULL + w[0] * 0x9e3779b97f4a7c15ULL +
+                      w[1] * 0xc2b2ae3d27d4eb4fULL + nested_wire_hash() * 0x165667b19e3779f9ULL;
+    if (sig.has_tail()) x += tail_hash(sig) * 0x27d4eb2f165667c5ULL;
+    x = mix64(x);
+    return x == 0 ? 1 : x;
 }
 
 }  // namespace sim

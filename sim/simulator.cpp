@@ -187,6 +187,48 @@ void Simulator::step(const Event& e) {
     }
 }
 
+[[gnu::always_inline]] inline std::uint32_t Simulator::new_inflight(std::uint32_t from,
+                                                                    bool corrupted) {
+    std::uint32_t slot;
+    if (!inflight_free_.empty()) {
+        slot = inflight_free_.back();
+        inflight_free_.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(inflight_.size());
+        inflight_.emplace_back();
+    }
+    InFlight& f = inflight_[slot];
+    f.from = from;
+    f.corrupted = corrupted;
+    return slot;
+}
+
+[[gnu::always_inline]] inline void Simulator::route_inline(std::uint32_t from, std::uint32_t to,
+                                                           PayloadRef&& msg, SimTime depart,
+                                                           SimTime extra) {
+    Routing r = net_.route(from, to, depart);
+    if (r.dropped != DropReason::None) {
+        ++result_.counters[to * result_.kind_names.size() + msg->kind].dropped;
+        ++result_.drops[static_cast<std::size_t>(r.dropped)];
+        return;
+    }
+    for (int c = 0; c < r.copies; ++c) {
+        const std::uint32_t slot = new_inflight(from, r.corrupted[c]);
+        // The last copy takes the caller's reference; a duplicate shares it.
+        if (c + 1 == r.copies) {
+            inflight_[slot].msg = std::move(msg);
+        } else {
+            inflight_[slot].msg = msg;
+        }
+        queue_.push(Event::make((r.arrival[c] + extra).ns, to, slot, EventKind::Deliver));
+    }
+}
+
+void Simulator::route(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart,
+                      SimTime extra) {
+    route_inline(from, to, std::move(msg), depart, extra);
+}
+
 void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart) {
     if (to >= nodes_.size()) return;
     if (from == to) {
@@ -201,38 +243,7 @@ void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, 
     ++counter.sent;
     counter.bytes += msg->size_bytes;
     if (rules_active_ && apply_rules(from, to, msg, depart)) return;
-    route(from, to, std::move(msg), depart);
-}
-
-void Simulator::route(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart,
-                      SimTime extra) {
-    Routing r = net_.route(from, to, depart);
-    if (r.dropped != DropReason::None) {
-        ++result_.counters[to * result_.kind_names.size() + msg->kind].dropped;
-        ++result_.drops[static_cast<std::size_t>(r.dropped)];
-        return;
-    }
-    for (int c = 0; c < r.copies; ++c) {
-        const std::uint32_t slot = new_inflight(from, r.corrupted[c]);
-        // The last copy takes the caller's reference; a duplicate shares it.
-        inflight_[slot].msg = c + 1 == r.copies ? std::move(msg) : msg;
-        queue_.push(Event::make((r.arrival[c] + extra).ns, to, slot, EventKind::Deliver));
-    }
-}
-
-std::uint32_t Simulator::new_inflight(std::uint32_t from, bool corrupted) {
-    std::uint32_t slot;
-    if (!inflight_free_.empty()) {
-        slot = inflight_free_.back();
-        inflight_free_.pop_back();
-    } else {
-        slot = static_cast<std::uint32_t>(inflight_.size());
-        inflight_.emplace_back();
-    }
-    InFlight& f = inflight_[slot];
-    f.from = from;
-    f.corrupted = corrupted;
-    return slot;
+    route_inline(from, to, std::move(msg), depart, SimTime{});
 }
 
 void Simulator::release_inflight(std::uint32_t slot) {

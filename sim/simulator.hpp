@@ -158,7 +158,8 @@ private:
     void schedule_ready(std::uint32_t node);
     void drop_inflight(std::uint32_t slot, std::uint32_t to, DropReason why);
     void release_inflight(std::uint32_t slot);
-    std::uint32_t new_inflight(std::uint32_t from, bool corrupted);  // its msg still empty
+    // Defined in simulator.cpp, used there only. Its msg is still empty.
+    inline std::uint32_t new_inflight(std::uint32_t from, bool corrupted);
     void fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d, std::uint64_t e);
     void trace_event(const char* what, std::uint32_t from, std::uint32_t to, const Payload* msg,
                      std::uint64_t extra);
@@ -168,6 +169,9 @@ private:
     // The network's part of a send: route, then queue each copy's delivery (`extra` later).
     void route(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart,
                SimTime extra = {});
+    // The same, inlined into the send path (defined in simulator.cpp, used there only).
+    inline void route_inline(std::uint32_t from, std::uint32_t to, PayloadRef&& msg, SimTime depart,
+                             SimTime extra);
     // A network rule's verdict on a send; true when the rule took the message.
     bool apply_rules(std::uint32_t from, std::uint32_t to, PayloadRef& msg, SimTime depart);
     void release_held();
