@@ -85,6 +85,15 @@ std::vector<std::string> protocol_names() {
     return out;
 }
 
+std::vector<std::string> mutation_names(const sim::ScenarioSpec& spec) {
+    if (spec.protocol == "hotstuff") {
+        const auto variant = spec.protocol_params.find("variant");
+        const bool basic = variant != spec.protocol_params.end() && *variant == "basic";
+        return hotstuff::mutation_names(basic);
+    }
+    return mutation_names(spec.protocol);
+}
+
 std::vector<std::string> mutation_names(const std::string& protocol) {
     if (protocol == "pbft") return pbft::mutation_names();
     if (protocol == "hotstuff") return hotstuff::mutation_names();

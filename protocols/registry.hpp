@@ -19,6 +19,9 @@ std::vector<std::string> protocol_names();
 
 // The seeded bugs `/protocol/mutations` may switch on for `protocol` (empty if none).
 std::vector<std::string> mutation_names(const std::string& protocol);
+// The mutations that change what `spec` runs: a protocol variant runs only some of them (basic
+// HotStuff has no 3-chain commit rule to break). What `byzsim hunt` sweeps.
+std::vector<std::string> mutation_names(const sim::ScenarioSpec& spec);
 
 // Checks what the engine's parser leaves to the protocol; throws sim::ScenarioError. With a
 // randomize section, each behaviour it may draw is checked too (at its path there).

@@ -91,7 +91,7 @@ std::vector<HuntRow> hunt(const std::vector<std::string>& files, const std::vect
         const sim::ScenarioSpec base = sim::parse_scenario(docs[i]);
         std::vector<std::string> mutations;
         if (o.honest) mutations.push_back("none");
-        for (const std::string& m : protocols::mutation_names(base.protocol))
+        for (const std::string& m : protocols::mutation_names(base))
             if (o.only.empty() || std::find(o.only.begin(), o.only.end(), m) != o.only.end())
                 mutations.push_back(m);
         for (const std::string& m : mutations) {

@@ -16,7 +16,11 @@ void Replica::basic_try_propose(sim::Context& ctx) {
     BlockRef parent = find(qc_high_.stmt.value);
     if (!parent) return;
     auto batch = next_batch(parent);
-    if (batch.empty()) return;  // nothing to decide: wait for a request
+    // Nothing new, and nothing below left to decide: wait for a request. A highest QC above the
+    // executed block is decided only through a descendant, so that one is proposed even empty.
+    const bool undecided =
+        parent->height > b_exec_->height && !cfg_.mutations.has(Mutation::BasicLeaderWaitsForWork);
+    if (batch.empty() && !undecided) return;
     propose(ctx, parent, std::move(batch));
 }
 

@@ -21,12 +21,27 @@ enum class Mutation : std::uint8_t {
     AcceptSmallQc,
     // forget_lock_after_restart: on recovery the lock is genesis again; Twins' "lost state" bug.
     ForgetLockAfterRestart,
+    // basic_leader_waits_for_work: a basic-HotStuff leader with no new command does not propose,
+    // even when the highest QC's block is not decided; Alg. 2 proposes on prepareQC each view,
+    // and only a decided descendant executes the block (its commands would wait for ever).
+    BasicLeaderWaitsForWork,
 };
 
 // In enum order.
 inline std::vector<std::string> mutation_names() {
     return {"two_chain_commit", "no_consecutive_view_check", "vote_without_lock_check",
-            "accept_small_qc", "forget_lock_after_restart"};
+            "accept_small_qc",  "forget_lock_after_restart", "basic_leader_waits_for_work"};
+}
+// The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
+// basic_leader_waits_for_work only the basic variant's leader.
+inline std::vector<std::string> mutation_names(bool basic) {
+    std::vector<std::string> out;
+    for (const std::string& m : mutation_names()) {
+        const bool chained_only = m == "two_chain_commit" || m == "no_consecutive_view_check";
+        const bool basic_only = m == "basic_leader_waits_for_work";
+        if (basic ? !chained_only : !basic_only) out.push_back(m);
+    }
+    return out;
 }
 
 using Mutations = proto::MutationSet<Mutation>;
