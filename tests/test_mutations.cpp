@@ -21,6 +21,8 @@ constexpr Case kPbftCases[] = {
     {"pbft-backups_skip_o_check.json", "agreement"},
     {"pbft-out_of_order_execution.json", "agreement"},
     {"pbft-transfer_without_reply_cache.json", "integrity"},
+    {"pbft-trust_stored_digest.json", "agreement"},
+    {"pbft-no_checkpoint_resend.json", "liveness"},
 };
 
 // The last two were found by `byzsim hunt` and shrunk; the replicas' own checks of the paper's
@@ -77,7 +79,8 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
             with_mutations(base, nlohmann::json::array({"commit_quorum_2f", "typo"})))),
         "/protocol/mutations/1: unknown mutation 'typo'; expected one of: "
         "commit_quorum_2f, prepare_ignores_digest, new_primary_ignores_p_sets, "
-        "backups_skip_o_check, out_of_order_execution, transfer_without_reply_cache",
+        "backups_skip_o_check, out_of_order_execution, transfer_without_reply_cache, "
+        "trust_stored_digest, no_checkpoint_resend",
         sim::ScenarioError);
     CHECK_THROWS_WITH_AS(
         protocols::validate(sim::parse_scenario(with_mutations(

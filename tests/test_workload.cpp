@@ -303,11 +303,14 @@ TEST_CASE("params: bad overrides are refused at the override's own path") {
     CHECK(refused_at(with(pbft, {{"request_timeout", "5s"}}, 4)) == "/faults/1/node");
 
     const json hs = testing::hotstuff_base(4, 1, 1);
-    for (const auto& [key, value] :
+    for (const auto& entry :
          std::initializer_list<std::pair<const char*, json>>{{"variant", "basic"},
                                                              {"leaders", {1, 2}},
                                                              {"clients_send_to", "all"},
                                                              {"mutations", json::array()}}) {
+        // Named copies: clang refuses a structured binding in CAPTURE's lambda.
+        const char* key = entry.first;
+        const json& value = entry.second;
         CAPTURE(key);
         CHECK(refused_at(with(hs, {{key, value}})) == std::string("/faults/1/params/") + key);
     }

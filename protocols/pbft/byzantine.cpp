@@ -12,9 +12,9 @@
 namespace pbft {
 
 std::vector<std::string> behavior_names() {
-    return {"silent",       "crash", "equivocate", "collude", "conflicting_votes",
-            "forge_sender", "drop",  "delay",      "replay",  "lying_view_change",
-            "null_new_view"};
+    return {"silent",        "crash", "equivocate", "collude", "conflicting_votes",
+            "forge_sender",  "drop",  "delay",      "replay",  "lying_view_change",
+            "null_new_view", "mutate"};
 }
 
 Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
@@ -70,6 +70,9 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
                 static_cast<std::uint32_t>(p.number("probability", 0.2, 0.0, 1.0) * 1e6 + 0.5);
             break;
         }
+        case K::Mutate:
+            b.mutate = proto::parse_mutate(f);
+            break;
         default:
             proto::Params(f.params, params, {});
             break;
@@ -94,7 +97,11 @@ private:
 };
 
 ByzantineReplica::ByzantineReplica(std::unique_ptr<Replica> inner, std::vector<Behavior> b)
-    : inner_(std::move(inner)), behaviors_(std::move(b)) {}
+    : inner_(std::move(inner)), behaviors_(std::move(b)) {
+    for (const Behavior& x : behaviors_)
+        if (x.kind == Behavior::Kind::Mutate && !mutator_)
+            mutator_ = std::make_unique<proto::Mutator>(x.mutate, craft_);
+}
 
 ByzantineReplica::~ByzantineReplica() = default;
 
@@ -116,6 +123,7 @@ void ByzantineReplica::on_recover(sim::Context& ctx) {
 
 void ByzantineReplica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
     if (crashed(ctx.now())) return;
+    if (mutator_) mutator_->observe(from, sim::PayloadRef(&msg), ctx.self());
     Outbox out(*this, ctx);
     inner_->on_message(out, from, msg);
 }
@@ -248,6 +256,12 @@ void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
                     msg = make_message(ctx, std::move(lie));
                 }
                 break;
+            case K::Mutate: {
+                auto [where, what] = mutator_->mutate(ctx, to, std::move(msg));
+                to = where;
+                msg = std::move(what);
+                break;
+            }
             case K::NullNewView:
                 if (const auto* nv = m ? as<NewView>(*m) : nullptr; nv && !nv->O.empty()) {
                     for (const auto& out : null_new_view(ctx, *nv)) ctx.send(to, out);

@@ -20,6 +20,7 @@
 //   lying_view_change  sends VIEW-CHANGE with an empty P set
 //   null_new_view      as new primary, sends NEW-VIEW whose O has the null request at every
 //                      number (honest backups recompute O and refuse it) and COMMITs for them
+//   mutate             small-scope mutation of outgoing messages (protocols/common/mutate.hpp)
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "protocols/common/mutate.hpp"
+#include "protocols/pbft/craft.hpp"
 #include "protocols/pbft/replica.hpp"
 #include "sim/scenario.hpp"
 
@@ -45,7 +48,8 @@ struct Behavior {
         Delay,
         Replay,
         LyingViewChange,
-        NullNewView
+        NullNewView,
+        Mutate
     };
     Kind kind = Kind::Silent;
     sim::SimTime from{}, until = sim::SimTime::max();
@@ -55,6 +59,7 @@ struct Behavior {
     std::uint32_t replay_ppm = 200'000;    // replay
     bool collude = false;                  // equivocate
     std::vector<std::uint32_t> colluders;  // equivocate, collude: the Byzantine coalition
+    proto::MutateParams mutate;            // mutate
 
     bool active(sim::SimTime now) const { return now >= from && now < until; }
 };
@@ -93,6 +98,8 @@ private:
     // null_new_view: per view, the rewritten NEW-VIEW followed by its COMMITs.
     std::map<std::uint64_t, std::vector<MessageRef>> null_new_view_;
     std::uint64_t next_delayed_ = 0;
+    Craft craft_;
+    std::unique_ptr<proto::Mutator> mutator_;  // with a mutate behaviour
 };
 
 }  // namespace pbft

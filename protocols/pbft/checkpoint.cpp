@@ -86,4 +86,12 @@ void Replica::transfer_state(sim::Context& ctx, Seq n, const std::vector<Message
     ctx.state_transferred(n.v, state_);
 }
 
+void Replica::resend_checkpoints(sim::Context& ctx) {
+    if (cfg_.mutations.has(Mutation::NoCheckpointResend)) return;
+    for (const auto& [n, by_state] : checkpoints_)
+        for (const auto& [state, proofs] : by_state)
+            for (const MessageRef& c : proofs)
+                if (c->signer == ctx.self()) ctx.broadcast(c);
+}
+
 }  // namespace pbft

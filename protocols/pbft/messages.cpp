@@ -123,8 +123,25 @@ MessageRef make_forged(sim::Context& ctx, Body body, NodeId signer) {
     return ref;
 }
 
-bool authentic(sim::Context& ctx, const Message& m) {
+MessageRef make_spliced(Body body, const Message& original) {
+    MessageRef ref = build(std::move(body), original.signer);
+    auto* m = const_cast<Message*>(ref.get());
+    m->digest = original.digest;
+    m->sig = original.sig;
+    return ref;
+}
+
+bool Message::digest_matches() const {
+    if (digest_check_ == 0) digest_check_ = digest == message_digest(body, signer) ? 1 : 2;
+    return digest_check_ == 1;
+}
+
+bool signature_valid(sim::Context& ctx, const Message& m) {
     return ctx.verify(m.signer, m.digest, m.sig);
+}
+
+bool authentic(sim::Context& ctx, const Message& m) {
+    return m.signer.v < ctx.replica_count() && m.digest_matches() && signature_valid(ctx, m);
 }
 
 sim::Rounds Message::rounds() const {

@@ -92,10 +92,16 @@ struct Message : sim::Payload {
     // view: v of ordering, VIEW-CHANGE and NEW-VIEW messages; seq: n of ordering and
     // CHECKPOINT messages.
     sim::Rounds rounds() const override;
+    // digest == message_digest(body, signer). A shared message never changes, so the first
+    // replica to ask computes it and the others reuse the answer.
+    bool digest_matches() const;
 
 protected:
     // Nested messages and piggybacked requests, with their signatures.
     std::uint64_t nested_wire_hash() const override;
+
+private:
+    mutable std::uint8_t digest_check_ = 0;  // 0 not yet computed, 1 matches, 2 does not
 };
 
 // Kind-table positions: REQUEST, REPLY, then the variant's alternatives in order.
@@ -125,8 +131,16 @@ MessageRef make_message(sim::Context& ctx, Body body);
 // strategies that forge: honest receivers must reject it).
 MessageRef make_forged(sim::Context& ctx, Body body, NodeId signer);
 
-// Signature and digest check of one message (not of the certificates inside it).
+// `body` under `original`'s signer, digest and signature (a splice: the signature no longer
+// covers the body; for Byzantine strategies, so that receivers can be shown to reject it).
+MessageRef make_spliced(Body body, const Message& original);
+
+// Whether one message (not the certificates inside it) may be used: its signer is a replica,
+// its digest is its body's, and the signature is the signer's over that digest.
 bool authentic(sim::Context& ctx, const Message& m);
+// The signature over the stored digest alone (the seeded bug trust_stored_digest: a body
+// altered under a valid signature passes).
+bool signature_valid(sim::Context& ctx, const Message& m);
 
 template <class T>
 const T* as(const Message& m) {

@@ -33,6 +33,14 @@ enum class Mutation : std::uint8_t {
     // reply cache, so the replica may execute again a request the state it adopted holds;
     // §1.4's state includes the cache (exactly-once, §1.3 step 10).
     TransferWithoutReplyCache,
+    // trust_stored_digest: a message is authentic if the signature covers its stored digest,
+    // recomputed from nothing, and whoever signed it; §4.1 (a) has the digest be the body's, and
+    // only replicas sign replica messages (PROTOCOLS.md §4.12).
+    TrustStoredDigest,
+    // no_checkpoint_resend: CHECKPOINTs are sent once; lost ones are never replaced, so the
+    // watermark window can stall for good (§4.3: the window advances only on a stable
+    // checkpoint, which needs 2f+1 of them).
+    NoCheckpointResend,
 };
 // In enum order.
 std::vector<std::string> mutation_names();
@@ -107,6 +115,12 @@ private:
     void restart_request_timer(sim::Context& ctx);
     Slot& slot(Seq n);
     bool in_window(Seq n) const { return n.v > h_.v && n.v <= h_.v + cfg_.watermark_window; }
+    // pbft::authentic, or the signature alone under trust_stored_digest. Every check of a
+    // replica message's authenticity in the replica goes through here.
+    bool authentic(sim::Context& ctx, const Message& m) const {
+        return cfg_.mutations.has(Mutation::TrustStoredDigest) ? signature_valid(ctx, m)
+                                                               : pbft::authentic(ctx, m);
+    }
     bool primary(sim::Context& ctx) const { return cfg_.quorum.primary(view_) == ctx.self(); }
 
     // checkpoint.cpp
@@ -114,6 +128,9 @@ private:
     void make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<MessageRef> proof);
     // Adopts the service state a stable checkpoint's proof carries (history and reply cache).
     void transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof);
+    // Sends our CHECKPOINTs above the low watermark again: lost ones would otherwise keep the
+    // window where it is for ever once every number in it is used.
+    void resend_checkpoints(sim::Context& ctx);
     Checkpoint checkpoint_now() const;
 
     // view_change.cpp

@@ -69,6 +69,7 @@ void Replica::start_view_change(sim::Context& ctx, View w) {
         ctx.cancel_timer(batch_timer_);
         batch_timer_on_ = false;
     }
+    resend_checkpoints(ctx);
     ViewChange vc;
     vc.v = w;
     vc.n_ckpt = h_;
