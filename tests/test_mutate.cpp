@@ -27,8 +27,8 @@ proto::ClientMessageRef request(testing::RecordingContext& ctx, std::uint64_t t)
 TEST_CASE("craft: pbft: a field changed under the crafter's own key is a well-signed message") {
     testing::RecordingContext ctx(4, 1);
     ctx.act_as(1);
-    const auto prepare = pbft::make_message(ctx, pbft::Prepare{pbft::View(3), pbft::Seq(7),
-                                                               pbft::Digest(99)});
+    const auto prepare =
+        pbft::make_message(ctx, pbft::Prepare{pbft::View(3), pbft::Seq(7), pbft::Digest(99)});
     const pbft::Craft craft;
     CHECK(craft.get(*prepare, Field::View) == 3u);
     CHECK(craft.get(*prepare, Field::Seq) == 7u);
@@ -38,7 +38,8 @@ TEST_CASE("craft: pbft: a field changed under the crafter's own key is a well-si
     const auto moved = craft.with(ctx, *prepare, Field::Seq, 9, Seal::Own);
     REQUIRE(moved);
     const auto& m = as_pbft(moved);
-    CHECK(*pbft::as<pbft::Prepare>(m) == pbft::Prepare{pbft::View(3), pbft::Seq(9), pbft::Digest(99)});
+    CHECK(*pbft::as<pbft::Prepare>(m) ==
+          pbft::Prepare{pbft::View(3), pbft::Seq(9), pbft::Digest(99)});
     CHECK(m.signer == sim::NodeId(2));  // the crafter's own name and key
     CHECK(m.digest == pbft::message_digest(m.body, sim::NodeId(2)));
     CHECK(pbft::authentic(ctx, m));
@@ -98,8 +99,8 @@ TEST_CASE("mutate: every mutation is one small change of one message") {
     proto::Mutator mutator(p, craft);
     ctx.act_as(2);
     for (int i = 0; i < 50; ++i) {
-        const auto prepare = pbft::make_message(
-            ctx, pbft::Prepare{pbft::View(5), pbft::Seq(10), pbft::Digest(77)});
+        const auto prepare =
+            pbft::make_message(ctx, pbft::Prepare{pbft::View(5), pbft::Seq(10), pbft::Digest(77)});
         auto [to, out] = mutator.mutate(ctx, sim::NodeId(1), prepare);
         CHECK(to == sim::NodeId(1));
         const auto& m = *pbft::as<pbft::Prepare>(as_pbft(out));
@@ -163,8 +164,8 @@ TEST_CASE("mutate: a splice alters a message another replica signed, keeping its
     p.kinds = {proto::MutateParams::Kind::Splice};
     proto::Mutator mutator(p, craft);
     ctx.act_as(0);
-    const auto theirs = pbft::make_message(ctx, pbft::Prepare{pbft::View(2), pbft::Seq(8),
-                                                              pbft::Digest(3)});
+    const auto theirs =
+        pbft::make_message(ctx, pbft::Prepare{pbft::View(2), pbft::Seq(8), pbft::Digest(3)});
     mutator.observe(sim::NodeId(0), theirs, sim::NodeId(2));
     ctx.act_as(2);
     const auto mine = pbft::make_message(ctx, pbft::Commit{{}, pbft::Seq(1), pbft::Digest(1)});
