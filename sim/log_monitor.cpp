@@ -112,7 +112,24 @@ std::optional<LogFinding> LogMonitor::on_commit(std::uint32_t replica, const Com
                                                 SimTime now) {
     if (replica >= replicas_.size() || !replicas_[replica].honest) return std::nullopt;
     Replica& p = replicas_[replica];
-    if (rec.index != p.index + 1) {
+    if (rec.index != p.index + 1) return out_of_order(replica, rec);
+    const std::uint64_t requests = requests_hash(rec);
+    p.chain = chain_step(p.chain, rec.index, rec.digest, requests);
+    p.index = rec.index;
+    if (const Ref* ref = ref_at(rec.index)) {
+        // The usual case: the same log up to here (the chain covers every earlier index, the
+        // digest and the requests) and the same state. Only a difference needs a diagnosis.
+        if (p.chain == ref->chain && rec.state == ref->state) return std::nullopt;
+        return compare(replica, rec, requests, *ref);
+    }
+    if (rec.index != refs_base_ + refs_.size()) return std::nullopt;  // pruned: cannot happen
+    return extend(replica, rec, requests, now);
+}
+
+std::optional<LogFinding> LogMonitor::out_of_order(std::uint32_t replica,
+                                                   const CommitRecord& rec) const {
+    const Replica& p = replicas_[replica];
+    {
         const bool again = rec.index <= p.index;
         return LogFinding{
             again ? "integrity" : "agreement",
@@ -123,12 +140,6 @@ std::optional<LogFinding> LogMonitor::on_commit(std::uint32_t replica, const Com
                                 replica, rec.index, p.index, rec.index - p.index - 1),
             {replica}};
     }
-    const std::uint64_t requests = requests_hash(rec);
-    p.chain = chain_step(p.chain, rec.index, rec.digest, requests);
-    p.index = rec.index;
-    if (const Ref* ref = ref_at(rec.index)) return compare(replica, rec, requests, *ref);
-    if (rec.index != refs_base_ + refs_.size()) return std::nullopt;  // pruned: cannot happen
-    return extend(replica, rec, requests, now);
 }
 
 std::optional<LogFinding> LogMonitor::on_state_transfer(std::uint32_t replica, std::uint64_t index,

@@ -78,6 +78,8 @@ private:
     std::optional<LogFinding> extend(std::uint32_t replica, const CommitRecord& rec,
                                      std::uint64_t requests, SimTime now);
     std::optional<LogFinding> catch_up_due(SimTime now);
+    // An index that does not follow the replica's last one.
+    std::optional<LogFinding> out_of_order(std::uint32_t replica, const CommitRecord& rec) const;
     void prune();
 
     std::vector<Replica> replicas_;

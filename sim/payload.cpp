@@ -83,7 +83,8 @@ std::uint64_t Payload::compute_wire_hash() const {
     std::memcpy(w, sig.head().data(), sizeof w);
     std::uint64_t x = kind * 0xd6e8feb86659fd93ULL + digest.v * 0xff51afd7ed558ccdULL +
                       signer.v * 0xc4ceb9fe1a85ec53ULL + w[0] * 0x9e3779b97f4a7c15ULL +
-                      w[1] * 0xc2b2ae3d27d4eb4fULL + nested_wire_hash() * 0x165667b19e3779f9ULL;
+                      w[1] * 0xc2b2ae3d27d4eb4fULL +
+                      (nests ? nested_wire_hash() : 0) * 0x165667b19e3779f9ULL;
     if (sig.has_tail()) x += tail_hash(sig) * 0x27d4eb2f165667c5ULL;
     x = mix64(x);
     return x == 0 ? 1 : x;

@@ -45,6 +45,9 @@ public:
     }
 
     std::uint16_t kind = 0;
+    // Set by a message type whose digest names nested content by reference: only then does
+    // the wire hash ask nested_wire_hash (a virtual call saved on every other payload).
+    bool nests = false;
     std::uint32_t size_bytes = 0;
     Digest digest{};
     NodeId signer{};

@@ -32,6 +32,7 @@ struct QcKey {
 QcKey qc_key(const QuorumCert& qc);
 
 struct Block : sim::Payload {
+    Block() { nests = true; }  // its digest names the QC and commands by reference
     Digest parent{};
     std::uint64_t height = 0;
     std::uint64_t view = 0;
@@ -133,8 +134,9 @@ using Body =
     std::variant<Proposal, Vote, NewView, PhaseQc, Fetch, BlockReply, SyncRequest, SyncReply>;
 
 struct Message : sim::Payload {
-    Message() = default;
-    explicit Message(Body b) : body(std::move(b)) {}
+    // Every message names blocks, QCs or signed votes by reference (nests).
+    Message() { nests = true; }
+    explicit Message(Body b) : body(std::move(b)) { nests = true; }
     Body body;
     // view and height of the block, vote or QC a message carries; a NEW-VIEW's view.
     sim::Rounds rounds() const override;

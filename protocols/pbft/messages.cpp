@@ -83,10 +83,11 @@ std::uint32_t size_of(const Body& b) {
 MessageRef build(Body body, NodeId signer) {
     auto [ref, m] = sim::make_payload<Message>();
     m->kind = static_cast<std::uint16_t>(kPrePrepare + body.index());
-    m->digest = message_digest(body, signer);
+    m->nests = m->kind == kPrePrepare || m->kind == kViewChange || m->kind == kNewView;
     m->size_bytes = size_of(body);
     m->signer = signer;
     m->body = std::move(body);
+    m->digest_from_body();
     return ref;
 }
 
@@ -126,9 +127,14 @@ MessageRef make_forged(sim::Context& ctx, Body body, NodeId signer) {
 MessageRef make_spliced(Body body, const Message& original) {
     MessageRef ref = build(std::move(body), original.signer);
     auto* m = const_cast<Message*>(ref.get());
-    m->digest = original.digest;
+    m->set_foreign_digest(original.digest);
     m->sig = original.sig;
     return ref;
+}
+
+void Message::digest_from_body() {
+    digest = message_digest(body, signer);
+    digest_check_ = 1;  // computed from this very body: it matches
 }
 
 bool Message::digest_matches() const {
@@ -156,7 +162,6 @@ sim::Rounds Message::rounds() const {
 }
 
 std::uint64_t Message::nested_wire_hash() const {
-    if (kind != kPrePrepare && kind != kViewChange && kind != kNewView) return 0;
     sim::Hasher h(0x4e57);
     const auto all = [&h](const auto& refs) {
         h.add(refs.size());

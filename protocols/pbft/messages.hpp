@@ -95,6 +95,15 @@ struct Message : sim::Payload {
     // digest == message_digest(body, signer). A shared message never changes, so the first
     // replica to ask computes it and the others reuse the answer.
     bool digest_matches() const;
+    // Sets digest = message_digest(body, signer), so digest_matches() holds with no second
+    // computation (the one way honest code makes a digest).
+    void digest_from_body();
+    // Sets a digest not computed from this body (a splice): digest_matches() computes and
+    // compares when asked.
+    void set_foreign_digest(Digest d) {
+        digest = d;
+        digest_check_ = 0;
+    }
 
 protected:
     // Nested messages and piggybacked requests, with their signatures.

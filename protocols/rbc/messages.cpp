@@ -59,6 +59,7 @@ Digest message_digest(const Body& body, NodeId signer) {
 MessageRef make_message(sim::Context& ctx, Body body) {
     auto [ref, m] = sim::make_payload<Message>();
     m->kind = static_cast<std::uint16_t>(kSend + body.index());
+    m->nests = m->kind == kSend;  // a SEND's digest names its request by reference
     m->digest = message_digest(body, ctx.self());
     m->size_bytes = size_of(body);
     m->signer = ctx.self();
