@@ -146,9 +146,9 @@ void Checker::on_state_lost(NodeId replica) {
     if (replica.v < last_ts_.size()) last_ts_[replica.v].clear();
 }
 
-void Checker::set_active(NodeId replica, bool active) {
+void Checker::set_active(NodeId replica, bool active, SimTime now) {
     if (replica.v < cfg_.replicas) active_[replica.v] = active;
-    if (log_) log_->set_active(replica.v, active);
+    if (log_) log_->set_active(replica.v, active, now);
 }
 
 void Checker::on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,

@@ -62,7 +62,7 @@ public:
         if (!deadlines_.empty() && deadlines_.begin()->first < now.ns) liveness_missed(now, event);
         if (log_ && log_->due(now)) report(log_->on_step(now), now, event);
     }
-    void set_active(NodeId replica, bool active);
+    void set_active(NodeId replica, bool active, SimTime now = {});
     // The replica restarted without its state: it may execute again, from its new state,
     // requests it executed before (integrity holds per state-machine instance), and, having
     // forgotten what it signed, it may sign a conflicting statement: amnesia is a fault, so

@@ -30,6 +30,9 @@ std::uint64_t chain_step(std::uint64_t chain, std::uint64_t index, Digest digest
 }
 
 constexpr std::size_t kPruneAtLeast = 4096;
+// Indices kept below the slowest running replica: a stable checkpoint it may transfer to trails
+// what others executed by a checkpoint interval or so.
+constexpr std::uint64_t kMargin = 4096;
 // Catch-up deadlines are rounded up to 1/64 of the bound, so at most ~64 wait at once.
 constexpr std::int64_t kDeadlineSteps = 64;
 
@@ -94,16 +97,7 @@ std::optional<LogFinding> LogMonitor::extend(std::uint32_t replica, const Commit
         service_ts_[c] = r.key.timestamp;
     }
     refs_.push_back({replicas_[replica].chain, requests, rec.digest, rec.state, replica});
-    if (owed_) {
-        const std::int64_t step = std::max<std::int64_t>(1, bound_.ns / kDeadlineSteps);
-        std::int64_t d = std::max(now, from_).ns + bound_.ns;
-        d = (d / step + 1) * step;
-        if (!deadlines_.empty() && deadlines_.back().deadline_ns == d) {
-            deadlines_.back().index = rec.index;
-        } else {
-            deadlines_.push_back({d, rec.index});
-        }
-    }
+    if (owed_) add_deadline(now, rec.index);
     if (refs_.size() >= prune_at_) prune();
     return std::nullopt;
 }
@@ -120,26 +114,33 @@ std::optional<LogFinding> LogMonitor::on_commit(std::uint32_t replica, const Com
         // The usual case: the same log up to here (the chain covers every earlier index, the
         // digest and the requests) and the same state. Only a difference needs a diagnosis.
         if (p.chain == ref->chain && rec.state == ref->state) return std::nullopt;
+        if (p.unverified && rec.digest == ref->digest && requests == ref->requests &&
+            rec.state == ref->state) {
+            p.chain = ref->chain;
+            p.unverified = false;
+            return std::nullopt;
+        }
         return compare(replica, rec, requests, *ref);
     }
-    if (rec.index != refs_base_ + refs_.size()) return std::nullopt;  // pruned: cannot happen
+    if (rec.index < refs_base_) {  // forgotten here: checked once it reaches what is kept
+        p.unverified = true;
+        return std::nullopt;
+    }
     return extend(replica, rec, requests, now);
 }
 
 std::optional<LogFinding> LogMonitor::out_of_order(std::uint32_t replica,
                                                    const CommitRecord& rec) const {
     const Replica& p = replicas_[replica];
-    {
-        const bool again = rec.index <= p.index;
-        return LogFinding{
-            again ? "integrity" : "agreement",
-            again ? fmt::format("replica {} executed index {} again (it had reached {})", replica,
-                                rec.index, p.index)
-                  : fmt::format("replica {} executed index {} right after index {}, skipping "
-                                "{} without a state transfer",
-                                replica, rec.index, p.index, rec.index - p.index - 1),
-            {replica}};
-    }
+    const bool again = rec.index <= p.index;
+    return LogFinding{
+        again ? "integrity" : "agreement",
+        again ? fmt::format("replica {} executed index {} again (it had reached {})", replica,
+                            rec.index, p.index)
+              : fmt::format("replica {} executed index {} right after index {}, skipping "
+                            "{} without a state transfer",
+                            replica, rec.index, p.index, rec.index - p.index - 1),
+        {replica}};
 }
 
 std::optional<LogFinding> LogMonitor::on_state_transfer(std::uint32_t replica, std::uint64_t index,
@@ -152,6 +153,11 @@ std::optional<LogFinding> LogMonitor::on_state_transfer(std::uint32_t replica, s
                                       "index {}",
                                       replica, index, p.index),
                           {replica}};
+    }
+    if (index < refs_base_) {  // below what is kept: checked from the first kept index on
+        p.index = index;
+        p.unverified = true;
+        return std::nullopt;
     }
     const Ref* ref = ref_at(index);
     if (!ref) {
@@ -170,6 +176,7 @@ std::optional<LogFinding> LogMonitor::on_state_transfer(std::uint32_t replica, s
     }
     p.index = index;
     p.chain = ref->chain;
+    p.unverified = false;
     return std::nullopt;
 }
 
@@ -179,8 +186,24 @@ void LogMonitor::on_state_lost(std::uint32_t replica) {
     replicas_[replica].chain = 0;
 }
 
-void LogMonitor::set_active(std::uint32_t replica, bool active) {
-    if (replica < replicas_.size()) replicas_[replica].active = active;
+void LogMonitor::set_active(std::uint32_t replica, bool active, SimTime now) {
+    if (replica >= replicas_.size()) return;
+    replicas_[replica].active = active;
+    // Deadlines that passed while it was down were not its; what the others reached is.
+    if (active && owed_ && !refs_.empty()) add_deadline(now, refs_base_ + refs_.size() - 1);
+}
+
+// Every honest replica must reach `index` by the bound after `now` (or after GST and the last
+// fault). Deadlines only grow with `now`, so the deque stays in time order.
+void LogMonitor::add_deadline(SimTime now, std::uint64_t index) {
+    const std::int64_t step = std::max<std::int64_t>(1, bound_.ns / kDeadlineSteps);
+    std::int64_t d = std::max(now, from_).ns + bound_.ns;
+    d = (d / step + 1) * step;
+    if (!deadlines_.empty() && deadlines_.back().deadline_ns == d) {
+        deadlines_.back().index = std::max(deadlines_.back().index, index);
+    } else {
+        deadlines_.push_back({d, index});
+    }
 }
 
 std::optional<LogFinding> LogMonitor::catch_up_due(SimTime now) {
@@ -204,12 +227,14 @@ std::optional<LogFinding> LogMonitor::catch_up_due(SimTime now) {
     return std::nullopt;
 }
 
-// Forgets the agreed log below every honest replica's position, crashed ones included.
+// Forgets the agreed log more than kMargin below every running honest replica's position. A
+// replica down for longer, or one that transfers state to below what is kept, is checked again
+// from the first kept index on (unverified), so memory stays flat however long one is away.
 void LogMonitor::prune() {
     std::uint64_t low = UINT64_MAX;
     for (const Replica& p : replicas_)
-        if (p.honest) low = std::min(low, p.index);
-    if (low == UINT64_MAX) low = 0;
+        if (p.honest && p.active) low = std::min(low, p.index);
+    low = low == UINT64_MAX || low < kMargin ? 0 : low - kMargin;
     while (!refs_.empty() && refs_base_ < low) {
         refs_.pop_front();
         ++refs_base_;

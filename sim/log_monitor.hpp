@@ -47,8 +47,9 @@ public:
                                                 Digest state);
     // The replica restarted without its state: its log starts over.
     void on_state_lost(std::uint32_t replica);
-    // A crashed replica owes no catch-up while it is down.
-    void set_active(std::uint32_t replica, bool active);
+    // A crashed replica owes no catch-up while it is down; back up at `now`, it owes the
+    // highest agreed index within the bound.
+    void set_active(std::uint32_t replica, bool active, SimTime now);
     // Whether a catch-up deadline passed (O(1)); then on_step checks it.
     bool due(SimTime now) const {
         return !deadlines_.empty() && deadlines_.front().deadline_ns < now.ns;
@@ -64,6 +65,10 @@ private:
     struct Replica {
         std::uint64_t index = 0, chain = 0;
         bool honest = false, active = true;
+        // Its position is below what the monitor still remembers (it was down long, or took a
+        // state transfer there): its chain is unknown until it reaches a remembered index,
+        // where its digest, requests and state are compared and it takes the agreed chain.
+        bool unverified = false;
     };
     struct Deadline {
         std::int64_t deadline_ns = 0;
@@ -80,6 +85,7 @@ private:
     std::optional<LogFinding> catch_up_due(SimTime now);
     // An index that does not follow the replica's last one.
     std::optional<LogFinding> out_of_order(std::uint32_t replica, const CommitRecord& rec) const;
+    void add_deadline(SimTime now, std::uint64_t index);
     void prune();
 
     std::vector<Replica> replicas_;

@@ -38,7 +38,7 @@ public:
     // A hash of every byte a receiver gets, for the trace fingerprint: kind, digest, signer and
     // signature, and what the digest names only by reference (nested messages' signatures,
     // certificates' signers and signatures, requests' signatures). Two payloads that differ in
-    // any of these differ here, even under one digest. Computed once, at the first delivery.
+    // any of these differ here, even under one digest. Computed once, when first asked.
     std::uint64_t wire_hash() const {
         if (wire_ == 0) wire_ = compute_wire_hash();
         return wire_;

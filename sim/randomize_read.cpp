@@ -59,9 +59,14 @@ DrawRange read_start(const Fields& o, std::string_view key, const ScenarioSpec& 
     return r;
 }
 
-DrawRange read_window_length(const Fields& o, std::string_view key) {
+DrawRange read_window_length(const Fields& o, std::string_view key, const ScenarioSpec& base) {
     const DrawRange r = read_times(o.need(key), o.at(key));
     if (r.lo <= 0) fail(o.at(key), "a window lasts more than 0s");
+    // Longer than the run means nothing more, and start + length must not overflow.
+    if (r.hi > base.stop.at.ns) {
+        fail(o.at(key), "a window longer than the run (stop.at = " + format_duration(base.stop.at) +
+                            ") means nothing more");
+    }
     return r;
 }
 
@@ -70,7 +75,7 @@ void read_window(const Fields& o, const ScenarioSpec& base, std::optional<DrawRa
                  std::optional<DrawRange>& duration) {
     if (!o.find("at") && !o.find("duration")) return;
     at = read_start(o, "at", base);
-    duration = read_window_length(o, "duration");
+    duration = read_window_length(o, "duration", base);
 }
 
 // Candidate replicas: the listed ones, or every replica; `excluded` ones are refused if listed
@@ -169,7 +174,7 @@ RandomizeSpec::Crashes read_crashes(const json& v, const std::string& path,
     c.count = read_count(o.need("count"), o.at("count"), base.nodes);
     check_count(o, c.count, c.nodes.size());
     c.at = read_start(o, "at", base);
-    c.duration = read_window_length(o, "duration");
+    c.duration = read_window_length(o, "duration", base);
     if (const json* s = o.find("state")) {
         if (!s->is_array() || s->empty()) wrong_type(*s, o.at("state"), "a non-empty array");
         for (std::size_t i = 0; i < s->size(); ++i)
@@ -188,7 +193,7 @@ RandomizeSpec::Partitions read_partitions(const json& v, const std::string& path
     if (const json* w = o.find("views")) p.views = read_count(*w, o.at("views"), kU32Max);
     p.count = read_count(o.need("count"), o.at("count"), 1000);
     p.at = read_start(o, "at", base);
-    p.duration = read_window_length(o, "duration");
+    p.duration = read_window_length(o, "duration", base);
     if (const json* k = o.find("kinds")) {
         if (!k->is_array() || k->empty()) wrong_type(*k, o.at("kinds"), "a non-empty array");
         for (std::size_t i = 0; i < k->size(); ++i)
@@ -259,7 +264,7 @@ RandomizeSpec::Rules read_rules(const json& v, const std::string& path, const Sc
     RandomizeSpec::Rules r;
     r.count = read_count(o.need("count"), o.at("count"), 1000);
     r.at = read_start(o, "at", base);
-    r.duration = read_window_length(o, "duration");
+    r.duration = read_window_length(o, "duration", base);
     if (const json* a = o.find("actions")) {
         if (!a->is_array() || a->empty()) wrong_type(*a, o.at("actions"), "a non-empty array");
         for (std::size_t i = 0; i < a->size(); ++i)

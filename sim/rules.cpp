@@ -36,6 +36,7 @@ void check_rule_kinds(const ScenarioSpec& spec, const std::vector<std::string>& 
 MessageRules::MessageRules(const ScenarioSpec& spec, const std::vector<std::string>& kind_names,
                            RandomStream rng)
     : replicas_(spec.nodes), rng_(std::move(rng)) {
+    std::vector<std::size_t> orders;
     for (const FaultSpec& f : spec.faults) {
         if (f.type == FaultSpec::Type::Partition && f.views) {
             ViewPartition p{f.at, f.until, *f.views, std::vector<std::uint32_t>(spec.nodes, 0)};
@@ -54,7 +55,17 @@ MessageRules::MessageRules(const ScenarioSpec& spec, const std::vector<std::stri
             }
         }
         rules_.push_back(std::move(r));
+        orders.push_back(f.order);
     }
+    // Rules are tried in document order; the timeline was sorted by `at`.
+    std::vector<std::size_t> by_doc(rules_.size());
+    for (std::size_t i = 0; i < by_doc.size(); ++i) by_doc[i] = i;
+    std::sort(by_doc.begin(), by_doc.end(),
+              [&](std::size_t a, std::size_t b) { return orders[a] < orders[b]; });
+    std::vector<Rule> sorted;
+    sorted.reserve(rules_.size());
+    for (std::size_t i : by_doc) sorted.push_back(std::move(rules_[i]));
+    rules_ = std::move(sorted);
 }
 
 bool MessageRules::matches(const Rule& r, std::uint32_t from, std::uint32_t to, const Payload& msg,
@@ -90,6 +101,10 @@ RuleVerdict MessageRules::decide(std::uint32_t from, std::uint32_t to, const Pay
     for (std::uint32_t i = 0; i < rules_.size(); ++i) {
         const Rule& r = rules_[i];
         if (now < r.at || (r.until && now >= *r.until)) continue;
+        // Once its condition holds, a hold rule holds nothing more: later rules decide.
+        if (r.spec.action == RuleSpec::Action::Hold &&
+            (r.released || (r.spec.release == RuleSpec::Release::Time && now >= r.spec.release_at)))
+            continue;
         if (!matches(r, from, to, msg, replicas_, rounds, have_rounds)) continue;
         v.rule = i;
         switch (r.spec.action) {
@@ -104,13 +119,9 @@ RuleVerdict MessageRules::decide(std::uint32_t from, std::uint32_t to, const Pay
                 v.act = RuleVerdict::Act::Duplicate;
                 v.copies = r.spec.copies;
                 break;
-            case RuleSpec::Action::Hold: {
-                // Once the condition holds, the rule holds nothing more.
-                const bool over = r.released || (r.spec.release == RuleSpec::Release::Time &&
-                                                 now >= r.spec.release_at);
-                v.act = over ? RuleVerdict::Act::Pass : RuleVerdict::Act::Hold;
+            case RuleSpec::Action::Hold:
+                v.act = RuleVerdict::Act::Hold;
                 break;
-            }
         }
         return v;
     }
@@ -183,11 +194,10 @@ std::vector<MessageRules::Held> MessageRules::take_released() {
     return out;
 }
 
-std::size_t MessageRules::discard_held() {
-    const std::size_t n = held_count_;
-    for (Rule& r : rules_) r.held.clear();
-    held_count_ = 0;
-    return n;
+std::vector<MessageRules::Held> MessageRules::discard_held() {
+    for (Rule& r : rules_) r.released = true;
+    due_ = true;
+    return take_released();
 }
 
 }  // namespace sim

@@ -61,8 +61,8 @@ public:
     // The held messages of every released rule, in send order.
     std::vector<Held> take_released();
     std::size_t held() const { return held_count_; }
-    // Forgets every held message (the run ended); returns how many there were.
-    std::size_t discard_held();
+    // Hands over every message still held (the run ended), in send order.
+    std::vector<Held> discard_held();
     std::uint64_t held_total() const { return held_total_; }
 
 private:

@@ -136,7 +136,8 @@ struct RuleSpec {
 struct FaultSpec {
     enum class Type { Crash, Recover, Partition, OneWay, Isolate, Link, Byzantine, Rule, Params };
     Type type = Type::Crash;
-    std::string path;  // JSON pointer of this entry, for later error messages
+    std::string path;       // JSON pointer of this entry, for later error messages
+    std::size_t order = 0;  // its position in the document (the timeline is sorted by `at`)
     SimTime at{};
     std::optional<SimTime> until;  // partition/one_way/isolate/link/byzantine: end of window
     std::uint32_t node = 0;        // crash, recover, isolate, byzantine

@@ -94,33 +94,9 @@ Keys fault_keys(FaultSpec::Type type) {
     return {};
 }
 
-FaultSpec read_fault(const json& v, const std::string& path, const ScenarioSpec& s) {
+// The keys a fault entry has besides type, at and until.
+void read_fault_body(const Fields& o, const ScenarioSpec& s, FaultSpec& f) {
     using T = FaultSpec::Type;
-    if (!v.is_object()) wrong_type(v, path, "an object with a \"type\"");
-    const auto type = v.find("type");
-    if (type == v.end()) {
-        fail(child(path, "type"),
-             "missing required key 'type'; expected one of: " + join(kFaultTypes));
-    }
-    FaultSpec f;
-    f.path = path;
-    f.type = static_cast<T>(read_choice(*type, child(path, "type"), kFaultTypes));
-    const Fields o(v, path, fault_keys(f.type));
-    // Behaviours, rules and view-keyed partitions hold from the start unless given a time;
-    // protocol overrides hold for the whole run.
-    const bool at_optional = f.type == T::Byzantine || f.type == T::Rule || f.type == T::Params ||
-                             (f.type == T::Partition && o.find("views") != nullptr);
-    f.at = at_optional ? o.duration("at").value_or(SimTime{})
-                       : parse_duration(o.need("at"), o.at("at"));
-    if (f.at > s.stop.at) {
-        fail(o.at("at"), "never happens: at = " + format_duration(f.at) +
-                             " is after stop.at = " + format_duration(s.stop.at));
-    }
-    f.until = o.duration("until");
-    if (f.until && *f.until <= f.at) {
-        fail(o.at("until"), "until = " + format_duration(*f.until) +
-                                " must be after at = " + format_duration(f.at));
-    }
     const auto node = [&](std::string_view key) {
         return read_node(o.need(key), o.at(key), s.nodes);
     };
@@ -165,6 +141,36 @@ FaultSpec read_fault(const json& v, const std::string& path, const ScenarioSpec&
             }
             break;
     }
+}
+
+FaultSpec read_fault(const json& v, const std::string& path, const ScenarioSpec& s) {
+    using T = FaultSpec::Type;
+    if (!v.is_object()) wrong_type(v, path, "an object with a \"type\"");
+    const auto type = v.find("type");
+    if (type == v.end()) {
+        fail(child(path, "type"),
+             "missing required key 'type'; expected one of: " + join(kFaultTypes));
+    }
+    FaultSpec f;
+    f.path = path;
+    f.type = static_cast<T>(read_choice(*type, child(path, "type"), kFaultTypes));
+    const Fields o(v, path, fault_keys(f.type));
+    // Behaviours, rules and view-keyed partitions hold from the start unless given a time;
+    // protocol overrides hold for the whole run.
+    const bool at_optional = f.type == T::Byzantine || f.type == T::Rule || f.type == T::Params ||
+                             (f.type == T::Partition && o.find("views") != nullptr);
+    f.at = at_optional ? o.duration("at").value_or(SimTime{})
+                       : parse_duration(o.need("at"), o.at("at"));
+    if (f.at > s.stop.at) {
+        fail(o.at("at"), "never happens: at = " + format_duration(f.at) +
+                             " is after stop.at = " + format_duration(s.stop.at));
+    }
+    f.until = o.duration("until");
+    if (f.until && *f.until <= f.at) {
+        fail(o.at("until"), "until = " + format_duration(*f.until) +
+                                " must be after at = " + format_duration(f.at));
+    }
+    read_fault_body(o, s, f);
     return f;
 }
 
@@ -177,6 +183,7 @@ void read_faults(const json& v, ScenarioSpec& s) {
     std::vector<std::string> overridden(s.nodes);  // path of each replica's params entry
     for (std::size_t i = 0; i < v.size(); ++i) {
         s.faults.push_back(read_fault(v[i], child("/faults", i), s));
+        s.faults.back().order = i;
         const FaultSpec& f = s.faults.back();
         if (f.type == T::Params) {
             if (!overridden[f.node].empty()) {

@@ -103,6 +103,13 @@ void read_action(const json& v, const std::string& path, const ScenarioSpec& s, 
     if (const json* d = o.find("delay")) {
         r.action = A::Delay;
         r.delay = read_delay(*d, o.at("delay"));
+        // Draws are capped at an hour (sample_delay); fixed and uniform delays are refused above
+        // it, so an arrival time can never overflow.
+        const SimTime most = r.delay.dist == DelaySpec::Dist::Fixed     ? r.delay.value
+                             : r.delay.dist == DelaySpec::Dist::Uniform ? r.delay.max
+                                                                        : SimTime{};
+        if (most > seconds(3600))
+            fail(o.at("delay"), "a rule's delay is at most 1 hour, got " + format_duration(most));
     } else if (const json* k = o.find("duplicate")) {
         r.action = A::Duplicate;
         r.copies = static_cast<std::uint32_t>(read_uint(*k, o.at("duplicate"), 2, 16));

@@ -150,7 +150,10 @@ const RunResult& Simulator::run() {
     for (std::uint32_t i = 0; i < spec_.nodes; ++i)
         if (!nodes_[i].up) result_.states[i] = NodeState::Offline;
     result_.held_by_rules = rules_.held_total();
-    result_.drops[static_cast<std::size_t>(DropReason::Held)] += rules_.discard_held();
+    for (const MessageRules::Held& h : rules_.discard_held()) {
+        ++result_.counters[h.to * result_.kind_names.size() + h.msg->kind].dropped;
+        ++result_.drops[static_cast<std::size_t>(DropReason::Held)];
+    }
     // Free what is still in flight, so payload lifetimes end with the run.
     while (!queue_.empty()) queue_.pop();
     inflight_.clear();

@@ -10,8 +10,7 @@ namespace sim {
 namespace {
 
 // When the last windowed fault ends; nullopt if some fault never ends (a partition with no
-// `until`, a crash never recovered beyond f, ...). Byzantine nodes within f do not count, nor
-// does a view-keyed partition, which ends when the views move past its range.
+// `until`, a crash never recovered beyond f, ...). Byzantine nodes within f do not count.
 std::optional<SimTime> faults_end(const ScenarioSpec& spec, std::uint32_t* permanent_faulty) {
     SimTime end{};
     std::set<std::uint32_t> faulty;
@@ -28,8 +27,18 @@ std::optional<SimTime> faults_end(const ScenarioSpec& spec, std::uint32_t* perma
             down[f.node] = true;
         } else if (f.type == T::Recover) {
             down[f.node] = false;
-        } else if (!f.until && !f.views) {
-            endless = true;
+        } else if (f.rule && !f.until) {
+            // A rule that ends by itself: a hold released at a time. Delays and duplicates
+            // slow messages but let every one through. Drops, and holds that wait for an
+            // event, may never end.
+            using A = RuleSpec::Action;
+            const RuleSpec& r = *f.rule;
+            if (r.action == A::Hold && r.release == RuleSpec::Release::Time)
+                end = std::max(end, r.release_at);
+            else if (r.action == A::Drop || r.action == A::Hold)
+                endless = true;
+        } else if (!f.until) {
+            endless = true;  // a view-keyed partition too: its views may never pass
         }
     }
     for (std::uint32_t i = 0; i < spec.nodes; ++i)
@@ -76,7 +85,7 @@ void Simulator::apply_fault(const FaultSpec& f, bool begin) {
             }
             n.inbox_size = 0;
             n.busy_until = now_;
-            checker_.set_active(NodeId(f.node), false);
+            checker_.set_active(NodeId(f.node), false, now_);
             result_.states[f.node] = NodeState::Offline;
             if (opts_.trace) trace_event("crash", f.node, f.node, nullptr, 0);
             break;
@@ -110,7 +119,7 @@ void Simulator::apply_fault(const FaultSpec& f, bool begin) {
 void Simulator::recover(const FaultSpec& f) {
     Node& n = nodes_[f.node];
     n.up = true;
-    checker_.set_active(NodeId(f.node), true);
+    checker_.set_active(NodeId(f.node), true, now_);
     result_.states[f.node] = n.byzantine ? NodeState::Byzantine : NodeState::Active;
     if (opts_.trace) trace_event("recover", f.node, f.node, nullptr, f.lose_state);
     ctx_->enter(f.node, {});

@@ -111,7 +111,7 @@ TEST_CASE("rules: a hold keeps matching messages until its time and releases the
                        {"action", {{"hold", {{"until", "10ms"}}}}}};
     std::vector<Step> plan;
     for (int i = 0; i < 6; ++i) plan.push_back({static_cast<std::uint16_t>(i % 2)});
-    const ToyRun t = run_toy(toy_doc({rule}), plan);
+    const ToyRun t = run_toy(toy_doc(json::array({rule})), plan);
     REQUIRE(t.log.size() == 6);
     // B (odd numbers) arrive one delay after their send; A (even) at 10ms + 1ms, in send order.
     CHECK(numbers(t.log) == std::vector<std::uint64_t>{1, 3, 5, 0, 2, 4});
@@ -125,7 +125,7 @@ TEST_CASE("rules: a hold keeps matching messages until its time and releases the
 
 TEST_CASE("rules: a message sent after its hold's time has passed goes straight through") {
     const json rule = {{"type", "rule"}, {"action", {{"hold", {{"until", "2ms"}}}}}};
-    const ToyRun t = run_toy(toy_doc({rule}), std::vector<Step>(4));
+    const ToyRun t = run_toy(toy_doc(json::array({rule})), std::vector<Step>(4));
     // Sends at 0 and 1ms wait to 2ms (+1ms); those at 2 and 3ms are not held.
     REQUIRE(t.log.size() == 4);
     CHECK(numbers(t.log) == std::vector<std::uint64_t>{0, 1, 2, 3});
@@ -140,7 +140,7 @@ TEST_CASE("rules: drop matches a view range, and a message naming no view never 
     std::vector<Step> plan;
     for (std::uint64_t v = 1; v <= 5; ++v) plan.push_back({0, v});
     plan.push_back({1});  // no view
-    const ToyRun t = run_toy(toy_doc({rule}), plan);
+    const ToyRun t = run_toy(toy_doc(json::array({rule})), plan);
     CHECK(numbers(t.log) == std::vector<std::uint64_t>{0, 3, 4, 5});
     CHECK(drops(t.result, sim::DropReason::Rule) == 2);
     CHECK(t.result.total_for_kind(0).dropped == 2);
@@ -167,7 +167,7 @@ TEST_CASE("rules: a delayed message arrives later by the rule's delay and may be
                        {"until", "1ms"},
                        {"action", {{"delay", "5ms"}}}};
     const std::vector<Step> plan = {{0}, {1}};
-    const ToyRun t = run_toy(toy_doc({rule}), plan);
+    const ToyRun t = run_toy(toy_doc(json::array({rule})), plan);
     REQUIRE(t.log.size() == 2);
     CHECK(t.log[0].number == 1);
     CHECK(t.log[0].at == sim::milliseconds(2));
@@ -181,7 +181,7 @@ TEST_CASE("rules: a view-keyed partition cuts only while the sender's view is in
     std::vector<Step> plan;
     for (std::uint64_t v = 1; v <= 5; ++v) plan.push_back({0, v, 2, v});
     plan.push_back({0, 3, 1});  // same side: never cut
-    const ToyRun t = run_toy(toy_doc({part}), plan);
+    const ToyRun t = run_toy(toy_doc(json::array({part})), plan);
     CHECK(numbers(t.log) == std::vector<std::uint64_t>{0, 4, 5});
     CHECK(drops(t.result, sim::DropReason::Partition) == 3);
 }
@@ -190,15 +190,34 @@ TEST_CASE("rules: messages still held when the run ends are counted as held") {
     const json rule = {
         {"type", "rule"},
         {"action", {{"hold", {{"until", {{"view", {{"node", 3}, {"at_least", 9}}}}}}}}}};
-    const ToyRun t = run_toy(toy_doc({rule}), std::vector<Step>(3));
+    const ToyRun t = run_toy(toy_doc(json::array({rule})), std::vector<Step>(3));
     CHECK(t.log.empty());
     CHECK(drops(t.result, sim::DropReason::Held) == 3);
+}
+
+TEST_CASE("rules: rules are tried in document order, whatever their start time") {
+    // Listed first but starting later: from 2ms on it drops what the second rule would
+    // duplicate; before 2ms only the second applies.
+    const json faults = {{{"type", "rule"}, {"at", "2ms"}, {"action", "drop"}},
+                         {{"type", "rule"}, {"action", {{"duplicate", 2}}}}};
+    const ToyRun t = run_toy(toy_doc(faults), std::vector<Step>(4));
+    CHECK(numbers(t.log) == std::vector<std::uint64_t>{0, 0, 1, 1});
+    CHECK(drops(t.result, sim::DropReason::Rule) == 2);
+}
+
+TEST_CASE("rules: once a hold is over, later rules decide") {
+    const json faults = {{{"type", "rule"}, {"action", {{"hold", {{"until", "2ms"}}}}}},
+                         {{"type", "rule"}, {"match", {{"kind", "A"}}}, {"action", "drop"}}};
+    const ToyRun t = run_toy(toy_doc(faults), std::vector<Step>(4));
+    // Sent at 0 and 1ms: held, then released at 2ms (past the rules); 2 and 3ms: dropped.
+    CHECK(numbers(t.log) == std::vector<std::uint64_t>{0, 1});
+    CHECK(drops(t.result, sim::DropReason::Rule) == 2);
 }
 
 TEST_CASE("rules: a rule naming a message type the protocol lacks is refused at its path") {
     const json rule = {
         {"type", "rule"}, {"match", {{"kind", {"A", "PREPAER"}}}}, {"action", "drop"}};
-    const sim::ScenarioSpec spec = sim::parse_scenario(toy_doc({rule}));
+    const sim::ScenarioSpec spec = sim::parse_scenario(toy_doc(json::array({rule})));
     try {
         sim::check_rule_kinds(spec, {"A", "B"});
         FAIL("accepted an unknown kind");

@@ -38,6 +38,10 @@ MutateParams parse_mutate(const sim::FaultSpec& f) {
     const auto names = mutate_kind_names();
     for (std::size_t i : p.names("kinds", names, "mutation kind"))
         m.kinds.push_back(static_cast<MutateParams::Kind>(i));
+    if (p.has("kinds") && m.kinds.empty())
+        throw sim::ScenarioError(p.at("kinds"),
+                                 "an empty list mutates nothing; omit 'kinds' for "
+                                 "all of them");
     if (!p.has("kinds"))
         for (std::size_t i = 0; i < names.size(); ++i)
             m.kinds.push_back(static_cast<MutateParams::Kind>(i));

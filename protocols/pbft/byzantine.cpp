@@ -72,6 +72,14 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
         }
         case K::Mutate:
             b.mutate = proto::parse_mutate(f);
+            for (const auto& g : spec.faults) {
+                if (g.type == sim::FaultSpec::Type::Byzantine && g.node == f.node &&
+                    g.behavior == "mutate" && g.order < f.order)
+                    throw sim::ScenarioError(f.path + "/behavior",
+                                             "replica " + std::to_string(f.node) +
+                                                 " mutates already at " + g.path +
+                                                 "; one mutate entry per replica");
+            }
             break;
         default:
             proto::Params(f.params, params, {});
@@ -183,93 +191,117 @@ Body forged_body(const Message& m) {
 }
 }  // namespace
 
-void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
+// equivocate and collude: the conflicting PRE-PREPARE, PREPAREs and COMMITs for the second half.
+sim::PayloadRef ByzantineReplica::conflict(sim::Context& ctx, const Behavior& b, NodeId to,
+                                           sim::PayloadRef msg) {
     using K = Behavior::Kind;
-    const sim::SimTime now = ctx.now();
-    for (const Behavior& b : behaviors_) {
-        if (!b.active(now)) continue;
-        const bool protocol_msg = !proto::is_client_message(*msg);
-        const Message* m = protocol_msg ? static_cast<const Message*>(msg.get()) : nullptr;
-        const bool targeted = b.targets.empty() || std::find(b.targets.begin(), b.targets.end(),
-                                                             to.v) != b.targets.end();
-        switch (b.kind) {
-            case K::Silent:
-            case K::Crash:
-                return;
-            case K::Drop:
-                if (targeted) return;
-                break;
-            case K::Delay:
-                if (targeted) {
-                    delayed_.emplace(next_delayed_, std::make_pair(to.v, msg));
-                    ctx.set_timer(b.delay, kOwnTimer | next_delayed_++);
-                    return;
-                }
-                break;
-            case K::Equivocate:
-            case K::Collude: {
-                auto group_b = split_b(ctx, b);
-                if (!m || std::find(group_b.begin(), group_b.end(), to.v) == group_b.end()) break;
-                if (const auto* pp = as<PrePrepare>(*m); pp && b.kind == K::Equivocate) {
-                    if (pp->d == null_digest()) break;
-                    auto& alt = conflicting_[{pp->v.v, pp->n.v}];
-                    if (!alt) alt = make_message(ctx, PrePrepare{pp->v, pp->n, null_digest(), {}});
-                    msg = alt;
-                } else if ((as<Commit>(*m) && (b.collude || b.kind == K::Collude)) ||
-                           (as<Prepare>(*m) && b.kind == K::Collude)) {
-                    msg = rewrite_digest(ctx, *m, null_digest());
-                }
-                break;
-            }
-            case K::ConflictingVotes:
-                if (m && (as<Prepare>(*m) || as<Commit>(*m))) {
-                    msg = rewrite_digest(ctx, *m, Digest(sim::mix64(m->digest.v ^ 0xbad)));
-                } else if (!m) {
-                    const auto& cm = static_cast<const proto::ClientMessage&>(*msg);
-                    if (const auto* r = std::get_if<proto::Reply>(&cm.body)) {
-                        proto::Reply lie = *r;
-                        lie.result = Digest(sim::mix64(r->result.v ^ 0xbad));
-                        msg = proto::make_reply(ctx, lie);
-                    }
-                }
-                break;
-            case K::ForgeSender:
-                if (m && !as<NewView>(*m) && !as<ViewChange>(*m)) {
-                    ctx.send(to, make_forged(ctx, forged_body(*m), NodeId(b.victim)));
-                }
-                break;
-            case K::Replay:
-                if (!sent_.empty() && ctx.rng().chance_ppm(b.replay_ppm)) {
-                    const auto& old = sent_[ctx.rng().uniform(0, sent_.size() - 1)];
-                    ctx.send(to, old.second);
-                }
-                if (sent_.size() < 256) {
-                    sent_.emplace_back(to.v, msg);
-                } else {
-                    sent_[ctx.rng().uniform(0, 255)] = {to.v, msg};
-                }
-                break;
-            case K::LyingViewChange:
-                if (const auto* vc = m ? as<ViewChange>(*m) : nullptr; vc && !vc->P.empty()) {
-                    ViewChange lie = *vc;
-                    lie.P.clear();
-                    msg = make_message(ctx, std::move(lie));
-                }
-                break;
-            case K::Mutate: {
-                auto [where, what] = mutator_->mutate(ctx, to, std::move(msg));
-                to = where;
-                msg = std::move(what);
-                break;
-            }
-            case K::NullNewView:
-                if (const auto* nv = m ? as<NewView>(*m) : nullptr; nv && !nv->O.empty()) {
-                    for (const auto& out : null_new_view(ctx, *nv)) ctx.send(to, out);
-                    return;
-                }
-                break;
-        }
+    const Message* m =
+        proto::is_client_message(*msg) ? nullptr : static_cast<const Message*>(msg.get());
+    const auto group_b = split_b(ctx, b);
+    if (!m || std::find(group_b.begin(), group_b.end(), to.v) == group_b.end()) return msg;
+    if (const auto* pp = as<PrePrepare>(*m); pp && b.kind == K::Equivocate) {
+        if (pp->d == null_digest()) return msg;
+        auto& alt = conflicting_[{pp->v.v, pp->n.v}];
+        if (!alt) alt = make_message(ctx, PrePrepare{pp->v, pp->n, null_digest(), {}});
+        return alt;
     }
+    if ((as<Commit>(*m) && (b.collude || b.kind == K::Collude)) ||
+        (as<Prepare>(*m) && b.kind == K::Collude))
+        return rewrite_digest(ctx, *m, null_digest());
+    return msg;
+}
+
+// conflicting_votes: votes for a digest never received, replies with a bogus result.
+sim::PayloadRef ByzantineReplica::conflicting_vote(sim::Context& ctx, sim::PayloadRef msg) {
+    if (!proto::is_client_message(*msg)) {
+        const auto& m = static_cast<const Message&>(*msg);
+        if (as<Prepare>(m) || as<Commit>(m))
+            return rewrite_digest(ctx, m, Digest(sim::mix64(m.digest.v ^ 0xbad)));
+        return msg;
+    }
+    const auto& cm = static_cast<const proto::ClientMessage&>(*msg);
+    if (const auto* r = std::get_if<proto::Reply>(&cm.body)) {
+        proto::Reply lie = *r;
+        lie.result = Digest(sim::mix64(r->result.v ^ 0xbad));
+        return proto::make_reply(ctx, lie);
+    }
+    return msg;
+}
+
+// replay: now and then an old message again; the buffer keeps 256, replaced at random.
+void ByzantineReplica::replay(sim::Context& ctx, const Behavior& b, NodeId to,
+                              const sim::PayloadRef& msg) {
+    if (!sent_.empty() && ctx.rng().chance_ppm(b.replay_ppm)) {
+        const auto& old = sent_[ctx.rng().uniform(0, sent_.size() - 1)];
+        ctx.send(to, old.second);
+    }
+    if (sent_.size() < 256) {
+        sent_.emplace_back(to.v, msg);
+    } else {
+        sent_[ctx.rng().uniform(0, 255)] = {to.v, msg};
+    }
+}
+
+// One behaviour on one outgoing message: false when it took the message (nothing more to send).
+bool ByzantineReplica::apply(sim::Context& ctx, const Behavior& b, NodeId& to,
+                             sim::PayloadRef& msg) {
+    using K = Behavior::Kind;
+    const Message* m =
+        proto::is_client_message(*msg) ? nullptr : static_cast<const Message*>(msg.get());
+    const bool targeted =
+        b.targets.empty() || std::find(b.targets.begin(), b.targets.end(), to.v) != b.targets.end();
+    switch (b.kind) {
+        case K::Silent:
+        case K::Crash:
+            return false;
+        case K::Drop:
+            return !targeted;
+        case K::Delay:
+            if (!targeted) return true;
+            delayed_.emplace(next_delayed_, std::make_pair(to.v, msg));
+            ctx.set_timer(b.delay, kOwnTimer | next_delayed_++);
+            return false;
+        case K::Equivocate:
+        case K::Collude:
+            msg = conflict(ctx, b, to, std::move(msg));
+            return true;
+        case K::ConflictingVotes:
+            msg = conflicting_vote(ctx, std::move(msg));
+            return true;
+        case K::ForgeSender:
+            if (m && !as<NewView>(*m) && !as<ViewChange>(*m))
+                ctx.send(to, make_forged(ctx, forged_body(*m), NodeId(b.victim)));
+            return true;
+        case K::Replay:
+            replay(ctx, b, to, msg);
+            return true;
+        case K::LyingViewChange:
+            if (const auto* vc = m ? as<ViewChange>(*m) : nullptr; vc && !vc->P.empty()) {
+                ViewChange lie = *vc;
+                lie.P.clear();
+                msg = make_message(ctx, std::move(lie));
+            }
+            return true;
+        case K::Mutate: {
+            auto [where, what] = mutator_->mutate(ctx, to, std::move(msg));
+            to = where;
+            msg = std::move(what);
+            return true;
+        }
+        case K::NullNewView:
+            if (const auto* nv = m ? as<NewView>(*m) : nullptr; nv && !nv->O.empty()) {
+                for (const auto& out : null_new_view(ctx, *nv)) ctx.send(to, out);
+                return false;
+            }
+            return true;
+    }
+    return true;
+}
+
+void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
+    const sim::SimTime now = ctx.now();
+    for (const Behavior& b : behaviors_)
+        if (b.active(now) && !apply(ctx, b, to, msg)) return;
     ctx.send(to, std::move(msg));
 }
 

@@ -86,6 +86,10 @@ private:
     bool crashed(sim::SimTime now) const;
     // Applies every active behaviour to one outgoing message, in scenario order.
     void emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg);
+    bool apply(sim::Context& ctx, const Behavior& b, NodeId& to, sim::PayloadRef& msg);
+    sim::PayloadRef conflict(sim::Context& ctx, const Behavior& b, NodeId to, sim::PayloadRef msg);
+    sim::PayloadRef conflicting_vote(sim::Context& ctx, sim::PayloadRef msg);
+    void replay(sim::Context& ctx, const Behavior& b, NodeId to, const sim::PayloadRef& msg);
     MessageRef rewrite_digest(sim::Context& ctx, const Message& m, Digest d);
     const std::vector<MessageRef>& null_new_view(sim::Context& ctx, const NewView& nv);
     std::vector<std::uint32_t> split_b(sim::Context& ctx, const Behavior& b) const;

@@ -24,7 +24,7 @@ void Replica::make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<Me
     if (last_exec_ < n) {
         if (!cfg_.state_transfer) return;
         // Behind a stable checkpoint: take the certified state instead of replaying the log.
-        transfer_state(ctx, n, proof);
+        if (!transfer_state(ctx, n, proof)) return;
     }
     const Seq old_h = h_;
     h_ = n;
@@ -53,6 +53,7 @@ Checkpoint Replica::checkpoint_now() const {
     Checkpoint c{last_exec_, {}, state_, {}};
     c.clients.reserve(last_reply_.size());
     for (const auto& [client, cached] : last_reply_) {
+        if (!cached.reply) continue;  // an entry with nothing executed yet
         const auto& r = std::get<proto::Reply>(cached.reply->body);
         c.clients.push_back({client, cached.timestamp, r.result, r.index});
     }
@@ -62,9 +63,9 @@ Checkpoint Replica::checkpoint_now() const {
 
 // Every CHECKPOINT in a proof carries the same state (their digests match and each was checked
 // against its body), so the first one serves.
-void Replica::transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof) {
+bool Replica::transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof) {
     const Checkpoint* c = proof.empty() ? nullptr : as<Checkpoint>(*proof.front());
-    if (!c || !consistent(*c)) return;
+    if (!c || !consistent(*c)) return false;
     last_exec_ = n;
     state_ = c->chain;
     if (!cfg_.mutations.has(Mutation::TransferWithoutReplyCache)) {
@@ -84,6 +85,7 @@ void Replica::transfer_state(sim::Context& ctx, Seq n, const std::vector<Message
         }
     }
     ctx.state_transferred(n.v, state_);
+    return true;
 }
 
 void Replica::resend_checkpoints(sim::Context& ctx) {

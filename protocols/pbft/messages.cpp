@@ -33,7 +33,7 @@ struct DigestOf {
             h.add(e.client).add(e.timestamp).add(e.result.v).add(e.index);
     }
     void operator()(const ViewChange& m) const {
-        h.add(5).add(m.v.v).add(m.n_ckpt.v).add(m.ckpt_state.v);
+        h.add(5).add(m.v.v).add(m.n_ckpt.v).add(m.ckpt_state.v).add(m.C.size()).add(m.P.size());
         for (const auto& c : m.C) h.add(c->digest.v);
         for (const auto& p : m.P) {
             h.add(p.pre_prepare->digest.v).add(p.prepares.size());
@@ -41,7 +41,7 @@ struct DigestOf {
         }
     }
     void operator()(const NewView& m) const {
-        h.add(6).add(m.v.v);
+        h.add(6).add(m.v.v).add(m.V.size()).add(m.O.size());
         for (const auto& c : m.V) h.add(c->digest.v);
         for (const auto& c : m.O) h.add(c->digest.v);
     }
@@ -163,6 +163,8 @@ sim::Rounds Message::rounds() const {
 
 std::uint64_t Message::nested_wire_hash() const {
     sim::Hasher h(0x4e57);
+    // A body its digest does not name (a splice) reaches the receiver too.
+    if (!digest_matches()) h.add(message_digest(body, signer).v);
     const auto all = [&h](const auto& refs) {
         h.add(refs.size());
         for (const auto& r : refs) h.add(r ? r->wire_hash() : 0);

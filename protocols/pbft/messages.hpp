@@ -103,6 +103,7 @@ struct Message : sim::Payload {
     void set_foreign_digest(Digest d) {
         digest = d;
         digest_check_ = 0;
+        nests = true;  // the wire hash then covers the body the digest does not name
     }
 
 protected:

@@ -221,10 +221,12 @@ void Replica::execute(sim::Context& ctx, const PrePrepare& pp) {
     for (const auto& r : pp.batch) {
         const auto& req = std::get<proto::Request>(r->body);
         const auto key = proto::request_key(req);
-        CachedReply& cached = last_reply_[req.client.v];
         ++position;
         // Exactly once: a request not newer than the client's last executed one is skipped.
-        if (req.timestamp <= cached.timestamp) continue;
+        const auto known = last_reply_.find(req.client.v);
+        if (known != last_reply_.end() && req.timestamp <= known->second.timestamp) continue;
+        if (req.timestamp == 0) continue;  // no client issues timestamp 0: nothing to execute
+        CachedReply& cached = last_reply_[req.client.v];
         const Digest result = proto::execution_result(r->digest, pp.n.v, position);
         done.push_back({key, r->digest, result});
         cached.timestamp = req.timestamp;

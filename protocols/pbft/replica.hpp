@@ -127,7 +127,8 @@ private:
     void on_checkpoint(sim::Context& ctx, const MessageRef& m);
     void make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<MessageRef> proof);
     // Adopts the service state a stable checkpoint's proof carries (history and reply cache).
-    void transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof);
+    // False (nothing changed) if the proof carries no consistent state.
+    bool transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof);
     // Sends our CHECKPOINTs above the low watermark again: lost ones would otherwise keep the
     // window where it is for ever once every number in it is used.
     void resend_checkpoints(sim::Context& ctx);
