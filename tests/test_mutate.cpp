@@ -5,6 +5,8 @@
 #include "protocols/common/mutate.hpp"
 #include "protocols/pbft/craft.hpp"
 #include "protocols/pbft/messages.hpp"
+#include "protocols/rbc/craft.hpp"
+#include "protocols/rbc/messages.hpp"
 #include "tests/helpers.hpp"
 #include "tests/recording_context.hpp"
 
@@ -190,4 +192,52 @@ TEST_CASE("mutate: parameters are validated at their JSON path") {
                          doctest::Contains("/faults/0/params/kinds/1"), sim::ScenarioError);
     doc["faults"][0]["params"] = {{"kinds", {"splice"}}, {"probability", 0.5}};
     CHECK_NOTHROW(protocols::validate(sim::parse_scenario(doc)));
+}
+
+TEST_CASE("splice: PBFT and RBC reject a body altered under another replica's signature") {
+    testing::RecordingContext ctx(4, 1);
+    // PBFT: a COMMIT of replica 1 moved to another view by replica 3.
+    ctx.act_as(1);
+    const auto commit =
+        pbft::make_message(ctx, pbft::Commit{pbft::View(0), pbft::Seq(4), pbft::Digest(5)});
+    ctx.act_as(3);
+    const auto pbft_splice = pbft::Craft().with(ctx, *commit, Field::View, 1, Seal::Splice);
+    CHECK(pbft::authentic(ctx, as_pbft(commit)));
+    CHECK(pbft::signature_valid(ctx, as_pbft(pbft_splice)));  // the signature itself is valid
+    CHECK_FALSE(pbft::authentic(ctx, as_pbft(pbft_splice)));  // but not over this body
+    // RBC: an ECHO of replica 1 for another value, and for another instance.
+    ctx.act_as(1);
+    const auto echo = rbc::make_message(ctx, rbc::Echo{{sim::NodeId(0), 7}, rbc::Digest(9)});
+    const rbc::Craft craft;
+    CHECK(craft.get(*echo, Field::Seq) == 7u);
+    CHECK(craft.get(*echo, Field::Digest) == 9u);
+    ctx.act_as(3);
+    const auto& original = static_cast<const rbc::Message&>(*echo);
+    CHECK(rbc::authentic(ctx, original));
+    for (Field f : {Field::Digest, Field::Seq}) {
+        const auto spliced = craft.with(ctx, *echo, f, 8, Seal::Splice);
+        REQUIRE(spliced);
+        const auto& m = static_cast<const rbc::Message&>(*spliced);
+        CHECK(m.signer == sim::NodeId(1));
+        CHECK(m.sig == echo->sig);
+        CHECK_FALSE(rbc::authentic(ctx, m));
+        CHECK(spliced->wire_hash() != echo->wire_hash());  // the fingerprint sees the change
+    }
+    // An own seal is a well-formed message from the crafter (replica 3), not a forgery.
+    const auto own = craft.with(ctx, *echo, Field::Digest, 8, Seal::Own);
+    CHECK(own->signer == sim::NodeId(3));
+    CHECK(rbc::authentic(ctx, static_cast<const rbc::Message&>(*own)));
+}
+
+TEST_CASE("mutate: rbc: the behaviour is accepted with its params and refused with bad ones") {
+    auto doc = testing::pbft_base(4, 1);
+    doc["protocol"] = {{"name", "rbc"}};
+    doc["faults"] = {{{"type", "byzantine"},
+                      {"node", 2},
+                      {"behavior", "mutate"},
+                      {"params", {{"kinds", {"splice", "digest"}}}}}};
+    CHECK_NOTHROW(protocols::validate(sim::parse_scenario(doc)));
+    doc["faults"][0]["params"] = {{"fields", {"view"}}};
+    CHECK_THROWS_WITH_AS(protocols::validate(sim::parse_scenario(doc)),
+                         doctest::Contains("/faults/0/params/fields"), sim::ScenarioError);
 }

@@ -12,7 +12,7 @@
 namespace rbc {
 
 std::vector<std::string> behavior_names() {
-    return {"silent", "equivocate", "collude", "conflicting_echo"};
+    return {"silent", "equivocate", "collude", "conflicting_echo", "mutate"};
 }
 
 namespace {
@@ -41,6 +41,17 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
     b.from = f.at;
     if (f.until) b.until = *f.until;
     b.kind = static_cast<Behavior::Kind>(proto::behavior_index(f, behavior_names(), "RBC"));
+    if (b.kind == Behavior::Kind::Mutate) {
+        b.mutate = proto::parse_mutate(f);
+        for (const auto& g : spec.faults)
+            if (g.type == sim::FaultSpec::Type::Byzantine && g.node == f.node &&
+                g.behavior == "mutate" && g.order < f.order)
+                throw sim::ScenarioError(f.path + "/behavior",
+                                         "replica " + std::to_string(f.node) +
+                                             " mutates already at " + g.path +
+                                             "; one mutate entry per replica");
+        return b;
+    }
     proto::Params(f.params, f.path + "/params", {});
     if (b.kind == Behavior::Kind::Equivocate || b.kind == Behavior::Kind::Collude) {
         b.coalition = nodes_with(spec, {"equivocate", "collude"});
@@ -66,7 +77,11 @@ private:
 };
 
 ByzantineReplica::ByzantineReplica(std::unique_ptr<Replica> inner, std::vector<Behavior> b)
-    : inner_(std::move(inner)), behaviors_(std::move(b)) {}
+    : inner_(std::move(inner)), behaviors_(std::move(b)) {
+    for (const Behavior& x : behaviors_)
+        if (x.kind == Behavior::Kind::Mutate && !mutator_)
+            mutator_ = std::make_unique<proto::Mutator>(x.mutate, craft_);
+}
 
 ByzantineReplica::~ByzantineReplica() = default;
 
@@ -81,6 +96,7 @@ void ByzantineReplica::on_recover(sim::Context& ctx) {
 }
 
 void ByzantineReplica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
+    if (mutator_) mutator_->observe(from, sim::PayloadRef(&msg), ctx.self());
     Outbox out(*this, ctx);
     inner_->on_message(out, from, msg);
 }
@@ -143,6 +159,12 @@ void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
                     msg = revote(ctx, *m, Digest(sim::mix64(v.v ^ 0xbad)));
                 }
                 break;
+            case K::Mutate: {
+                auto [where, what] = mutator_->mutate(ctx, to, std::move(msg));
+                to = where;
+                msg = std::move(what);
+                break;
+            }
         }
     }
     ctx.send(to, std::move(msg));

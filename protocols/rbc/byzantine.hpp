@@ -2,7 +2,7 @@
 // outbox: the honest Replica runs unchanged inside a ByzantineReplica, whose Context intercepts
 // every send. The strategies sign only with their own node's key, through the same Context.
 //
-// Behaviours (scenario "behavior" names; none takes parameters):
+// Behaviours (scenario "behavior" names; only mutate takes parameters):
 //   silent            sends nothing
 //   equivocate        as sender, SENDs its value to the first half of the replicas outside the
 //                     coalition and the null value (no request) to the second half, and votes
@@ -11,6 +11,7 @@
 //                     null value towards the same second half. Together with `equivocate`, more
 //                     than f of these break agreement (the checker's own test)
 //   conflicting_echo  every ECHO and READY names a value it never received
+//   mutate            small-scope mutation of outgoing messages (protocols/common/mutate.hpp)
 #pragma once
 
 #include <cstdint>
@@ -18,19 +19,23 @@
 #include <string>
 #include <vector>
 
+#include "protocols/common/mutate.hpp"
+#include "protocols/rbc/craft.hpp"
 #include "protocols/rbc/replica.hpp"
 #include "sim/scenario.hpp"
 
 namespace rbc {
 
 struct Behavior {
-    enum class Kind { Silent, Equivocate, Collude, ConflictingEcho };
+    enum class Kind { Silent, Equivocate, Collude, ConflictingEcho, Mutate };
     Kind kind = Kind::Silent;
     sim::SimTime from{}, until = sim::SimTime::max();
     // equivocate, collude: every replica of the scenario with either behaviour, sorted.
     std::vector<std::uint32_t> coalition;
     // collude: the replicas whose instances it backs (those with `equivocate`), sorted.
     std::vector<std::uint32_t> equivocators;
+
+    proto::MutateParams mutate;  // mutate
 
     bool active(sim::SimTime now) const { return now >= from && now < until; }
 };
@@ -63,6 +68,8 @@ private:
 
     std::unique_ptr<Replica> inner_;
     std::vector<Behavior> behaviors_;
+    Craft craft_;
+    std::unique_ptr<proto::Mutator> mutator_;  // with a mutate behaviour
 };
 
 }  // namespace rbc

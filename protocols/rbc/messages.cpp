@@ -68,6 +68,18 @@ MessageRef make_message(sim::Context& ctx, Body body) {
     return ref;
 }
 
+MessageRef make_spliced(Body body, const Message& original) {
+    auto [ref, m] = sim::make_payload<Message>();
+    m->kind = static_cast<std::uint16_t>(kSend + body.index());
+    m->nests = true;  // the wire hash covers the body its digest does not name
+    m->digest = original.digest;
+    m->size_bytes = size_of(body);
+    m->signer = original.signer;
+    m->body = std::move(body);
+    m->sig = original.sig;
+    return ref;
+}
+
 namespace {
 const InstanceId& id_of(const Body& b) {
     return std::visit([](const auto& m) -> const InstanceId& { return m.id; }, b);
@@ -98,7 +110,10 @@ sim::Rounds Message::rounds() const {
 
 std::uint64_t Message::nested_wire_hash() const {
     const auto* s = as<Send>(*this);
-    return s && s->request ? s->request->wire_hash() : 0;
+    // A body its digest does not name (a splice) reaches the receiver too.
+    const std::uint64_t body =
+        digest == message_digest(this->body, signer) ? 0 : message_digest(this->body, signer).v;
+    return sim::mix64((s && s->request ? s->request->wire_hash() : 0) ^ body);
 }
 
 }  // namespace rbc

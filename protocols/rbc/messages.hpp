@@ -96,6 +96,9 @@ Digest message_digest(const Body& body, NodeId signer);
 
 // Makes a message signed by the context's own node.
 MessageRef make_message(sim::Context& ctx, Body body);
+// `body` under `original`'s signer, digest and signature (a splice, for Byzantine strategies:
+// receivers must find the digest is not the body's and drop it).
+MessageRef make_spliced(Body body, const Message& original);
 
 // Whether a peer's message may be used: the instance names a replica and a counter that fits,
 // the digest matches the content, the signature is the signer's, a SEND is signed by its own
