@@ -31,7 +31,14 @@ std::vector<std::string> mutate_kind_names() {
     return {"round", "digest", "commands", "recipient", "splice"};
 }
 
-MutateParams parse_mutate(const sim::FaultSpec& f) {
+MutateParams parse_mutate(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
+    for (const auto& g : spec.faults) {
+        if (g.type == sim::FaultSpec::Type::Byzantine && g.node == f.node &&
+            g.behavior == "mutate" && g.order < f.order)
+            throw sim::ScenarioError(f.path + "/behavior", "replica " + std::to_string(f.node) +
+                                                               " mutates already at " + g.path +
+                                                               "; one mutate entry per replica");
+    }
     Params p(f.params, f.path + "/params", {"probability", "kinds"});
     MutateParams m;
     m.ppm = static_cast<std::uint32_t>(p.number("probability", 0.2, 0.0, 1.0) * 1e6 + 0.5);

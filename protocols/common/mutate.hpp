@@ -23,8 +23,9 @@ struct MutateParams {
     std::uint32_t ppm = 200'000;  // per outgoing message
     std::vector<Kind> kinds;      // the mutations allowed (default all)
 };
-// Reads a "mutate" entry's params ("probability", "kinds"); ScenarioError at the path.
-MutateParams parse_mutate(const sim::FaultSpec& f);
+// Reads a "mutate" entry's params ("probability", "kinds"); ScenarioError at the path. A
+// replica has one mutate entry at most (`spec` has them all).
+MutateParams parse_mutate(const sim::FaultSpec& f, const sim::ScenarioSpec& spec);
 std::vector<std::string> mutate_kind_names();
 
 class Mutator {

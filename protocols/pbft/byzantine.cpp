@@ -71,15 +71,7 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
             break;
         }
         case K::Mutate:
-            b.mutate = proto::parse_mutate(f);
-            for (const auto& g : spec.faults) {
-                if (g.type == sim::FaultSpec::Type::Byzantine && g.node == f.node &&
-                    g.behavior == "mutate" && g.order < f.order)
-                    throw sim::ScenarioError(f.path + "/behavior",
-                                             "replica " + std::to_string(f.node) +
-                                                 " mutates already at " + g.path +
-                                                 "; one mutate entry per replica");
-            }
+            b.mutate = proto::parse_mutate(f, spec);
             break;
         default:
             proto::Params(f.params, params, {});
