@@ -9,6 +9,7 @@
 
 #include "protocols/common/ids.hpp"
 #include "sim/actor.hpp"
+#include "sim/monitor.hpp"
 #include "sim/scenario.hpp"
 
 namespace protocols {
@@ -27,6 +28,8 @@ struct Protocol {
     bool clients_send_to_all = false;
     // One totally ordered log: honest replicas reach one state per index (checked).
     bool total_order = false;
+    // The protocol's own wire monitor (sim/monitor.hpp), if it has one.
+    sim::WireMonitorFactory monitor;
 };
 
 // Fills make_replica and byzantine from each replica's behaviours: `honest(id)` where it has

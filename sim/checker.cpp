@@ -35,6 +35,17 @@ void Checker::set_compare_states(bool on) {
                                         cfg_.liveness_from, cfg_.liveness_bound);
 }
 
+void Checker::set_wire_monitor(std::unique_ptr<WireMonitor> m) {
+    wire_ = std::move(m);
+}
+
+void Checker::send_seen(std::uint32_t from, const PayloadRef& msg, SimTime now,
+                        std::uint64_t event) {
+    last_sent_ = msg;
+    last_sender_ = from;
+    if (!violation_) report(wire_->on_send(from, *msg), now, event);
+}
+
 bool Checker::check_slot(NodeId replica, const CommitRecord& rec, SimTime now,
                          std::uint64_t event) {
     auto [it, fresh] = slots_.try_emplace(rec.index, Slot{rec.digest, rec.state, replica.v, 0, {}});
@@ -70,6 +81,10 @@ void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now, st
         if (violation_) return;
     } else if (!check_slot(replica, rec, now, event)) {
         return;
+    }
+    if (wire_) {
+        report(wire_->on_commit(replica.v, rec), now, event);
+        if (violation_) return;
     }
     last_index_[replica.v] = std::max(last_index_[replica.v], rec.index);
     for (const ExecutedRequest& r : rec.requests) {
@@ -135,6 +150,7 @@ void Checker::on_state_lost(NodeId replica) {
     amnesiac_[replica.v] = true;
     last_index_[replica.v] = 0;
     if (log_) log_->on_state_lost(replica.v);
+    if (wire_) wire_->on_state_lost(replica.v);
     // From its new state it may execute again what it executed before.
     const std::size_t word = replica.v / 64;
     for (auto& [index, slot] : slots_) {

@@ -16,6 +16,7 @@
 
 #include "sim/actor.hpp"
 #include "sim/log_monitor.hpp"
+#include "sim/monitor.hpp"
 #include "sim/types.hpp"
 
 namespace sim {
@@ -63,6 +64,15 @@ public:
         if (log_ && log_->due(now)) report(log_->on_step(now), now, event);
     }
     void set_active(NodeId replica, bool active, SimTime now = {});
+    // The protocol's own monitor (sim/monitor.hpp), if it has one.
+    void set_wire_monitor(std::unique_ptr<WireMonitor> m);
+    bool has_wire_monitor() const { return wire_ != nullptr; }
+    // A node handed `msg` to the network (or to itself). A broadcast hands one payload to n-1
+    // sends in a row: the monitor sees it once.
+    void on_send(std::uint32_t from, const PayloadRef& msg, SimTime now, std::uint64_t event) {
+        if (wire_ && (msg.get() != last_sent_.get() || from != last_sender_))
+            send_seen(from, msg, now, event);
+    }
     // The replica restarted without its state: it may execute again, from its new state,
     // requests it executed before (integrity holds per state-machine instance), and, having
     // forgotten what it signed, it may sign a conflicting statement: amnesia is a fault, so
@@ -94,9 +104,14 @@ private:
         std::vector<std::uint64_t> seen;  // bitmap of the replicas that executed it
     };
     std::unique_ptr<LogMonitor> log_;  // protocols that order one log
+    std::unique_ptr<WireMonitor> wire_;
+    // The payload the wire monitor saw last, kept alive so that its address names it.
+    PayloadRef last_sent_;
+    std::uint32_t last_sender_ = 0;
+    void send_seen(std::uint32_t from, const PayloadRef& msg, SimTime now, std::uint64_t event);
     void fail(std::string invariant, std::string detail, SimTime now, std::uint64_t event,
               std::vector<std::uint32_t> nodes);
-    void report(std::optional<LogFinding> f, SimTime now, std::uint64_t event) {
+    void report(std::optional<Finding> f, SimTime now, std::uint64_t event) {
         if (f) fail(std::move(f->invariant), std::move(f->detail), now, event, std::move(f->nodes));
     }
     // Reliable broadcast: one digest per index among honest replicas, each counted once.

@@ -43,18 +43,18 @@ LogMonitor::LogMonitor(std::vector<bool> honest, bool owed, SimTime from, SimTim
     for (std::size_t r = 0; r < honest.size(); ++r) replicas_[r].honest = honest[r];
 }
 
-std::optional<LogFinding> LogMonitor::compare(std::uint32_t replica, const CommitRecord& rec,
+std::optional<Finding> LogMonitor::compare(std::uint32_t replica, const CommitRecord& rec,
                                               std::uint64_t requests, const Ref& ref) const {
     const std::uint64_t i = rec.index;
     if (rec.digest != ref.digest) {
-        return LogFinding{"agreement",
+        return Finding{"agreement",
                           fmt::format("replica {} executed index {} with digest {:016x}, "
                                       "replica {} with {:016x}",
                                       replica, i, rec.digest.v, ref.first, ref.digest.v),
                           {ref.first, replica}};
     }
     if (requests != ref.requests) {
-        return LogFinding{"integrity",
+        return Finding{"integrity",
                           fmt::format("replica {} executed other requests at index {} than "
                                       "replica {} did, from the same slot content: a request "
                                       "executed twice, or skipped",
@@ -62,14 +62,14 @@ std::optional<LogFinding> LogMonitor::compare(std::uint32_t replica, const Commi
                           {ref.first, replica}};
     }
     if (replicas_[replica].chain != ref.chain) {
-        return LogFinding{"agreement",
+        return Finding{"agreement",
                           fmt::format("replica {}'s log up to index {} differs from replica {}'s "
                                       "(an earlier index differs)",
                                       replica, i, ref.first),
                           {ref.first, replica}};
     }
     if (rec.state != ref.state) {
-        return LogFinding{"agreement",
+        return Finding{"agreement",
                           fmt::format("replica {} reached state {:016x} at index {}, replica {} "
                                       "{:016x}",
                                       replica, rec.state.v, i, ref.first, ref.state.v),
@@ -80,13 +80,13 @@ std::optional<LogFinding> LogMonitor::compare(std::uint32_t replica, const Commi
 
 // The first honest execution of an index: the agreed log grows, and the service must not
 // execute any request a second time along it.
-std::optional<LogFinding> LogMonitor::extend(std::uint32_t replica, const CommitRecord& rec,
+std::optional<Finding> LogMonitor::extend(std::uint32_t replica, const CommitRecord& rec,
                                              std::uint64_t requests, SimTime now) {
     for (const ExecutedRequest& r : rec.requests) {
         const std::uint32_t c = r.key.client.v;
         if (service_ts_.size() <= c) service_ts_.resize(c + 1, 0);
         if (r.key.timestamp <= service_ts_[c]) {
-            return LogFinding{
+            return Finding{
                 "integrity",
                 fmt::format("the service executed request (client {}, t {}) "
                             "again at index {} (replica {}); client {}'s newest "
@@ -102,7 +102,7 @@ std::optional<LogFinding> LogMonitor::extend(std::uint32_t replica, const Commit
     return std::nullopt;
 }
 
-std::optional<LogFinding> LogMonitor::on_commit(std::uint32_t replica, const CommitRecord& rec,
+std::optional<Finding> LogMonitor::on_commit(std::uint32_t replica, const CommitRecord& rec,
                                                 SimTime now) {
     if (replica >= replicas_.size() || !replicas_[replica].honest) return std::nullopt;
     Replica& p = replicas_[replica];
@@ -129,11 +129,11 @@ std::optional<LogFinding> LogMonitor::on_commit(std::uint32_t replica, const Com
     return extend(replica, rec, requests, now);
 }
 
-std::optional<LogFinding> LogMonitor::out_of_order(std::uint32_t replica,
+std::optional<Finding> LogMonitor::out_of_order(std::uint32_t replica,
                                                    const CommitRecord& rec) const {
     const Replica& p = replicas_[replica];
     const bool again = rec.index <= p.index;
-    return LogFinding{
+    return Finding{
         again ? "integrity" : "agreement",
         again ? fmt::format("replica {} executed index {} again (it had reached {})", replica,
                             rec.index, p.index)
@@ -143,12 +143,12 @@ std::optional<LogFinding> LogMonitor::out_of_order(std::uint32_t replica,
         {replica}};
 }
 
-std::optional<LogFinding> LogMonitor::on_state_transfer(std::uint32_t replica, std::uint64_t index,
+std::optional<Finding> LogMonitor::on_state_transfer(std::uint32_t replica, std::uint64_t index,
                                                         Digest state) {
     if (replica >= replicas_.size() || !replicas_[replica].honest) return std::nullopt;
     Replica& p = replicas_[replica];
     if (index <= p.index) {
-        return LogFinding{"integrity",
+        return Finding{"integrity",
                           fmt::format("replica {} took a state transfer back to index {} from "
                                       "index {}",
                                       replica, index, p.index),
@@ -161,14 +161,14 @@ std::optional<LogFinding> LogMonitor::on_state_transfer(std::uint32_t replica, s
     }
     const Ref* ref = ref_at(index);
     if (!ref) {
-        return LogFinding{"agreement",
+        return Finding{"agreement",
                           fmt::format("replica {} adopted a state at index {} that no honest "
                                       "replica has reached",
                                       replica, index),
                           {replica}};
     }
     if (ref->state != state) {
-        return LogFinding{"agreement",
+        return Finding{"agreement",
                           fmt::format("replica {} adopted state {:016x} at index {}; honest "
                                       "replica {} reached {:016x} there",
                                       replica, state.v, index, ref->first, ref->state.v),
@@ -206,14 +206,14 @@ void LogMonitor::add_deadline(SimTime now, std::uint64_t index) {
     }
 }
 
-std::optional<LogFinding> LogMonitor::catch_up_due(SimTime now) {
+std::optional<Finding> LogMonitor::catch_up_due(SimTime now) {
     while (!deadlines_.empty() && deadlines_.front().deadline_ns < now.ns) {
         const Deadline d = deadlines_.front();
         deadlines_.pop_front();
         for (std::uint32_t r = 0; r < replicas_.size(); ++r) {
             const Replica& p = replicas_[r];
             if (!p.honest || !p.active || p.index >= d.index) continue;
-            return LogFinding{
+            return Finding{
                 "catch_up",
                 fmt::format("replica {} has executed only up to index {}; index {}, "
                             "which an honest replica executed, was due at every "

@@ -25,15 +25,10 @@
 #include <vector>
 
 #include "sim/actor.hpp"
+#include "sim/monitor.hpp"
 #include "sim/types.hpp"
 
 namespace sim {
-
-struct LogFinding {
-    std::string invariant;  // agreement, integrity, catch_up
-    std::string detail;
-    std::vector<std::uint32_t> nodes;
-};
 
 class LogMonitor {
 public:
@@ -41,10 +36,9 @@ public:
     // `bound`, if `owed`.
     LogMonitor(std::vector<bool> honest, bool owed, SimTime from, SimTime bound);
 
-    std::optional<LogFinding> on_commit(std::uint32_t replica, const CommitRecord& rec,
-                                        SimTime now);
-    std::optional<LogFinding> on_state_transfer(std::uint32_t replica, std::uint64_t index,
-                                                Digest state);
+    std::optional<Finding> on_commit(std::uint32_t replica, const CommitRecord& rec, SimTime now);
+    std::optional<Finding> on_state_transfer(std::uint32_t replica, std::uint64_t index,
+                                             Digest state);
     // The replica restarted without its state: its log starts over.
     void on_state_lost(std::uint32_t replica);
     // A crashed replica owes no catch-up while it is down; back up at `now`, it owes the
@@ -54,7 +48,7 @@ public:
     bool due(SimTime now) const {
         return !deadlines_.empty() && deadlines_.front().deadline_ns < now.ns;
     }
-    std::optional<LogFinding> on_step(SimTime now) { return catch_up_due(now); }
+    std::optional<Finding> on_step(SimTime now) { return catch_up_due(now); }
 
 private:
     struct Ref {
@@ -78,13 +72,13 @@ private:
         if (index < refs_base_ || index - refs_base_ >= refs_.size()) return nullptr;
         return &refs_[index - refs_base_];
     }
-    std::optional<LogFinding> compare(std::uint32_t replica, const CommitRecord& rec,
-                                      std::uint64_t requests, const Ref& ref) const;
-    std::optional<LogFinding> extend(std::uint32_t replica, const CommitRecord& rec,
-                                     std::uint64_t requests, SimTime now);
-    std::optional<LogFinding> catch_up_due(SimTime now);
+    std::optional<Finding> compare(std::uint32_t replica, const CommitRecord& rec,
+                                   std::uint64_t requests, const Ref& ref) const;
+    std::optional<Finding> extend(std::uint32_t replica, const CommitRecord& rec,
+                                  std::uint64_t requests, SimTime now);
+    std::optional<Finding> catch_up_due(SimTime now);
     // An index that does not follow the replica's last one.
-    std::optional<LogFinding> out_of_order(std::uint32_t replica, const CommitRecord& rec) const;
+    std::optional<Finding> out_of_order(std::uint32_t replica, const CommitRecord& rec) const;
     void add_deadline(SimTime now, std::uint64_t index);
     void prune();
 

@@ -66,6 +66,14 @@ void Simulator::add_actor(std::unique_ptr<Actor> actor, bool byzantine) {
     nodes_.push_back(std::move(n));
 }
 
+void Simulator::set_wire_monitor(const WireMonitorFactory& make) {
+    if (!make) return;
+    MonitorEnv env{spec_.nodes, spec_.f, std::vector<bool>(spec_.nodes, true), &keys_};
+    for (std::uint32_t r = 0; r < spec_.nodes && r < nodes_.size(); ++r)
+        env.honest[r] = !nodes_[r].byzantine;
+    checker_.set_wire_monitor(make(env));
+}
+
 void Simulator::fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d,
                      std::uint64_t e) {
     // A few integers per event, combined linearly with odd constants, then one avalanche.
@@ -234,6 +242,7 @@ void Simulator::route(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimT
 
 void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart) {
     if (to >= nodes_.size()) return;
+    checker_.on_send(from, msg, now_, result_.events);
     if (from == to) {
         ++result_.local_messages;
         const std::uint32_t slot = new_inflight(from, false);

@@ -23,6 +23,7 @@
 #include "sim/flat_map.hpp"
 #include "sim/flat_set.hpp"
 #include "sim/hash.hpp"
+#include "sim/monitor.hpp"
 #include "sim/network.hpp"
 #include "sim/rules.hpp"
 #include "sim/scenario.hpp"
@@ -109,6 +110,9 @@ public:
     // The agreement check also compares the state each replica reaches at an index (for
     // protocols that order one log; see CheckerConfig::compare_states).
     void set_compare_states(bool on) { checker_.set_compare_states(on); }
+    // The protocol's own monitor, built once every replica is added (it needs to know which
+    // are honest).
+    void set_wire_monitor(const WireMonitorFactory& make);
 
     // Runs to the stop condition. Call once.
     const RunResult& run();

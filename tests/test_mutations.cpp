@@ -32,7 +32,7 @@ constexpr Case kHotStuffCases[] = {
     {"hotstuff-no_consecutive_view_check.json", "three_chain"},
     {"hotstuff-accept_small_qc.json", "quorum"},
     {"hotstuff-vote_without_lock_check.json", "safe_node"},
-    {"hotstuff-forget_lock_after_restart.json", "lock_monotonic"},
+    {"hotstuff-forget_lock_after_restart.json", "safe_node"},
     {"hotstuff-basic_leader_waits_for_work.json", "liveness"},
 };
 

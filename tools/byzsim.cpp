@@ -639,6 +639,8 @@ void add_hunt_options(po::options_description& d) {
     add("mutations", po::value<std::string>()->value_name("M,M"),
         "hunt only these mutations (default: every one the protocol has)");
     add("no-honest", po::bool_switch(), "skip the sweep of the honest protocol");
+    add("witnesses", po::value<unsigned>()->value_name("N")->default_value(5),
+        "shrink up to N failing seeds per bug while the smallest case has more than 3 faults");
     add("out", po::value<std::string>()->value_name("DIR")->default_value("hunt"),
         "write hunt.csv and each sweep's directory here");
     add("no-progress", po::bool_switch(), "no progress bars");
@@ -649,6 +651,7 @@ int hunt_verb(const Operands& operands, const po::variables_map& vm) {
     read_run_options(vm, "hunt", o.first, o.last, o.jobs, o.time_budget_s);
     if (vm.count("mutations")) o.only = split_list(vm["mutations"].as<std::string>());
     o.honest = !vm["no-honest"].as<bool>();
+    o.witnesses = std::max(1U, vm["witnesses"].as<unsigned>());
     o.out = vm["out"].as<std::string>();
     o.progress = !vm["no-progress"].as<bool>();
     std::vector<nlohmann::json> docs;

@@ -28,6 +28,61 @@ json with_mutation(json doc, const std::string& mutation) {
     return doc;
 }
 
+struct Witness {
+    std::optional<std::uint64_t> seed;
+    std::string invariant;
+    std::uint64_t seeds_done = 0;
+};
+
+// Sweeps [first, o.last] until its first failure, into `out`.
+Witness find_failure(const sim::ScenarioSpec& spec, const std::string& file, std::uint64_t first,
+                     const fs::path& out, const HuntOptions& o) {
+    SweepOptions so;
+    so.scenario_file = file;
+    so.first = first;
+    so.last = o.last;
+    so.jobs = o.jobs;
+    so.time_budget_s = o.time_budget_s;
+    so.stop_on_first = true;
+    so.out = out;
+    so.progress = o.progress;
+    so.quiet = true;
+    fs::remove_all(so.out);
+    const SweepSummary s = sweep(spec, so);
+    return Witness{s.first_failure, s.first_invariant, s.seeds_done};
+}
+
+// Shrinks failing seeds, the first and then (while the smallest case has more fault entries
+// than the goal) the next ones, and keeps the smallest case: fewest faults, then size.
+void shrink_witnesses(HuntRow& row, const sim::ScenarioSpec& spec, const fs::path& out,
+                      const HuntOptions& o) {
+    std::uint64_t seed = *row.first_seed;
+    fs::path dir = out;
+    for (unsigned w = 0; w < o.witnesses; ++w) {
+        ShrinkOptions sh;
+        sh.verbose = false;
+        sh.out = dir / "failures" / fmt::format("seed-{}.min.json", seed);
+        const ShrinkResult r =
+            shrink_file((dir / "failures" / fmt::format("seed-{}.json", seed)).string(), sh);
+        ++row.witnesses;
+        const bool better =
+            !row.shrunk_seed || r.after.faults < row.shrunk_faults ||
+            (r.after.faults == row.shrunk_faults && r.after.total() < row.shrunk_size);
+        if (better) {
+            row.shrunk_seed = seed;
+            row.shrunk_faults = r.after.faults;
+            row.shrunk_size = r.after.total();
+            row.original_size = r.before.total();
+        }
+        row.shrink_runs += r.runs;
+        if (row.shrunk_faults <= o.fault_goal || seed >= o.last) return;
+        dir = out / fmt::format("from-{}", seed + 1);
+        const Witness next = find_failure(spec, row.scenario, seed + 1, dir, o);
+        if (!next.seed) return;
+        seed = *next.seed;
+    }
+}
+
 HuntRow hunt_one(const std::string& file, const json& base, const std::string& mutation,
                  const HuntOptions& o) {
     const auto started = Clock::now();
@@ -37,33 +92,13 @@ HuntRow hunt_one(const std::string& file, const json& base, const std::string& m
     const sim::ScenarioSpec spec = sim::parse_scenario(with_mutation(base, mutation));
     protocols::validate(spec);
     row.protocol = spec.protocol;
-    SweepOptions so;
-    so.scenario_file = file;
-    so.first = o.first;
-    so.last = o.last;
-    so.jobs = o.jobs;
-    so.time_budget_s = o.time_budget_s;
-    so.stop_on_first = true;
-    so.out = o.out / fmt::format("{}-{}", row.protocol, mutation);
-    so.progress = o.progress;
-    so.quiet = true;
-    fs::remove_all(so.out);
-    const SweepSummary s = sweep(spec, so);
-    row.seeds_run = s.seeds_done;
-    row.found = s.first_failure.has_value();
-    row.first_seed = s.first_failure;
-    row.invariant = s.first_invariant;
-    if (row.found) {
-        ShrinkOptions sh;
-        sh.verbose = false;
-        sh.out = so.out / "failures" / fmt::format("seed-{}.min.json", *s.first_failure);
-        const ShrinkResult r = shrink_file(
-            (so.out / "failures" / fmt::format("seed-{}.json", *s.first_failure)).string(), sh);
-        row.shrunk_faults = r.after.faults;
-        row.shrunk_size = r.after.total();
-        row.original_size = r.before.total();
-        row.shrink_runs = r.runs;
-    }
+    const fs::path out = o.out / fmt::format("{}-{}", row.protocol, mutation);
+    const Witness first = find_failure(spec, file, o.first, out, o);
+    row.seeds_run = first.seeds_done;
+    row.found = first.seed.has_value();
+    row.first_seed = first.seed;
+    row.invariant = first.invariant;
+    if (row.found) shrink_witnesses(row, spec, out, o);
     row.wall_s = std::chrono::duration<double>(Clock::now() - started).count();
     return row;
 }
@@ -73,12 +108,13 @@ HuntRow hunt_one(const std::string& file, const json& base, const std::string& m
 std::string hunt_csv(const std::vector<HuntRow>& rows) {
     std::string out =
         "scenario,protocol,mutation,found,seeds_to_first,first_seed,wall_s,invariant,"
-        "original_size,shrunk_size,shrunk_faults,shrink_runs\n";
+        "original_size,shrunk_size,shrunk_faults,shrink_runs,shrunk_seed,witnesses\n";
     for (const HuntRow& r : rows) {
-        out += fmt::format("{},{},{},{},{},{},{:.2f},{},{},{},{},{}\n", r.scenario, r.protocol,
-                           r.mutation, r.found ? "yes" : "no", r.seeds_run,
+        out += fmt::format("{},{},{},{},{},{},{:.2f},{},{},{},{},{},{},{}\n", r.scenario,
+                           r.protocol, r.mutation, r.found ? "yes" : "no", r.seeds_run,
                            r.first_seed ? std::to_string(*r.first_seed) : "", r.wall_s, r.invariant,
-                           r.original_size, r.shrunk_size, r.shrunk_faults, r.shrink_runs);
+                           r.original_size, r.shrunk_size, r.shrunk_faults, r.shrink_runs,
+                           r.shrunk_seed ? std::to_string(*r.shrunk_seed) : "", r.witnesses);
     }
     return out;
 }
@@ -101,11 +137,11 @@ std::vector<HuntRow> hunt(const std::vector<std::string>& files, const std::vect
             const HuntRow& r = rows.back();
             if (r.found) {
                 fmt::print(
-                    "{} at seed {} after {} seeds ({}); shrunk {} -> {} ({} faults); "
-                    "{:.1f} s\n",
+                    "{} at seed {} after {} seeds ({}); shrunk {} -> {} ({} faults, seed {} of "
+                    "{} shrunk); {:.1f} s\n",
                     m == "none" ? "VIOLATION in the honest protocol" : "found", *r.first_seed,
                     r.seeds_run, r.invariant, r.original_size, r.shrunk_size, r.shrunk_faults,
-                    r.wall_s);
+                    *r.shrunk_seed, r.witnesses, r.wall_s);
             } else {
                 fmt::print("{} in {} seeds; {:.1f} s\n",
                            m == "none" ? "nothing found, as it should be" : "NOT FOUND",

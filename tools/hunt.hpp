@@ -20,6 +20,11 @@ struct HuntOptions {
     std::optional<double> time_budget_s;  // per sweep
     std::vector<std::string> only;        // mutation names to hunt; empty: all
     bool honest = true;                   // also sweep with no mutation
+    // A failing seed's shrunk case keeps the faults its timing needs; another failing seed may
+    // shrink further. After the first, the sweep goes on to at most this many failing seeds in
+    // all while the smallest case so far has more than `fault_goal` fault entries.
+    unsigned witnesses = 5;
+    std::uint64_t fault_goal = 3;
     std::filesystem::path out = "hunt";
     bool progress = true;
 };
@@ -27,9 +32,11 @@ struct HuntOptions {
 struct HuntRow {
     std::string scenario, protocol, mutation;  // mutation "none": the honest sweep
     bool found = false;
-    std::uint64_t seeds_run = 0;              // to the first failure, or all of them
-    std::optional<std::uint64_t> first_seed;  // the first failing seed
-    double wall_s = 0;                        // sweep and shrink
+    std::uint64_t seeds_run = 0;               // to the first failure, or all of them
+    std::optional<std::uint64_t> first_seed;   // the first failing seed
+    std::optional<std::uint64_t> shrunk_seed;  // the failing seed whose case shrank furthest
+    std::uint64_t witnesses = 0;               // failing seeds shrunk
+    double wall_s = 0;                         // sweep and shrink
     std::string invariant;
     std::uint64_t shrunk_faults = 0, shrunk_size = 0, original_size = 0, shrink_runs = 0;
 };

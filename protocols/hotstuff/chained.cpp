@@ -39,7 +39,6 @@ void Replica::process_proposal(sim::Context& ctx, const BlockRef& b,
         enter_view(ctx, b->view);
         return;
     }
-    check_safe_node(ctx, *b);
     last_voted_view_ = b->view;
     send_vote(ctx, proto::Statement{kGeneric, b->view, b->height, b->digest},
               pacemaker_.leader(b->view + 1), stmt);
@@ -51,16 +50,6 @@ bool Replica::safe_node(const Block& b) const {
     if (cfg_.mutations.has(Mutation::VoteWithoutLockCheck)) return true;
     // The view comparison first: in the steady state it holds and spares the walk to the lock.
     return b.justify.stmt.view > locked_qc_.stmt.view || extends(b, *b_lock_);
-}
-
-// H3's other half (§2.2, Alg. 4 onReceiveProposal): an honest replica votes only for a block that
-// extends its locked block or carries a QC newer than the lock.
-void Replica::check_safe_node(sim::Context& ctx, const Block& b) const {
-    if (b.justify.stmt.view > locked_qc_.stmt.view || extends(b, *b_lock_)) return;
-    ctx.invariant_failed("safe_node",
-                         fmt::format("vote in view {} for height {}: it neither extends the locked "
-                                     "block (height {}) nor carries a QC newer than lock view {}",
-                                     b.view, b.height, b_lock_->height, locked_qc_.stmt.view));
 }
 
 // update(b*) of Algorithm 4: b'' = b*.justify.node, b' = b''.justify.node, b = b'.justify.node.
@@ -82,8 +71,6 @@ void Replica::update(sim::Context& ctx, const Block& b) {
     }
     if (cfg_.mutations.has(Mutation::TwoChainCommit) && b1->height > b_exec_->height &&
         b2->parent == b1->digest && b2->view == b1->view + 1) {
-        // The monitor sees b* as the chain's third block, which need not be b2's direct child.
-        check_three_chain(ctx, b, *b2, *b1);
         return commit_chain(ctx, *b1);
     }
     if (b1->height == 0) return;
@@ -93,22 +80,8 @@ void Replica::update(sim::Context& ctx, const Block& b) {
     const bool consecutive = (b2->view == b1->view + 1 && b1->view == b0->view + 1) ||
                              cfg_.mutations.has(Mutation::NoConsecutiveViewCheck);
     if (b2->parent == b1->digest && b1->parent == b0->digest && consecutive) {
-        check_three_chain(ctx, *b2, *b1, *b0);
         commit_chain(ctx, *b0);
     }
-}
-
-// H4, as a monitor apart from the rule above (which protocol variants may change): what
-// commits is the head of a direct 3-chain, b <- b' <- b'' in consecutive views.
-void Replica::check_three_chain(sim::Context& ctx, const Block& b2, const Block& b1,
-                                const Block& b0) {
-    const bool direct = b2.parent == b1.digest && b1.parent == b0.digest;
-    const bool consecutive = b2.view == b1.view + 1 && b1.view == b0.view + 1;
-    if (!direct || !consecutive)
-        ctx.invariant_failed(
-            "three_chain",
-            fmt::format("commit of height {} on views {}, {}, {} ({})", b0.height, b0.view, b1.view,
-                        b2.view, direct ? "views not consecutive" : "not direct parents"));
 }
 
 void Replica::update_qc_high(sim::Context& ctx, const QuorumCert& qc) {

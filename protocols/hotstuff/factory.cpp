@@ -6,6 +6,7 @@
 #include "protocols/common/behaviors.hpp"
 #include "protocols/common/params.hpp"
 #include "protocols/hotstuff/byzantine.hpp"
+#include "protocols/hotstuff/monitor.hpp"
 #include "protocols/hotstuff/replica.hpp"
 
 namespace hotstuff {
@@ -79,6 +80,7 @@ protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
             return make_byzantine((*configs)[id.v], b);
         });
     p.clients_send_to_all = cfg.clients_send_to_all;
+    p.monitor = [](const sim::MonitorEnv& env) { return std::make_unique<Monitor>(env); };
     Pacemaker schedule(cfg.quorum, cfg.view_timeout, cfg.leaders);
     // A client first sends to the leader of the view after the one it last heard of.
     p.client_target = [schedule](proto::View v) { return schedule.leader(v.v + 1); };

@@ -47,16 +47,10 @@ void Replica::on_start(sim::Context& ctx) {
 }
 
 void Replica::on_recover(sim::Context& ctx) {
-    const std::uint64_t lock_view = locked_qc_.stmt.view;
     if (cfg_.mutations.has(Mutation::ForgetLockAfterRestart)) {
         b_lock_ = genesis_block();
         locked_qc_ = genesis_qc();
     }
-    // H3 across a restart that kept the state (a lost-state restart starts a new replica).
-    if (locked_qc_.stmt.view < lock_view)
-        ctx.invariant_failed("lock_monotonic",
-                             fmt::format("lock moved from view {} back to view {} on restart",
-                                         lock_view, locked_qc_.stmt.view));
     // The view timer died with the crash; time out of the current view to resynchronise.
     on_view_timeout(ctx);
 }

@@ -106,10 +106,6 @@ private:
     void process_proposal(sim::Context& ctx, const BlockRef& b, const proto::SignedVote& stmt);
     void update(sim::Context& ctx, const Block& b);
     bool safe_node(const Block& b) const;
-    // safeNode as the paper states it, checked on each vote apart from safe_node (which
-    // protocol variants may change): reports the invariant "safe_node" if it does not hold.
-    void check_safe_node(sim::Context& ctx, const Block& b) const;
-    void check_three_chain(sim::Context& ctx, const Block& b2, const Block& b1, const Block& b0);
     void on_vote(sim::Context& ctx, const proto::SignedVote& v);
     // Counts a verified generic vote towards a QC, whoever it was addressed to.
     void add_vote(sim::Context& ctx, const proto::SignedVote& v);
