@@ -15,6 +15,7 @@ public:
     RecordingContext(std::uint32_t replicas, std::uint32_t f, bool ed25519 = false)
         : n_(replicas), f_(f), keys_(replicas + 4, ed25519, sim::RandomStream(99)), rng_(7) {}
 
+    const sim::KeyRing& keys() const { return keys_; }
     // Acts as `node` from now on (signing included).
     void act_as(std::uint32_t node) { self_ = sim::NodeId(node); }
 

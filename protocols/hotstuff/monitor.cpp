@@ -62,8 +62,10 @@ void Monitor::record_qc(const QuorumCert& qc) {
 }
 
 void Monitor::record_block(const BlockRef& b) {
-    if (!b || !b->digest_matches() || blocks_.find(b->digest)) return;
+    if (!b || !b->digest_matches()) return;
+    // A block's digest names its QC's statement, not its signers: each copy's QC counts.
     record_qc(b->justify);
+    if (blocks_.find(b->digest)) return;
     blocks_.put(b->digest, BlockInfo{b->parent, b->view, b->height, b->justify.stmt});
     // Its own QC may have come first (a NEW-VIEW's high QC for a block fetched later).
     if (certified(proto::Statement{kGeneric, b->view, b->height, b->digest}))
