@@ -34,6 +34,7 @@ constexpr Case kHotStuffCases[] = {
     {"hotstuff-vote_without_lock_check.json", "safe_node"},
     {"hotstuff-forget_lock_after_restart.json", "safe_node"},
     {"hotstuff-basic_leader_waits_for_work.json", "liveness"},
+    {"hotstuff-prune_without_snapshots.json", "liveness"},
 };
 
 nlohmann::json load(const std::string& file) {
@@ -87,7 +88,7 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
             testing::hotstuff_base(4, 1, 1), nlohmann::json::array({"three_chain_commit"})))),
         "/protocol/mutations/0: unknown mutation 'three_chain_commit'; expected one of: "
         "two_chain_commit, no_consecutive_view_check, vote_without_lock_check, accept_small_qc, "
-        "forget_lock_after_restart, basic_leader_waits_for_work",
+        "forget_lock_after_restart, basic_leader_waits_for_work, prune_without_snapshots",
         sim::ScenarioError);
     CHECK_THROWS_AS(protocols::validate(sim::parse_scenario(with_mutations(base, "typo"))),
                     sim::ScenarioError);

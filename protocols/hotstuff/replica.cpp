@@ -18,6 +18,8 @@ constexpr std::size_t kVerifiedQcsKept = 4096;
 // A block this far above our executed one has ancestors the peers may have pruned already
 // (they keep kKeepBelowExecuted heights below their own executed block): ask for a snapshot.
 constexpr std::uint64_t kSyncGap = 2 * kKeepBelowExecuted;
+// Executed heights that are multiples of this are kept as snapshots to sync from.
+constexpr std::uint64_t kSnapshotEvery = 8;
 }  // namespace
 
 Replica::Replica(Config cfg)
@@ -229,16 +231,33 @@ void Replica::request_sync(sim::Context& ctx, std::uint64_t target_height) {
     ctx.broadcast(make_message(ctx, SyncRequest{b_exec_->height}));
 }
 
+// Answers with each kept snapshot above the requester's executed height: replicas that
+// executed different heights still send one identical reply for a snapshot they share.
 void Replica::on_sync_request(sim::Context& ctx, NodeId from, const SyncRequest& r) {
-    if (b_exec_->height <= r.executed || from == ctx.self()) return;
-    SyncReply reply{b_exec_, state_, {}};
+    if (from == ctx.self()) return;
+    if (cfg_.mutations.has(Mutation::PruneWithoutSnapshots)) {
+        if (b_exec_->height <= r.executed) return;
+        SyncReply now;
+        snapshot_into(now);
+        return ctx.send(from, make_message(ctx, std::move(now)));
+    }
+    for (const SyncReply& s : snapshots_)
+        if (s.block && s.block->height > r.executed) ctx.send(from, make_message(ctx, s));
+}
+
+void Replica::take_snapshot() {
+    snapshots_[1] = std::move(snapshots_[0]);
+    snapshot_into(snapshots_[0]);
+}
+
+void Replica::snapshot_into(SyncReply& s) const {
+    s = SyncReply{b_exec_, state_, {}};
     last_reply_.for_each_unordered([&](std::uint32_t client, const auto& last) {
         const auto& body = std::get<proto::Reply>(last.second->body);
-        reply.clients.push_back({client, last.first, body.result, body.index, body.view.v});
+        s.clients.push_back({client, last.first, body.result, body.index, body.view.v});
     });
-    std::sort(reply.clients.begin(), reply.clients.end(),
+    std::sort(s.clients.begin(), s.clients.end(),
               [](const ClientProgress& a, const ClientProgress& b) { return a.client < b.client; });
-    ctx.send(from, make_message(ctx, std::move(reply)));
 }
 
 void Replica::on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r) {
@@ -276,6 +295,7 @@ void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
     // rule (a justify newer than the lock) lets us vote again.
     update_qc_high(ctx, b->justify);
     sync_votes_.clear();
+    if (b->height % kSnapshotEvery == 0) take_snapshot();
     ctx.state_transferred(b->height, state_);
     prune();
     unpark(ctx, b->digest);
@@ -336,22 +356,29 @@ void Replica::execute(sim::Context& ctx, const Block& b) {
     }
     state_ = Digest(sim::Hasher(state_.v).add(b.height).add(b.digest.v).value());
     b_exec_ = find(b.digest);
+    if (b.height % kSnapshotEvery == 0) take_snapshot();
     ctx.commit(sim::CommitRecord{b.height, b.view, b.digest, state_, done});
 }
 
 // Memory stays flat: committed history below the executed block and branches that can no
 // longer commit are dropped.
 void Replica::prune() {
+    // Blocks from the older snapshot up stay too: a replica behind it syncs to a snapshot
+    // (both are above it), one at or above it fetches what it misses. Before there are two
+    // snapshots, no block is dropped.
     const std::uint64_t exec = b_exec_->height;
-    if (exec < kKeepBelowExecuted) return;
-    const std::uint64_t floor = exec - kKeepBelowExecuted;
-    auto end = std::lower_bound(by_height_.begin(), by_height_.end(), floor,
-                                [](const auto& e, std::uint64_t h) { return e.first < h; });
-    for (auto it = by_height_.begin(); it != end; ++it) {
-        blocks_.erase(it->second);
-        proposals_.erase(it->second);
+    const bool old_floor = cfg_.mutations.has(Mutation::PruneWithoutSnapshots);
+    if ((snapshots_[1].block || old_floor) && exec >= kKeepBelowExecuted) {
+        std::uint64_t floor = exec - kKeepBelowExecuted;
+        if (!old_floor) floor = std::min(floor, snapshots_[1].block->height);
+        auto end = std::lower_bound(by_height_.begin(), by_height_.end(), floor,
+                                    [](const auto& e, std::uint64_t h) { return e.first < h; });
+        for (auto it = by_height_.begin(); it != end; ++it) {
+            blocks_.erase(it->second);
+            proposals_.erase(it->second);
+        }
+        by_height_.erase(by_height_.begin(), end);
     }
-    by_height_.erase(by_height_.begin(), end);
     // Votes for views more than 8 behind can no longer make a QC that matters. Mostly there is
     // nothing to drop, which the first entry tells.
     const std::uint64_t vote_floor = view_ > 8 ? view_ - 8 : 0;

@@ -4,6 +4,7 @@
 // requests and the mempool, block storage and sync, execution, pruning.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -194,6 +195,12 @@ private:
     };
     std::map<Digest, SyncVotes> sync_votes_;
     proto::SimTime last_sync_request_{-1};
+    // Snapshots of the executed state at the last two heights that are multiples of
+    // kSnapshotEvery, newest first (a null block: none yet). Replicas a few heights apart
+    // still hold a common one, so a replica that syncs finds f+1 identical replies.
+    std::array<SyncReply, 2> snapshots_{};
+    void take_snapshot();
+    void snapshot_into(SyncReply& s) const;  // the executed block, state and client progress
     // basic.cpp: the highest prepareQC this replica holds (sent in NEW-VIEW).
     QuorumCert prepare_qc_;
 };
