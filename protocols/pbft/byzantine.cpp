@@ -12,9 +12,24 @@
 namespace pbft {
 
 std::vector<std::string> behavior_names() {
-    return {"silent",        "crash", "equivocate", "collude", "conflicting_votes",
-            "forge_sender",  "drop",  "delay",      "replay",  "lying_view_change",
-            "null_new_view", "mutate"};
+    return {"silent",
+            "crash",
+            "equivocate",
+            "collude",
+            "conflicting_votes",
+            "forge_sender",
+            "drop",
+            "delay",
+            "replay",
+            "lying_view_change",
+            "null_new_view",
+            "mutate",
+            "preprepare",
+            "stale_view_change",
+            "bogus_checkpoint",
+            "client_request",
+            "wrong_reply",
+            "far_future"};
 }
 
 Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
@@ -74,7 +89,11 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
             b.mutate = proto::parse_mutate(f, spec);
             break;
         default:
-            proto::Params(f.params, params, {});
+            if (crafted(b)) {
+                parse_crafted(b, f, spec);
+            } else {
+                proto::Params(f.params, params, {});
+            }
             break;
     }
     return b;
@@ -98,9 +117,13 @@ private:
 
 ByzantineReplica::ByzantineReplica(std::unique_ptr<Replica> inner, std::vector<Behavior> b)
     : inner_(std::move(inner)), behaviors_(std::move(b)) {
-    for (const Behavior& x : behaviors_)
+    for (const Behavior& x : behaviors_) {
         if (x.kind == Behavior::Kind::Mutate && !mutator_)
             mutator_ = std::make_unique<proto::Mutator>(x.mutate, craft_);
+        if (crafted(x) && !crafter_) crafter_ = std::make_unique<Crafter>();
+        // Only stale_view_change needs what the replica saw (checkpoint proofs, certificates).
+        observing_ |= x.kind == Behavior::Kind::StaleViewChange;
+    }
 }
 
 ByzantineReplica::~ByzantineReplica() = default;
@@ -114,21 +137,44 @@ bool ByzantineReplica::crashed(sim::SimTime now) const {
 void ByzantineReplica::on_start(sim::Context& ctx) {
     Outbox out(*this, ctx);
     inner_->on_start(out);
+    arm_ticks(ctx);
 }
 
 void ByzantineReplica::on_recover(sim::Context& ctx) {
     Outbox out(*this, ctx);
     inner_->on_recover(out);
+    arm_ticks(ctx);
+}
+
+void ByzantineReplica::arm_ticks(sim::Context& ctx) {
+    const sim::SimTime now = ctx.now();
+    for (std::size_t i = 0; i < behaviors_.size(); ++i) {
+        const Behavior& b = behaviors_[i];
+        if (!periodic(b) || b.until <= now) continue;
+        const sim::SimTime first = std::max(b.from - now, tick_period(b));
+        ctx.set_timer(first, kTickTimer | i);
+    }
+}
+
+// A periodic behaviour's messages go straight out, past the other behaviours.
+void ByzantineReplica::on_tick(sim::Context& ctx, std::size_t index) {
+    const Behavior& b = behaviors_[index];
+    const sim::SimTime now = ctx.now();
+    if (b.active(now) && !crashed(now)) crafter_->tick(ctx, *inner_, b);
+    const sim::SimTime period = tick_period(b);
+    if (b.until - now > period) ctx.set_timer(period, kTickTimer | index);
 }
 
 void ByzantineReplica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
     if (crashed(ctx.now())) return;
     if (mutator_) mutator_->observe(from, sim::PayloadRef(&msg), ctx.self());
+    if (observing_) crafter_->observe(ctx, *inner_, msg);
     Outbox out(*this, ctx);
     inner_->on_message(out, from, msg);
 }
 
 void ByzantineReplica::on_timer(sim::Context& ctx, std::uint64_t tag) {
+    if ((tag & kTickTimer) && !(tag & kOwnTimer)) return on_tick(ctx, tag & ~kTickTimer);
     if (tag & kOwnTimer) {
         auto it = delayed_.find(tag & ~kOwnTimer);
         if (it == delayed_.end()) return;
@@ -286,12 +332,14 @@ bool ByzantineReplica::apply(sim::Context& ctx, const Behavior& b, NodeId& to,
                 return false;
             }
             return true;
+        default:
+            return crafter_->apply(ctx, b, to, msg);
     }
-    return true;
 }
 
 void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
     const sim::SimTime now = ctx.now();
+    if (observing_) crafter_->observe(ctx, *inner_, *msg);
     for (const Behavior& b : behaviors_)
         if (b.active(now) && !apply(ctx, b, to, msg)) return;
     ctx.send(to, std::move(msg));

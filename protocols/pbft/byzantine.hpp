@@ -21,15 +21,34 @@
 //   null_new_view      as new primary, sends NEW-VIEW whose O has the null request at every
 //                      number (honest backups recompute O and refuse it) and COMMITs for them
 //   mutate             small-scope mutation of outgoing messages (protocols/common/mutate.hpp)
+// Behaviours that craft chosen messages, signed with the replica's own key (byzantine_craft.hpp):
+//   preprepare         as primary, its PRE-PREPAREs to "to" (default: every backup) at n +
+//                      "seq_offset" (default 1: a gap; beyond L: above the high watermark), with
+//                      "digest" "batch" (default), "other" (not its batch's) or "null" (the null
+//                      request), and with "twice", the same again at the next number
+//   stale_view_change  every "every", a VIEW-CHANGE for the view after its own, with "prepared"
+//                      "none" (default), "stale" (per number the oldest-view certificate it saw)
+//                      or "forged" (a certificate whose PREPAREs it signed for other replicas)
+//   bogus_checkpoint   every "every", "count" CHECKPOINTs with random states, at checkpoint
+//                      numbers in its window and at numbers up to 8 windows above it
+//   client_request     every "every", a REQUEST as client "client" (default: its own id;
+//                      another id is claimed under its own signature), broadcast; as primary
+//                      it also puts each one into its next PRE-PREPARE's batch
+//   wrong_reply        REPLYs with a wrong result ("probability" per reply)
+//   far_future         "rate" messages a second (PRE-PREPARE, PREPARE, COMMIT, VIEW-CHANGE in
+//                      turn) for views up to "views_ahead" above its own and numbers far above
+//                      its window
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "protocols/common/mutate.hpp"
+#include "protocols/pbft/byzantine_craft.hpp"
 #include "protocols/pbft/craft.hpp"
 #include "protocols/pbft/replica.hpp"
 #include "sim/scenario.hpp"
@@ -49,17 +68,35 @@ struct Behavior {
         Replay,
         LyingViewChange,
         NullNewView,
-        Mutate
+        Mutate,
+        PrePrepare,
+        StaleViewChange,
+        BogusCheckpoint,
+        ClientRequest,
+        WrongReply,
+        FarFuture
     };
+    enum class PpDigest : std::uint8_t { Batch, Other, Null };
+    enum class Prepared : std::uint8_t { None, Stale, Forged };
     Kind kind = Kind::Silent;
     sim::SimTime from{}, until = sim::SimTime::max();
-    std::vector<std::uint32_t> targets;  // drop, delay (empty: everyone)
+    std::vector<std::uint32_t> targets;  // drop, delay, preprepare's "to" (empty: everyone)
     sim::SimTime delay = sim::milliseconds(100);
-    std::uint32_t victim = 0;              // forge_sender
-    std::uint32_t replay_ppm = 200'000;    // replay
-    bool collude = false;                  // equivocate
-    std::vector<std::uint32_t> colluders;  // equivocate, collude: the Byzantine coalition
-    proto::MutateParams mutate;            // mutate
+    std::uint32_t victim = 0;                     // forge_sender
+    std::uint32_t replay_ppm = 200'000;           // replay
+    bool collude = false;                         // equivocate
+    std::vector<std::uint32_t> colluders;         // equivocate, collude: the Byzantine coalition
+    proto::MutateParams mutate;                   // mutate
+    std::uint64_t seq_offset = 1;                 // preprepare
+    PpDigest pp_digest = PpDigest::Batch;         // preprepare
+    bool twice = false;                           // preprepare
+    Prepared prepared = Prepared::None;           // stale_view_change
+    sim::SimTime every = sim::milliseconds(500);  // stale_view_change, bogus_checkpoint, ...
+    std::uint32_t count = 4;                      // bogus_checkpoint
+    std::optional<std::uint32_t> client;          // client_request (absent: its own id)
+    std::uint64_t views_ahead = 1000;             // far_future
+    std::uint32_t rate = 200;                     // far_future, messages per second
+    std::uint32_t lie_ppm = 1'000'000;            // wrong_reply
 
     bool active(sim::SimTime now) const { return now >= from && now < until; }
 };
@@ -82,6 +119,11 @@ private:
     class Outbox;
     friend class Outbox;
     static constexpr std::uint64_t kOwnTimer = 1ULL << 63;
+    static constexpr std::uint64_t kTickTimer = 1ULL << 62;  // | the behaviour's index
+
+    // Arms the first tick of every periodic behaviour (timers die with a crash).
+    void arm_ticks(sim::Context& ctx);
+    void on_tick(sim::Context& ctx, std::size_t index);
 
     bool crashed(sim::SimTime now) const;
     // Applies every active behaviour to one outgoing message, in scenario order.
@@ -104,6 +146,8 @@ private:
     std::uint64_t next_delayed_ = 0;
     Craft craft_;
     std::unique_ptr<proto::Mutator> mutator_;  // with a mutate behaviour
+    std::unique_ptr<Crafter> crafter_;         // with a behaviour of byzantine_craft.hpp
+    bool observing_ = false;                   // the crafter remembers what it sees
 };
 
 }  // namespace pbft
