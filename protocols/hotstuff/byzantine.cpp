@@ -8,13 +8,14 @@
 #include "protocols/common/behaviors.hpp"
 #include "protocols/common/forwarding_context.hpp"
 #include "protocols/common/params.hpp"
+#include "protocols/hotstuff/craft.hpp"
 #include "sim/hash.hpp"
 
 namespace hotstuff {
 
 std::vector<std::string> behavior_names() {
     return {"silent",      "silent_leader", "equivocate",    "double_vote", "withhold_votes",
-            "fork_old_qc", "forged_qc",     "undersized_qc", "twins"};
+            "fork_old_qc", "forged_qc",     "undersized_qc", "twins",       "mutate"};
 }
 
 Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
@@ -49,6 +50,8 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
             for (std::uint32_t r = 0, k = 0; r < spec.nodes; ++r)
                 if (r != f.node) (k++ % 2 == 0 ? b.a : b.b).push_back(r);
         }
+    } else if (b.kind == Behavior::Kind::Mutate) {
+        b.mutate = proto::parse_mutate(f, spec);
     } else if (b.kind == Behavior::Kind::ForkOldQc) {
         proto::Params p(f.params, path, {"newest"});
         b.fork_newest = p.boolean("newest", false);
@@ -85,8 +88,11 @@ public:
     ByzantineReplica(const Config& cfg, std::vector<Behavior> behaviors)
         : behaviors_(std::move(behaviors)) {
         inner_[0] = std::make_unique<Replica>(cfg);
-        for (const auto& b : behaviors_)
+        for (const auto& b : behaviors_) {
             if (b.kind == K::Twins) twins_ = &b;
+            if (b.kind == K::Mutate && !mutator_)
+                mutator_ = std::make_unique<proto::Mutator>(b.mutate, craft_);
+        }
         if (twins_) inner_[1] = std::make_unique<Replica>(cfg);
     }
 
@@ -104,6 +110,7 @@ public:
     }
     void on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) override {
         remember(msg);
+        if (mutator_) mutator_->observe(from, sim::PayloadRef(&msg), ctx.self());
         for (int t = 0; t < twin_count(); ++t) {
             if (!hears(t, from, ctx)) continue;
             Outbox out(*this, ctx, t);
@@ -209,6 +216,12 @@ private:
                     if (prop && !prop->block->justify.signers.empty())
                         msg = bad_qc(ctx, *prop->block, b.kind == K::ForgedQc);
                     break;
+                case K::Mutate: {
+                    auto [where, what] = mutator_->mutate(ctx, to, std::move(msg));
+                    to = where;
+                    msg = std::move(what);
+                    break;
+                }
                 case K::Twins:
                     break;
             }
@@ -282,6 +295,8 @@ private:
     std::unique_ptr<Replica> inner_[2];
     std::vector<Behavior> behaviors_;
     const Behavior* twins_ = nullptr;
+    Craft craft_;
+    std::unique_ptr<proto::Mutator> mutator_;  // with a mutate behaviour
     BlockRef recent_[kRecent];
     MessageRef equivocations_[kRecent];
     MessageRef forks_[kRecent];

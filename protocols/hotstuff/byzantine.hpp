@@ -12,12 +12,15 @@
 //   twins           two honest replicas share this identity and key (the Twins paper); one
 //                   talks only to "a", the other only to "b" (replica ids; clients reach both);
 //                   "views": [{"view": V, "a": [...], "b": [...]}] changes the sides per view
+//   mutate          small-scope mutation of outgoing messages (protocols/common/mutate.hpp,
+//                   through hotstuff::Craft)
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "protocols/common/mutate.hpp"
 #include "protocols/hotstuff/replica.hpp"
 #include "sim/scenario.hpp"
 
@@ -33,7 +36,8 @@ struct Behavior {
         ForkOldQc,
         ForgedQc,
         UndersizedQc,
-        Twins
+        Twins,
+        Mutate
     };
     Kind kind = Kind::Silent;
     sim::SimTime from{}, until = sim::SimTime::max();
@@ -49,7 +53,8 @@ struct Behavior {
         std::uint64_t view = 0;
         std::vector<std::uint32_t> a, b;
     };
-    std::vector<Phase> phases;  // sorted by view
+    std::vector<Phase> phases;   // sorted by view
+    proto::MutateParams mutate;  // mutate
 
     bool active(sim::SimTime now) const { return now >= from && now < until; }
 };

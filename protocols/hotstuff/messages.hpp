@@ -140,10 +140,28 @@ struct Message : sim::Payload {
     Body body;
     // view and height of the block, vote or QC a message carries; a NEW-VIEW's view.
     sim::Rounds rounds() const override;
+    // digest == message_digest(body, signer). A message made by make_message knows it holds
+    // (no second hash at the n-1 receivers of a broadcast); for one with a foreign digest (a
+    // splice) the first replica to ask computes it and the others reuse the answer.
+    bool digest_matches() const;
+    // Sets the digest computed from this very body: digest_matches() holds with no computation.
+    void set_body_digest(Digest d) {
+        digest = d;
+        digest_check_ = 1;
+    }
+    // Sets a digest not computed from this body (a splice): digest_matches() compares when asked.
+    void set_foreign_digest(Digest d) {
+        digest = d;
+        digest_check_ = 0;
+    }
 
 protected:
-    // Blocks (their QCs and commands), QCs and signed votes, every signature byte included.
+    // Blocks (their QCs and commands), QCs and signed votes, every signature byte included,
+    // and the body itself when its digest does not name it (a splice).
     std::uint64_t nested_wire_hash() const override;
+
+private:
+    mutable std::uint8_t digest_check_ = 0;  // 0 not yet computed, 1 matches, 2 does not
 };
 using MessageRef = sim::Ref<Message>;
 
@@ -161,9 +179,18 @@ enum Kind : std::uint16_t {
 };
 std::vector<std::string> kind_names();
 
+// The content digest of a message body signed by `signer` (what its signature covers): the
+// kind, the rounds and the digests of the blocks, statements and QCs it carries.
+Digest message_digest(const Body& body, NodeId signer);
+
 MessageRef make_message(sim::Context& ctx, Body body);
 // A VOTE whose caller holds vote.stmt.digest() already (it signed that digest).
 MessageRef make_vote_message(sim::Context& ctx, const Vote& vote, Digest vote_digest);
+// `body` under `original`'s signer, digest and signature (a splice: the signature no longer
+// covers the body; for Byzantine strategies, so that receivers can be shown to reject it).
+MessageRef make_spliced(Body body, const Message& original);
+// Whether one message (not the blocks, QCs and statements inside it) may be used: its signer
+// is a replica, its digest is its body's, and the signature is the signer's over that digest.
 bool authentic(sim::Context& ctx, const Message& m);
 
 template <class T>
