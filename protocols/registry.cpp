@@ -8,6 +8,7 @@
 #include "protocols/pbft/factory.hpp"
 #include "protocols/pbft/replica.hpp"
 #include "protocols/rbc/factory.hpp"
+#include "protocols/rbc/replica.hpp"
 #include "sim/randomize.hpp"
 #include "sim/rules.hpp"
 
@@ -97,6 +98,7 @@ std::vector<std::string> mutation_names(const sim::ScenarioSpec& spec) {
 std::vector<std::string> mutation_names(const std::string& protocol) {
     if (protocol == "pbft") return pbft::mutation_names();
     if (protocol == "hotstuff") return hotstuff::mutation_names();
+    if (protocol == "rbc") return rbc::mutation_names();
     return {};
 }
 

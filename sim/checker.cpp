@@ -37,6 +37,7 @@ void Checker::set_compare_states(bool on) {
 
 void Checker::set_wire_monitor(std::unique_ptr<WireMonitor> m) {
     wire_ = std::move(m);
+    wire_kinds_ = wire_ ? wire_->kinds() : 0;
 }
 
 void Checker::send_seen(std::uint32_t from, const PayloadRef& msg, SimTime now,

@@ -70,7 +70,8 @@ public:
     // A node handed `msg` to the network (or to itself). A broadcast hands one payload to n-1
     // sends in a row: the monitor sees it once.
     void on_send(std::uint32_t from, const PayloadRef& msg, SimTime now, std::uint64_t event) {
-        if (wire_ && (msg.get() != last_sent_.get() || from != last_sender_))
+        if (msg->kind < 64 && ((wire_kinds_ >> msg->kind) & 1) &&
+            (msg.get() != last_sent_.get() || from != last_sender_))
             send_seen(from, msg, now, event);
     }
     // The replica restarted without its state: it may execute again, from its new state,
@@ -108,6 +109,7 @@ private:
     // The payload the wire monitor saw last, kept alive so that its address names it.
     PayloadRef last_sent_;
     std::uint32_t last_sender_ = 0;
+    std::uint64_t wire_kinds_ = 0;  // wire_->kinds(), or none
     void send_seen(std::uint32_t from, const PayloadRef& msg, SimTime now, std::uint64_t event);
     void fail(std::string invariant, std::string detail, SimTime now, std::uint64_t event,
               std::vector<std::uint32_t> nodes);

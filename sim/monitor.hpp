@@ -36,6 +36,9 @@ struct MonitorEnv {
 class WireMonitor {
 public:
     virtual ~WireMonitor() = default;
+    // The message kinds it reads, as a bitmask over kinds below 64 (bit k: kind k); others are
+    // never given to on_send (most messages of a run are requests and replies).
+    virtual std::uint64_t kinds() const = 0;
     // `from` sent `msg` (once per payload: a broadcast is reported once).
     virtual std::optional<Finding> on_send(std::uint32_t from, const Payload& msg) = 0;
     // An honest replica executed a slot.

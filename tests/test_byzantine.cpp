@@ -33,10 +33,6 @@ nlohmann::json adversarial(std::uint64_t seed, const std::string& behavior, std:
 
 TEST_CASE("pbft: f Byzantine replicas of each behaviour violate nothing over 200 seeds") {
     for (const auto& behavior : pbft::behavior_names()) {
-        // A known defect: backups execute a request the primary signed as client 0 (its own
-        // replica id). scenarios/regressions/pbft-primary-orders-own-client-request.json
-        // expects the violation until it is fixed; then this exception goes.
-        if (behavior == "client_request") continue;
         std::uint64_t accepted = 0;
         for (std::uint64_t seed = 1; seed <= 200; ++seed) {
             // The primary (node 0) is Byzantine in a quarter of the seeds.

@@ -1,7 +1,7 @@
 // HotStuff's crafted messages (hotstuff::Craft) checked field by field on a recording context,
 // and what an honest hotstuff::Replica does with them: a splice (a body altered under another
-// replica's signatures) and a message signed by a client key are refused; the same change
-// under the crafter's own key is authenticated.
+// replica's signatures) and a message signed by a client key are refused, the same change
+// under the crafter's own key authenticated.
 #include <doctest/doctest.h>
 
 #include "protocols/common/mutate.hpp"
@@ -318,9 +318,10 @@ TEST_CASE("mutate: hotstuff: a round moved in a VOTE is one small change, signed
     proto::Mutator mutator(params, craft);
     ctx.act_as(2);
     const proto::Statement before{hotstuff::kGeneric, 5, 10, Digest(77)};
-    const auto mine =
-        hotstuff::make_message(ctx, hotstuff::Vote{proto::sign_vote(ctx, before), {}});
     for (int i = 0; i < 50; ++i) {
+        // A new message each time: copies of one payload in a row are one broadcast.
+        const auto mine =
+            hotstuff::make_message(ctx, hotstuff::Vote{proto::sign_vote(ctx, before), {}});
         auto [to, out] = mutator.mutate(ctx, NodeId(3), mine);
         CHECK(to == NodeId(3));
         const auto& s = hotstuff::as<hotstuff::Vote>(as_hs(out))->vote.stmt;
@@ -485,10 +486,8 @@ TEST_CASE("hotstuff: a protocol message signed by a client key is refused") {
 
 TEST_CASE("mutate: hotstuff: the behaviour is accepted with its params and refused with bad ones") {
     auto doc = testing::hotstuff_base(4, 1, 1);
-    doc["faults"] = {{{"type", "byzantine"},
-                      {"node", 2},
-                      {"behavior", "mutate"},
-                      {"params", {{"kinds", {"splice", "round"}}, {"probability", 0.5}}}}};
+    doc["faults"] = nlohmann::json::parse(R"([{"type": "byzantine", "node": 2, "behavior": "mutate",
+        "params": {"kinds": ["splice", "round"], "probability": 0.5}}])");
     CHECK_NOTHROW(protocols::validate(sim::parse_scenario(doc)));
     doc["faults"][0]["params"] = {{"probability", -0.1}};
     CHECK_THROWS_WITH_AS(protocols::validate(sim::parse_scenario(doc)),

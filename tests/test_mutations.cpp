@@ -23,10 +23,11 @@ constexpr Case kPbftCases[] = {
     {"pbft-transfer_without_reply_cache.json", "integrity"},
     {"pbft-trust_stored_digest.json", "agreement"},
     {"pbft-no_checkpoint_resend.json", "liveness"},
+    {"pbft-accept_replica_requests.json", "validity"},
 };
 
-// The last two were found by `byzsim hunt` and shrunk; the replicas' own checks of the paper's
-// lemmas (safeNode on each vote, H3 across a restart) report them.
+// Most were found by `byzsim hunt` and shrunk; the wire monitor (protocols/hotstuff/monitor.hpp)
+// reports the safeNode, quorum and 3-chain ones from what the replicas send.
 constexpr Case kHotStuffCases[] = {
     {"hotstuff-two_chain_commit.json", "three_chain"},
     {"hotstuff-no_consecutive_view_check.json", "three_chain"},
@@ -35,6 +36,12 @@ constexpr Case kHotStuffCases[] = {
     {"hotstuff-forget_lock_after_restart.json", "safe_node"},
     {"hotstuff-basic_leader_waits_for_work.json", "liveness"},
     {"hotstuff-prune_without_snapshots.json", "liveness"},
+    {"hotstuff-trust_block_commands.json", "validity"},
+    {"hotstuff-trust_block_height.json", "agreement"},
+};
+
+constexpr Case kRbcCases[] = {
+    {"rbc-trust_send_request.json", "validity"},
 };
 
 nlohmann::json load(const std::string& file) {
@@ -73,6 +80,10 @@ TEST_CASE("mutations: each seeded HotStuff bug trips its invariant, and honest H
     for (const Case& c : kHotStuffCases) check_case(c);
 }
 
+TEST_CASE("mutations: each seeded RBC bug trips its invariant, and honest RBC is safe") {
+    for (const Case& c : kRbcCases) check_case(c);
+}
+
 TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid names") {
     const auto base = testing::pbft_base(4, 1);
     CHECK_THROWS_WITH_AS(
@@ -81,14 +92,15 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "/protocol/mutations/1: unknown mutation 'typo'; expected one of: "
         "commit_quorum_2f, prepare_ignores_digest, new_primary_ignores_p_sets, "
         "backups_skip_o_check, out_of_order_execution, transfer_without_reply_cache, "
-        "trust_stored_digest, no_checkpoint_resend",
+        "trust_stored_digest, no_checkpoint_resend, accept_replica_requests",
         sim::ScenarioError);
     CHECK_THROWS_WITH_AS(
         protocols::validate(sim::parse_scenario(with_mutations(
             testing::hotstuff_base(4, 1, 1), nlohmann::json::array({"three_chain_commit"})))),
         "/protocol/mutations/0: unknown mutation 'three_chain_commit'; expected one of: "
         "two_chain_commit, no_consecutive_view_check, vote_without_lock_check, accept_small_qc, "
-        "forget_lock_after_restart, basic_leader_waits_for_work, prune_without_snapshots",
+        "forget_lock_after_restart, basic_leader_waits_for_work, prune_without_snapshots, "
+        "trust_block_commands, trust_block_height",
         sim::ScenarioError);
     CHECK_THROWS_AS(protocols::validate(sim::parse_scenario(with_mutations(base, "typo"))),
                     sim::ScenarioError);

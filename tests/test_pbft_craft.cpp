@@ -320,13 +320,11 @@ TEST_CASE(
     CHECK(deliver(ctx, primary, 0, sent[0].msg).empty());
 }
 
-// A known defect (PROTOCOLS.md §4.12; scenarios/regressions/
-// pbft-primary-orders-own-client-request.json): backups check each request's signature against
-// the client it names, not that the client is a client. should_fail until it is fixed.
+// PROTOCOLS.md §4.12: a request in a batch comes from a client, whose id is n or more (the
+// mutation accept_replica_requests checks only the signature).
 TEST_CASE(
     "pbft craft: a backup refuses a PRE-PREPARE ordering a request a replica signed as a "
-    "client" *
-    doctest::should_fail()) {
+    "client") {
     testing::RecordingContext ctx(4, 1);
     auto byz = byzantine("client_request", nlohmann::json::object(), 0);
     ctx.act_as(0);

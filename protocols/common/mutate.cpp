@@ -112,16 +112,33 @@ sim::PayloadRef Mutator::swap_digest(sim::Context& ctx, const sim::Payload& m) {
 sim::PayloadRef Mutator::edit_commands(sim::Context& ctx, const sim::Payload& m) {
     CommandEdit e;
     const std::size_t n = craft_.commands(m);
-    e.op = static_cast<CommandEdit::Op>(ctx.rng().uniform(0, requests_.size > 0 ? 2 : 1));
+    e.op = static_cast<CommandEdit::Op>(ctx.rng().uniform(0, 2));
     e.index = static_cast<std::size_t>(ctx.rng().uniform(0, static_cast<std::int64_t>(n) - 1));
-    if (e.op == CommandEdit::Op::Inject)
-        e.inject = requests_.items[static_cast<std::size_t>(
-            ctx.rng().uniform(0, static_cast<std::int64_t>(requests_.size) - 1))];
+    if (e.op == CommandEdit::Op::Inject) e.inject = injected_request(ctx);
     return craft_.with_commands(ctx, m, e, Seal::Own);
+}
+
+// A request seen from a client (valid), or one this replica signs itself: for the client a
+// seen request names (no client signed it), or as a client under its own replica id.
+sim::PayloadRef Mutator::injected_request(sim::Context& ctx) const {
+    Request r{0x1badULL, 1, NodeId(ctx.replica_count())};
+    if (requests_.size > 0) {
+        const sim::PayloadRef& seen = requests_.items[static_cast<std::size_t>(
+            ctx.rng().uniform(0, static_cast<std::int64_t>(requests_.size) - 1))];
+        r = std::get<Request>(static_cast<const ClientMessage&>(*seen).body);
+        if (ctx.rng().uniform(0, 2) == 0) return seen;
+        r.op ^= 1;
+    }
+    if (ctx.rng().uniform(0, 1) == 0) r.client = ctx.self();
+    return make_request(ctx, r);
 }
 
 std::pair<NodeId, sim::PayloadRef> Mutator::mutate(sim::Context& ctx, NodeId to,
                                                    sim::PayloadRef msg) {
+    // The next copy of a broadcast whose round or commands were changed: the same change.
+    if (last_out_ && msg.get() == last_in_.get()) return {to, last_out_};
+    last_in_ = msg;
+    last_out_ = {};
     if (is_client_message(*msg) || !ctx.rng().chance_ppm(p_.ppm)) return {to, std::move(msg)};
     std::vector<Kind> options;
     for (Kind k : p_.kinds)
@@ -160,6 +177,7 @@ std::pair<NodeId, sim::PayloadRef> Mutator::mutate(sim::Context& ctx, NodeId to,
     }
     if (!out) return {to, std::move(msg)};
     ++mutations_;
+    if (k == Kind::Commands || k == Kind::Round) last_out_ = out;
     return {to, std::move(out)};
 }
 

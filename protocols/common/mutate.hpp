@@ -1,7 +1,8 @@
 // Small-scope message mutation, the Byzantine behaviour "mutate" (after ByzzFuzz, Winter et al.,
 // OOPSLA'23): with a given probability per outgoing message, change one thing within a small
 // scope and send that instead: a round (view, seq or height) moved by 1 or 2, a digest swapped
-// for one this replica saw recently, a command dropped, duplicated or injected, another
+// for one this replica saw recently, a command dropped, duplicated or injected (one a client
+// sent, or one this replica signs for that client or as a client under its own id), another
 // recipient, or a message another replica signed, with a round changed under its signature (a
 // splice). Everything protocol-specific goes through proto::Craft; the rest is generic.
 #pragma once
@@ -36,6 +37,9 @@ public:
     // and protocol messages (to splice). Bounded rings: the adversary's own memory.
     void observe(NodeId from, const sim::PayloadRef& msg, NodeId self);
     // The recipient and message to send instead of (to, msg): unchanged, or one mutation.
+    // Each copy of a broadcast is mutated on its own (ByzzFuzz mutates per message), except
+    // that a round moved or a batch edited for one copy goes so to every copy of that
+    // broadcast, so such a proposal can still gather a quorum.
     std::pair<NodeId, sim::PayloadRef> mutate(sim::Context& ctx, NodeId to, sim::PayloadRef msg);
     std::uint64_t mutations() const { return mutations_; }
 
@@ -56,12 +60,14 @@ private:
     sim::PayloadRef move_round(sim::Context& ctx, const sim::Payload& m, Seal seal);
     sim::PayloadRef swap_digest(sim::Context& ctx, const sim::Payload& m);
     sim::PayloadRef edit_commands(sim::Context& ctx, const sim::Payload& m);
+    sim::PayloadRef injected_request(sim::Context& ctx) const;
 
     MutateParams p_;
     const Craft& craft_;
     Ring<Digest> digests_;
     Ring<sim::PayloadRef> requests_, messages_;
     std::uint64_t mutations_ = 0;
+    sim::PayloadRef last_in_, last_out_;  // the last payload given and its changed round or batch
 };
 
 }  // namespace proto

@@ -14,8 +14,9 @@
 namespace hotstuff {
 
 std::vector<std::string> behavior_names() {
-    return {"silent",      "silent_leader", "equivocate",    "double_vote", "withhold_votes",
-            "fork_old_qc", "forged_qc",     "undersized_qc", "twins",       "mutate"};
+    return {"silent",         "silent_leader", "equivocate", "double_vote",
+            "withhold_votes", "fork_old_qc",   "forged_qc",  "undersized_qc",
+            "twins",          "mutate",        "script"};
 }
 
 Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
@@ -52,6 +53,8 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
         }
     } else if (b.kind == Behavior::Kind::Mutate) {
         b.mutate = proto::parse_mutate(f, spec);
+    } else if (b.kind == Behavior::Kind::Script) {
+        b.script = parse_script(f, spec);
     } else if (b.kind == Behavior::Kind::ForkOldQc) {
         proto::Params p(f.params, path, {"newest"});
         b.fork_newest = p.boolean("newest", false);
@@ -92,6 +95,7 @@ public:
             if (b.kind == K::Twins) twins_ = &b;
             if (b.kind == K::Mutate && !mutator_)
                 mutator_ = std::make_unique<proto::Mutator>(b.mutate, craft_);
+            if (b.kind == K::Script && !script_) script_ = std::make_unique<LeaderScript>(b.script);
         }
         if (twins_) inner_[1] = std::make_unique<Replica>(cfg);
     }
@@ -163,6 +167,7 @@ private:
     void remember(const sim::Payload& msg) {
         if (proto::is_client_message(msg)) return;
         const auto& m = static_cast<const Message&>(msg);
+        if (script_) script_->observe(m);
         if (const auto* p = as<Proposal>(m)) {
             recent_[p->block->view % kRecent] = p->block;
         } else if (const auto* v = as<Vote>(m)) {
@@ -215,6 +220,11 @@ private:
                 case K::UndersizedQc:
                     if (prop && !prop->block->justify.signers.empty())
                         msg = bad_qc(ctx, *prop->block, b.kind == K::ForgedQc);
+                    break;
+                case K::Script:
+                    if (vote && script_->replaced(*vote)) return;
+                    if (prop) msg = script_->rewrite(ctx, *prop, msg, to);
+                    if (!msg) return;
                     break;
                 case K::Mutate: {
                     auto [where, what] = mutator_->mutate(ctx, to, std::move(msg));
@@ -297,6 +307,7 @@ private:
     const Behavior* twins_ = nullptr;
     Craft craft_;
     std::unique_ptr<proto::Mutator> mutator_;  // with a mutate behaviour
+    std::unique_ptr<LeaderScript> script_;     // with a script behaviour
     BlockRef recent_[kRecent];
     MessageRef equivocations_[kRecent];
     MessageRef forks_[kRecent];

@@ -12,6 +12,8 @@
 //   twins           two honest replicas share this identity and key (the Twins paper); one
 //                   talks only to "a", the other only to "b" (replica ids; clients reach both);
 //                   "views": [{"view": V, "a": [...], "b": [...]}] changes the sides per view
+//   script          per view, what this replica proposes as leader: on which QC, to whom,
+//                   with which height and commands (protocols/hotstuff/script.hpp)
 //   mutate          small-scope mutation of outgoing messages (protocols/common/mutate.hpp,
 //                   through hotstuff::Craft)
 #pragma once
@@ -22,6 +24,7 @@
 
 #include "protocols/common/mutate.hpp"
 #include "protocols/hotstuff/replica.hpp"
+#include "protocols/hotstuff/script.hpp"
 #include "sim/scenario.hpp"
 
 namespace hotstuff {
@@ -37,7 +40,8 @@ struct Behavior {
         ForgedQc,
         UndersizedQc,
         Twins,
-        Mutate
+        Mutate,
+        Script
     };
     Kind kind = Kind::Silent;
     sim::SimTime from{}, until = sim::SimTime::max();
@@ -53,8 +57,9 @@ struct Behavior {
         std::uint64_t view = 0;
         std::vector<std::uint32_t> a, b;
     };
-    std::vector<Phase> phases;   // sorted by view
-    proto::MutateParams mutate;  // mutate
+    std::vector<Phase> phases;       // sorted by view
+    proto::MutateParams mutate;      // mutate
+    std::vector<ScriptStep> script;  // script
 
     bool active(sim::SimTime now) const { return now >= from && now < until; }
 };

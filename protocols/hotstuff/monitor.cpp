@@ -86,6 +86,14 @@ void Monitor::check_three_chain(Digest b2d) {
     if (heads_.size() > kHeadsKept) heads_.pop_front();
 }
 
+std::uint64_t Monitor::kinds() const {
+    std::uint64_t k = 0;
+    for (Kind kind :
+         {kProposal, kVote, kNewView, kPreCommitMsg, kCommitMsg, kDecideMsg, kBlock, kSyncReply})
+        k |= std::uint64_t{1} << kind;
+    return k;
+}
+
 std::optional<sim::Finding> Monitor::on_send(std::uint32_t from, const sim::Payload& msg) {
     if (proto::is_client_message(msg)) return std::nullopt;
     const auto& m = static_cast<const Message&>(msg);
@@ -113,7 +121,7 @@ std::optional<sim::Finding> Monitor::on_send(std::uint32_t from, const sim::Payl
 std::optional<sim::Finding> Monitor::on_vote(std::uint32_t replica, const proto::SignedVote& v) {
     const proto::Statement& s = v.stmt;
     if (s.kind == kGeneric || s.kind == kPrepare) {
-        const BlockInfo* b = blocks_.find(s.value);
+        const Voted* b = voted(s);
         return b ? on_proposal_vote(replica, v, *b) : std::nullopt;
     }
     if (s.kind != kPreCommit && s.kind != kCommit) return std::nullopt;
@@ -133,9 +141,23 @@ std::optional<sim::Finding> Monitor::on_vote(std::uint32_t replica, const proto:
     return std::nullopt;
 }
 
+// The n - f votes for one block arrive in a row: what they share is worked out once. A block
+// whose justify is not certified (yet) is worked out again each time.
+const Monitor::Voted* Monitor::voted(const proto::Statement& s) {
+    if (voted_.block == s.value && voted_.kind == s.kind && voted_.justify_ok) return &voted_;
+    const BlockInfo* b = blocks_.find(s.value);
+    if (!b) return nullptr;
+    voted_ = Voted{s.value, s.kind, b->justify, certified(b->justify), std::nullopt};
+    // Chained: processing b* locks on b*.justify.node.justify (Algorithm 4, update).
+    if (s.kind == kGeneric)
+        if (const BlockInfo* b2 = blocks_.find(b->justify.value))
+            if (certified(b2->justify))
+                voted_.lock = Lock{b2->justify.view, b2->justify.value, b2->justify.slot};
+    return &voted_;
+}
+
 std::optional<sim::Finding> Monitor::on_proposal_vote(std::uint32_t replica,
-                                                      const proto::SignedVote& v,
-                                                      const BlockInfo& b) {
+                                                      const proto::SignedVote& v, const Voted& b) {
     Voter& me = voters_[replica];
     const proto::Statement& s = v.stmt;
     if (me.voted && s.view <= me.view) {
@@ -146,18 +168,14 @@ std::optional<sim::Finding> Monitor::on_proposal_vote(std::uint32_t replica,
                                         replica, s.slot, s.view, me.view),
                             {replica}};
     }
-    if (!certified(b.justify))
+    if (!b.justify_ok)
         return sim::Finding{
             "quorum",
             fmt::format("replica {} voted for height {} of view {}, whose justify QC (view {}) "
                         "has fewer than n - f = {} valid signatures",
                         replica, s.slot, s.view, b.justify.view, quorum_),
             {replica}};
-    // Chained: processing b* locks on b*.justify.node.justify (Algorithm 4, update).
-    if (s.kind == kGeneric)
-        if (const BlockInfo* b2 = blocks_.find(b.justify.value))
-            if (b2->justify.view > me.lock.view && certified(b2->justify))
-                me.lock = Lock{b2->justify.view, b2->justify.value, b2->justify.slot};
+    if (b.lock && b.lock->view > me.lock.view) me.lock = *b.lock;
     if (b.justify.view <= me.lock.view) {
         const std::optional<Digest> at = ancestor_at(s.value, me.lock.height);
         if (at && *at != me.lock.block)
@@ -193,15 +211,23 @@ bool Monitor::covers(Digest head, const BlockInfo& x, Digest xd) const {
 
 std::optional<sim::Finding> Monitor::on_commit(std::uint32_t replica,
                                                const sim::CommitRecord& rec) {
-    const BlockInfo* x = blocks_.find(rec.digest);
-    if (!x || replica >= n_) return std::nullopt;
+    if (replica >= n_) return std::nullopt;
     Voter& me = voters_[replica];
+    // The replicas commit one block in a row: one found below a head is below it for all.
+    if (rec.digest == last_commit_ && last_commit_head_height_ >= rec.index) {
+        me.head = last_commit_head_;
+        me.head_height = last_commit_head_height_;
+        return std::nullopt;
+    }
+    const BlockInfo* x = blocks_.find(rec.digest);
+    if (!x) return std::nullopt;
     if (me.head_height >= x->height && covers(me.head, *x, rec.digest)) return std::nullopt;
     for (auto it = heads_.rbegin(); it != heads_.rend(); ++it) {
         const BlockInfo* h = blocks_.find(*it);
         if (!h || h->height < x->height || !covers(*it, *x, rec.digest)) continue;
-        me.head = *it;
-        me.head_height = h->height;
+        me.head = last_commit_head_ = *it;
+        me.head_height = last_commit_head_height_ = h->height;
+        last_commit_ = rec.digest;
         return std::nullopt;
     }
     return sim::Finding{

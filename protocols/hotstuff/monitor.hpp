@@ -38,6 +38,7 @@ class Monitor final : public sim::WireMonitor {
 public:
     explicit Monitor(const sim::MonitorEnv& env);
 
+    std::uint64_t kinds() const override;
     std::optional<sim::Finding> on_send(std::uint32_t from, const sim::Payload& msg) override;
     std::optional<sim::Finding> on_commit(std::uint32_t replica,
                                           const sim::CommitRecord& rec) override;
@@ -53,6 +54,14 @@ private:
         std::uint64_t view = 0;  // the view of the QC that locks
         Digest block{};
         std::uint64_t height = 0;
+    };
+    // What every vote for one block shares.
+    struct Voted {
+        Digest block{};
+        std::uint8_t kind = 0;
+        proto::Statement justify;
+        bool justify_ok = false;   // certified
+        std::optional<Lock> lock;  // chained: the QC two hops up its justify chain
     };
     struct Voter {
         bool voted = false;
@@ -90,8 +99,9 @@ private:
     void certify(const proto::Statement& s);
     void check_three_chain(Digest b2);
     std::optional<sim::Finding> on_vote(std::uint32_t replica, const proto::SignedVote& v);
+    const Voted* voted(const proto::Statement& s);
     std::optional<sim::Finding> on_proposal_vote(std::uint32_t replica, const proto::SignedVote& v,
-                                                 const BlockInfo& b);
+                                                 const Voted& b);
     // The ancestor of `head` at `height`: its digest, or nullopt where the walk meets a block
     // the monitor does not know.
     std::optional<Digest> ancestor_at(Digest head, std::uint64_t height) const;
@@ -104,6 +114,10 @@ private:
     Aged<bool> certified_;      // by statement digest
     std::deque<Digest> heads_;  // recent committable heads, newest last
     std::vector<Voter> voters_;
+    Voted voted_;  // the block voted for last
+    // The block whose commit was last found below a head, and that head.
+    Digest last_commit_{}, last_commit_head_{};
+    std::uint64_t last_commit_head_height_ = 0;
 };
 
 }  // namespace hotstuff

@@ -30,13 +30,21 @@ enum class Mutation : std::uint8_t {
     // different heights finds neither the blocks it misses nor f+1 identical snapshots.
     // PROTOCOLS.md §4.13: a replica that fell behind must catch up.
     PruneWithoutSnapshots,
+    // trust_block_commands: a block's commands are executed unchecked, so a Byzantine leader
+    // orders requests no client signed (PROTOCOLS.md §4.12: each command carries a valid
+    // client signature, and a replica is no client).
+    TrustBlockCommands,
+    // trust_block_height: a block's height is taken as sent, not checked to be its parent's + 1,
+    // so one Byzantine leader makes honest replicas skip log positions (PROTOCOLS.md §4.12: a
+    // block's height must be its parent's + 1).
+    TrustBlockHeight,
 };
 
 // In enum order.
 inline std::vector<std::string> mutation_names() {
-    return {"two_chain_commit", "no_consecutive_view_check", "vote_without_lock_check",
-            "accept_small_qc",  "forget_lock_after_restart", "basic_leader_waits_for_work",
-            "prune_without_snapshots"};
+    return {"two_chain_commit",        "no_consecutive_view_check", "vote_without_lock_check",
+            "accept_small_qc",         "forget_lock_after_restart", "basic_leader_waits_for_work",
+            "prune_without_snapshots", "trust_block_commands",      "trust_block_height"};
 }
 // The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
 // basic_leader_waits_for_work only the basic variant's leader.

@@ -1,5 +1,5 @@
-// HotStuff replica: dispatch, client requests and the mempool, block storage and sync,
-// execution and pruning (shared by the chained and basic forms).
+// HotStuff replica: dispatch, client requests and the mempool, block storage and execution
+// (shared by the chained and basic forms; sync.cpp has state sync and pruning).
 #include "protocols/hotstuff/replica.hpp"
 
 #include <algorithm>
@@ -11,15 +11,9 @@
 namespace hotstuff {
 
 namespace {
-constexpr std::uint64_t kKeepBelowExecuted = 4;  // committed heights kept for late syncs
 constexpr std::size_t kMaxParked = 1024;
 // QCs a replica remembers having verified: one seen again costs nothing.
 constexpr std::size_t kVerifiedQcsKept = 4096;
-// A block this far above our executed one has ancestors the peers may have pruned already
-// (they keep kKeepBelowExecuted heights below their own executed block): ask for a snapshot.
-constexpr std::uint64_t kSyncGap = 2 * kKeepBelowExecuted;
-// Executed heights that are multiples of this are kept as snapshots to sync from.
-constexpr std::uint64_t kSnapshotEvery = 8;
 }  // namespace
 
 Replica::Replica(Config cfg)
@@ -139,9 +133,33 @@ void Replica::on_block(sim::Context& ctx, NodeId from, const BlockRef& b) {
     try_propose(ctx);
 }
 
+// The block names its parent by the QC it carries, which also certifies the parent's height
+// (the voters signed it), so its own height is that + 1 even before the parent arrives.
 bool Replica::well_formed(sim::Context& ctx, const Block& b) {
-    return b.height > 0 && b.digest_matches() && b.justify.stmt.value == b.parent &&
-           b.view > b.justify.stmt.view && valid_qc(ctx, b.justify, b.justify_key());
+    const bool height_ok = b.height == b.justify.stmt.slot + 1 ||
+                           (b.height > 0 && cfg_.mutations.has(Mutation::TrustBlockHeight));
+    return height_ok && b.digest_matches() && b.justify.stmt.value == b.parent &&
+           b.view > b.justify.stmt.view && valid_qc(ctx, b.justify, b.justify_key()) &&
+           commands_valid(ctx, b);
+}
+
+// PROTOCOLS.md §4.12: each command a block carries is a request signed by the client it names
+// (a replica id names no client). Every replica checks each command; the run-wide memo lets
+// the first do the work and the others charge the same cost.
+bool Replica::commands_valid(sim::Context& ctx, const Block& b) {
+    if (cfg_.mutations.has(Mutation::TrustBlockCommands)) return true;
+    for (const ClientMessageRef& c : b.cmds) {
+        const auto* req = std::get_if<proto::Request>(&c->body);
+        if (!req || req->client.v < ctx.replica_count()) return false;
+        const std::uint64_t key = sim::Hasher(0x434d44).add(c->wire_hash()).value();
+        if (ctx.verified_before(key)) {
+            ctx.charge_verify(1);
+            continue;
+        }
+        if (!proto::authentic(ctx, *c)) return false;
+        ctx.remember_verified(key);
+    }
+    return true;
 }
 
 bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
@@ -221,88 +239,6 @@ void Replica::unpark(sim::Context& ctx, Digest hash) {
     }
 }
 
-void Replica::request_sync(sim::Context& ctx, std::uint64_t target_height) {
-    const proto::SimTime retry{cfg_.view_timeout.ns / 4};
-    if (last_sync_request_.ns >= 0 && ctx.now() - last_sync_request_ < retry) return;
-    last_sync_request_ = ctx.now();
-    if (ctx.tracing())
-        ctx.trace(fmt::format("hotstuff sync: executed height {}, a block at height {} arrived",
-                              b_exec_->height, target_height));
-    ctx.broadcast(make_message(ctx, SyncRequest{b_exec_->height}));
-}
-
-// Answers with each kept snapshot above the requester's executed height: replicas that
-// executed different heights still send one identical reply for a snapshot they share.
-void Replica::on_sync_request(sim::Context& ctx, NodeId from, const SyncRequest& r) {
-    if (from == ctx.self()) return;
-    if (cfg_.mutations.has(Mutation::PruneWithoutSnapshots)) {
-        if (b_exec_->height <= r.executed) return;
-        SyncReply now;
-        snapshot_into(now);
-        return ctx.send(from, make_message(ctx, std::move(now)));
-    }
-    for (const SyncReply& s : snapshots_)
-        if (s.block && s.block->height > r.executed) ctx.send(from, make_message(ctx, s));
-}
-
-void Replica::take_snapshot() {
-    snapshots_[1] = std::move(snapshots_[0]);
-    snapshot_into(snapshots_[0]);
-}
-
-void Replica::snapshot_into(SyncReply& s) const {
-    s = SyncReply{b_exec_, state_, {}};
-    last_reply_.for_each_unordered([&](std::uint32_t client, const auto& last) {
-        const auto& body = std::get<proto::Reply>(last.second->body);
-        s.clients.push_back({client, last.first, body.result, body.index, body.view.v});
-    });
-    std::sort(s.clients.begin(), s.clients.end(),
-              [](const ClientProgress& a, const ClientProgress& b) { return a.client < b.client; });
-}
-
-void Replica::on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r) {
-    if (!r.block || r.block->height <= b_exec_->height || !well_formed(ctx, *r.block)) return;
-    SyncVotes& votes = sync_votes_[r.content_digest()];
-    if (std::find(votes.senders.begin(), votes.senders.end(), from.v) != votes.senders.end())
-        return;
-    votes.senders.push_back(from.v);
-    if (votes.senders.size() == 1) votes.reply = r;
-    if (votes.senders.size() >= cfg_.quorum.weak()) adopt(ctx, votes.reply);
-}
-
-// Takes a snapshot f+1 replicas agree on as our executed state (PROTOCOLS.md allows state
-// transfer in place of re-executing history that peers have pruned).
-void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
-    const BlockRef b = r.block;
-    if (ctx.tracing())
-        ctx.trace(fmt::format("hotstuff sync: adopt executed height {} (was {})", b->height,
-                              b_exec_->height));
-    if (!lookup(b->digest)) {
-        blocks_[b->digest] = b;
-        index_height(*b);
-    }
-    b_exec_ = b;
-    state_ = r.state;
-    for (const ClientProgress& c : r.clients) {
-        auto& last = last_reply_[c.client];
-        if (c.timestamp <= last.first) continue;
-        last.first = c.timestamp;
-        last.second =
-            proto::make_reply(ctx, proto::Reply{proto::View(c.view), c.timestamp, NodeId(c.client),
-                                                ctx.self(), c.result, c.height});
-    }
-    // The lock stays: it is older than what the peers propose on now, so safeNode's liveness
-    // rule (a justify newer than the lock) lets us vote again.
-    update_qc_high(ctx, b->justify);
-    sync_votes_.clear();
-    if (b->height % kSnapshotEvery == 0) take_snapshot();
-    ctx.state_transferred(b->height, state_);
-    prune();
-    unpark(ctx, b->digest);
-    if (cfg_.basic) return basic_try_propose(ctx);
-    try_propose(ctx);
-}
-
 BlockRef Replica::find(Digest hash) const {
     const BlockRef* b = blocks_.find(hash);
     return b ? *b : BlockRef();
@@ -341,8 +277,10 @@ void Replica::execute(sim::Context& ctx, const Block& b) {
     done.clear();
     std::uint32_t position = 0;
     for (const auto& r : b.cmds) {
-        const auto& req = std::get<proto::Request>(r->body);
         ++position;
+        // A REPLY where a request belongs gets here only if commands go unchecked.
+        if (!std::holds_alternative<proto::Request>(r->body)) continue;
+        const auto& req = std::get<proto::Request>(r->body);
         auto& last = last_reply_[req.client.v];
         mempool_.remove(proto::request_key(req));
         if (req.timestamp <= last.first) continue;  // exactly once
@@ -358,36 +296,6 @@ void Replica::execute(sim::Context& ctx, const Block& b) {
     b_exec_ = find(b.digest);
     if (b.height % kSnapshotEvery == 0) take_snapshot();
     ctx.commit(sim::CommitRecord{b.height, b.view, b.digest, state_, done});
-}
-
-// Memory stays flat: committed history below the executed block and branches that can no
-// longer commit are dropped.
-void Replica::prune() {
-    // Blocks from the older snapshot up stay too: a replica behind it syncs to a snapshot
-    // (both are above it), one at or above it fetches what it misses. Before there are two
-    // snapshots, no block is dropped.
-    const std::uint64_t exec = b_exec_->height;
-    const bool old_floor = cfg_.mutations.has(Mutation::PruneWithoutSnapshots);
-    if ((snapshots_[1].block || old_floor) && exec >= kKeepBelowExecuted) {
-        std::uint64_t floor = exec - kKeepBelowExecuted;
-        if (!old_floor) floor = std::min(floor, snapshots_[1].block->height);
-        auto end = std::lower_bound(by_height_.begin(), by_height_.end(), floor,
-                                    [](const auto& e, std::uint64_t h) { return e.first < h; });
-        for (auto it = by_height_.begin(); it != end; ++it) {
-            blocks_.erase(it->second);
-            proposals_.erase(it->second);
-        }
-        by_height_.erase(by_height_.begin(), end);
-    }
-    // Votes for views more than 8 behind can no longer make a QC that matters. Mostly there is
-    // nothing to drop, which the first entry tells.
-    const std::uint64_t vote_floor = view_ > 8 ? view_ - 8 : 0;
-    while (!builders_.empty() && builders_.begin()->first.view < vote_floor)
-        builders_.erase(builders_.begin());
-    while (!voters_by_view_.empty() && voters_by_view_.begin()->first < vote_floor)
-        voters_by_view_.erase(voters_by_view_.begin());
-    detector_.forget_below(view_ > 64 ? view_ - 64 : 0);
-    if (parked_.size() > 256) parked_.clear();
 }
 
 bool Replica::chain_has_cmds(const Block* from) const {

@@ -65,6 +65,7 @@ private:
     void on_fetch(sim::Context& ctx, NodeId from, const Fetch& f);
     void on_block(sim::Context& ctx, NodeId from, const BlockRef& b);
     bool well_formed(sim::Context& ctx, const Block& b);
+    bool commands_valid(sim::Context& ctx, const Block& b);
     bool verify_carried_statement(sim::Context& ctx, const proto::SignedVote& p);
     // s.digest(), remembered for the last statement asked: the n-f votes a leader collects in
     // a view all sign one statement.
@@ -199,6 +200,12 @@ private:
     // kSnapshotEvery, newest first (a null block: none yet). Replicas a few heights apart
     // still hold a common one, so a replica that syncs finds f+1 identical replies.
     std::array<SyncReply, 2> snapshots_{};
+    static constexpr std::uint64_t kKeepBelowExecuted = 4;  // committed heights kept
+    // A block this far above our executed one has ancestors the peers may have pruned already
+    // (they keep kKeepBelowExecuted heights below their own executed block): ask for a snapshot.
+    static constexpr std::uint64_t kSyncGap = 2 * kKeepBelowExecuted;
+    // Executed heights that are multiples of this are kept as snapshots to sync from.
+    static constexpr std::uint64_t kSnapshotEvery = 32;
     void take_snapshot();
     void snapshot_into(SyncReply& s) const;  // the executed block, state and client progress
     // basic.cpp: the highest prepareQC this replica holds (sent in NEW-VIEW).

@@ -78,9 +78,7 @@ void Replica::on_pre_prepare(sim::Context& ctx, const MessageRef& m) {
     // (d) within the watermarks.
     if (pp.v != view_ || m->signer != cfg_.quorum.primary(pp.v) || !in_window(pp.n)) return;
     if (m->signer == ctx.self()) return;
-    if (pp.d != batch_digest(pp.batch)) return;
-    for (const auto& r : pp.batch)
-        if (!std::holds_alternative<proto::Request>(r->body) || !proto::authentic(ctx, *r)) return;
+    if (!batch_valid(ctx, pp, false)) return;
     Slot& s = slot(pp.n);
     // (c) never two different digests for the same (v, n).
     if (s.v == pp.v && s.pp) return;

@@ -41,6 +41,11 @@ enum class Mutation : std::uint8_t {
     // watermark window can stall for good (§4.3: the window advances only on a stable
     // checkpoint, which needs 2f+1 of them).
     NoCheckpointResend,
+    // accept_replica_requests: a batch's requests are checked for their signature only in the
+    // normal case, not for coming from a client (a replica id names none), and a certificate's
+    // or NEW-VIEW's batches not at all, so a primary orders a request it signed as a client
+    // (PROTOCOLS.md §4.12; OSDI'99 §4.1: requests are the clients').
+    AcceptReplicaRequests,
 };
 // In enum order.
 std::vector<std::string> mutation_names();
@@ -145,6 +150,9 @@ private:
                     const std::vector<MessageRef>& O);
     bool valid_view_change(sim::Context& ctx, const Message& m) const;
     bool valid_cert(sim::Context& ctx, const PreparedCert& c, View below) const;
+    // A PRE-PREPARE's batch: d is its digest, and each request is signed by the client it names
+    // (ids n and up). `carried`: inside a certificate or NEW-VIEW (unchecked by the mutation).
+    bool batch_valid(sim::Context& ctx, const PrePrepare& pp, bool carried) const;
     void buffer_future(const MessageRef& m);
 
     Config cfg_;

@@ -104,12 +104,24 @@ void Replica::arm_view_change_timer(sim::Context& ctx) {
     vc_timer_view_ = view_;
 }
 
+bool Replica::batch_valid(sim::Context& ctx, const PrePrepare& pp, bool carried) const {
+    if (pp.d != batch_digest(pp.batch)) return false;
+    const bool old = cfg_.mutations.has(Mutation::AcceptReplicaRequests);
+    if (old && carried) return true;
+    for (const auto& r : pp.batch) {
+        const auto* req = std::get_if<proto::Request>(&r->body);
+        if (!req || (!old && req->client.v < ctx.replica_count()) || !proto::authentic(ctx, *r))
+            return false;
+    }
+    return true;
+}
+
 bool Replica::valid_cert(sim::Context& ctx, const PreparedCert& c, View below) const {
     if (!c.pre_prepare || c.pre_prepare->kind != kPrePrepare) return false;
     const PrePrepare& pp = *as<PrePrepare>(*c.pre_prepare);
     const NodeId leader = cfg_.quorum.primary(pp.v);
     if (pp.v >= below || c.pre_prepare->signer != leader || !authentic(ctx, *c.pre_prepare) ||
-        pp.d != batch_digest(pp.batch))
+        !batch_valid(ctx, pp, true))
         return false;
     const bool any_digest = cfg_.mutations.has(Mutation::PrepareIgnoresDigest);
     std::vector<std::uint32_t> seen;
@@ -255,7 +267,7 @@ void Replica::on_new_view(sim::Context& ctx, const MessageRef& m) {
         const auto& om = nv.O[k];
         const PrePrepare* pp = om ? as<PrePrepare>(*om) : nullptr;
         if (!pp || om->signer != m->signer || !authentic(ctx, *om) || pp->v != nv.v ||
-            pp->d != batch_digest(pp->batch))
+            !batch_valid(ctx, *pp, true))
             return;
         if (skip_o_check) continue;  // the mutation trusts the new primary's O as sent
         const PrePrepare want = o_entry(plan, nv.v, Seq(plan.min_s.v + 1 + k));

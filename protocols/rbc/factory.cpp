@@ -12,10 +12,12 @@ namespace rbc {
 
 namespace {
 
-const std::initializer_list<const char*> kKeys = {"retransmit_timeout"};
+const std::initializer_list<const char*> kKeys = {"retransmit_timeout", "mutations"};
 
-// RBC's one parameter is a replica's own retransmission timer, so nothing is shared.
-const std::initializer_list<proto::SharedKey> kShared = {};
+const std::initializer_list<proto::SharedKey> kShared = {
+    {"mutations",
+     "a seeded bug is a bug of the protocol under test; a replica that runs other code is "
+     "Byzantine: give it a behaviour"}};
 
 // What a replica may set for itself, with `c`'s values as defaults.
 void read_replica_params(const proto::Params& p, Config& c) {
@@ -28,6 +30,7 @@ Config parse_config(const sim::ScenarioSpec& spec) {
     proto::Params p(spec.protocol_params, "/protocol", kKeys);
     Config c;
     c.quorum = proto::Quorum{spec.nodes, spec.f};
+    c.mutations = proto::parse_mutations<Mutation>(p, mutation_names());
     read_replica_params(p, c);
     return c;
 }

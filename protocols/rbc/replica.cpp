@@ -101,8 +101,26 @@ void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef&
     on_send(ctx, send);
 }
 
+// PROTOCOLS.md §4.12: what a SEND carries is a request signed by the client it names (a
+// replica id names none); anything else gets no ECHO. The first replica to check a request
+// does the work, the others charge its cost.
+bool Replica::request_valid(sim::Context& ctx, const Send& s) const {
+    if (!s.request || cfg_.mutations.has(Mutation::TrustSendRequest)) return true;
+    const auto* req = std::get_if<proto::Request>(&s.request->body);
+    if (!req || req->client.v < ctx.replica_count()) return false;
+    const std::uint64_t key = sim::Hasher(0x52424352).add(s.request->wire_hash()).value();
+    if (ctx.verified_before(key)) {
+        ctx.charge_verify(1);
+        return true;
+    }
+    if (!proto::authentic(ctx, *s.request)) return false;
+    ctx.remember_verified(key);
+    return true;
+}
+
 void Replica::on_send(sim::Context& ctx, const MessageRef& m) {
     const Send& s = std::get<Send>(m->body);
+    if (!request_valid(ctx, s)) return;
     Instance& inst = instance(s.id);
     const Digest value = value_of(s);
     if (inst.sends.contains(value)) return;  // a retransmission

@@ -25,15 +25,29 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
+#include "protocols/common/mutations.hpp"
 #include "protocols/rbc/messages.hpp"
 #include "sim/actor.hpp"
 
 namespace rbc {
 
+// Seeded bugs ("/protocol/mutations"; scenarios/FORMAT.md), off by default.
+enum class Mutation : std::uint8_t {
+    // trust_send_request: the request a SEND carries is echoed and delivered unchecked, so a
+    // Byzantine sender broadcasts requests no client signed (PROTOCOLS.md §4.12: a request is
+    // signed by the client it names, and a replica is no client).
+    TrustSendRequest,
+};
+inline std::vector<std::string> mutation_names() {
+    return {"trust_send_request"};
+}
+
 struct Config {
     proto::Quorum quorum;
+    proto::MutationSet<Mutation> mutations;
     // The first retransmission waits this long; each further one waits twice as long, up to
     // kMaxBackoffDoublings doublings.
     proto::SimTime retransmit_timeout = sim::milliseconds(200);
@@ -95,6 +109,7 @@ private:
 
     void on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& req);
     void on_send(sim::Context& ctx, const MessageRef& m);
+    bool request_valid(sim::Context& ctx, const Send& s) const;
     void on_vote(sim::Context& ctx, const MessageRef& m);
     // Counts one vote (ours or a peer's); what it was relative to the author's earlier votes.
     Counted count(Votes& votes, std::uint32_t author, Digest value);

@@ -1,0 +1,124 @@
+// HotStuff state sync and pruning: snapshots of the executed state at every kSnapshotEvery-th
+// height, answered to a replica too far behind to fetch what it misses, and adopted once f+1
+// replicas send the same one; blocks below what a replica may still need are dropped.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "protocols/hotstuff/replica.hpp"
+
+namespace hotstuff {
+
+void Replica::request_sync(sim::Context& ctx, std::uint64_t target_height) {
+    const proto::SimTime retry{cfg_.view_timeout.ns / 4};
+    if (last_sync_request_.ns >= 0 && ctx.now() - last_sync_request_ < retry) return;
+    last_sync_request_ = ctx.now();
+    if (ctx.tracing())
+        ctx.trace(fmt::format("hotstuff sync: executed height {}, a block at height {} arrived",
+                              b_exec_->height, target_height));
+    ctx.broadcast(make_message(ctx, SyncRequest{b_exec_->height}));
+}
+
+// Answers with each kept snapshot above the requester's executed height: replicas that
+// executed different heights still send one identical reply for a snapshot they share.
+void Replica::on_sync_request(sim::Context& ctx, NodeId from, const SyncRequest& r) {
+    if (from == ctx.self()) return;
+    if (cfg_.mutations.has(Mutation::PruneWithoutSnapshots)) {
+        if (b_exec_->height <= r.executed) return;
+        SyncReply now;
+        snapshot_into(now);
+        return ctx.send(from, make_message(ctx, std::move(now)));
+    }
+    for (const SyncReply& s : snapshots_)
+        if (s.block && s.block->height > r.executed) ctx.send(from, make_message(ctx, s));
+}
+
+void Replica::take_snapshot() {
+    snapshots_[1] = std::move(snapshots_[0]);
+    snapshot_into(snapshots_[0]);
+}
+
+void Replica::snapshot_into(SyncReply& s) const {
+    s = SyncReply{b_exec_, state_, {}};
+    last_reply_.for_each_unordered([&](std::uint32_t client, const auto& last) {
+        const auto& body = std::get<proto::Reply>(last.second->body);
+        s.clients.push_back({client, last.first, body.result, body.index, body.view.v});
+    });
+    std::sort(s.clients.begin(), s.clients.end(),
+              [](const ClientProgress& a, const ClientProgress& b) { return a.client < b.client; });
+}
+
+void Replica::on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r) {
+    if (!r.block || r.block->height <= b_exec_->height || !well_formed(ctx, *r.block)) return;
+    SyncVotes& votes = sync_votes_[r.content_digest()];
+    if (std::find(votes.senders.begin(), votes.senders.end(), from.v) != votes.senders.end())
+        return;
+    votes.senders.push_back(from.v);
+    if (votes.senders.size() == 1) votes.reply = r;
+    if (votes.senders.size() >= cfg_.quorum.weak()) adopt(ctx, votes.reply);
+}
+
+// Takes a snapshot f+1 replicas agree on as our executed state (PROTOCOLS.md allows state
+// transfer in place of re-executing history that peers have pruned).
+void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
+    const BlockRef b = r.block;
+    if (ctx.tracing())
+        ctx.trace(fmt::format("hotstuff sync: adopt executed height {} (was {})", b->height,
+                              b_exec_->height));
+    if (!lookup(b->digest)) {
+        blocks_[b->digest] = b;
+        index_height(*b);
+    }
+    b_exec_ = b;
+    state_ = r.state;
+    for (const ClientProgress& c : r.clients) {
+        auto& last = last_reply_[c.client];
+        if (c.timestamp <= last.first) continue;
+        last.first = c.timestamp;
+        last.second =
+            proto::make_reply(ctx, proto::Reply{proto::View(c.view), c.timestamp, NodeId(c.client),
+                                                ctx.self(), c.result, c.height});
+    }
+    // The lock stays: it is older than what the peers propose on now, so safeNode's liveness
+    // rule (a justify newer than the lock) lets us vote again.
+    update_qc_high(ctx, b->justify);
+    sync_votes_.clear();
+    if (b->height % kSnapshotEvery == 0) take_snapshot();
+    ctx.state_transferred(b->height, state_);
+    prune();
+    unpark(ctx, b->digest);
+    if (cfg_.basic) return basic_try_propose(ctx);
+    try_propose(ctx);
+}
+
+// Memory stays flat: committed history below the executed block and branches that can no
+// longer commit are dropped.
+void Replica::prune() {
+    // Blocks from the older snapshot up stay too: a replica behind it syncs to a snapshot
+    // (both are above it), one at or above it fetches what it misses. Before there are two
+    // snapshots, no block is dropped.
+    const std::uint64_t exec = b_exec_->height;
+    const bool old_floor = cfg_.mutations.has(Mutation::PruneWithoutSnapshots);
+    if ((snapshots_[1].block || old_floor) && exec >= kKeepBelowExecuted) {
+        std::uint64_t floor = exec - kKeepBelowExecuted;
+        if (!old_floor) floor = std::min(floor, snapshots_[1].block->height);
+        auto end = std::lower_bound(by_height_.begin(), by_height_.end(), floor,
+                                    [](const auto& e, std::uint64_t h) { return e.first < h; });
+        for (auto it = by_height_.begin(); it != end; ++it) {
+            blocks_.erase(it->second);
+            proposals_.erase(it->second);
+        }
+        by_height_.erase(by_height_.begin(), end);
+    }
+    // Votes for views more than 8 behind can no longer make a QC that matters. Mostly there is
+    // nothing to drop, which the first entry tells.
+    const std::uint64_t vote_floor = view_ > 8 ? view_ - 8 : 0;
+    while (!builders_.empty() && builders_.begin()->first.view < vote_floor)
+        builders_.erase(builders_.begin());
+    while (!voters_by_view_.empty() && voters_by_view_.begin()->first < vote_floor)
+        voters_by_view_.erase(voters_by_view_.begin());
+    detector_.forget_below(view_ > 64 ? view_ - 64 : 0);
+    if (parked_.size() > 256) parked_.clear();
+}
+
+}  // namespace hotstuff
