@@ -144,21 +144,23 @@ bool Replica::well_formed(sim::Context& ctx, const Block& b) {
 }
 
 // PROTOCOLS.md §4.12: each command a block carries is a request signed by the client it names
-// (a replica id names no client). Every replica checks each command; the run-wide memo lets
-// the first do the work and the others charge the same cost.
+// (a replica id names none). Every replica checks every block; the run-wide memo, keyed by
+// the block's whole content (each command's signature included), lets the first do the work
+// and the others charge the same cost.
 bool Replica::commands_valid(sim::Context& ctx, const Block& b) {
-    if (cfg_.mutations.has(Mutation::TrustBlockCommands)) return true;
+    if (cfg_.mutations.has(Mutation::TrustBlockCommands) || b.cmds.empty()) return true;
+    const std::uint64_t key = sim::Hasher(0x434d44).add(b.wire_hash()).value();
+    const auto cost = static_cast<std::uint32_t>(b.cmds.size());
+    if (ctx.verified_before(key)) {
+        ctx.charge_verify(cost);
+        return true;
+    }
     for (const ClientMessageRef& c : b.cmds) {
         const auto* req = std::get_if<proto::Request>(&c->body);
-        if (!req || req->client.v < ctx.replica_count()) return false;
-        const std::uint64_t key = sim::Hasher(0x434d44).add(c->wire_hash()).value();
-        if (ctx.verified_before(key)) {
-            ctx.charge_verify(1);
-            continue;
-        }
-        if (!proto::authentic(ctx, *c)) return false;
-        ctx.remember_verified(key);
+        if (!req || req->client.v < ctx.replica_count() || !proto::authentic(ctx, *c))
+            return false;
     }
+    ctx.remember_verified(key);
     return true;
 }
 
