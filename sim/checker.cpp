@@ -28,9 +28,16 @@ void Checker::fail(std::string invariant, std::string detail, SimTime now, std::
 
 void Checker::set_compare_states(bool on) {
     cfg_.compare_states = on;
-    if (!on) return log_.reset();
     std::vector<bool> honest(cfg_.replicas);
     for (std::uint32_t r = 0; r < cfg_.replicas; ++r) honest[r] = !cfg_.byzantine[r];
+    totality_.reset();
+    log_.reset();
+    if (!on) {
+        if (cfg_.liveness_expected)
+            totality_ = std::make_unique<TotalityMonitor>(std::move(honest), cfg_.liveness_from,
+                                                          cfg_.liveness_bound);
+        return;
+    }
     log_ = std::make_unique<LogMonitor>(std::move(honest), cfg_.liveness_expected,
                                         cfg_.liveness_from, cfg_.liveness_bound);
 }
@@ -82,6 +89,8 @@ void Checker::on_commit(NodeId replica, const CommitRecord& rec, SimTime now, st
         if (violation_) return;
     } else if (!check_slot(replica, rec, now, event)) {
         return;
+    } else if (totality_) {
+        totality_->on_deliver(replica.v, rec.index, now);
     }
     if (wire_) {
         report(wire_->on_commit(replica.v, rec), now, event);
@@ -166,6 +175,7 @@ void Checker::on_state_lost(NodeId replica) {
 void Checker::set_active(NodeId replica, bool active, SimTime now) {
     if (replica.v < cfg_.replicas) active_[replica.v] = active;
     if (log_) log_->set_active(replica.v, active, now);
+    if (totality_) totality_->set_active(replica.v, active, now);
 }
 
 void Checker::on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
@@ -270,6 +280,8 @@ void Checker::finish(SimTime now, std::uint64_t event, bool quiescent) {
     // A deadline that passed before the end, with no event after it to notice (on_step).
     on_step(now, event);
     if (log_ && quiescent && !violation_) report(log_->on_step(SimTime::max()), now, event);
+    if (totality_ && quiescent && !violation_)
+        report(totality_->on_step(SimTime::max()), now, event);
     if (violation_) return;
     for (const auto& [key, o] : outcomes_) {
         if (o.accepted && !o.honest) {

@@ -17,6 +17,7 @@
 #include "sim/actor.hpp"
 #include "sim/log_monitor.hpp"
 #include "sim/monitor.hpp"
+#include "sim/totality.hpp"
 #include "sim/types.hpp"
 
 namespace sim {
@@ -62,7 +63,12 @@ public:
     void on_step(SimTime now, std::uint64_t event) {
         if (!deadlines_.empty() && deadlines_.begin()->first < now.ns) liveness_missed(now, event);
         if (log_ && log_->due(now)) report(log_->on_step(now), now, event);
+        if (totality_ && totality_->due(now)) report(totality_->on_step(now), now, event);
     }
+    // Nothing owed is outstanding that a run stopping "when done" would leave unchecked: for a
+    // protocol that orders no log, no honest replica that is up lacks an index another honest
+    // replica delivered (while liveness is owed).
+    bool settled() const { return !totality_ || totality_->settled(); }
     void set_active(NodeId replica, bool active, SimTime now = {});
     // The protocol's own monitor (sim/monitor.hpp), if it has one.
     void set_wire_monitor(std::unique_ptr<WireMonitor> m);
@@ -80,7 +86,9 @@ public:
     // evidence against it from then on is not false evidence.
     void on_state_lost(NodeId replica);
     // The protocol orders one log: agreement, exactly-once and catch-up are checked on it by a
-    // LogMonitor (see sim/log_monitor.hpp) instead of index by index.
+    // LogMonitor (see sim/log_monitor.hpp) instead of index by index. Otherwise each index is
+    // checked by itself, and for totality by a TotalityMonitor (sim/totality.hpp) when
+    // liveness is owed.
     void set_compare_states(bool on);
     // A replica proved `culprit` misbehaved; honest replicas never sign conflicting statements.
     void on_evidence(NodeId reporter, NodeId culprit, std::string_view what, SimTime now,
@@ -104,7 +112,8 @@ private:
         std::uint32_t count = 0;
         std::vector<std::uint64_t> seen;  // bitmap of the replicas that executed it
     };
-    std::unique_ptr<LogMonitor> log_;  // protocols that order one log
+    std::unique_ptr<LogMonitor> log_;            // protocols that order one log
+    std::unique_ptr<TotalityMonitor> totality_;  // the others, when liveness is owed
     std::unique_ptr<WireMonitor> wire_;
     // The payload the wire monitor saw last, kept alive so that its address names it.
     PayloadRef last_sent_;

@@ -271,7 +271,8 @@ void read_expect(const json& v, ExpectSpec& e) {
                                  "quorum",         "one_certificate_per_view",
                                  "lock_monotonic", "committed_chain_extends",
                                  "three_chain",    "safe_node",
-                                 "catch_up",       "vote_once"};
+                                 "catch_up",       "vote_once",
+                                 "totality"};
         e.invariant = std::string(invariants[read_choice(*inv, o.at("invariant"), invariants)]);
     }
     e.min_commits = o.integer("min_commits", 0, kU64Max).value_or(0);

@@ -146,7 +146,7 @@ const RunResult& Simulator::run() {
             break;
         }
         if (spec_.stop.when_done && result_.accepted >= expected_requests_ &&
-            expected_requests_ > 0) {
+            expected_requests_ > 0 && checker_.settled()) {
             result_.stop_reason = "all requests done";
             break;
         }

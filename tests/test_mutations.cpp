@@ -42,6 +42,7 @@ constexpr Case kHotStuffCases[] = {
 
 constexpr Case kRbcCases[] = {
     {"rbc-trust_send_request.json", "validity"},
+    {"rbc-ready_needs_quorum_only.json", "totality"},
 };
 
 nlohmann::json load(const std::string& file) {

@@ -199,8 +199,9 @@ void Replica::ready(sim::Context& ctx, const InstanceId& id, Instance& inst, Dig
 void Replica::advance(sim::Context& ctx, const InstanceId& id, Instance& inst, Digest value) {
     const proto::Quorum& q = cfg_.quorum;
     // Steps 2 and 3: READY once, on an echo quorum or on f+1 READYs (one of them honest).
+    const bool amplify = !cfg_.mutations.has(Mutation::ReadyNeedsQuorumOnly);
     if (!inst.ready && (tally(inst.echoes.count, value) >= echoes_for_ready(q) ||
-                        tally(inst.readies.count, value) >= readies_for_ready(q)))
+                        (amplify && tally(inst.readies.count, value) >= readies_for_ready(q))))
         ready(ctx, id, inst, value);
     if (!inst.delivered && tally(inst.readies.count, value) >= readies_for_delivery(q)) {
         inst.delivered = value;

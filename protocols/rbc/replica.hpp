@@ -40,9 +40,14 @@ enum class Mutation : std::uint8_t {
     // Byzantine sender broadcasts requests no client signed (PROTOCOLS.md §4.12: a request is
     // signed by the client it names, and a replica is no client).
     TrustSendRequest,
+    // ready_needs_quorum_only: READY only on echoes_for_ready() ECHOs, never on
+    // readies_for_ready() READYs (§3 step 3's amplification dropped), so a replica that missed
+    // the SEND and some ECHOs never becomes ready while others deliver: totality fails.
+    ReadyNeedsQuorumOnly,
 };
+// In enum order.
 inline std::vector<std::string> mutation_names() {
-    return {"trust_send_request"};
+    return {"trust_send_request", "ready_needs_quorum_only"};
 }
 
 struct Config {
