@@ -24,6 +24,13 @@ nlohmann::json adversarial(std::uint64_t seed, const std::string& behavior, std:
                       {"gst", {{"at", "2s"}, {"delta", "10ms"}}}};
     nlohmann::json params = nlohmann::json::object();
     if (behavior == "drop" || behavior == "delay") params["targets"] = {(node + 1) % 4, 4};
+    // The sweep's script (scenarios/sweeps/pbft.json): a step in each of the views 0 to 7.
+    if (behavior == "script")
+        params["script"] = nlohmann::json::parse(R"([
+            {"view": 0, "seq": 3}, {"view": 1, "requests": "duplicate"},
+            {"view": 2, "requests": "other"}, {"view": 3, "requests": "none"},
+            {"view": 4, "seq": 100000}, {"view": 5, "requests": "duplicate", "to": [2, 3]},
+            {"view": 6, "to": [0, 1]}, {"view": 7, "seq": 1, "requests": "other"}])");
     doc["faults"] = {
         {{"type", "byzantine"}, {"node", node}, {"behavior", behavior}, {"params", params}}};
     return doc;

@@ -29,7 +29,8 @@ std::vector<std::string> behavior_names() {
             "bogus_checkpoint",
             "client_request",
             "wrong_reply",
-            "far_future"};
+            "far_future",
+            "script"};
 }
 
 Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
@@ -88,6 +89,9 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
         case K::Mutate:
             b.mutate = proto::parse_mutate(f, spec);
             break;
+        case K::Script:
+            b.script = parse_script(f, spec);
+            break;
         default:
             if (crafted(b)) {
                 parse_crafted(b, f, spec);
@@ -121,6 +125,8 @@ ByzantineReplica::ByzantineReplica(std::unique_ptr<Replica> inner, std::vector<B
         if (x.kind == Behavior::Kind::Mutate && !mutator_)
             mutator_ = std::make_unique<proto::Mutator>(x.mutate, craft_);
         if (crafted(x) && !crafter_) crafter_ = std::make_unique<Crafter>();
+        if (x.kind == Behavior::Kind::Script && !script_)
+            script_ = std::make_unique<PrimaryScript>(x.script);
         // Only stale_view_change needs what the replica saw (checkpoint proofs, certificates).
         observing_ |= x.kind == Behavior::Kind::StaleViewChange;
     }
@@ -330,6 +336,12 @@ bool ByzantineReplica::apply(sim::Context& ctx, const Behavior& b, NodeId& to,
             if (const auto* nv = m ? as<NewView>(*m) : nullptr; nv && !nv->O.empty()) {
                 for (const auto& out : null_new_view(ctx, *nv)) ctx.send(to, out);
                 return false;
+            }
+            return true;
+        case K::Script:
+            if (const auto* pp = m ? as<PrePrepare>(*m) : nullptr) {
+                msg = script_->rewrite(ctx, *pp, msg, to);
+                return static_cast<bool>(msg);
             }
             return true;
         default:

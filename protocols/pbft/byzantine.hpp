@@ -38,6 +38,10 @@
 //   far_future         "rate" messages a second (PRE-PREPARE, PREPARE, COMMIT, VIEW-CHANGE in
 //                      turn) for views up to "views_ahead" above its own and numbers far above
 //                      its window
+// A primary's script (script.hpp):
+//   script             per view it leads, what its PRE-PREPAREs carry: "seq" "next" or N (the
+//                      view's first at N, the rest after it), "requests" "honest", "none",
+//                      "duplicate" or "other" (one it signs for a client), and "to" whom
 #pragma once
 
 #include <cstdint>
@@ -51,6 +55,7 @@
 #include "protocols/pbft/byzantine_craft.hpp"
 #include "protocols/pbft/craft.hpp"
 #include "protocols/pbft/replica.hpp"
+#include "protocols/pbft/script.hpp"
 #include "sim/scenario.hpp"
 
 namespace pbft {
@@ -74,7 +79,8 @@ struct Behavior {
         BogusCheckpoint,
         ClientRequest,
         WrongReply,
-        FarFuture
+        FarFuture,
+        Script
     };
     enum class PpDigest : std::uint8_t { Batch, Other, Null };
     enum class Prepared : std::uint8_t { None, Stale, Forged };
@@ -97,6 +103,7 @@ struct Behavior {
     std::uint64_t views_ahead = 1000;             // far_future
     std::uint32_t rate = 200;                     // far_future, messages per second
     std::uint32_t lie_ppm = 1'000'000;            // wrong_reply
+    std::vector<ScriptStep> script;               // script
 
     bool active(sim::SimTime now) const { return now >= from && now < until; }
 };
@@ -147,6 +154,7 @@ private:
     Craft craft_;
     std::unique_ptr<proto::Mutator> mutator_;  // with a mutate behaviour
     std::unique_ptr<Crafter> crafter_;         // with a behaviour of byzantine_craft.hpp
+    std::unique_ptr<PrimaryScript> script_;    // with a script behaviour
     bool observing_ = false;                   // the crafter remembers what it sees
 };
 

@@ -37,7 +37,7 @@ std::optional<std::uint32_t> read_client(const proto::Params& p, const nlohmann:
 }  // namespace
 
 bool crafted(const Behavior& b) {
-    return b.kind >= K::PrePrepare;
+    return b.kind >= K::PrePrepare && b.kind <= K::FarFuture;
 }
 
 bool periodic(const Behavior& b) {
