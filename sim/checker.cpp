@@ -47,13 +47,6 @@ void Checker::set_wire_monitor(std::unique_ptr<WireMonitor> m) {
     wire_kinds_ = wire_ ? wire_->kinds() : 0;
 }
 
-void Checker::send_seen(std::uint32_t from, const PayloadRef& msg, SimTime now,
-                        std::uint64_t event) {
-    last_sent_ = msg;
-    last_sender_ = from;
-    if (!violation_) report(wire_->on_send(from, *msg), now, event);
-}
-
 bool Checker::check_slot(NodeId replica, const CommitRecord& rec, SimTime now,
                          std::uint64_t event) {
     auto [it, fresh] = slots_.try_emplace(rec.index, Slot{rec.digest, rec.state, replica.v, 0, {}});

@@ -76,9 +76,12 @@ public:
     // A node handed `msg` to the network (or to itself). A broadcast hands one payload to n-1
     // sends in a row: the monitor sees it once.
     void on_send(std::uint32_t from, const PayloadRef& msg, SimTime now, std::uint64_t event) {
-        if (msg->kind < 64 && ((wire_kinds_ >> msg->kind) & 1) &&
-            (msg.get() != last_sent_.get() || from != last_sender_))
-            send_seen(from, msg, now, event);
+        if (msg->kind >= 64 || !((wire_kinds_ >> msg->kind) & 1)) return;
+        if (msg.get() == last_sent_.get() && from == last_sender_) return;
+        last_sent_ = msg;
+        last_sender_ = from;
+        if (violation_) return;
+        if (auto f = wire_->on_send(from, *msg)) report(std::move(f), now, event);
     }
     // The replica restarted without its state: it may execute again, from its new state,
     // requests it executed before (integrity holds per state-machine instance), and, having
@@ -119,7 +122,6 @@ private:
     PayloadRef last_sent_;
     std::uint32_t last_sender_ = 0;
     std::uint64_t wire_kinds_ = 0;  // wire_->kinds(), or none
-    void send_seen(std::uint32_t from, const PayloadRef& msg, SimTime now, std::uint64_t event);
     void fail(std::string invariant, std::string detail, SimTime now, std::uint64_t event,
               std::vector<std::uint32_t> nodes);
     void report(std::optional<Finding> f, SimTime now, std::uint64_t event) {

@@ -22,6 +22,21 @@ bool Block::digest_matches() const {
     return digest_check_ == 1;
 }
 
+bool Block::commands_valid(sim::Context& ctx, bool& checked) const {
+    checked = commands_check_ == 0;
+    if (checked) {
+        commands_check_ = 1;
+        for (const ClientMessageRef& c : cmds) {
+            const auto* req = std::get_if<proto::Request>(&c->body);
+            if (!req || req->client.v < ctx.replica_count() || !proto::authentic(ctx, *c)) {
+                commands_check_ = 2;
+                break;
+            }
+        }
+    }
+    return commands_check_ == 1;
+}
+
 const QcKey& Block::justify_key() const {
     if (!justify_key_) justify_key_ = qc_key(justify);
     return *justify_key_;

@@ -43,6 +43,10 @@ struct Block : sim::Payload {
     // digest == block_hash(*this). A shared block never changes, so the first replica to ask
     // computes the answer and the others reuse it (a pure function of the block's content).
     bool digest_matches() const;
+    // Whether every command is a request signed by the client it names (a client's id is not a
+    // replica's): the first replica to ask checks, and `checked` says whether this call did the
+    // signature checks (the others charge their cost). A pure function of the content.
+    bool commands_valid(sim::Context& ctx, bool& checked) const;
     // qc_key(justify), computed by the first replica to check this block's QC.
     const QcKey& justify_key() const;
     // proposal_statement(*this).digest(), computed by the first replica to verify a leader
@@ -54,7 +58,8 @@ protected:
     std::uint64_t nested_wire_hash() const override;
 
 private:
-    mutable std::uint8_t digest_check_ = 0;  // 0 not yet computed, 1 matches, 2 does not
+    mutable std::uint8_t digest_check_ = 0;    // 0 not yet computed, 1 matches, 2 does not
+    mutable std::uint8_t commands_check_ = 0;  // the same for commands_valid
     mutable bool has_proposal_digest_ = false;
     mutable Digest proposal_digest_{};
     mutable std::optional<QcKey> justify_key_;

@@ -156,36 +156,61 @@ const Monitor::Voted* Monitor::voted(const proto::Statement& s) {
     return &voted_;
 }
 
+namespace {
+
+// What each vote rule reports, built out of the hot path (a finding ends the run).
+[[gnu::cold, gnu::noinline]] sim::Finding vote_once_finding(std::uint32_t replica,
+                                                            const proto::Statement& s,
+                                                            std::uint64_t voted_view) {
+    return sim::Finding{
+        "vote_once",
+        fmt::format("replica {} voted for height {} in view {} after voting in view {}", replica,
+                    s.slot, s.view, voted_view),
+        {replica}};
+}
+
+[[gnu::cold, gnu::noinline]] sim::Finding quorum_finding(std::uint32_t replica,
+                                                         const proto::Statement& s,
+                                                         std::uint64_t justify_view,
+                                                         std::uint32_t quorum) {
+    return sim::Finding{
+        "quorum",
+        fmt::format("replica {} voted for height {} of view {}, whose justify QC (view {}) has "
+                    "fewer than n - f = {} valid signatures",
+                    replica, s.slot, s.view, justify_view, quorum),
+        {replica}};
+}
+
+[[gnu::cold, gnu::noinline]] sim::Finding safe_node_finding(std::uint32_t replica,
+                                                            const proto::Statement& s,
+                                                            std::uint64_t lock_height,
+                                                            std::uint64_t lock_view,
+                                                            std::uint64_t justify_view) {
+    return sim::Finding{
+        "safe_node",
+        fmt::format("replica {} voted for height {} of view {}: it does not extend the "
+                    "replica's lock (height {}, QC of view {}) and its justify QC (view {}) is "
+                    "not newer",
+                    replica, s.slot, s.view, lock_height, lock_view, justify_view),
+        {replica}};
+}
+
+}  // namespace
+
 std::optional<sim::Finding> Monitor::on_proposal_vote(std::uint32_t replica,
                                                       const proto::SignedVote& v, const Voted& b) {
     Voter& me = voters_[replica];
     const proto::Statement& s = v.stmt;
     if (me.voted && s.view <= me.view) {
         if (s.view == me.view && s.value == me.value) return std::nullopt;  // the same vote
-        return sim::Finding{"vote_once",
-                            fmt::format("replica {} voted for height {} in view {} after voting "
-                                        "in view {}",
-                                        replica, s.slot, s.view, me.view),
-                            {replica}};
+        return vote_once_finding(replica, s, me.view);
     }
-    if (!b.justify_ok)
-        return sim::Finding{
-            "quorum",
-            fmt::format("replica {} voted for height {} of view {}, whose justify QC (view {}) "
-                        "has fewer than n - f = {} valid signatures",
-                        replica, s.slot, s.view, b.justify.view, quorum_),
-            {replica}};
+    if (!b.justify_ok) return quorum_finding(replica, s, b.justify.view, quorum_);
     if (b.lock && b.lock->view > me.lock.view) me.lock = *b.lock;
     if (b.justify.view <= me.lock.view) {
         const std::optional<Digest> at = ancestor_at(s.value, me.lock.height);
         if (at && *at != me.lock.block)
-            return sim::Finding{
-                "safe_node",
-                fmt::format("replica {} voted for height {} of view {}: it does not extend the "
-                            "replica's lock (height {}, QC of view {}) and its justify QC (view "
-                            "{}) is not newer",
-                            replica, s.slot, s.view, me.lock.height, me.lock.view, b.justify.view),
-                {replica}};
+            return safe_node_finding(replica, s, me.lock.height, me.lock.view, b.justify.view);
     }
     me.voted = true;
     me.view = s.view;

@@ -206,6 +206,15 @@ private:
     static constexpr std::uint64_t kSyncGap = 2 * kKeepBelowExecuted;
     // Executed heights that are multiples of this are kept as snapshots to sync from.
     static constexpr std::uint64_t kSnapshotEvery = 32;
+    static constexpr std::uint64_t kPruneEvery = 8;  // executed heights between prunes
+    std::uint64_t next_prune_ = 0;
+    // Votes for views more than this far below ours get no builder: a QC they could still form
+    // is older than what the replicas propose on now.
+    static constexpr std::uint64_t kVoteViewsBehind = 8;
+    // Views below ours whose signed statements the equivocation detector keeps.
+    static constexpr std::uint64_t kDetectorViews = 64;
+    // Drops vote builders and detector entries of views that far below ours (sync.cpp).
+    void forget_old_votes();
     void take_snapshot();
     void snapshot_into(SyncReply& s) const;  // the executed block, state and client progress
     // basic.cpp: the highest prepareQC this replica holds (sent in NEW-VIEW).
