@@ -19,7 +19,7 @@
 //
 // Votes a replica delivers to itself never reach the wire, so the monitor sees most votes, not
 // all: it may miss a bad vote, never flag a good one. Blocks and certificates it has forgotten
-// (it keeps two generations of 4096 entries) count as unknown, and unknown is never a finding.
+// (it keeps two generations of 1024 entries) count as unknown, and unknown is never a finding.
 #pragma once
 
 #include <cstdint>
@@ -77,7 +77,7 @@ private:
     // Two generations of a bounded size: the older is dropped when the newer fills up.
     template <class V>
     struct Aged {
-        static constexpr std::size_t kGeneration = 1 << 12;
+        static constexpr std::size_t kGeneration = 1 << 10;
         sim::FlatMap<Digest, V, Hash> now, before;
         const V* find(Digest d) const {
             if (const V* v = now.find(d)) return v;
