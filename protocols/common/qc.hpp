@@ -78,6 +78,10 @@ public:
     Added add_trusted(const SignedVote& v);
     bool complete() const { return count_ >= quorum_; }
     std::size_t size() const { return count_; }
+    bool has(NodeId signer) const {
+        const std::size_t w = signer.v / 64;
+        return w < seen_.size() && ((seen_[w] >> (signer.v % 64)) & 1);
+    }
     const Statement& statement() const { return stmt_; }
     // Precondition: complete().
     QuorumCert build(sim::Context& ctx) const;
@@ -127,6 +131,8 @@ public:
     // Forgets the votes observed so far for views below `view`. Precondition: the views passed
     // never decrease.
     void forget_below(std::uint64_t view);
+    // Entries held (forgotten ones included until their room is needed).
+    std::size_t size() const { return static_cast<std::size_t>(tail_ - head_); }
 
 private:
     // Each signer's first vote per (view, kind, slot), in a ring sorted by that key and signer

@@ -37,10 +37,10 @@ void Replica::basic_on_proposal(sim::Context& ctx, const BlockRef& b,
 void Replica::basic_on_vote(sim::Context& ctx, const proto::SignedVote& v) {
     if (v.stmt.kind < kPrepare || v.stmt.kind > kCommit) return;
     if (v.stmt.view != view_ || pacemaker_.leader(v.stmt.view) != ctx.self()) return;
-    auto it = builders_.try_emplace(v.stmt, v.stmt, cfg_.votes_needed()).first;
-    if (it->second.complete() || it->second.add_trusted(v) != proto::QcBuilder::Added::Ok) return;
-    if (!it->second.complete()) return;
-    PhaseQc next{static_cast<Phase>(v.stmt.kind + 1), it->second.build(ctx)};
+    proto::QcBuilder* builder = builder_for(v);
+    if (!builder || builder->complete()) return;
+    if (builder->add_trusted(v) != proto::QcBuilder::Added::Ok || !builder->complete()) return;
+    PhaseQc next{static_cast<Phase>(v.stmt.kind + 1), builder->build(ctx)};
     ctx.broadcast(make_message(ctx, next));
     basic_on_phase(ctx, ctx.self(), next);
 }
@@ -84,7 +84,7 @@ void Replica::basic_on_phase(sim::Context& ctx, NodeId from, const PhaseQc& p) {
 
 // End of view: NEW-VIEW(prepareQC) to the next leader (Algorithm 2's last step).
 void Replica::basic_finish_view(sim::Context& ctx) {
-    const std::uint64_t next = view_ + 1;
+    const std::uint64_t next = next_view(view_);
     const NodeId leader = pacemaker_.leader(next);
     if (leader == ctx.self()) {
         pacemaker_.new_view_from(next, ctx.self().v);

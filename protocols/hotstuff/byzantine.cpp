@@ -14,9 +14,9 @@
 namespace hotstuff {
 
 std::vector<std::string> behavior_names() {
-    return {"silent",         "silent_leader", "equivocate", "double_vote",
-            "withhold_votes", "fork_old_qc",   "forged_qc",  "undersized_qc",
-            "twins",          "mutate",        "script"};
+    return {"silent",      "silent_leader", "equivocate",    "double_vote", "withhold_votes",
+            "fork_old_qc", "forged_qc",     "undersized_qc", "twins",       "mutate",
+            "script",      "far_future",    "mixed_qc"};
 }
 
 Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
@@ -55,6 +55,10 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
         b.mutate = proto::parse_mutate(f, spec);
     } else if (b.kind == Behavior::Kind::Script) {
         b.script = parse_script(f, spec);
+    } else if (b.kind == Behavior::Kind::FarFuture) {
+        b.far = parse_far_future(f);
+    } else if (b.kind == Behavior::Kind::MixedQc) {
+        b.mixed = parse_mixed_qc(f);
     } else if (b.kind == Behavior::Kind::ForkOldQc) {
         proto::Params p(f.params, path, {"newest"});
         b.fork_newest = p.boolean("newest", false);
@@ -91,11 +95,15 @@ public:
     ByzantineReplica(const Config& cfg, std::vector<Behavior> behaviors)
         : behaviors_(std::move(behaviors)) {
         inner_[0] = std::make_unique<Replica>(cfg);
-        for (const auto& b : behaviors_) {
+        far_.resize(behaviors_.size());
+        for (std::size_t i = 0; i < behaviors_.size(); ++i) {
+            const Behavior& b = behaviors_[i];
             if (b.kind == K::Twins) twins_ = &b;
             if (b.kind == K::Mutate && !mutator_)
                 mutator_ = std::make_unique<proto::Mutator>(b.mutate, craft_);
             if (b.kind == K::Script && !script_) script_ = std::make_unique<LeaderScript>(b.script);
+            if (b.kind == K::FarFuture) far_[i] = std::make_unique<FarFuture>(b.far);
+            if (b.kind == K::MixedQc && !mixed_) mixed_ = std::make_unique<MixedQc>(b.mixed);
         }
         if (twins_) inner_[1] = std::make_unique<Replica>(cfg);
     }
@@ -105,15 +113,17 @@ public:
             Outbox out(*this, ctx, t);
             inner_[t]->on_start(out);
         }
+        arm_ticks(ctx);
     }
     void on_recover(sim::Context& ctx) override {
         for (int t = 0; t < twin_count(); ++t) {
             Outbox out(*this, ctx, t);
             inner_[t]->on_recover(out);
         }
+        arm_ticks(ctx);  // timers die with a crash
     }
     void on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) override {
-        remember(msg);
+        remember(ctx, msg);
         if (mutator_) mutator_->observe(from, sim::PayloadRef(&msg), ctx.self());
         for (int t = 0; t < twin_count(); ++t) {
             if (!hears(t, from, ctx)) continue;
@@ -122,6 +132,7 @@ public:
         }
     }
     void on_timer(sim::Context& ctx, std::uint64_t tag) override {
+        if (tag & kTickBit) return on_tick(ctx, static_cast<std::size_t>(tag & ~kTickBit));
         const int t = (tag & kTwinBit) ? 1 : 0;
         Outbox out(*this, ctx, t);
         inner_[t]->on_timer(out, tag & ~kTwinBit);
@@ -129,6 +140,7 @@ public:
 
 private:
     static constexpr std::uint64_t kTwinBit = 1ULL << 62;
+    static constexpr std::uint64_t kTickBit = 1ULL << 61;  // a periodic behaviour's, by index
 
     class Outbox final : public proto::ForwardingContext {
     public:
@@ -163,11 +175,29 @@ private:
         return contains(side(twin), from.v);
     }
 
+    void arm_ticks(sim::Context& ctx) {
+        const sim::SimTime now = ctx.now();
+        for (std::size_t i = 0; i < behaviors_.size(); ++i) {
+            const Behavior& b = behaviors_[i];
+            if (!far_[i] || b.until <= now) continue;
+            ctx.set_timer(std::max(b.from - now, b.far.every), kTickBit | i);
+        }
+    }
+    // A periodic behaviour's messages go straight out, past the other behaviours.
+    void on_tick(sim::Context& ctx, std::size_t i) {
+        const Behavior& b = behaviors_[i];
+        const sim::SimTime now = ctx.now();
+        if (b.active(now))
+            far_[i]->tick(ctx, inner_[0]->config(), inner_[0]->view(), inner_[0]->high_qc());
+        if (b.until - now > b.far.every) ctx.set_timer(b.far.every, kTickBit | i);
+    }
+
     // Keeps recent blocks seen, so fork_old_qc can build on an older QC.
-    void remember(const sim::Payload& msg) {
+    void remember(sim::Context& ctx, const sim::Payload& msg) {
         if (proto::is_client_message(msg)) return;
         const auto& m = static_cast<const Message&>(msg);
         if (script_) script_->observe(m);
+        if (mixed_ && (as<Vote>(m) || as<NewView>(m))) mixed_->observe(ctx, m);
         if (const auto* p = as<Proposal>(m)) {
             recent_[p->block->view % kRecent] = p->block;
         } else if (const auto* v = as<Vote>(m)) {
@@ -226,6 +256,10 @@ private:
                     if (prop) msg = script_->rewrite(ctx, *prop, msg, to);
                     if (!msg) return;
                     break;
+                case K::MixedQc:
+                    if (prop)
+                        msg = mixed_->rewrite(ctx, *prop, msg, inner_[0]->config().votes_needed());
+                    break;
                 case K::Mutate: {
                     auto [where, what] = mutator_->mutate(ctx, to, std::move(msg));
                     to = where;
@@ -233,6 +267,7 @@ private:
                     break;
                 }
                 case K::Twins:
+                case K::FarFuture:  // periodic: sends its own messages, rewrites none
                     break;
             }
             m = static_cast<const Message*>(msg.get());
@@ -306,8 +341,10 @@ private:
     std::vector<Behavior> behaviors_;
     const Behavior* twins_ = nullptr;
     Craft craft_;
-    std::unique_ptr<proto::Mutator> mutator_;  // with a mutate behaviour
-    std::unique_ptr<LeaderScript> script_;     // with a script behaviour
+    std::unique_ptr<proto::Mutator> mutator_;      // with a mutate behaviour
+    std::unique_ptr<LeaderScript> script_;         // with a script behaviour
+    std::vector<std::unique_ptr<FarFuture>> far_;  // by behaviour index, for far_future ones
+    std::unique_ptr<MixedQc> mixed_;               // with a mixed_qc behaviour
     BlockRef recent_[kRecent];
     MessageRef equivocations_[kRecent];
     MessageRef forks_[kRecent];

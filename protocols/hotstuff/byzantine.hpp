@@ -16,6 +16,15 @@
 //                   with which height and commands (protocols/hotstuff/script.hpp)
 //   mutate          small-scope mutation of outgoing messages (protocols/common/mutate.hpp,
 //                   through hotstuff::Craft)
+//   far_future      every "every" (50ms), a VOTE and a NEW-VIEW to every replica for a view
+//                   "views_ahead" (1000) above its own and more, cycling through that many
+//                   views; with "max_view" (true) every fourth one for view 2^64-1 or 2^64-2;
+//                   with "propose" (true) also a PROPOSAL on its high QC in the largest view at
+//                   or below it that it leads (protocols/hotstuff/byzantine_far.hpp)
+//   mixed_qc        as leader, proposes on a QC whose signatures each verify but over
+//                   different statements ("mix": blocks, views, phases), or on a real QC
+//                   relabelled with another block or view (relabel_block, relabel_view); the
+//                   default "all" takes them in turn (protocols/hotstuff/byzantine_far.hpp)
 #pragma once
 
 #include <memory>
@@ -23,6 +32,7 @@
 #include <vector>
 
 #include "protocols/common/mutate.hpp"
+#include "protocols/hotstuff/byzantine_far.hpp"
 #include "protocols/hotstuff/replica.hpp"
 #include "protocols/hotstuff/script.hpp"
 #include "sim/scenario.hpp"
@@ -41,7 +51,9 @@ struct Behavior {
         UndersizedQc,
         Twins,
         Mutate,
-        Script
+        Script,
+        FarFuture,
+        MixedQc
     };
     Kind kind = Kind::Silent;
     sim::SimTime from{}, until = sim::SimTime::max();
@@ -60,6 +72,8 @@ struct Behavior {
     std::vector<Phase> phases;       // sorted by view
     proto::MutateParams mutate;      // mutate
     std::vector<ScriptStep> script;  // script
+    FarFutureParams far;             // far_future
+    MixedQcParams mixed;             // mixed_qc
 
     bool active(sim::SimTime now) const { return now >= from && now < until; }
 };

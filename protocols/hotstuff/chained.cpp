@@ -9,12 +9,20 @@ namespace hotstuff {
 void Replica::on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m) {
     const Proposal& p = *as<Proposal>(*m);
     const BlockRef& b = p.block;
-    if (!b || m->signer != pacemaker_.leader(b->view) || !well_formed(ctx, *b)) return;
+    if (!b || m->signer != pacemaker_.leader(b->view)) return;
+    if (!proposal_in_window(*b)) {
+        ++refused_proposals_;
+        if (ctx.tracing())
+            ctx.trace(fmt::format("hotstuff refused a proposal of view {} (view {}, QC view {})",
+                                  b->view, view_, b->justify.stmt.view));
+        return;
+    }
+    if (!well_formed(ctx, *b)) return;
     if (p.leader_statement.signer != m->signer ||
         p.leader_statement.stmt != proposal_statement(*b) ||
         !proto::verify_vote(ctx, p.leader_statement, b->proposal_digest()))
         return;
-    observe(ctx, p.leader_statement);
+    if (recent(b->view)) observe(ctx, p.leader_statement);
     if (b->height <= b_exec_->height) return;
     if (!store(ctx, from, b, m)) return;  // parked until its parent arrives
     if (cfg_.basic) {
@@ -41,8 +49,16 @@ void Replica::process_proposal(sim::Context& ctx, const BlockRef& b,
     }
     last_voted_view_ = b->view;
     send_vote(ctx, proto::Statement{kGeneric, b->view, b->height, b->digest},
-              pacemaker_.leader(b->view + 1), stmt);
-    enter_view(ctx, b->view + 1);
+              pacemaker_.leader(next_view(b->view)), stmt);
+    enter_view(ctx, next_view(b->view));
+}
+
+// Before the QC is verified: its view only widens the window, and a QC that fails verification
+// is refused next whatever its view.
+bool Replica::proposal_in_window(const Block& b) const {
+    if (cfg_.mutations.has(Mutation::TrustProposalView)) return true;
+    return within(b.view, std::max(view_, next_view(b.justify.stmt.view)),
+                  view_window(cfg_.quorum));
 }
 
 // safeNode (§2.2): the block extends the locked block, or its justify is newer than the lock.
@@ -70,15 +86,16 @@ void Replica::update(sim::Context& ctx, const Block& b) {
         locked_qc_ = b2->justify;
     }
     if (cfg_.mutations.has(Mutation::TwoChainCommit) && b1->height > b_exec_->height &&
-        b2->parent == b1->digest && b2->view == b1->view + 1) {
+        b2->parent == b1->digest && directly_after(b1->view, b2->view)) {
         return commit_chain(ctx, *b1);
     }
     if (b1->height == 0) return;
     const Block* b0 = lookup(b1->justify.stmt.value);
     if (!b0) return;
     // Commit b on a 3-chain of direct parents in consecutive views.
-    const bool consecutive = (b2->view == b1->view + 1 && b1->view == b0->view + 1) ||
-                             cfg_.mutations.has(Mutation::NoConsecutiveViewCheck);
+    const bool consecutive =
+        (directly_after(b1->view, b2->view) && directly_after(b0->view, b1->view)) ||
+        cfg_.mutations.has(Mutation::NoConsecutiveViewCheck);
     if (b2->parent == b1->digest && b1->parent == b0->digest && consecutive) {
         commit_chain(ctx, *b0);
     }
@@ -90,7 +107,7 @@ void Replica::update_qc_high(sim::Context& ctx, const QuorumCert& qc) {
     qc_high_ = qc;
     // A QC for a later view moves this replica on (view synchronisation, §2.6). In basic
     // HotStuff a view's QCs belong to that view; replicas move on at DECIDE or timeout.
-    if (!cfg_.basic && qc.stmt.view + 1 > view_) enter_view(ctx, qc.stmt.view + 1);
+    if (!cfg_.basic && next_view(qc.stmt.view) > view_) enter_view(ctx, next_view(qc.stmt.view));
 }
 
 // H1 and H5: every QC an honest replica accepts goes to the checker, which holds honest
@@ -102,24 +119,46 @@ void Replica::report_qc(sim::Context& ctx, const QuorumCert& qc) {
 }
 
 void Replica::on_vote(sim::Context& ctx, const proto::SignedVote& v) {
-    if (v.stmt.kind != kGeneric || pacemaker_.leader(v.stmt.view + 1) != ctx.self()) return;
+    if (v.stmt.kind != kGeneric || pacemaker_.leader(next_view(v.stmt.view)) != ctx.self()) return;
     add_vote(ctx, v);
 }
 
 void Replica::add_vote(sim::Context& ctx, const proto::SignedVote& v) {
     if (v.stmt.kind != kGeneric || v.stmt.view <= qc_high_.stmt.view) return;
-    auto it = builders_.try_emplace(v.stmt, v.stmt, cfg_.votes_needed()).first;
-    if (it->second.complete()) return;
-    if (it->second.add_trusted(v) != proto::QcBuilder::Added::Ok) return;
-    if (!it->second.complete()) {
+    proto::QcBuilder* builder = builder_for(v);
+    if (!builder || builder->complete()) return;
+    if (builder->add_trusted(v) != proto::QcBuilder::Added::Ok) return;
+    if (!builder->complete()) {
         auto& voters = voters_by_view_[v.stmt.view];
         if (std::find(voters.begin(), voters.end(), v.signer.v) == voters.end())
             voters.push_back(v.signer.v);
         check_split(ctx, v.stmt.view);
         return;
     }
-    update_qc_high(ctx, it->second.build(ctx));
+    update_qc_high(ctx, builder->build(ctx));
     try_propose(ctx);
+}
+
+proto::QcBuilder* Replica::builder_for(const proto::SignedVote& v) {
+    if (!in_window(v.stmt.view)) {
+        ++refused_votes_;
+        return nullptr;
+    }
+    if (view_ > kVoteViewsBehind && v.stmt.view < view_ - kVoteViewsBehind) return nullptr;
+    const auto [it, fresh] = builders_.try_emplace(v.stmt, v.stmt, cfg_.votes_needed());
+    if (!fresh) return &it->second;
+    // The builders of this view and kind are next to each other (ViewFirst).
+    auto other = builders_.lower_bound(proto::Statement{v.stmt.kind, v.stmt.view, 0, Digest{}});
+    for (; other != builders_.end() && other->first.view == v.stmt.view &&
+           other->first.kind == v.stmt.kind;
+         ++other) {
+        if (other != it && other->second.has(v.signer)) {
+            builders_.erase(it);
+            ++refused_votes_;
+            return nullptr;
+        }
+    }
+    return &it->second;
 }
 
 // A quorum of replicas voted in view `view`, split over the conflicting blocks of a leader we
@@ -128,7 +167,7 @@ void Replica::add_vote(sim::Context& ctx, const proto::SignedVote& v) {
 // equivocating leader silences the leader after it too, and with n = 4 round-robin no three
 // consecutive views ever certify (found by a sweep). Proposing on the high QC is always safe.
 void Replica::check_split(sim::Context& ctx, std::uint64_t view) {
-    if (view + 1 != view_ || pacemaker_.leader(view_) != ctx.self()) return;
+    if (next_view(view) != view_ || pacemaker_.leader(view_) != ctx.self()) return;
     if (std::find(equivocated_views_.begin(), equivocated_views_.end(), view) ==
         equivocated_views_.end())
         return;
@@ -143,6 +182,7 @@ void Replica::enter_view(sim::Context& ctx, std::uint64_t v) {
     view_ = v;
     ctx.view_entered(v);
     pacemaker_.forget_below(v);
+    forget_old_votes();
     pacemaker_.disarm(ctx);
     maybe_arm(ctx);
     if (cfg_.basic) return basic_try_propose(ctx);
@@ -157,7 +197,8 @@ void Replica::try_propose(sim::Context& ctx) {
     // it has work), so the leader proposes even if it has nothing left itself, e.g. because it
     // already committed what the others still wait to commit (found by a sweep).
     const bool asked = pacemaker_.new_view_from(view_, ctx.self().v) >= cfg_.votes_needed();
-    const bool ready = qc_high_.stmt.view + 1 == view_ || split_view_ + 1 == view_ || asked;
+    const bool ready =
+        next_view(qc_high_.stmt.view) == view_ || next_view(split_view_) == view_ || asked;
     if (!ready) return;
     BlockRef parent = find(qc_high_.stmt.value);
     if (!parent) {
@@ -176,14 +217,17 @@ void Replica::on_new_view(sim::Context& ctx, NodeId from, const NewView& nv) {
     update_qc_high(ctx, nv.high_qc);
     const std::size_t have = pacemaker_.new_view_from(nv.view, from.v);
     // The sender's last vote, for a QC its addressee may have failed to form.
-    if (!cfg_.basic && nv.last_vote.signer == from && proto::verify_vote(ctx, nv.last_vote)) {
+    if (!cfg_.basic && nv.last_vote.signer == from && in_window(nv.last_vote.stmt.view) &&
+        recent(nv.last_vote.stmt.view) && proto::verify_vote(ctx, nv.last_vote)) {
         observe(ctx, nv.last_vote);
         add_vote(ctx, nv.last_vote);
     }
     if (nv.view > view_) {
-        // Someone is waiting for progress: time views here too, and join f+1 ahead of us.
+        // Someone is waiting for progress: time views here too, and join f+1 ahead of us. A
+        // view beyond the window is one replica's word: it moves our timer no more than us.
         if (auto v = pacemaker_.join(view_)) announce_view(ctx, *v);
-        if (!pacemaker_.armed()) pacemaker_.arm(ctx, kViewTimer, view_, qc_high_.stmt.view);
+        if (!pacemaker_.armed() && in_window(nv.view))
+            pacemaker_.arm(ctx, kViewTimer, view_, qc_high_.stmt.view);
     }
     if (pacemaker_.leader(nv.view) != ctx.self() || nv.view < view_) return;
     if (nv.view > view_ && have >= cfg_.votes_needed()) enter_view(ctx, nv.view);
@@ -199,7 +243,7 @@ void Replica::on_view_timeout(sim::Context& ctx) {
         ctx.trace(fmt::format("hotstuff view {} timed out (high QC view {}, {} pending, work {})",
                               view_, qc_high_.stmt.view, mempool_.size(), has_work()));
     ctx.suspect(pacemaker_.leader(view_));
-    announce_view(ctx, view_ + 1);
+    announce_view(ctx, next_view(view_));
 }
 
 // Enters view v without a QC for v-1 (timeout or join) and says so with a NEW-VIEW, which is

@@ -38,13 +38,20 @@ enum class Mutation : std::uint8_t {
     // so one Byzantine leader makes honest replicas skip log positions (PROTOCOLS.md §4.12: a
     // block's height must be its parent's + 1).
     TrustBlockHeight,
+    // trust_proposal_view: a proposal is taken in whatever view its leader names, however far
+    // above the replica's view and what its QC proves, so one Byzantine leader moves every
+    // honest replica there on its word alone; at the largest view numbers, where view + 1 has
+    // nowhere to go, they never vote again (PROTOCOLS.md §4.12: views far ahead must not be
+    // adopted unchecked, and view + 1 must not overflow).
+    TrustProposalView,
 };
 
 // In enum order.
 inline std::vector<std::string> mutation_names() {
     return {"two_chain_commit",        "no_consecutive_view_check", "vote_without_lock_check",
             "accept_small_qc",         "forget_lock_after_restart", "basic_leader_waits_for_work",
-            "prune_without_snapshots", "trust_block_commands",      "trust_block_height"};
+            "prune_without_snapshots", "trust_block_commands",      "trust_block_height",
+            "trust_proposal_view"};
 }
 // The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
 // basic_leader_waits_for_work only the basic variant's leader.

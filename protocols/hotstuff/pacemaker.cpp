@@ -13,7 +13,7 @@ proto::NodeId Pacemaker::compute_leader(std::uint64_t view) const {
 void Pacemaker::arm(sim::Context& ctx, std::uint64_t tag, std::uint64_t view,
                     std::uint64_t qc_view) {
     disarm(ctx);
-    const std::uint64_t misses = view > qc_view + 1 ? view - qc_view - 1 : 0;
+    const std::uint64_t misses = view > qc_view ? view - qc_view - 1 : 0;
     timer_ = ctx.set_timer(base_ * (1LL << std::min<std::uint64_t>(misses, 16)), tag);
     armed_ = true;
 }
@@ -24,10 +24,15 @@ void Pacemaker::disarm(sim::Context& ctx) {
 }
 
 std::size_t Pacemaker::new_view_from(std::uint64_t view, std::uint32_t from) {
-    auto& s = new_views_[view];
-    s.insert(from);
     auto& r = reported_[from];
     r = std::max(r, view);
+    if (!within(view, floor_, window_)) {
+        ++refused_;
+        return 0;
+    }
+    if (view < floor_) return 0;  // a view we left: its leader needs it no more from us
+    auto& s = new_views_[view];
+    s.insert(from);
     return s.size();
 }
 
@@ -41,6 +46,7 @@ std::optional<std::uint64_t> Pacemaker::join(std::uint64_t current) const {
 }
 
 void Pacemaker::forget_below(std::uint64_t view) {
+    floor_ = std::max(floor_, view);
     new_views_.erase(new_views_.begin(), new_views_.lower_bound(view));
 }
 

@@ -7,10 +7,16 @@
 // leader proposes with n-f of them for its view. A replica that hears of views above its own from
 // f+1 replicas joins the lowest view that f+1 of them have reached (one of them is honest).
 // Safety never depends on any of this.
+//
+// Views are numbers a peer chooses: NEW-VIEW tallies are kept only for views within
+// view_window() above the replica's own (the floor given to forget_below), so a peer that names
+// ever new far views stores nothing; its report still counts towards the join rule, which keeps
+// one entry per sender.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -21,10 +27,39 @@
 
 namespace hotstuff {
 
+// How many views above its own a replica keeps NEW-VIEWs and votes for: 2n. Leaders rotate
+// v mod n (PROTOCOLS.md §2.6), so an honest replica needs a message of a later view only as an
+// upcoming leader (that view's NEW-VIEWs, the votes of the view before it) or because it lags;
+// 2n views cover its next two turns to lead wherever it stands in the rotation. A replica
+// further behind catches up without them: the QCs that NEW-VIEWs and proposals carry are
+// verified and taken whatever their view, and the f+1 join rule reads one report per sender.
+inline std::uint64_t view_window(const proto::Quorum& q) {
+    return 2ULL * q.n;
+}
+
+// The view after v. Views stop at the largest number instead of wrapping to 0 (PROTOCOLS.md
+// §4.12); the window keeps honest replicas far below it.
+constexpr std::uint64_t next_view(std::uint64_t v) {
+    return v == std::numeric_limits<std::uint64_t>::max() ? v : v + 1;
+}
+
+// Whether view b directly follows view a (no wrap past the largest view).
+constexpr bool directly_after(std::uint64_t a, std::uint64_t b) {
+    return b > a && b - a == 1;
+}
+
+// Whether `view` is at most `window` above `base` (no overflow for any view).
+constexpr bool within(std::uint64_t view, std::uint64_t base, std::uint64_t window) {
+    return view <= base || view - base <= window;
+}
+
 class Pacemaker {
 public:
     Pacemaker(proto::Quorum quorum, proto::SimTime base_timeout, std::vector<std::uint32_t> leaders)
-        : quorum_(quorum), base_(base_timeout), leaders_(std::move(leaders)) {}
+        : quorum_(quorum),
+          base_(base_timeout),
+          leaders_(std::move(leaders)),
+          window_(view_window(quorum)) {}
 
     // leader(v): the scenario's schedule where it has one, else v mod n. Asked several times
     // per message, mostly for views v and v+1: a two-entry cache by parity spares the division.
@@ -40,11 +75,16 @@ public:
     bool armed() const { return armed_; }
     void fired() { armed_ = false; }
 
-    // Records a NEW-VIEW for `view` from `from`; returns how many distinct senders it has.
+    // Records a NEW-VIEW for `view` from `from` (a replica id); returns how many distinct
+    // senders it has. A view below the floor, or more than the window above it (then counted
+    // as refused), is only reported for the join rule: it returns 0.
     std::size_t new_view_from(std::uint64_t view, std::uint32_t from);
     // The view to join given what others reported, if f+1 of them are beyond `current`.
     std::optional<std::uint64_t> join(std::uint64_t current) const;
+    // Drops the tallies below `view`, the replica's own view, which the window is above.
     void forget_below(std::uint64_t view);
+    std::size_t tallies() const { return new_views_.size(); }  // views with a NEW-VIEW tally
+    std::uint64_t refused() const { return refused_; }         // NEW-VIEWs beyond the window
 
 private:
     proto::NodeId compute_leader(std::uint64_t view) const;
@@ -52,6 +92,9 @@ private:
     proto::Quorum quorum_;
     proto::SimTime base_;
     std::vector<std::uint32_t> leaders_;
+    std::uint64_t window_;
+    std::uint64_t floor_ = 0;  // the replica's view, as forget_below last gave it
+    std::uint64_t refused_ = 0;
     sim::TimerId timer_ = 0;
     bool armed_ = false;
     std::map<std::uint64_t, std::set<std::uint32_t>> new_views_;

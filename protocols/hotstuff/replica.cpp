@@ -62,6 +62,13 @@ void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg
     if (!authentic(ctx, *m) || m->signer != from) return;
     if (as<Proposal>(*m)) return on_proposal(ctx, from, m);
     if (const auto* v = as<Vote>(*m)) {
+        // Beyond the window (pacemaker.hpp), or older than the detector keeps: refused before
+        // its signature costs anything and before the detector holds it.
+        if (!in_window(v->vote.stmt.view)) {
+            ++refused_votes_;
+            return;
+        }
+        if (!recent(v->vote.stmt.view)) return;
         if (v->vote.signer != from || !proto::verify_vote(ctx, v->vote, vote_digest(v->vote.stmt)))
             return;
         observe(ctx, v->vote);

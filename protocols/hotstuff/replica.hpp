@@ -2,6 +2,12 @@
 // lock, commit rule: chained.cpp for the event-driven chained form of Algorithm 4, basic.cpp for
 // Algorithm 2) is apart from the Pacemaker (pacemaker.hpp). Common parts (replica.cpp): client
 // requests and the mempool, block storage and sync, execution, pruning.
+//
+// Views are numbers a peer chooses (PROTOCOLS.md §4.12): a replica keeps votes and NEW-VIEW
+// tallies only for views at most view_window() = 2n above its own (pacemaker.hpp), takes a
+// proposal only that far above its own view and its QC's, and one signer's first statement per
+// view and phase only; what it refuses is counted (footprint()). Views stop at 2^64-1
+// (next_view) instead of wrapping.
 #pragma once
 
 #include <array>
@@ -57,6 +63,18 @@ public:
     std::size_t stored_blocks() const { return blocks_.size(); }
     const Config& config() const { return cfg_; }
 
+    // What peers can make a replica keep, by views or statements they choose: the sizes its
+    // bounds hold (tests), and what it refused for lying beyond its view window
+    // (pacemaker.hpp: view_window) or for a second statement of one signer in one view.
+    struct Footprint {
+        std::size_t vote_builders = 0;     // builders_: one per statement voted for
+        std::size_t voter_views = 0;       // voters_by_view_
+        std::size_t new_view_tallies = 0;  // the pacemaker's, one per view
+        std::size_t detector_entries = 0;  // signed statements the equivocation detector holds
+        std::uint64_t refused_votes = 0, refused_new_views = 0, refused_proposals = 0;
+    };
+    Footprint footprint() const;
+
 private:
     enum Timer : std::uint64_t { kViewTimer = 1 };
 
@@ -67,6 +85,17 @@ private:
     bool well_formed(sim::Context& ctx, const Block& b);
     bool commands_valid(sim::Context& ctx, const Block& b);
     bool verify_carried_statement(sim::Context& ctx, const proto::SignedVote& p);
+    // Whether `view` lies at most view_window() above this replica's view.
+    bool in_window(std::uint64_t view) const {
+        return within(view, view_, view_window(cfg_.quorum));
+    }
+    // Whether `view` is at most kDetectorViews below ours: what the detector still keeps.
+    bool recent(std::uint64_t view) const {
+        return view >= view_ || view_ - view <= kDetectorViews;
+    }
+    // A proposal's view may lie the window above what its (verified) QC proves, or above ours:
+    // farther, it is its leader's word alone (PROTOCOLS.md §4.12).
+    bool proposal_in_window(const Block& b) const;
     // s.digest(), remembered for the last statement asked: the n-f votes a leader collects in
     // a view all sign one statement.
     Digest vote_digest(const proto::Statement& s);
@@ -111,6 +140,10 @@ private:
     void on_vote(sim::Context& ctx, const proto::SignedVote& v);
     // Counts a verified generic vote towards a QC, whoever it was addressed to.
     void add_vote(sim::Context& ctx, const proto::SignedVote& v);
+    // The builder for v's statement, new or not; null (and counted) when v's signer already
+    // voted for another statement of that view and kind: an honest replica votes once per
+    // view and phase, so one signer starts at most one builder there (bounded by n).
+    proto::QcBuilder* builder_for(const proto::SignedVote& v);
     void update_qc_high(sim::Context& ctx, const QuorumCert& qc);
     void check_split(sim::Context& ctx, std::uint64_t view);
     void report_qc(sim::Context& ctx, const QuorumCert& qc);
@@ -178,6 +211,7 @@ private:
         Digest digest{};
     } vote_digest_;                             // for vote_digest()
     proto::SignedVote last_carried_statement_;  // verified last by verify_carried_statement
+    std::uint64_t refused_votes_ = 0, refused_proposals_ = 0;  // for footprint()
     // Leader statements of blocks (basic HotStuff only).
     sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;
     struct Parked {

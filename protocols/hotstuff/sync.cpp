@@ -110,15 +110,32 @@ void Replica::prune() {
         }
         by_height_.erase(by_height_.begin(), end);
     }
-    // Votes for views more than 8 behind can no longer make a QC that matters. Mostly there is
-    // nothing to drop, which the first entry tells.
-    const std::uint64_t vote_floor = view_ > 8 ? view_ - 8 : 0;
+    forget_old_votes();
+    if (parked_.size() > 256) parked_.clear();
+}
+
+// At every prune and every view entered: views can move without commits (timeouts), and what
+// votes stored must stay bounded then too. Mostly there is nothing to drop, which the first
+// entry tells.
+void Replica::forget_old_votes() {
+    const std::uint64_t vote_floor = view_ > kVoteViewsBehind ? view_ - kVoteViewsBehind : 0;
     while (!builders_.empty() && builders_.begin()->first.view < vote_floor)
         builders_.erase(builders_.begin());
     while (!voters_by_view_.empty() && voters_by_view_.begin()->first < vote_floor)
         voters_by_view_.erase(voters_by_view_.begin());
-    detector_.forget_below(view_ > 64 ? view_ - 64 : 0);
-    if (parked_.size() > 256) parked_.clear();
+    detector_.forget_below(view_ > kDetectorViews ? view_ - kDetectorViews : 0);
+}
+
+Replica::Footprint Replica::footprint() const {
+    Footprint f;
+    f.vote_builders = builders_.size();
+    f.voter_views = voters_by_view_.size();
+    f.new_view_tallies = pacemaker_.tallies();
+    f.detector_entries = detector_.size();
+    f.refused_votes = refused_votes_;
+    f.refused_new_views = pacemaker_.refused();
+    f.refused_proposals = refused_proposals_;
+    return f;
 }
 
 }  // namespace hotstuff
