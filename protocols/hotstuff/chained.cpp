@@ -182,7 +182,11 @@ void Replica::enter_view(sim::Context& ctx, std::uint64_t v) {
     view_ = v;
     ctx.view_entered(v);
     pacemaker_.forget_below(v);
-    forget_old_votes();
+    // Every few views, as pruning is every few heights: as bounded, for a fraction of the cost.
+    if (view_ >= next_forget_view_) {
+        forget_old_votes();
+        next_forget_view_ = next_view(view_) + kForgetEvery;
+    }
     pacemaker_.disarm(ctx);
     maybe_arm(ctx);
     if (cfg_.basic) return basic_try_propose(ctx);

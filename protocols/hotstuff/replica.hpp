@@ -242,6 +242,8 @@ private:
     static constexpr std::uint64_t kSnapshotEvery = 32;
     static constexpr std::uint64_t kPruneEvery = 8;  // executed heights between prunes
     std::uint64_t next_prune_ = 0;
+    static constexpr std::uint64_t kForgetEvery = 8;  // views between forget_old_votes calls
+    std::uint64_t next_forget_view_ = 0;
     // Votes for views more than this far below ours get no builder: a QC they could still form
     // is older than what the replicas propose on now.
     static constexpr std::uint64_t kVoteViewsBehind = 8;
