@@ -76,7 +76,7 @@ public:
     // A node handed `msg` to the network (or to itself). A broadcast hands one payload to n-1
     // sends in a row: the monitor sees it once.
     void on_send(std::uint32_t from, const PayloadRef& msg, SimTime now, std::uint64_t event) {
-        if (msg->kind >= 64 || !((wire_kinds_ >> msg->kind) & 1)) return;
+        if (wire_kinds_ == 0 || msg->kind >= 64 || !((wire_kinds_ >> msg->kind) & 1)) return;
         if (msg.get() == last_sent_.get() && from == last_sender_) return;
         last_sent_ = msg;
         last_sender_ = from;
