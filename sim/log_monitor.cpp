@@ -44,36 +44,36 @@ LogMonitor::LogMonitor(std::vector<bool> honest, bool owed, SimTime from, SimTim
 }
 
 std::optional<Finding> LogMonitor::compare(std::uint32_t replica, const CommitRecord& rec,
-                                              std::uint64_t requests, const Ref& ref) const {
+                                           std::uint64_t requests, const Ref& ref) const {
     const std::uint64_t i = rec.index;
     if (rec.digest != ref.digest) {
         return Finding{"agreement",
-                          fmt::format("replica {} executed index {} with digest {:016x}, "
-                                      "replica {} with {:016x}",
-                                      replica, i, rec.digest.v, ref.first, ref.digest.v),
-                          {ref.first, replica}};
+                       fmt::format("replica {} executed index {} with digest {:016x}, "
+                                   "replica {} with {:016x}",
+                                   replica, i, rec.digest.v, ref.first, ref.digest.v),
+                       {ref.first, replica}};
     }
     if (requests != ref.requests) {
         return Finding{"integrity",
-                          fmt::format("replica {} executed other requests at index {} than "
-                                      "replica {} did, from the same slot content: a request "
-                                      "executed twice, or skipped",
-                                      replica, i, ref.first),
-                          {ref.first, replica}};
+                       fmt::format("replica {} executed other requests at index {} than "
+                                   "replica {} did, from the same slot content: a request "
+                                   "executed twice, or skipped",
+                                   replica, i, ref.first),
+                       {ref.first, replica}};
     }
     if (replicas_[replica].chain != ref.chain) {
         return Finding{"agreement",
-                          fmt::format("replica {}'s log up to index {} differs from replica {}'s "
-                                      "(an earlier index differs)",
-                                      replica, i, ref.first),
-                          {ref.first, replica}};
+                       fmt::format("replica {}'s log up to index {} differs from replica {}'s "
+                                   "(an earlier index differs)",
+                                   replica, i, ref.first),
+                       {ref.first, replica}};
     }
     if (rec.state != ref.state) {
         return Finding{"agreement",
-                          fmt::format("replica {} reached state {:016x} at index {}, replica {} "
-                                      "{:016x}",
-                                      replica, rec.state.v, i, ref.first, ref.state.v),
-                          {ref.first, replica}};
+                       fmt::format("replica {} reached state {:016x} at index {}, replica {} "
+                                   "{:016x}",
+                                   replica, rec.state.v, i, ref.first, ref.state.v),
+                       {ref.first, replica}};
     }
     return std::nullopt;
 }
@@ -81,18 +81,17 @@ std::optional<Finding> LogMonitor::compare(std::uint32_t replica, const CommitRe
 // The first honest execution of an index: the agreed log grows, and the service must not
 // execute any request a second time along it.
 std::optional<Finding> LogMonitor::extend(std::uint32_t replica, const CommitRecord& rec,
-                                             std::uint64_t requests, SimTime now) {
+                                          std::uint64_t requests, SimTime now) {
     for (const ExecutedRequest& r : rec.requests) {
         const std::uint32_t c = r.key.client.v;
         if (service_ts_.size() <= c) service_ts_.resize(c + 1, 0);
         if (r.key.timestamp <= service_ts_[c]) {
-            return Finding{
-                "integrity",
-                fmt::format("the service executed request (client {}, t {}) "
-                            "again at index {} (replica {}); client {}'s newest "
-                            "executed request was t {}",
-                            c, r.key.timestamp, rec.index, replica, c, service_ts_[c]),
-                {replica}};
+            return Finding{"integrity",
+                           fmt::format("the service executed request (client {}, t {}) "
+                                       "again at index {} (replica {}); client {}'s newest "
+                                       "executed request was t {}",
+                                       c, r.key.timestamp, rec.index, replica, c, service_ts_[c]),
+                           {replica}};
         }
         service_ts_[c] = r.key.timestamp;
     }
@@ -103,7 +102,7 @@ std::optional<Finding> LogMonitor::extend(std::uint32_t replica, const CommitRec
 }
 
 std::optional<Finding> LogMonitor::on_commit(std::uint32_t replica, const CommitRecord& rec,
-                                                SimTime now) {
+                                             SimTime now) {
     if (replica >= replicas_.size() || !replicas_[replica].honest) return std::nullopt;
     Replica& p = replicas_[replica];
     if (rec.index != p.index + 1) return out_of_order(replica, rec);
@@ -130,29 +129,29 @@ std::optional<Finding> LogMonitor::on_commit(std::uint32_t replica, const Commit
 }
 
 std::optional<Finding> LogMonitor::out_of_order(std::uint32_t replica,
-                                                   const CommitRecord& rec) const {
+                                                const CommitRecord& rec) const {
     const Replica& p = replicas_[replica];
     const bool again = rec.index <= p.index;
-    return Finding{
-        again ? "integrity" : "agreement",
-        again ? fmt::format("replica {} executed index {} again (it had reached {})", replica,
-                            rec.index, p.index)
-              : fmt::format("replica {} executed index {} right after index {}, skipping "
-                            "{} without a state transfer",
-                            replica, rec.index, p.index, rec.index - p.index - 1),
-        {replica}};
+    return Finding{again ? "integrity" : "agreement",
+                   again
+                       ? fmt::format("replica {} executed index {} again (it had reached {})",
+                                     replica, rec.index, p.index)
+                       : fmt::format("replica {} executed index {} right after index {}, skipping "
+                                     "{} without a state transfer",
+                                     replica, rec.index, p.index, rec.index - p.index - 1),
+                   {replica}};
 }
 
 std::optional<Finding> LogMonitor::on_state_transfer(std::uint32_t replica, std::uint64_t index,
-                                                        Digest state) {
+                                                     Digest state) {
     if (replica >= replicas_.size() || !replicas_[replica].honest) return std::nullopt;
     Replica& p = replicas_[replica];
     if (index <= p.index) {
         return Finding{"integrity",
-                          fmt::format("replica {} took a state transfer back to index {} from "
-                                      "index {}",
-                                      replica, index, p.index),
-                          {replica}};
+                       fmt::format("replica {} took a state transfer back to index {} from "
+                                   "index {}",
+                                   replica, index, p.index),
+                       {replica}};
     }
     if (index < refs_base_) {  // below what is kept: checked from the first kept index on
         p.index = index;
@@ -162,17 +161,17 @@ std::optional<Finding> LogMonitor::on_state_transfer(std::uint32_t replica, std:
     const Ref* ref = ref_at(index);
     if (!ref) {
         return Finding{"agreement",
-                          fmt::format("replica {} adopted a state at index {} that no honest "
-                                      "replica has reached",
-                                      replica, index),
-                          {replica}};
+                       fmt::format("replica {} adopted a state at index {} that no honest "
+                                   "replica has reached",
+                                   replica, index),
+                       {replica}};
     }
     if (ref->state != state) {
         return Finding{"agreement",
-                          fmt::format("replica {} adopted state {:016x} at index {}; honest "
-                                      "replica {} reached {:016x} there",
-                                      replica, state.v, index, ref->first, ref->state.v),
-                          {ref->first, replica}};
+                       fmt::format("replica {} adopted state {:016x} at index {}; honest "
+                                   "replica {} reached {:016x} there",
+                                   replica, state.v, index, ref->first, ref->state.v),
+                       {ref->first, replica}};
     }
     p.index = index;
     p.chain = ref->chain;
@@ -213,15 +212,14 @@ std::optional<Finding> LogMonitor::catch_up_due(SimTime now) {
         for (std::uint32_t r = 0; r < replicas_.size(); ++r) {
             const Replica& p = replicas_[r];
             if (!p.honest || !p.active || p.index >= d.index) continue;
-            return Finding{
-                "catch_up",
-                fmt::format("replica {} has executed only up to index {}; index {}, "
-                            "which an honest replica executed, was due at every "
-                            "honest replica by {} (the liveness bound {} after it, "
-                            "or after GST and the last fault)",
-                            r, p.index, d.index, format_duration(SimTime{d.deadline_ns}),
-                            format_duration(bound_)),
-                {r}};
+            return Finding{"catch_up",
+                           fmt::format("replica {} has executed only up to index {}; index {}, "
+                                       "which an honest replica executed, was due at every "
+                                       "honest replica by {} (the liveness bound {} after it, "
+                                       "or after GST and the last fault)",
+                                       r, p.index, d.index, format_duration(SimTime{d.deadline_ns}),
+                                       format_duration(bound_)),
+                           {r}};
         }
     }
     return std::nullopt;

@@ -39,6 +39,27 @@ private:
     std::string path_;
 };
 
+// A behaviour's "script" (its params' one key): a non-empty array of at most 4096 steps, each
+// read by `read(step, path)` into a Step with a `view`, in increasing views. `shape` names the
+// step's keys in the message for a missing or empty list.
+template <class Step, class Read>
+std::vector<Step> read_script(const sim::FaultSpec& f, const char* shape, Read read) {
+    const Params p(f.params, f.path + "/params", {"script"});
+    const std::string at = p.at("script");
+    const nlohmann::json* list = p.has("script") ? &f.params.at("script") : nullptr;
+    if (!list || !list->is_array() || list->empty())
+        throw sim::ScenarioError(at, std::string("required: a non-empty array of steps ") + shape);
+    if (list->size() > 4096) throw sim::ScenarioError(at, "at most 4096 steps");
+    std::vector<Step> steps;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const std::string step_at = at + "/" + std::to_string(i);
+        steps.push_back(read((*list)[i], step_at));
+        if (steps.size() > 1 && steps.back().view <= steps[steps.size() - 2].view)
+            throw sim::ScenarioError(step_at + "/view", "views must increase");
+    }
+    return steps;
+}
+
 // A key that must be the same at every replica, so one replica's override may not name it.
 struct SharedKey {
     const char* key;

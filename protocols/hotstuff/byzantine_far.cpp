@@ -18,18 +18,9 @@ constexpr std::uint64_t kMaxView = std::numeric_limits<std::uint64_t>::max();
 // A block on `qc` in `view`, signed by this replica as its leader.
 MessageRef proposal_on(sim::Context& ctx, const QuorumCert& qc, std::uint64_t view,
                        std::vector<ClientMessageRef> cmds, NodeId proposer) {
-    auto [ref, b] = sim::make_payload<Block>();
-    b->parent = qc.stmt.value;
-    b->height = qc.stmt.slot + 1;
-    b->view = view;
-    b->cmds = std::move(cmds);
-    b->proposer = proposer;
-    b->justify = qc;
-    b->digest = block_hash(*b);
-    std::uint32_t size = 64 + b->justify.size_bytes();
-    for (const auto& c : b->cmds) size += c->size_bytes;
-    b->size_bytes = size;
-    return make_message(ctx, Proposal{ref, proto::sign_vote(ctx, proposal_statement(*b))});
+    const BlockRef b =
+        make_block_at(qc.stmt.value, qc.stmt.slot + 1, view, qc, std::move(cmds), proposer);
+    return make_message(ctx, Proposal{b, proto::sign_vote(ctx, proposal_statement(*b))});
 }
 
 // Another view than the QC's for a block of `block_view`: the next one while it stays below the

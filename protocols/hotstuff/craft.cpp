@@ -43,18 +43,7 @@ Slot<B, std::uint64_t> slot_of(B& b, Field f) {
 // the parent stays (so the height need not be the parent's + 1).
 BlockRef rebuild(const Block& like, std::uint64_t view, std::uint64_t height,
                  std::vector<ClientMessageRef> cmds, NodeId proposer) {
-    auto [ref, b] = sim::make_payload<Block>();
-    b->parent = like.parent;
-    b->height = height;
-    b->view = view;
-    b->justify = like.justify;
-    b->cmds = std::move(cmds);
-    b->proposer = proposer;
-    b->digest = block_hash(*b);
-    std::uint32_t size = 64 + b->justify.size_bytes();
-    for (const auto& c : b->cmds) size += c->size_bytes;
-    b->size_bytes = size;
-    return ref;
+    return make_block_at(like.parent, height, view, like.justify, std::move(cmds), proposer);
 }
 
 // A PROPOSAL of `block` in place of `original`: an Own seal signs a leader statement for it

@@ -95,9 +95,15 @@ proto::Statement proposal_statement(const Block& b) {
 
 BlockRef make_block(BlockRef parent, std::uint64_t view, QuorumCert justify,
                     std::vector<ClientMessageRef> cmds, NodeId proposer) {
+    return make_block_at(parent->digest, parent->height + 1, view, std::move(justify),
+                         std::move(cmds), proposer);
+}
+
+BlockRef make_block_at(Digest parent, std::uint64_t height, std::uint64_t view, QuorumCert justify,
+                       std::vector<ClientMessageRef> cmds, NodeId proposer) {
     auto [ref, b] = sim::make_payload<Block>();
-    b->parent = parent->digest;
-    b->height = parent->height + 1;
+    b->parent = parent;
+    b->height = height;
     b->view = view;
     b->justify = std::move(justify);
     b->cmds = std::move(cmds);

@@ -72,6 +72,10 @@ bool is_genesis_qc(const QuorumCert& qc);
 Digest block_hash(const Block& b);
 BlockRef make_block(BlockRef parent, std::uint64_t view, QuorumCert justify,
                     std::vector<ClientMessageRef> cmds, NodeId proposer);
+// The same with the parent named by digest and the height chosen (a Byzantine leader's block
+// need not sit at its parent's height + 1); digest and size as make_block computes them.
+BlockRef make_block_at(Digest parent, std::uint64_t height, std::uint64_t view, QuorumCert justify,
+                       std::vector<ClientMessageRef> cmds, NodeId proposer);
 
 // A proposal: the block and the leader's signed statement (kProposalStatement, view, height,
 // hash) for it, which votes carry on so that conflicting proposals meet at the next leader.

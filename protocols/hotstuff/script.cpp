@@ -52,23 +52,10 @@ ScriptStep parse_step(const nlohmann::json& j, const std::string& at, std::uint3
 }  // namespace
 
 std::vector<ScriptStep> parse_script(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
-    const std::string path = f.path + "/params";
-    proto::Params p(f.params, path, {"script"});
-    const std::string at = p.at("script");
-    if (!p.has("script") || !f.params.at("script").is_array() || f.params.at("script").empty())
-        throw sim::ScenarioError(at,
-                                 "required: a non-empty array of steps {view, parent, to, "
-                                 "height, commands}");
-    const nlohmann::json& list = f.params.at("script");
-    if (list.size() > 4096) throw sim::ScenarioError(at, "at most 4096 steps");
-    std::vector<ScriptStep> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        const std::string step_at = fmt::format("{}/{}", at, i);
-        steps.push_back(parse_step(list[i], step_at, spec.nodes));
-        if (steps.size() > 1 && steps.back().view <= steps[steps.size() - 2].view)
-            throw sim::ScenarioError(step_at + "/view", "views must increase");
-    }
-    return steps;
+    return proto::read_script<ScriptStep>(f, "{view, parent, to, height, commands}",
+                                          [&](const nlohmann::json& step, const std::string& at) {
+                                              return parse_step(step, at, spec.nodes);
+                                          });
 }
 
 void LeaderScript::keep_qc(const QuorumCert& qc) {
@@ -125,21 +112,14 @@ MessageRef LeaderScript::craft(sim::Context& ctx, const ScriptStep& s, const Blo
         }
         qc = it->second;
     }
-    auto [ref, b] = sim::make_payload<Block>();
-    b->parent = qc.stmt.value;
-    b->height = s.height ? *s.height : qc.stmt.slot + 1;
-    b->view = honest.view;
-    b->cmds = commands(ctx, s, honest);
-    b->proposer = honest.proposer;
-    b->justify = std::move(qc);
-    b->digest = block_hash(*b);
-    std::uint32_t size = 64 + b->justify.size_bytes();
-    for (const auto& c : b->cmds) size += c->size_bytes;
-    b->size_bytes = size;
+    const Digest parent = qc.stmt.value;
+    const std::uint64_t height = s.height ? *s.height : qc.stmt.slot + 1;
+    const BlockRef b = make_block_at(parent, height, honest.view, std::move(qc),
+                                     commands(ctx, s, honest), honest.proposer);
     if (ctx.tracing())
         ctx.trace(fmt::format("byzantine script: view {} proposes height {} on the QC of view {}",
                               b->view, b->height, b->justify.stmt.view));
-    return make_message(ctx, Proposal{ref, proto::sign_vote(ctx, proposal_statement(*b))});
+    return make_message(ctx, Proposal{b, proto::sign_vote(ctx, proposal_statement(*b))});
 }
 
 std::vector<ClientMessageRef> LeaderScript::commands(sim::Context& ctx, const ScriptStep& s,

@@ -14,8 +14,8 @@
 // the block's height (default: the certified block's + 1); `commands`: "honest", "none", or
 // the honest commands and one more: "duplicate" (the first command again), "invented" (a
 // request for a real client, signed by this replica), "own" (a request this replica signs as a
-// client under its own id), or "reply" (a REPLY where a request belongs). The block and the leader statement are always signed
-// with this replica's own key: only the choices are Byzantine.
+// client under its own id), or "reply" (a REPLY where a request belongs). The block and the leader
+// statement are always signed with this replica's own key: only the choices are Byzantine.
 #pragma once
 
 #include <cstdint>

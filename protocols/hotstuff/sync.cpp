@@ -115,8 +115,8 @@ void Replica::prune() {
 }
 
 // At every prune and every kForgetEvery views entered: views can move without commits
-// (timeouts), and what votes stored must stay bounded then too. Mostly there is nothing to drop, which the first
-// entry tells.
+// (timeouts), and what votes stored must stay bounded then too. Mostly there is nothing to drop,
+// which the first entry tells.
 void Replica::forget_old_votes() {
     const std::uint64_t vote_floor = view_ > kVoteViewsBehind ? view_ - kVoteViewsBehind : 0;
     while (!builders_.empty() && builders_.begin()->first.view < vote_floor)

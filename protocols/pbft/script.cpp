@@ -41,21 +41,10 @@ ScriptStep parse_step(const nlohmann::json& j, const std::string& at, std::uint3
 }  // namespace
 
 std::vector<ScriptStep> parse_script(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
-    proto::Params p(f.params, f.path + "/params", {"script"});
-    const std::string at = p.at("script");
-    if (!p.has("script") || !f.params.at("script").is_array() || f.params.at("script").empty())
-        throw sim::ScenarioError(at,
-                                 "required: a non-empty array of steps {view, seq, requests, to}");
-    const nlohmann::json& list = f.params.at("script");
-    if (list.size() > 4096) throw sim::ScenarioError(at, "at most 4096 steps");
-    std::vector<ScriptStep> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        const std::string step_at = fmt::format("{}/{}", at, i);
-        steps.push_back(parse_step(list[i], step_at, spec.nodes));
-        if (steps.size() > 1 && steps.back().view <= steps[steps.size() - 2].view)
-            throw sim::ScenarioError(step_at + "/view", "views must increase");
-    }
-    return steps;
+    return proto::read_script<ScriptStep>(f, "{view, seq, requests, to}",
+                                          [&](const nlohmann::json& step, const std::string& at) {
+                                              return parse_step(step, at, spec.nodes);
+                                          });
 }
 
 const ScriptStep* PrimaryScript::step_for(std::uint64_t view) const {
