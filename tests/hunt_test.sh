@@ -10,8 +10,11 @@ root="$2"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 seeds="${HUNT_SEEDS:-1..5000}"
+# PBFT and chained HotStuff sweep 20,000 seeds: their honest sweeps must stay clean that long,
+# and idle_by_own_commit shows once in them (seed 5818); every other bug within 5,000.
+long_seeds="${HUNT_LONG_SEEDS:-1..20000}"
 "$byzsim" hunt "$root/scenarios/sweeps/pbft.json" "$root/scenarios/sweeps/hotstuff.json" \
-    --seeds "$seeds" --jobs 2 --out "$tmp/main" --no-progress
+    --seeds "$long_seeds" --jobs 2 --out "$tmp/main" --no-progress
 rc=$?
 # Basic HotStuff: the bugs its sweep shows (the 3-chain ones do not apply to it), and the
 # honest variant; then reliable broadcast's.
@@ -28,6 +31,9 @@ cat "$tmp/hunt.csv"
 python3 - "$tmp/hunt.csv" "$rc" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
+# A leader idle after executing alone what the others miss needs a Byzantine leader, a lost
+# proposal and the workload's end together: one seed in 20,000 of the chained sweep.
+slow = {"idle_by_own_commit": 20000}
 bad = []
 protocols = {r["protocol"] for r in rows}
 for p in ("pbft", "hotstuff", "rbc"):
@@ -42,13 +48,16 @@ for r in rows:
     if r["found"] != "yes":
         bad.append(f"{name}: not found in {r['seeds_to_first']} seeds")
         continue
+    budget = slow.get(r["mutation"], 5000)
+    if int(r["seeds_to_first"]) > budget:
+        bad.append(f"{name}: found only after {r['seeds_to_first']} seeds, more than {budget}")
     if not (0 < int(r["shrunk_size"]) <= int(r["original_size"])):
         bad.append(f"{name}: shrunk size {r['shrunk_size']} vs original {r['original_size']}")
     if int(r["shrunk_faults"]) > 3:
         bad.append(f"{name}: shrunk to {r['shrunk_faults']} fault entries, more than 3")
 mutations = [r for r in rows if r["mutation"] != "none"]
-if len(mutations) < 21:
-    bad.append(f"only {len(mutations)} mutations hunted; expected the 21 documented ones")
+if len(mutations) < 22:
+    bad.append(f"only {len(mutations)} mutations hunted; expected the 22 documented ones")
 if int(sys.argv[2]) != (1 if bad else 0):
     bad.append(f"byzsim hunt exited {sys.argv[2]}")
 for b in bad:

@@ -44,6 +44,13 @@ enum class Mutation : std::uint8_t {
     // nowhere to go, they never vote again (PROTOCOLS.md §4.12: views far ahead must not be
     // adopted unchecked, and view + 1 must not overflow).
     TrustProposalView,
+    // idle_by_own_commit: a leader with no new command proposes only while blocks above its own
+    // executed height hold commands, so a leader that executed what the others have not (its
+    // proposal with the completing QC was lost) stays idle; with a Byzantine leader among the
+    // others no three consecutive views certify a block again and the commands wait for ever.
+    // PROTOCOLS.md §2.6: liveness after GST needs honest leaders to decide; a leader judges
+    // what is left to commit by the chain, which everyone holds, not by its own execution.
+    IdleByOwnCommit,
 };
 
 // In enum order.
@@ -51,14 +58,15 @@ inline std::vector<std::string> mutation_names() {
     return {"two_chain_commit",        "no_consecutive_view_check", "vote_without_lock_check",
             "accept_small_qc",         "forget_lock_after_restart", "basic_leader_waits_for_work",
             "prune_without_snapshots", "trust_block_commands",      "trust_block_height",
-            "trust_proposal_view"};
+            "trust_proposal_view",     "idle_by_own_commit"};
 }
 // The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
 // basic_leader_waits_for_work only the basic variant's leader.
 inline std::vector<std::string> mutation_names(bool basic) {
     std::vector<std::string> out;
     for (const std::string& m : mutation_names()) {
-        const bool chained_only = m == "two_chain_commit" || m == "no_consecutive_view_check";
+        const bool chained_only = m == "two_chain_commit" || m == "no_consecutive_view_check" ||
+                                  m == "idle_by_own_commit";
         // prune_without_snapshots changes both variants, but only the basic sweep shows it
         // (20,000 chained seeds did not): the hunt looks for it there.
         const bool basic_only =

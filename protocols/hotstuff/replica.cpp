@@ -303,9 +303,32 @@ void Replica::execute(sim::Context& ctx, const Block& b) {
 }
 
 bool Replica::chain_has_cmds(const Block* from) const {
-    for (const Block* cur = from; cur && cur->height > b_exec_->height; cur = lookup(cur->parent))
+    const Block* cur = from;
+    for (; cur && cur->height > b_exec_->height; cur = lookup(cur->parent))
+        if (!cur->cmds.empty()) return true;
+    if (cfg_.basic || cfg_.mutations.has(Mutation::IdleByOwnCommit)) return false;
+    // What this replica executed, the others may not have committed: it may have formed the QC
+    // that completed a 3-chain in a proposal they never received. The chain itself shows what
+    // everyone holding it has committed; below that, nothing is left to finish (found by a sweep).
+    const std::uint64_t done = chain_commit_height(from);
+    for (; cur && cur->height > done; cur = lookup(cur->parent))
         if (!cur->cmds.empty()) return true;
     return false;
+}
+
+// b of the highest 3-chain b <- b' <- b'' (direct parents, consecutive views) whose QCs the
+// chain below the certified block `top` carries: what update() commits on reading the chain.
+std::uint64_t Replica::chain_commit_height(const Block* top) const {
+    for (const Block* b2 = top; b2 && b2->height > 0;) {
+        const Block* b1 = lookup(b2->justify.stmt.value);
+        if (!b1 || b1->height == 0) return 0;
+        const Block* b0 = lookup(b1->justify.stmt.value);
+        if (b0 && b2->parent == b1->digest && b1->parent == b0->digest &&
+            directly_after(b1->view, b2->view) && directly_after(b0->view, b1->view))
+            return b0->height;
+        b2 = b1;
+    }
+    return 0;
 }
 
 bool Replica::has_work() const {

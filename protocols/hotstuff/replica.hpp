@@ -113,7 +113,9 @@ private:
     void commit_chain(sim::Context& ctx, const Block& b);
     void execute(sim::Context& ctx, const Block& b);
     void prune();
+    // Whether a block from `from` down holds commands not every holder of the chain committed.
     bool chain_has_cmds(const Block* from) const;
+    std::uint64_t chain_commit_height(const Block* top) const;
     bool has_work() const;
     std::vector<ClientMessageRef> next_batch(const BlockRef& parent) const;
     void send_vote(sim::Context& ctx, const proto::Statement& stmt, NodeId to,
