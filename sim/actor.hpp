@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "sim/hash.hpp"
 #include "sim/payload.hpp"
 #include "sim/random.hpp"
 #include "sim/types.hpp"
@@ -20,6 +21,12 @@ struct RequestKey {
     NodeId client{};
     std::uint64_t timestamp = 0;
     auto operator<=>(const RequestKey&) const = default;
+};
+// For sim::FlatMap: a request's client and timestamp, avalanched.
+struct RequestKeyHash {
+    std::size_t operator()(const RequestKey& k) const noexcept {
+        return static_cast<std::size_t>(mix64((std::uint64_t{k.client.v} << 40) ^ k.timestamp));
+    }
 };
 
 // A replica executed the slot `index` of its log (a PBFT sequence number, a HotStuff log

@@ -19,13 +19,13 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/actor.hpp"
 #include "sim/monitor.hpp"
+#include "sim/ring.hpp"
 #include "sim/types.hpp"
 
 namespace sim {
@@ -83,13 +83,13 @@ private:
     void prune();
 
     std::vector<Replica> replicas_;
-    std::deque<Ref> refs_;  // the agreed log: index refs_base_ + k at refs_[k]
+    Ring<Ref> refs_;  // the agreed log: index refs_base_ + k at refs_[k]
     std::uint64_t refs_base_ = 1;
     std::size_t prune_at_ = 4096;
     std::vector<std::uint64_t> service_ts_;  // per client: newest timestamp along the log
     bool owed_;
     SimTime from_, bound_;
-    std::deque<Deadline> deadlines_;  // catch-up deadlines, in time order
+    Ring<Deadline> deadlines_;  // catch-up deadlines, in time order
 };
 
 }  // namespace sim

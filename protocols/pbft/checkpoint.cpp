@@ -40,7 +40,8 @@ void Replica::make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<Me
             s.pp = MessageRef();
             s.prepares.clear();
             s.commits.clear();
-            s.cert = PreparedCert{};
+            s.cert.pre_prepare = MessageRef();
+            s.cert.prepares.clear();  // keeps its room for the slot's next sequence number
             s.committed = false;
         }
     }

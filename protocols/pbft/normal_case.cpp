@@ -35,7 +35,7 @@ void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef&
     if (fresh && !request_running_) restart_request_timer(ctx);
     if (view_changing_) return;
     if (primary(ctx)) {
-        if (assigned_.insert(key).second) {
+        if (assigned_.try_emplace(key).second) {
             pending_.push_back(m);
             try_propose(ctx, false);
         }

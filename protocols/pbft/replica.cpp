@@ -42,23 +42,21 @@ std::size_t Replica::live_slots() const {
     return k;
 }
 
-Replica::Slot& Replica::slot(Seq n) {
-    Slot& s = log_[n.v & (log_.size() - 1)];
-    if (s.n != n) {
-        // The ring position last held a sequence number at or below h: reuse it.
-        s.n = n;
-        s.v = View{};
-        s.pp = MessageRef();
-        s.prepares.clear();
-        s.commits.clear();
-        std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
-        std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
-        s.prepare_match = s.commit_match = 0;
-        s.prepared = s.commit_sent = s.committed = false;
-        s.executed_early = false;
-        s.cert = PreparedCert{};
-    }
-    return s;
+// The ring position last held a sequence number at or below h: reuse it.
+void Replica::reuse(Slot& s, Seq n) {
+    s.n = n;
+    s.v = View{};
+    s.pp = MessageRef();
+    s.prepares.clear();
+    s.commits.clear();
+    std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
+    std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
+    s.prepare_match = s.commit_match = 0;
+    s.prepared = s.commit_sent = s.committed = false;
+    s.executed_early = false;
+    // Cleared, not replaced: the vector keeps its room for the next sequence number.
+    s.cert.pre_prepare = MessageRef();
+    s.cert.prepares.clear();
 }
 
 void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {

@@ -13,6 +13,7 @@
 #include "protocols/common/mutations.hpp"
 #include "protocols/pbft/messages.hpp"
 #include "sim/actor.hpp"
+#include "sim/flat_map.hpp"
 
 namespace pbft {
 
@@ -118,7 +119,13 @@ private:
     void execute_out_of_order(sim::Context& ctx, Slot& s);
     void execute(sim::Context& ctx, const PrePrepare& pp);
     void restart_request_timer(sim::Context& ctx);
-    Slot& slot(Seq n);
+    // The ring entry of sequence number n, reset when it last held another one.
+    Slot& slot(Seq n) {
+        Slot& s = log_[n.v & (log_.size() - 1)];
+        if (s.n != n) reuse(s, n);
+        return s;
+    }
+    void reuse(Slot& s, Seq n);
     bool in_window(Seq n) const { return n.v > h_.v && n.v <= h_.v + cfg_.watermark_window; }
     // pbft::authentic, or the signature alone under trust_stored_digest. Every check of a
     // replica message's authenticity in the replica goes through here.
@@ -167,7 +174,8 @@ private:
     std::vector<Slot> log_;                            // ring of L slots, indexed by n mod L
     std::map<std::uint32_t, CachedReply> last_reply_;  // per client (§1.3 step 10)
     std::deque<ClientMessageRef> pending_;             // primary: requests not yet ordered
-    std::set<sim::RequestKey> assigned_;               // primary: ordered in this view
+    // Primary: ordered in this view (membership only; no allocation per request).
+    sim::FlatMap<sim::RequestKey, bool, sim::RequestKeyHash> assigned_;
     std::map<sim::RequestKey, ClientMessageRef> waiting_;  // received, not executed (§1.6)
     // The request timer is lazy: restarting it moves a deadline; one timer event is pending at
     // most, and when it fires early it re-arms for what is left (no cancel-and-set churn).

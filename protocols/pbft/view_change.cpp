@@ -299,7 +299,7 @@ void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef
         const PrePrepare& pp = *as<PrePrepare>(*om);
         if (!in_window(pp.n)) continue;
         for (const auto& r : pp.batch)
-            assigned_.insert(proto::request_key(std::get<proto::Request>(r->body)));
+            assigned_.try_emplace(proto::request_key(std::get<proto::Request>(r->body)));
         Slot& s = slot(pp.n);
         accept_pre_prepare(ctx, s, om);
         if (!is_primary) {
@@ -319,7 +319,7 @@ void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef
     }
     if (is_primary) {
         for (const auto& [key, req] : waiting_)
-            if (assigned_.insert(key).second) pending_.push_back(req);
+            if (assigned_.try_emplace(key).second) pending_.push_back(req);
         try_propose(ctx, false);
     }
     restart_request_timer(ctx);
