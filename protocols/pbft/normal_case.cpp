@@ -111,13 +111,7 @@ void Replica::accept_pre_prepare(sim::Context& ctx, Slot& s, const MessageRef& m
 void Replica::move_to_view(Slot& s, View v) {
     if (s.v >= v) return;
     s.v = v;
-    s.pp = MessageRef();
-    s.prepares.clear();
-    s.commits.clear();
-    std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
-    std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
-    s.prepare_match = s.commit_match = 0;
-    s.prepared = s.commit_sent = s.committed = false;
+    s.forget_votes();
 }
 
 void Replica::on_prepare(sim::Context& ctx, const MessageRef& m) {

@@ -46,17 +46,22 @@ std::size_t Replica::live_slots() const {
 void Replica::reuse(Slot& s, Seq n) {
     s.n = n;
     s.v = View{};
-    s.pp = MessageRef();
-    s.prepares.clear();
-    s.commits.clear();
-    std::fill(s.prepared_by.begin(), s.prepared_by.end(), 0);
-    std::fill(s.committed_by.begin(), s.committed_by.end(), 0);
-    s.prepare_match = s.commit_match = 0;
-    s.prepared = s.commit_sent = s.committed = false;
+    s.forget_votes();
     s.executed_early = false;
     // Cleared, not replaced: the vector keeps its room for the next sequence number.
     s.cert.pre_prepare = MessageRef();
     s.cert.prepares.clear();
+}
+
+// The pre-prepare and votes of the slot's view, not its prepared certificate (§1.5 P).
+void Replica::Slot::forget_votes() {
+    pp = MessageRef();
+    prepares.clear();
+    commits.clear();
+    std::fill(prepared_by.begin(), prepared_by.end(), 0);
+    std::fill(committed_by.begin(), committed_by.end(), 0);
+    prepare_match = commit_match = 0;
+    prepared = commit_sent = committed = false;
 }
 
 void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {

@@ -100,6 +100,7 @@ private:
         bool prepared = false, commit_sent = false, committed = false;
         bool executed_early = false;  // out_of_order_execution only: ran before its turn
         PreparedCert cert;  // the latest prepared certificate, kept across views (§1.5 P)
+        void forget_votes();
     };
     struct CachedReply {
         std::uint64_t timestamp = 0;
