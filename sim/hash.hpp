@@ -17,6 +17,21 @@ constexpr std::uint64_t mix64(std::uint64_t x) {
     return x;
 }
 
+// A digest of a few fixed fields: each times its own odd constant, summed with the seed, then
+// one avalanche. One differing field always changes the sum; it costs one mix64 where a Hasher
+// pays one per field. At most 8 fields.
+template <class... T>
+constexpr std::uint64_t hash_fields(std::uint64_t seed, T... fields) {
+    static_assert(sizeof...(T) <= 8, "hash_fields takes at most 8 fields");
+    constexpr std::uint64_t k[8] = {
+        0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL, 0xd6e8feb86659fd93ULL,
+        0xff51afd7ed558ccdULL, 0xc4ceb9fe1a85ec53ULL, 0x27d4eb2f165667c5ULL, 0x94d049bb133111ebULL};
+    std::uint64_t x = seed * 0xbf58476d1ce4e5b9ULL;
+    std::size_t i = 0;
+    ((x += static_cast<std::uint64_t>(fields) * k[i++]), ...);
+    return mix64(x);
+}
+
 // Folds values into a running hash; order matters.
 class Hasher {
 public:

@@ -5,7 +5,7 @@
 namespace proto {
 
 Digest request_digest(const Request& r) {
-    return Digest(sim::Hasher(0x5245).add(r.client.v).add(r.timestamp).add(r.op).value());
+    return Digest(sim::hash_fields(0x5245, r.client.v, r.timestamp, r.op));
 }
 
 sim::RequestKey request_key(const Request& r) {
@@ -14,14 +14,8 @@ sim::RequestKey request_key(const Request& r) {
 
 namespace {
 Digest reply_digest(const Reply& r) {
-    return Digest(sim::Hasher(0x5250)
-                      .add(r.view.v)
-                      .add(r.timestamp)
-                      .add(r.client.v)
-                      .add(r.replica.v)
-                      .add(r.result.v)
-                      .add(r.index)
-                      .value());
+    return Digest(sim::hash_fields(0x5250, r.view.v, r.timestamp, r.client.v, r.replica.v,
+                                   r.result.v, r.index));
 }
 }  // namespace
 
@@ -66,7 +60,7 @@ bool authentic(sim::Context& ctx, const ClientMessage& m) {
 }
 
 Digest execution_result(Digest request, std::uint64_t index, std::uint32_t position) {
-    return Digest(sim::Hasher(0x5253).add(request.v).add(index).add(position).value());
+    return Digest(sim::hash_fields(0x5253, request.v, index, position));
 }
 
 sim::Rounds ClientMessage::rounds() const {

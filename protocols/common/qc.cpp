@@ -12,7 +12,7 @@
 namespace proto {
 
 Digest Statement::digest() const {
-    return Digest(sim::Hasher(0x5154).add(kind).add(view).add(slot).add(value.v).value());
+    return Digest(sim::hash_fields(0x5154, kind, view, slot, value.v));
 }
 
 std::uint32_t QuorumCert::signer_count() const {
