@@ -70,12 +70,16 @@ std::uint64_t tail_hash(const Signature& sig) {
 
 // Fields combined linearly with odd constants (one differing field always changes the sum),
 // then one avalanche: a few multiplies per payload, as the fingerprint's own fold.
-std::uint64_t signature_hash(const Signature& sig) {
+std::uint64_t signature_sum(const Signature& sig) {
     std::uint64_t w[2];
     std::memcpy(w, sig.head().data(), sizeof w);
     std::uint64_t x = w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL;
     if (sig.has_tail()) x += tail_hash(sig) * 0x165667b19e3779f9ULL;
-    return mix64(x);
+    return x;
+}
+
+std::uint64_t signature_hash(const Signature& sig) {
+    return mix64(signature_sum(sig));
 }
 
 std::uint64_t Payload::compute_wire_hash() const {

@@ -71,6 +71,8 @@ private:
 
 // A hash of all 64 bytes of a signature.
 std::uint64_t signature_hash(const Signature& sig);
+// Its linear part, before the avalanche: for a caller that folds it into a sum of its own.
+std::uint64_t signature_sum(const Signature& sig);
 
 // An owning handle to an immutable payload of type T (T derives from Payload).
 template <class T>

@@ -74,16 +74,6 @@ void Simulator::set_wire_monitor(const WireMonitorFactory& make) {
     checker_.set_wire_monitor(make(env));
 }
 
-void Simulator::fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d,
-                     std::uint64_t e) {
-    // A few integers per event, combined linearly with odd constants, then one avalanche.
-    const std::uint64_t x = static_cast<std::uint64_t>(now_.ns) * 0x9e3779b97f4a7c15ULL +
-                            a * 0xc2b2ae3d27d4eb4fULL + b * 0x165667b19e3779f9ULL +
-                            c * 0xd6e8feb86659fd93ULL + d * 0xff51afd7ed558ccdULL +
-                            e * 0xc4ceb9fe1a85ec53ULL;
-    result_.fingerprint = mix64(result_.fingerprint ^ x) + 0x2545f4914f6cdd1dULL;
-}
-
 void Simulator::trace_event(const char* what, std::uint32_t from, std::uint32_t to,
                             const Payload* msg, std::uint64_t extra) {
     if (!opts_.trace) return;

@@ -257,14 +257,13 @@ sim::Rounds Message::rounds() const {
 
 namespace {
 
-// The statement's fields combined linearly with odd constants (one differing field changes the
-// sum), then one avalanche: cheaper than the statement's own digest, which it needs not equal.
+// The statement's fields and the signature's bytes combined linearly with odd constants (one
+// differing field changes the sum), then one avalanche: cheaper than the statement's own
+// digest, which it needs not equal.
 std::uint64_t vote_wire(const proto::SignedVote& v) {
     const proto::Statement& s = v.stmt;
-    return sim::mix64(s.kind * 0x9e3779b97f4a7c15ULL + s.view * 0xc2b2ae3d27d4eb4fULL +
-                      s.slot * 0x165667b19e3779f9ULL + s.value.v * 0xd6e8feb86659fd93ULL +
-                      v.signer.v * 0xff51afd7ed558ccdULL) ^
-           sim::signature_hash(v.sig);
+    return sim::hash_fields(0x5657, s.kind, s.view, s.slot, s.value.v, v.signer.v,
+                            sim::signature_sum(v.sig));
 }
 
 std::uint64_t block_wire(const BlockRef& b) {
@@ -281,6 +280,9 @@ std::uint64_t Block::nested_wire_hash() const {
 }
 
 std::uint64_t Message::nested_wire_hash() const {
+    // A VOTE, the most frequent by far, in one avalanche over its two signed statements.
+    if (const auto* v = as<Vote>(*this); v && digest_matches())
+        return sim::hash_fields(0x4857, 2, vote_wire(v->vote), vote_wire(v->proposal));
     sim::Hasher h(0x4857);
     // A body its digest does not name (a splice) reaches the receiver too.
     if (!digest_matches()) h.add(message_digest(body, signer).v);
