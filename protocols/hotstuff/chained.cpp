@@ -187,7 +187,7 @@ void Replica::enter_view(sim::Context& ctx, std::uint64_t v) {
         forget_old_votes();
         next_forget_view_ = next_view(view_) + kForgetEvery;
     }
-    pacemaker_.disarm(ctx);
+    pacemaker_.disarm();
     maybe_arm(ctx);
     if (cfg_.basic) return basic_try_propose(ctx);
     try_propose(ctx);

@@ -12,15 +12,28 @@ proto::NodeId Pacemaker::compute_leader(std::uint64_t view) const {
 
 void Pacemaker::arm(sim::Context& ctx, std::uint64_t tag, std::uint64_t view,
                     std::uint64_t qc_view) {
-    disarm(ctx);
     const std::uint64_t misses = view > qc_view ? view - qc_view - 1 : 0;
-    timer_ = ctx.set_timer(base_ * (1LL << std::min<std::uint64_t>(misses, 16)), tag);
+    const proto::SimTime length = base_ * (1LL << std::min<std::uint64_t>(misses, 16));
+    deadline_ = ctx.now() + length;
     armed_ = true;
+    if (pending_ && pending_at_ <= deadline_) return;  // it fires first, and sets itself again
+    if (pending_) ctx.cancel_timer(timer_);
+    timer_ = ctx.set_timer(length, tag);
+    pending_ = true;
+    pending_at_ = deadline_;
 }
 
-void Pacemaker::disarm(sim::Context& ctx) {
-    if (armed_) ctx.cancel_timer(timer_);
+bool Pacemaker::fire(sim::Context& ctx, std::uint64_t tag) {
+    pending_ = false;
+    if (!armed_) return false;
+    if (ctx.now() < deadline_) {
+        timer_ = ctx.set_timer(deadline_ - ctx.now(), tag);
+        pending_ = true;
+        pending_at_ = deadline_;
+        return false;
+    }
     armed_ = false;
+    return true;
 }
 
 std::size_t Pacemaker::new_view_from(std::uint64_t view, std::uint32_t from) {

@@ -69,11 +69,17 @@ public:
         return c.leader;
     }
 
-    // (Re)arms the view timer for `view` given the view of the highest QC known.
+    // (Re)arms the view timer for `view` given the view of the highest QC known. The timer is
+    // lazy: re-arming moves a deadline; one timer event is pending at most, and when it fires
+    // before the deadline it is set again for what is left (no cancel-and-set per view).
     void arm(sim::Context& ctx, std::uint64_t tag, std::uint64_t view, std::uint64_t qc_view);
-    void disarm(sim::Context& ctx);
+    void disarm() { armed_ = false; }
     bool armed() const { return armed_; }
-    void fired() { armed_ = false; }
+    // The timer event `tag` fired: true if the view timed out, false if it was early (set
+    // again for the deadline) or the timer was disarmed meanwhile.
+    bool fire(sim::Context& ctx, std::uint64_t tag);
+    // A timeout taken without the timer (a restart): the pending event died with the crash.
+    void fired() { armed_ = pending_ = false; }
 
     // Records a NEW-VIEW for `view` from `from` (a replica id); returns how many distinct
     // senders it has. A view below the floor, or more than the window above it (then counted
@@ -96,7 +102,9 @@ private:
     std::uint64_t floor_ = 0;  // the replica's view, as forget_below last gave it
     std::uint64_t refused_ = 0;
     sim::TimerId timer_ = 0;
-    bool armed_ = false;
+    bool armed_ = false;    // a view timer is running, to deadline_
+    bool pending_ = false;  // a timer event is scheduled, at pending_at_
+    proto::SimTime deadline_{}, pending_at_{};
     std::map<std::uint64_t, std::set<std::uint32_t>> new_views_;
     std::map<std::uint32_t, std::uint64_t> reported_;  // sender -> highest view it reported
     struct Cached {

@@ -106,7 +106,7 @@ Digest Replica::vote_digest(const proto::Statement& s) {
 }
 
 void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
-    if (tag == kViewTimer) on_view_timeout(ctx);
+    if (tag == kViewTimer && pacemaker_.fire(ctx, tag)) on_view_timeout(ctx);
 }
 
 void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m) {
