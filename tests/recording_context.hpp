@@ -3,10 +3,12 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/actor.hpp"
 #include "sim/crypto.hpp"
+#include "sim/monitor.hpp"
 
 namespace testing {
 
@@ -79,6 +81,16 @@ private:
     sim::NodeId self_{};
     sim::KeyRing keys_;
     sim::RandomStream rng_;
+};
+
+// A wire monitor fed by hand on n = 4, f = 1, with a recording context to sign its traffic.
+template <class Monitor>
+struct MonitorFixture {
+    static constexpr std::uint32_t kN = 4, kF = 1;
+    RecordingContext ctx{kN, kF};
+    Monitor mon;
+    explicit MonitorFixture(std::vector<bool> honest = std::vector<bool>(kN, true))
+        : mon(sim::MonitorEnv{kN, kF, std::move(honest), &ctx.keys()}) {}
 };
 
 }  // namespace testing

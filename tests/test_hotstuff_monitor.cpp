@@ -12,13 +12,10 @@ namespace {
 using hotstuff::BlockRef;
 using hotstuff::QuorumCert;
 
-constexpr std::uint32_t kN = 4, kF = 1;
+constexpr std::uint32_t kN = 4;
 
-struct Wire {
-    testing::RecordingContext ctx{kN, kF};
-    hotstuff::Monitor mon;
-    explicit Wire(std::vector<bool> honest = std::vector<bool>(kN, true))
-        : mon(sim::MonitorEnv{kN, kF, std::move(honest), &ctx.keys()}) {}
+struct Wire : testing::MonitorFixture<hotstuff::Monitor> {
+    using MonitorFixture::MonitorFixture;
 
     // A QC for `b` signed by `signers` (the monitor needs n - f = 3).
     QuorumCert qc(const BlockRef& b, std::vector<std::uint32_t> signers) {

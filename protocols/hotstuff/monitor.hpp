@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "protocols/hotstuff/messages.hpp"
+#include "sim/aged_map.hpp"
 #include "sim/flat_map.hpp"
 #include "sim/hash.hpp"
 #include "sim/monitor.hpp"
@@ -74,23 +75,8 @@ private:
     struct Hash {
         std::size_t operator()(Digest d) const { return static_cast<std::size_t>(sim::mix64(d.v)); }
     };
-    // Two generations of a bounded size: the older is dropped when the newer fills up.
     template <class V>
-    struct Aged {
-        static constexpr std::size_t kGeneration = 1 << 10;
-        sim::FlatMap<Digest, V, Hash> now, before;
-        const V* find(Digest d) const {
-            if (const V* v = now.find(d)) return v;
-            return before.find(d);
-        }
-        void put(Digest d, const V& v) {
-            if (now.size() >= kGeneration) {
-                before = std::move(now);
-                now = {};
-            }
-            *now.try_emplace(d).first = v;
-        }
-    };
+    using Aged = sim::AgedMap<Digest, V, Hash>;  // two generations of 1,024
 
     bool verify(const QuorumCert& qc);
     void record_qc(const QuorumCert& qc);

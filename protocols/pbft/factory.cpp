@@ -8,6 +8,7 @@
 #include "protocols/common/behaviors.hpp"
 #include "protocols/common/params.hpp"
 #include "protocols/pbft/byzantine.hpp"
+#include "protocols/pbft/monitor.hpp"
 #include "protocols/pbft/replica.hpp"
 
 namespace pbft {
@@ -90,6 +91,7 @@ protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
         });
     const proto::Quorum quorum = cfg.quorum;
     p.client_target = [quorum](proto::View v) { return quorum.primary(v); };
+    p.monitor = [](const sim::MonitorEnv& env) { return std::make_unique<Monitor>(env); };
     return p;
 }
 
