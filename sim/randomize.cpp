@@ -283,6 +283,15 @@ void draw_workload(Draw& d) {
                                       work.value("requests", d.spec.workload.requests),
                                       work.value("clients", d.spec.workload.clients)));
     }
+    // After the counts, from the same stream: adding modes leaves the counts' draws as they were.
+    if (d.r.open_loop.empty()) return;
+    const bool open = pick_one(rng, d.r.open_loop);
+    work["mode"] = open ? "open" : "closed";
+    if (!open) return;
+    if (!d.r.rate) return d.drawn.push_back("open loop");
+    const std::int64_t rate = pick(rng, *d.r.rate);
+    work["rate"] = rate;
+    d.drawn.push_back(fmt::format("open loop at {} requests/s", rate));
 }
 
 // One end of a rule's match: any node (half the time), or one replica.

@@ -50,6 +50,20 @@ DrawRange read_probabilities(const json& v, const std::string& path) {
 }
 
 // Times inside the run: every value of the range is before stop.at.
+// "modes": which workload modes to draw from; "rate": the open loop's rate, per second.
+void read_workload_modes(const Fields& w, RandomizeSpec& r) {
+    if (const json* m = w.find("modes")) {
+        if (!m->is_array() || m->empty()) wrong_type(*m, w.at("modes"), "a non-empty array");
+        for (std::size_t i = 0; i < m->size(); ++i)
+            r.open_loop.push_back(
+                read_choice((*m)[i], child(w.at("modes"), i), {"closed", "open"}) == 1);
+    }
+    if (const json* q = w.find("rate")) {
+        r.rate = read_count(*q, w.at("rate"), 1'000'000);
+        if (r.rate->lo < 1) fail(w.at("rate"), "at least 1 request per second");
+    }
+}
+
 DrawRange read_start(const Fields& o, std::string_view key, const ScenarioSpec& base) {
     const DrawRange r = read_times(o.need(key), o.at(key));
     if (r.hi >= base.stop.at.ns) {
@@ -301,7 +315,8 @@ RandomizeSpec read_randomize(const json& doc, const ScenarioSpec& base) {
     if (const json* v = o.find("rules")) r.rules = read_rules(*v, o.at("rules"), base);
     if (const json* v = o.find("network")) read_network_ranges(*v, o.at("network"), base, r);
     if (const json* v = o.find("workload")) {
-        const Fields w(*v, o.at("workload"), {"requests", "clients"});
+        const Fields w(*v, o.at("workload"), {"requests", "clients", "modes", "rate"});
+        read_workload_modes(w, r);
         if (const json* q = w.find("requests"))
             r.requests = read_count(*q, w.at("requests"), 100'000'000);
         if (const json* c = w.find("clients")) {

@@ -252,3 +252,32 @@ TEST_CASE("randomize: a combination of behaviours goes to one drawn replica, eac
     doc["randomize"]["byzantine"]["behaviors"][0] = json::array();
     CHECK(refusal_path(doc) == "/randomize/byzantine/behaviors/0");
 }
+
+TEST_CASE("randomize: the workload's mode and an open loop's rate are drawn from their ranges") {
+    json doc = swarm_doc();
+    doc["randomize"]["workload"] = {
+        {"requests", {5, 9}}, {"modes", json::array({"closed", "open"})}, {"rate", {2, 50}}};
+    const sim::ScenarioSpec spec = sim::parse_scenario(doc);
+    protocols::validate(spec);
+    std::set<sim::WorkloadSpec::Mode> modes;
+    std::set<std::uint64_t> requests;
+    for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+        const sim::ScenarioSpec s = protocols::concrete_scenario(spec, seed);
+        modes.insert(s.workload.mode);
+        requests.insert(s.workload.requests);
+        if (s.workload.mode != sim::WorkloadSpec::Mode::Open) continue;
+        CHECK(s.workload.rate_per_s >= 2);
+        CHECK(s.workload.rate_per_s <= 50);
+    }
+    CHECK(modes.size() == 2);
+    CHECK(*requests.begin() >= 5);
+    CHECK(*requests.rbegin() <= 9);
+    // The counts' draws come first, from the same stream: adding modes leaves them as they were.
+    json counts_only = doc;
+    counts_only["randomize"]["workload"].erase("modes");
+    counts_only["randomize"]["workload"].erase("rate");
+    const sim::ScenarioSpec plain = sim::parse_scenario(counts_only);
+    for (std::uint64_t seed = 1; seed <= 10; ++seed)
+        CHECK(protocols::concrete_scenario(plain, seed).workload.requests ==
+              protocols::concrete_scenario(spec, seed).workload.requests);
+}
