@@ -109,6 +109,9 @@ public:
 
     // Client effects.
     virtual void issue(RequestKey key, Digest digest) = 0;
+    // The client hands an issued request to the replicas for the first time (an open loop's
+    // arrivals wait at the client until then): liveness is owed from here.
+    virtual void request_sent(RequestKey key) { (void)key; }
     virtual void accept(RequestKey key, Digest result, std::uint64_t view, std::uint64_t index) = 0;
 
     // This actor's own random stream (forked from the root by its id).

@@ -57,7 +57,8 @@ public:
                       std::uint64_t event);
     void on_invariant_failed(NodeId replica, std::string_view invariant, std::string_view detail,
                              SimTime now, std::uint64_t event);
-    void on_issue(RequestKey key, Digest digest, SimTime now);
+    void on_issue(RequestKey key, Digest digest);
+    void on_request_sent(RequestKey key, SimTime now);
     void on_accept(RequestKey key, Digest result, SimTime now, std::uint64_t event);
     // Called after every event: O(1) unless a liveness deadline passed.
     void on_step(SimTime now, std::uint64_t event) {

@@ -165,8 +165,7 @@ private:
     // Defined in simulator.cpp, used there only. Its msg is still empty.
     inline std::uint32_t new_inflight(std::uint32_t from, bool corrupted);
     // A few integers per event, combined linearly with odd constants, then one avalanche.
-    void fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d,
-              std::uint64_t e) {
+    void fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d, std::uint64_t e) {
         const std::uint64_t x = static_cast<std::uint64_t>(now_.ns) * 0x9e3779b97f4a7c15ULL +
                                 a * 0xc2b2ae3d27d4eb4fULL + b * 0x165667b19e3779f9ULL +
                                 c * 0xd6e8feb86659fd93ULL + d * 0xff51afd7ed558ccdULL +

@@ -115,8 +115,9 @@ public:
     void issue(RequestKey key, Digest digest) override {
         ++s_.result_.issued;
         s_.submit_time_[(static_cast<std::uint64_t>(key.client.v) << 40) | key.timestamp] = s_.now_;
-        s_.checker_.on_issue(key, digest, s_.now_);
+        s_.checker_.on_issue(key, digest);
     }
+    void request_sent(RequestKey key) override { s_.checker_.on_request_sent(key, s_.now_); }
     void accept(RequestKey key, Digest result, std::uint64_t view, std::uint64_t index) override {
         auto& r = s_.result_;
         ++r.accepted;

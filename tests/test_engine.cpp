@@ -117,10 +117,29 @@ TEST_CASE("engine: a liveness deadline that passed before the end is a violation
         cfg.replicas = 4;
         cfg.liveness_bound = sim::seconds(2);
         sim::Checker checker(cfg);
-        checker.on_issue({sim::NodeId(4), 1}, sim::Digest(9), sim::SimTime{});
+        checker.on_issue({sim::NodeId(4), 1}, sim::Digest(9));
+        checker.on_request_sent({sim::NodeId(4), 1}, sim::SimTime{});
         checker.on_step(sim::seconds(1), 1);
         checker.finish(sim::seconds(end_s), 2);
         CHECK(checker.violation().has_value() == (end_s == 3));
         if (end_s == 3) CHECK(checker.violation()->invariant == "liveness");
     }
+}
+
+TEST_CASE("engine: liveness is owed from a request's first send, not from its arrival") {
+    sim::CheckerConfig cfg;
+    cfg.replicas = 4;
+    cfg.liveness_bound = sim::seconds(2);
+    sim::Checker checker(cfg);
+    // Issued at 0 but waiting at its client until 5s: no violation at 6s, one after 7s.
+    checker.on_issue({sim::NodeId(4), 1}, sim::Digest(9));
+    checker.on_step(sim::seconds(3), 1);
+    CHECK_FALSE(checker.violation());
+    checker.on_request_sent({sim::NodeId(4), 1}, sim::seconds(5));
+    checker.on_request_sent({sim::NodeId(4), 1}, sim::seconds(6));  // a retry: the first counts
+    checker.on_step(sim::seconds(6), 2);
+    CHECK_FALSE(checker.violation());
+    checker.on_step(sim::seconds(7) + sim::SimTime{1}, 3);
+    REQUIRE(checker.violation());
+    CHECK(checker.violation()->invariant == "liveness");
 }

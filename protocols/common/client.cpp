@@ -66,6 +66,7 @@ void Client::send_next(sim::Context& ctx) {
     outstanding_ = true;
     tallies_ = 0;
     current_msg_ = make_request(ctx, current_);
+    ctx.request_sent(request_key(current_));
     if (cfg_.send_to_all) {
         ctx.broadcast(current_msg_);
     } else {
