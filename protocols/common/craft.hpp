@@ -46,6 +46,13 @@ public:
     // A copy of `m` with its commands edited; null when `m` carries commands of no kind.
     virtual sim::PayloadRef with_commands(sim::Context& ctx, const sim::Payload& m,
                                           const CommandEdit& edit, Seal seal) const = 0;
+    // A copy of `m` labelled as the protocol's next message kind: body, signer, digest and
+    // signature unchanged (the kind is outside what a signature covers); null when the protocol
+    // cannot relabel `m`.
+    virtual sim::PayloadRef relabel(const sim::Payload& m) const {
+        (void)m;
+        return {};
+    }
 };
 
 }  // namespace proto

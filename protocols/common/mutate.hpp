@@ -20,7 +20,7 @@
 namespace proto {
 
 struct MutateParams {
-    enum class Kind : std::uint8_t { Round, Digest, Commands, Recipient, Splice, Count };
+    enum class Kind : std::uint8_t { Round, Digest, Commands, Recipient, Splice, Relabel, Count };
     std::uint32_t ppm = 200'000;  // per outgoing message
     std::vector<Kind> kinds;      // the mutations allowed (default all)
 };

@@ -132,4 +132,14 @@ sim::PayloadRef Craft::with_commands(sim::Context& ctx, const sim::Payload& p,
                    *m, seal);
 }
 
+// The same body, signer, digest and signature under the next of the protocol's 10 kinds.
+sim::PayloadRef Craft::relabel(const sim::Payload& p) const {
+    const Message* m = protocol_message(p);
+    if (!m) return {};
+    MessageRef out = make_spliced(m->body, *m);
+    auto* w = const_cast<Message*>(out.get());
+    w->kind = static_cast<std::uint16_t>(kProposal + (m->kind - kProposal + 1) % 10);
+    return out;
+}
+
 }  // namespace hotstuff

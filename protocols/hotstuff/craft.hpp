@@ -27,6 +27,7 @@ public:
     std::size_t commands(const sim::Payload& m) const override;
     sim::PayloadRef with_commands(sim::Context& ctx, const sim::Payload& m,
                                   const proto::CommandEdit& edit, proto::Seal seal) const override;
+    sim::PayloadRef relabel(const sim::Payload& m) const override;
 };
 
 }  // namespace hotstuff

@@ -226,7 +226,14 @@ MessageRef make_spliced(Body body, const Message& original) {
 }
 
 bool Message::digest_matches() const {
-    if (digest_check_ == 0) digest_check_ = digest == message_digest(body, signer) ? 1 : 2;
+    // The kind is outside what the signature covers: a relabelled message keeps a valid one.
+    if (digest_check_ == 0) {
+        std::uint16_t body_kind = 0;
+        std::uint32_t size = 0;
+        Digest d{};
+        std::visit(Describe{signer.v, body_kind, size, d, nullptr}, body);
+        digest_check_ = digest == d && kind == body_kind ? 1 : 2;
+    }
     return digest_check_ == 1;
 }
 

@@ -149,8 +149,9 @@ struct Message : sim::Payload {
     Body body;
     // view and height of the block, vote or QC a message carries; a NEW-VIEW's view.
     sim::Rounds rounds() const override;
-    // digest == message_digest(body, signer). A message made by make_message knows it holds
-    // (no second hash at the n-1 receivers of a broadcast); for one with a foreign digest (a
+    // digest == message_digest(body, signer), and the kind is its body's (a relabelled message
+    // keeps a valid signature: the kind is outside it). A message made by make_message knows it
+    // holds (no second hash at the n-1 receivers of a broadcast); for one with a foreign digest (a
     // splice) the first replica to ask computes it and the others reuse the answer.
     bool digest_matches() const;
     // Sets the digest computed from this very body: digest_matches() holds with no computation.

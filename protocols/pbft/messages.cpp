@@ -149,7 +149,12 @@ void Message::digest_from_body() {
 }
 
 bool Message::digest_matches() const {
-    if (digest_check_ == 0) digest_check_ = digest == message_digest(body, signer) ? 1 : 2;
+    // The kind is outside what the signature covers: a relabelled message keeps a valid one.
+    if (digest_check_ == 0)
+        digest_check_ = digest == message_digest(body, signer) &&
+                                kind == kPrePrepare + static_cast<std::uint16_t>(body.index())
+                            ? 1
+                            : 2;
     return digest_check_ == 1;
 }
 

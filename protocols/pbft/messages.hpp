@@ -92,8 +92,8 @@ struct Message : sim::Payload {
     // view: v of ordering, VIEW-CHANGE and NEW-VIEW messages; seq: n of ordering and
     // CHECKPOINT messages.
     sim::Rounds rounds() const override;
-    // digest == message_digest(body, signer). A shared message never changes, so the first
-    // replica to ask computes it and the others reuse the answer.
+    // digest == message_digest(body, signer), and the kind is its body's. A shared message
+    // never changes, so the first replica to ask computes it and the others reuse the answer.
     bool digest_matches() const;
     // Sets digest = message_digest(body, signer), so digest_matches() holds with no second
     // computation (the one way honest code makes a digest).
