@@ -12,8 +12,6 @@ namespace {
 using hotstuff::BlockRef;
 using hotstuff::QuorumCert;
 
-constexpr std::uint32_t kN = 4;
-
 struct Wire : testing::MonitorFixture<hotstuff::Monitor> {
     using MonitorFixture::MonitorFixture;
 
