@@ -6,7 +6,9 @@
 #include <algorithm>
 
 #include "protocols/pbft/byzantine.hpp"
+#include "tests/drive.hpp"
 #include "tests/helpers.hpp"
+#include "tests/pbft_fixtures.hpp"
 #include "tests/recording_context.hpp"
 
 namespace {
@@ -16,15 +18,9 @@ using pbft::Seq;
 using pbft::View;
 using sim::NodeId;
 
-constexpr std::uint64_t kTick = 1ULL << 62;
-
-pbft::Config config() {
-    pbft::Config c;
-    c.quorum = proto::Quorum{4, 1};
-    c.checkpoint_interval = 10;
-    c.watermark_window = 20;
-    return c;
-}
+using testing::deliver;
+using testing::kTick;
+using testing::tick;
 
 pbft::Behavior behavior(const char* name, const nlohmann::json& params, std::uint32_t node) {
     auto doc = testing::pbft_base(4, 1);
@@ -37,8 +33,9 @@ pbft::Behavior behavior(const char* name, const nlohmann::json& params, std::uin
 
 std::unique_ptr<pbft::ByzantineReplica> byzantine(const char* name, const nlohmann::json& params,
                                                   std::uint32_t node) {
-    return std::make_unique<pbft::ByzantineReplica>(std::make_unique<pbft::Replica>(config()),
-                                                    std::vector{behavior(name, params, node)});
+    return std::make_unique<pbft::ByzantineReplica>(
+        std::make_unique<pbft::Replica>(testing::small_pbft_config()),
+        std::vector{behavior(name, params, node)});
 }
 
 const pbft::Message& msg(const sim::PayloadRef& p) {
@@ -51,29 +48,6 @@ proto::ClientMessageRef request(testing::RecordingContext& ctx, std::uint32_t cl
     return proto::make_request(ctx, proto::Request{100 + t, t, NodeId(client)});
 }
 
-// Delivers `m` to `actor` acting as `node`; returns what it sent.
-std::vector<testing::RecordingContext::Sent> deliver(testing::RecordingContext& ctx,
-                                                     sim::Actor& actor, std::uint32_t node,
-                                                     const sim::PayloadRef& m) {
-    ctx.act_as(node);
-    ctx.sent.clear();
-    actor.on_message(ctx, m->signer, *m);
-    return ctx.sent;
-}
-
-// Fires the behaviour's first periodic timer at `at`, acting as `node`; returns what it sent.
-std::vector<testing::RecordingContext::Sent> tick(testing::RecordingContext& ctx, sim::Actor& actor,
-                                                  std::uint32_t node, sim::SimTime at) {
-    const auto t = std::find_if(ctx.timers.begin(), ctx.timers.end(),
-                                [](const auto& x) { return (x.second & kTick) != 0; });
-    REQUIRE(t != ctx.timers.end());
-    ctx.act_as(node);
-    ctx.time = at;
-    ctx.sent.clear();
-    actor.on_timer(ctx, t->second);
-    return ctx.sent;
-}
-
 std::size_t count_kind(const std::vector<testing::RecordingContext::Sent>& sent,
                        std::uint16_t kind) {
     return static_cast<std::size_t>(std::count_if(
@@ -83,7 +57,7 @@ std::size_t count_kind(const std::vector<testing::RecordingContext::Sent>& sent,
 // What replica `node` (honest, view 0) sends on VIEW-CHANGEs for view 1 from replicas 2 and 3
 // (3's is `from_3`): the f+1 join rule makes it send its own if both are valid.
 std::size_t joins(testing::RecordingContext& ctx, const sim::PayloadRef& from_3) {
-    pbft::Replica honest(config());
+    pbft::Replica honest(testing::small_pbft_config());
     ctx.act_as(2);
     const sim::PayloadRef from_2 =
         pbft::make_message(ctx, pbft::ViewChange{View(1), Seq{}, Digest{}, {}, {}});
@@ -140,7 +114,7 @@ TEST_CASE(
             CHECK(pp.d == pbft::batch_digest(pp.batch));
         }
         CHECK(pbft::authentic(ctx, msg(sent[0].msg)));
-        pbft::Replica honest(config());
+        pbft::Replica honest(testing::small_pbft_config());
         CHECK(deliver(ctx, honest, 1, sent[0].msg).empty());  // §1.3 step 3 (a), (d)
     }
 }
@@ -162,7 +136,7 @@ TEST_CASE(
     CHECK(a2 == pbft::PrePrepare{View(0), Seq(2), pbft::batch_digest({a}), {a}});
     CHECK(b2 == pbft::PrePrepare{View(0), Seq(2), pbft::batch_digest({b}), {b}});
     CHECK(b3 == pbft::PrePrepare{View(0), Seq(3), pbft::batch_digest({b}), {b}});
-    pbft::Replica honest(config());
+    pbft::Replica honest(testing::small_pbft_config());
     const sim::PayloadRef order[] = {first[0].msg, first[1].msg, second[0].msg, second[1].msg};
     const std::size_t prepares[] = {1, 1, 0, 1};  // (v, n) = (0, 2) twice: §1.3 step 3 (c)
     for (std::size_t k = 0; k < 4; ++k)
@@ -207,7 +181,7 @@ TEST_CASE(
 
 TEST_CASE("pbft craft: the oldest certificate per number is the stale one") {
     testing::RecordingContext ctx(4, 1);
-    pbft::Replica inner(config());
+    pbft::Replica inner(testing::small_pbft_config());
     pbft::Observed seen;
     std::vector<sim::PayloadRef> keep;
     for (std::uint64_t v : {2u, 1u}) {
@@ -270,7 +244,7 @@ TEST_CASE(
     byz->on_start(ctx);
     const auto sent = tick(ctx, *byz, 2, sim::milliseconds(50));
     REQUIRE(sent.size() == 18);  // 6 messages, each to the 3 others
-    pbft::Replica honest(config());
+    pbft::Replica honest(testing::small_pbft_config());
     for (std::size_t k = 0; k < 6; ++k) {
         CHECK(sent[3 * k].msg == sent[3 * k + 2].msg);
         const auto& m = msg(sent[3 * k].msg);
@@ -316,7 +290,7 @@ TEST_CASE(
         pbft::PrePrepare{View(0), Seq(1), pbft::batch_digest({real, injected}), {real, injected}});
     CHECK(pbft::authentic(ctx, msg(pps[0].msg)));
     // An honest primary never orders it: a REQUEST's client is n or above.
-    pbft::Replica primary(config());
+    pbft::Replica primary(testing::small_pbft_config());
     CHECK(deliver(ctx, primary, 0, sent[0].msg).empty());
 }
 
@@ -332,7 +306,7 @@ TEST_CASE(
     tick(ctx, *byz, 0, sim::milliseconds(200));
     const auto pps = deliver(ctx, *byz, 0, request(ctx, 4, 1));
     REQUIRE(pps.size() == 3);
-    pbft::Replica backup(config());
+    pbft::Replica backup(testing::small_pbft_config());
     CHECK(deliver(ctx, backup, 1, pps[0].msg).empty());
 }
 
@@ -350,9 +324,9 @@ TEST_CASE("pbft craft: client_request claiming another client is refused by ever
     const auto pps = deliver(ctx, *byz, 0, request(ctx, 4, 1));
     REQUIRE(pps.size() == 3);
     CHECK(pbft::as<pbft::PrePrepare>(msg(pps[0].msg))->batch.size() == 2);
-    pbft::Replica backup(config());
+    pbft::Replica backup(testing::small_pbft_config());
     CHECK(deliver(ctx, backup, 1, pps[0].msg).empty());
-    pbft::Replica primary(config());
+    pbft::Replica primary(testing::small_pbft_config());
     CHECK(deliver(ctx, primary, 0, sent[0].msg).empty());
 }
 
@@ -394,7 +368,7 @@ TEST_CASE(
     REQUIRE(sent.size() == 12);  // 400 a second: 4 per 10ms tick, each to the 3 others
     const std::uint16_t kinds[] = {pbft::kPrePrepare, pbft::kPrepare, pbft::kCommit,
                                    pbft::kViewChange};
-    pbft::Replica honest(config());
+    pbft::Replica honest(testing::small_pbft_config());
     for (std::size_t k = 0; k < 4; ++k) {
         const auto& m = msg(sent[3 * k].msg);
         CHECK(m.kind == kinds[k]);

@@ -7,7 +7,9 @@
 
 #include "protocols/pbft/byzantine.hpp"
 #include "protocols/pbft/script.hpp"
+#include "tests/drive.hpp"
 #include "tests/helpers.hpp"
+#include "tests/pbft_fixtures.hpp"
 #include "tests/recording_context.hpp"
 
 namespace {
@@ -18,14 +20,7 @@ using pbft::Seq;
 using pbft::View;
 using sim::NodeId;
 using Sent = std::vector<testing::RecordingContext::Sent>;
-
-pbft::Config config() {
-    pbft::Config c;
-    c.quorum = proto::Quorum{4, 1};
-    c.checkpoint_interval = 10;
-    c.watermark_window = 20;
-    return c;
-}
+using testing::deliver;
 
 nlohmann::json script_doc(const nlohmann::json& steps) {
     auto doc = testing::pbft_base(4, 1);
@@ -40,7 +35,7 @@ nlohmann::json script_doc(const nlohmann::json& steps) {
 std::unique_ptr<pbft::ByzantineReplica> scripted(const nlohmann::json& steps) {
     const auto spec = testing::spec_from(script_doc(steps));
     return std::make_unique<pbft::ByzantineReplica>(
-        std::make_unique<pbft::Replica>(config()),
+        std::make_unique<pbft::Replica>(testing::small_pbft_config()),
         std::vector{pbft::parse_behavior(spec.faults.front(), spec)});
 }
 
@@ -66,14 +61,6 @@ sim::PayloadRef honest_pp(testing::RecordingContext& ctx, std::uint64_t n,
     ctx.act_as(0);
     const Digest d = pbft::batch_digest(batch);
     return pbft::make_message(ctx, PrePrepare{View(0), Seq(n), d, std::move(batch)});
-}
-
-Sent deliver(testing::RecordingContext& ctx, sim::Actor& actor, std::uint32_t node,
-             const sim::PayloadRef& m) {
-    ctx.act_as(node);
-    ctx.sent.clear();
-    actor.on_message(ctx, m->signer, *m);
-    return ctx.sent;
 }
 
 std::size_t prepares(const Sent& sent) {
@@ -159,7 +146,7 @@ TEST_CASE(
         REQUIRE(sent.size() == 3);
         CHECK(sent[0].msg == sent[2].msg);
         CHECK(pre_prepare(sent[0].msg).n == Seq(std::string(kind) == "above" ? 21 : 1));
-        pbft::Replica honest(config());
+        pbft::Replica honest(testing::small_pbft_config());
         CHECK(deliver(ctx, honest, 1, sent[0].msg).empty());  // §1.3 step 3 (d); §4.12
     }
     testing::RecordingContext ctx(4, 1);
@@ -169,7 +156,7 @@ TEST_CASE(
     REQUIRE(sent.size() == 3);
     const PrePrepare& pp = pre_prepare(sent[0].msg);
     CHECK(pp == PrePrepare{View(0), Seq(1), pbft::batch_digest({a, a}), {a, a}});
-    pbft::Replica honest(config());
+    pbft::Replica honest(testing::small_pbft_config());
     CHECK(prepares(deliver(ctx, honest, 1, sent[0].msg)) == 3);
     for (std::uint32_t r : {2u, 3u}) {
         ctx.act_as(r);

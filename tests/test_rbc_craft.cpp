@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "protocols/rbc/byzantine.hpp"
+#include "tests/drive.hpp"
 #include "tests/helpers.hpp"
 #include "tests/recording_context.hpp"
 
@@ -16,7 +17,9 @@ using rbc::InstanceId;
 using sim::NodeId;
 using Sent = std::vector<testing::RecordingContext::Sent>;
 
-constexpr std::uint64_t kTick = 1ULL << 62;
+using testing::deliver;
+using testing::kTick;
+using testing::tick;
 constexpr std::uint32_t kClient = 4;
 
 rbc::Config config(bool amplify = true) {
@@ -52,27 +55,6 @@ std::unique_ptr<rbc::ByzantineReplica> byzantine(
 
 const rbc::Message& msg(const sim::PayloadRef& p) {
     return static_cast<const rbc::Message&>(*p);
-}
-
-// Delivers `m` to `actor` acting as `node`; returns what it sent.
-Sent deliver(testing::RecordingContext& ctx, sim::Actor& actor, std::uint32_t node,
-             const sim::PayloadRef& m) {
-    ctx.act_as(node);
-    ctx.sent.clear();
-    actor.on_message(ctx, m->signer, *m);
-    return ctx.sent;
-}
-
-// Fires the actor's first craft tick at `at`, acting as `node`; returns what it sent.
-Sent tick(testing::RecordingContext& ctx, sim::Actor& actor, std::uint32_t node, sim::SimTime at) {
-    const auto t = std::find_if(ctx.timers.begin(), ctx.timers.end(),
-                                [](const auto& x) { return (x.second & kTick) != 0; });
-    REQUIRE(t != ctx.timers.end());
-    ctx.act_as(node);
-    ctx.time = at;
-    ctx.sent.clear();
-    actor.on_timer(ctx, t->second);
-    return ctx.sent;
 }
 
 proto::ClientMessageRef request(testing::RecordingContext& ctx, std::uint64_t t) {

@@ -10,18 +10,13 @@
 #include "protocols/pbft/craft.hpp"
 #include "protocols/pbft/messages.hpp"
 #include "protocols/pbft/replica.hpp"
+#include "tests/pbft_fixtures.hpp"
 #include "tests/recording_context.hpp"
 
 namespace {
 
 using proto::Seq;
 using proto::View;
-
-pbft::Config pbft_config() {
-    pbft::Config c;
-    c.quorum = proto::Quorum{4, 1};
-    return c;
-}
 
 }  // namespace
 
@@ -41,7 +36,7 @@ TEST_CASE("relabel: a PBFT message under another kind keeps its signature and is
     CHECK_FALSE(pbft::authentic(ctx, m));  // but the kind is not the body's
 
     // Delivered to an honest backup: refused before any handler, so nothing is sent.
-    pbft::Replica backup(pbft_config());
+    pbft::Replica backup(testing::small_pbft_config());
     ctx.act_as(1);
     backup.on_message(ctx, m.signer, m);
     CHECK(ctx.sent.empty());
