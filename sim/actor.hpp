@@ -131,6 +131,8 @@ public:
     virtual void on_timer(Context& ctx, std::uint64_t tag) = 0;
     // After a crash: the node comes back with its state (timers were lost).
     virtual void on_recover(Context& ctx) { on_start(ctx); }
+    // After a crash that lost the state: a fresh actor starts, knowing it missed everything.
+    virtual void on_restart(Context& ctx) { on_start(ctx); }
 };
 
 }  // namespace sim

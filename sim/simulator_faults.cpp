@@ -126,7 +126,7 @@ void Simulator::recover(const FaultSpec& f) {
     if (f.lose_state && factory_) {
         checker_.on_state_lost(NodeId(f.node));
         n.actor = factory_(NodeId(f.node));
-        n.actor->on_start(*ctx_);
+        n.actor->on_restart(*ctx_);
     } else {
         n.actor->on_recover(*ctx_);
     }

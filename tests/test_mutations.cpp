@@ -24,6 +24,7 @@ constexpr Case kPbftCases[] = {
     {"pbft-trust_stored_digest.json", "agreement"},
     {"pbft-no_checkpoint_resend.json", "liveness"},
     {"pbft-accept_replica_requests.json", "validity"},
+    {"pbft-no_catch_up.json", "catch_up"},
 };
 
 // Most were found by `byzsim hunt` and shrunk; the wire monitor (protocols/hotstuff/monitor.hpp)
@@ -47,8 +48,20 @@ constexpr Case kRbcCases[] = {
     {"rbc-ready_needs_quorum_only.json", "totality"},
 };
 
-nlohmann::json load(const std::string& file) {
-    std::ifstream in(std::string(BYZSIM_SOURCE_ROOT) + "/scenarios/mutations/" + file);
+// scenarios/regressions/: the defect each shows, kept as a mutation; the file expects safe.
+struct Regression {
+    const char* file;
+    const char* mutation;
+    const char* invariant;
+};
+constexpr Regression kRegressions[] = {
+    {"pbft-recovered-replica-never-catches-up.json", "no_catch_up", "catch_up"},
+    {"pbft-lagging-replica-alone-in-view-change.json", "no_catch_up", "catch_up"},
+    {"hotstuff-idle-leader-ahead.json", "idle_by_own_commit", "liveness"},
+};
+
+nlohmann::json load(const std::string& file, const char* dir = "mutations") {
+    std::ifstream in(std::string(BYZSIM_SOURCE_ROOT) + "/scenarios/" + dir + "/" + file);
     REQUIRE(in.good());
     return nlohmann::json::parse(in);
 }
@@ -87,6 +100,19 @@ TEST_CASE("mutations: each seeded RBC bug trips its invariant, and honest RBC is
     for (const Case& c : kRbcCases) check_case(c);
 }
 
+TEST_CASE("mutations: each regression is safe, and shows its defect again with the old behaviour") {
+    for (const Regression& r : kRegressions) {
+        CAPTURE(r.file);
+        nlohmann::json doc = load(r.file, "regressions");
+        REQUIRE(doc["expect"]["outcome"] == "safe");
+        doc.erase("expect");
+        CHECK_FALSE(testing::run(doc).result->violation);
+        auto mutated = testing::run(with_mutations(doc, nlohmann::json::array({r.mutation})));
+        REQUIRE(mutated.result->violation);
+        CHECK(mutated.result->violation->invariant == r.invariant);
+    }
+}
+
 TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid names") {
     const auto base = testing::pbft_base(4, 1);
     CHECK_THROWS_WITH_AS(
@@ -95,7 +121,7 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "/protocol/mutations/1: unknown mutation 'typo'; expected one of: "
         "commit_quorum_2f, prepare_ignores_digest, new_primary_ignores_p_sets, "
         "backups_skip_o_check, out_of_order_execution, transfer_without_reply_cache, "
-        "trust_stored_digest, no_checkpoint_resend, accept_replica_requests",
+        "trust_stored_digest, no_checkpoint_resend, accept_replica_requests, no_catch_up",
         sim::ScenarioError);
     CHECK_THROWS_WITH_AS(
         protocols::validate(sim::parse_scenario(with_mutations(

@@ -45,8 +45,8 @@ TEST_CASE("relabel: a PBFT message under another kind keeps its signature and is
 TEST_CASE("relabel: every PBFT kind cycles to the next, the last back to the first") {
     testing::RecordingContext ctx(4, 1);
     ctx.act_as(0);
-    const auto nv = pbft::make_message(ctx, pbft::NewView{View(1), {}, {}});
-    const sim::PayloadRef out = pbft::Craft{}.relabel(*nv);
+    const auto last = pbft::make_message(ctx, pbft::CatchUp{});
+    const sim::PayloadRef out = pbft::Craft{}.relabel(*last);
     REQUIRE(out);
     CHECK(out->kind == pbft::kPrePrepare);
     CHECK_FALSE(pbft::authentic(ctx, static_cast<const pbft::Message&>(*out)));

@@ -52,8 +52,9 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
     };
     switch (b.kind) {
         case K::Equivocate: {
-            proto::Params p(f.params, params, {"collude"});
+            proto::Params p(f.params, params, {"collude", "splice"});
             b.collude = p.boolean("collude", false);
+            b.splice = p.boolean("splice", false);
             b.colluders = coalition();
             break;
         }
@@ -152,6 +153,12 @@ void ByzantineReplica::on_recover(sim::Context& ctx) {
     arm_ticks(ctx);
 }
 
+void ByzantineReplica::on_restart(sim::Context& ctx) {
+    Outbox out(*this, ctx);
+    inner_->on_restart(out);
+    arm_ticks(ctx);
+}
+
 void ByzantineReplica::arm_ticks(sim::Context& ctx) {
     const sim::SimTime now = ctx.now();
     for (std::size_t i = 0; i < behaviors_.size(); ++i) {
@@ -175,6 +182,9 @@ void ByzantineReplica::on_message(sim::Context& ctx, NodeId from, const sim::Pay
     if (crashed(ctx.now())) return;
     if (mutator_) mutator_->observe(from, sim::PayloadRef(&msg), ctx.self());
     if (observing_) crafter_->observe(ctx, *inner_, msg);
+    for (const Behavior& b : behaviors_)
+        if (b.kind == Behavior::Kind::Equivocate && b.splice && b.active(ctx.now()))
+            splice_votes(ctx, b, msg);
     Outbox out(*this, ctx);
     inner_->on_message(out, from, msg);
 }
@@ -253,6 +263,28 @@ sim::PayloadRef ByzantineReplica::conflict(sim::Context& ctx, const Behavior& b,
         (as<Prepare>(*m) && b.kind == K::Collude))
         return rewrite_digest(ctx, *m, null_digest());
     return msg;
+}
+
+// equivocate with splice: a vote of the first half for (v, n), where the second half got the
+// conflicting PRE-PREPARE, goes on to the second half for that one's digest under its author's
+// signature. Votes are spliced once per receipt, so this sends no more than it receives.
+void ByzantineReplica::splice_votes(sim::Context& ctx, const Behavior& b, const sim::Payload& msg) {
+    if (proto::is_client_message(msg)) return;
+    const auto& m = static_cast<const Message&>(msg);
+    const auto* p = as<Prepare>(m);
+    const auto* c = as<Commit>(m);
+    if (!p && !c) return;
+    const View v = p ? p->v : c->v;
+    const Seq n = p ? p->n : c->n;
+    const auto it = conflicting_.find({v.v, n.v});
+    if (it == conflicting_.end()) return;
+    const Digest alt = as<PrePrepare>(*it->second)->d;
+    if ((p ? p->d : c->d) == alt) return;
+    const auto group_b = split_b(ctx, b);
+    if (std::find(group_b.begin(), group_b.end(), m.signer.v) != group_b.end()) return;
+    const MessageRef out =
+        p ? make_spliced(Prepare{v, n, alt}, m) : make_spliced(Commit{v, n, alt}, m);
+    for (const std::uint32_t to : group_b) ctx.send(NodeId(to), out);
 }
 
 // conflicting_votes: votes for a digest never received, replies with a bogus result.

@@ -7,7 +7,10 @@
 //   silent             sends nothing
 //   crash              handles nothing and sends nothing (a crash that counts against f)
 //   equivocate         as primary, sends a conflicting PRE-PREPARE (the null request) to half of
-//                      the honest backups; with "collude": true, also commits to that half
+//                      the honest backups; with "collude": true, also commits to that half;
+//                      with "splice": true, relays the first half's PREPAREs and COMMITs to the
+//                      second under the null digest, their authors' signatures kept (a splice
+//                      honest replicas must refuse: the signature covers another body)
 //   collude            backs an equivocating primary: PREPARE/COMMIT for the null request to
 //                      the same half (together with `equivocate`, more than f of these break
 //                      agreement: the checker's own test)
@@ -91,6 +94,7 @@ struct Behavior {
     std::uint32_t victim = 0;                     // forge_sender
     std::uint32_t replay_ppm = 200'000;           // replay
     bool collude = false;                         // equivocate
+    bool splice = false;                          // equivocate
     std::vector<std::uint32_t> colluders;         // equivocate, collude: the Byzantine coalition
     proto::MutateParams mutate;                   // mutate
     std::uint64_t seq_offset = 1;                 // preprepare
@@ -121,6 +125,7 @@ public:
     void on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) override;
     void on_timer(sim::Context& ctx, std::uint64_t tag) override;
     void on_recover(sim::Context& ctx) override;
+    void on_restart(sim::Context& ctx) override;
 
 private:
     class Outbox;
@@ -142,6 +147,7 @@ private:
     MessageRef rewrite_digest(sim::Context& ctx, const Message& m, Digest d);
     const std::vector<MessageRef>& null_new_view(sim::Context& ctx, const NewView& nv);
     std::vector<std::uint32_t> split_b(sim::Context& ctx, const Behavior& b) const;
+    void splice_votes(sim::Context& ctx, const Behavior& b, const sim::Payload& msg);
 
     std::unique_ptr<Replica> inner_;
     std::vector<Behavior> behaviors_;

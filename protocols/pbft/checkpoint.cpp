@@ -9,8 +9,14 @@ void Replica::on_checkpoint(sim::Context& ctx, const MessageRef& m) {
     const Checkpoint& c = *as<Checkpoint>(*m);
     // A digest that does not name the state the message carries is a forgery: never a proof.
     if (!consistent(c)) return;
-    // Far-future checkpoints are ignored so a Byzantine peer cannot grow the table at will.
-    if (c.n <= h_ || c.n.v > h_.v + 4 * cfg_.watermark_window) return;
+    if (c.n > last_exec_) note_ahead(ctx, View{}, c.n);
+    // Far-future checkpoints are not kept, so a Byzantine peer cannot grow the table at will;
+    // a replica that far behind catches up with a STATUS (catch_up.cpp).
+    if (c.n <= h_) return;
+    if (c.n.v > h_.v + 4 * cfg_.watermark_window) {
+        ++refused_.checkpoints;
+        return;
+    }
     auto& proofs = checkpoints_[c.n][c.state];
     for (const auto& p : proofs)
         if (p->signer == m->signer) return;
@@ -31,6 +37,7 @@ void Replica::make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<Me
     h_state_ = state;
     h_proof_ = std::move(proof);
     checkpoints_.erase(checkpoints_.begin(), checkpoints_.upper_bound(n));
+    certified_.erase(certified_.begin(), certified_.upper_bound(n));
     // Log entries at or below h are discarded: the ring reuses them (see slot()).
     const std::uint64_t first =
         std::max(old_h.v + 1, n.v >= log_.size() ? n.v - log_.size() + 1 : 1);

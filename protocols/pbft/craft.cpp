@@ -87,13 +87,13 @@ sim::PayloadRef Craft::with_commands(sim::Context& ctx, const sim::Payload& p,
     return seal_body(ctx, std::move(out), *m, seal);
 }
 
-// The same body, signer, digest and signature under the next of the protocol's 6 kinds.
+// The same body, signer, digest and signature under the next of the protocol's kinds.
 sim::PayloadRef Craft::relabel(const sim::Payload& p) const {
     const Message* m = protocol_message(p);
     if (!m) return {};
     MessageRef out = make_spliced(m->body, *m);
     auto* w = const_cast<Message*>(out.get());
-    w->kind = static_cast<std::uint16_t>(kPrePrepare + (m->kind - kPrePrepare + 1) % 6);
+    w->kind = static_cast<std::uint16_t>(kPrePrepare + (m->kind - kPrePrepare + 1) % kKinds);
     return out;
 }
 

@@ -5,8 +5,8 @@
 namespace pbft {
 
 std::vector<std::string> kind_names() {
-    return {"REQUEST", "REPLY",      "PRE-PREPARE", "PREPARE",
-            "COMMIT",  "CHECKPOINT", "VIEW-CHANGE", "NEW-VIEW"};
+    return {"REQUEST",    "REPLY",       "PRE-PREPARE", "PREPARE", "COMMIT",
+            "CHECKPOINT", "VIEW-CHANGE", "NEW-VIEW",    "STATUS",  "CATCH-UP"};
 }
 
 Digest batch_digest(const std::vector<ClientMessageRef>& batch) {
@@ -57,6 +57,17 @@ struct DigestOf {
         for (const auto& c : m.O) h.add(c->digest.v);
         out = Digest(h.value());
     }
+    void operator()(const Status& m) const { fields(7, m.v.v, m.n.v, m.low.v); }
+    void operator()(const CatchUp& m) const {
+        sim::Hasher h = folder(8);
+        h.add(m.n.v).add(m.state.v).add(m.C.size()).add(m.certs.size());
+        for (const auto& c : m.C) h.add(c ? c->digest.v : 0);
+        for (const CommitCert& c : m.certs) {
+            h.add(c.pre_prepare ? c.pre_prepare->digest.v : 0).add(c.commits.size());
+            for (const auto& q : c.commits) h.add(q ? q->digest.v : 0);
+        }
+        out = Digest(h.value());
+    }
 };
 
 std::uint32_t size_of(const Body& b) {
@@ -82,6 +93,16 @@ std::uint32_t size_of(const Body& b) {
             for (const auto& c : m.O) s += c->size_bytes;
             return s;
         }
+        std::uint32_t operator()(const CatchUp& m) const {
+            std::uint32_t s = kHeader + kSig;
+            for (const auto& c : m.C) s += c ? c->size_bytes : 0;
+            for (const CommitCert& c : m.certs) {
+                s += c.pre_prepare ? c.pre_prepare->size_bytes : 0;
+                for (const auto& q : c.commits) s += q ? q->size_bytes : 0;
+            }
+            return s;
+        }
+        std::uint32_t operator()(const Status&) const { return kHeader + kSig; }
         std::uint32_t operator()(const Prepare&) const { return kHeader + kSig; }
         std::uint32_t operator()(const Commit&) const { return kHeader + kSig; }
         std::uint32_t operator()(const Checkpoint& m) const {
@@ -95,7 +116,8 @@ std::uint32_t size_of(const Body& b) {
 MessageRef build(Body body, NodeId signer) {
     auto [ref, m] = sim::make_payload<Message>();
     m->kind = static_cast<std::uint16_t>(kPrePrepare + body.index());
-    m->nests = m->kind == kPrePrepare || m->kind == kViewChange || m->kind == kNewView;
+    m->nests = m->kind == kPrePrepare || m->kind == kViewChange || m->kind == kNewView ||
+               m->kind == kCatchUp;
     m->size_bytes = size_of(body);
     m->signer = signer;
     m->body = std::move(body);
@@ -196,6 +218,13 @@ std::uint64_t Message::nested_wire_hash() const {
     if (const auto* nv = as<NewView>(*this)) {
         all(nv->V);
         all(nv->O);
+    }
+    if (const auto* cu = as<CatchUp>(*this)) {
+        all(cu->C);
+        for (const CommitCert& c : cu->certs) {
+            h.add(c.pre_prepare ? c.pre_prepare->wire_hash() : 0);
+            all(c.commits);
+        }
     }
     return h.value();
 }

@@ -85,7 +85,36 @@ struct NewView {
     bool operator==(const NewView&) const = default;
 };
 
-using Body = std::variant<PrePrepare, Prepare, Commit, Checkpoint, ViewChange, NewView>;
+// STATUS(v, n, h, i): a replica that may have fallen behind tells the others its view, the last
+// sequence number it executed and its low watermark, so they send what it misses (the BFT
+// library's status messages, Castro's thesis §5.2; PROTOCOLS.md §4.13).
+struct Status {
+    View v{};
+    Seq n{};    // last executed
+    Seq low{};  // low watermark
+    bool operator==(const Status&) const = default;
+};
+// A commit certificate: a PRE-PREPARE and q matching COMMITs of its view from distinct replicas.
+// q COMMITs mean f+1 honest replicas prepared it, so every later view orders the same digest at
+// n (§1.5's O): a replica may execute it whatever view it is in.
+struct CommitCert {
+    MessageRef pre_prepare;
+    std::vector<MessageRef> commits;
+    bool operator==(const CommitCert&) const = default;
+};
+// CATCH-UP(n, d, C, certs, i), the answer to a STATUS: the sender's stable checkpoint with its
+// proof C when the requester executed less (n = 0 and C empty otherwise), and commit
+// certificates for the numbers above both that the sender executed.
+struct CatchUp {
+    Seq n{};
+    Digest state{};
+    std::vector<MessageRef> C;
+    std::vector<CommitCert> certs;
+    bool operator==(const CatchUp&) const = default;
+};
+
+using Body =
+    std::variant<PrePrepare, Prepare, Commit, Checkpoint, ViewChange, NewView, Status, CatchUp>;
 
 struct Message : sim::Payload {
     Body body;
@@ -122,7 +151,10 @@ enum Kind : std::uint16_t {
     kCheckpoint,
     kViewChange,
     kNewView,
+    kStatus,
+    kCatchUp,
 };
+inline constexpr std::uint16_t kKinds = 8;  // protocol kinds, kPrePrepare..kCatchUp
 std::vector<std::string> kind_names();
 
 // The digest of a batch; the empty batch is the null request's digest d_null.

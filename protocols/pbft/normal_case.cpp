@@ -73,9 +73,10 @@ void Replica::try_propose(sim::Context& ctx, bool flush) {
 
 void Replica::on_pre_prepare(sim::Context& ctx, const MessageRef& m) {
     const PrePrepare& pp = *as<PrePrepare>(*m);
-    if (pp.v > view_ || (pp.v == view_ && view_changing_)) return buffer_future(m);
+    if (pp.v > view_ || (pp.v == view_ && view_changing_)) return buffer_future(ctx, m, pp.v);
     // §1.3 step 3: (a) signed by the primary of v with a digest of the batch; (b) in view v;
     // (d) within the watermarks.
+    if (pp.n.v > h_.v + cfg_.watermark_window) note_ahead(ctx, pp.v, pp.n);
     if (pp.v != view_ || m->signer != cfg_.quorum.primary(pp.v) || !in_window(pp.n)) return;
     if (m->signer == ctx.self()) return;
     if (!batch_valid(ctx, pp, false)) return;
@@ -116,8 +117,9 @@ void Replica::move_to_view(Slot& s, View v) {
 
 void Replica::on_prepare(sim::Context& ctx, const MessageRef& m) {
     const Prepare& p = *as<Prepare>(*m);
-    if (p.v > view_ || (p.v == view_ && view_changing_)) return buffer_future(m);
+    if (p.v > view_ || (p.v == view_ && view_changing_)) return buffer_future(ctx, m, p.v);
     // §1.3 step 4; the primary's own pre-prepare stands for its prepare, so it sends none.
+    if (p.n.v > h_.v + cfg_.watermark_window) note_ahead(ctx, p.v, p.n);
     if (p.v != view_ || !in_window(p.n) || m->signer == cfg_.quorum.primary(p.v)) return;
     Slot& s = slot(p.n);
     if (s.v > p.v) return;
@@ -135,7 +137,8 @@ void Replica::on_prepare(sim::Context& ctx, const MessageRef& m) {
 
 void Replica::on_commit(sim::Context& ctx, const MessageRef& m) {
     const Commit& c = *as<Commit>(*m);
-    if (c.v > view_ || (c.v == view_ && view_changing_)) return buffer_future(m);
+    if (c.v > view_ || (c.v == view_ && view_changing_)) return buffer_future(ctx, m, c.v);
+    if (c.n.v > h_.v + cfg_.watermark_window) note_ahead(ctx, c.v, c.n);
     if (c.v != view_ || !in_window(c.n)) return;
     Slot& s = slot(c.n);
     if (s.v > c.v) return;
@@ -196,12 +199,19 @@ void Replica::try_execute(sim::Context& ctx) {
         Seq next(last_exec_.v + 1);
         if (!in_window(next)) return;
         Slot& s = slot(next);
-        if (!s.committed) return;
-        if (s.executed_early) {
+        if (s.committed && s.executed_early) {
             last_exec_ = next;
             continue;
         }
-        execute(ctx, *as<PrePrepare>(*s.pp));
+        if (s.committed) {
+            execute(ctx, *as<PrePrepare>(*s.pp));
+        } else if (auto it = certified_.find(next); it != certified_.end()) {
+            const MessageRef pp = it->second;  // catch-up: a commit certificate of any view
+            certified_.erase(it);
+            execute(ctx, *as<PrePrepare>(*pp));
+        } else {
+            return;
+        }
     }
 }
 

@@ -24,10 +24,19 @@ void Replica::on_start(sim::Context& ctx) {
     ctx.view_entered(view_.v);
 }
 
+void Replica::on_restart(sim::Context& ctx) {
+    on_start(ctx);
+    send_status(ctx);  // it knows nothing: ask what it missed
+}
+
 void Replica::on_recover(sim::Context& ctx) {
     // Timers were lost with the crash: rearm what the state says should be running.
     request_timer_on_ = false;
     batch_timer_on_ = false;
+    status_timer_on_ = false;
+    asking_ = false;
+    status_sent_ = proto::SimTime{-1};
+    send_status(ctx);  // what the others did while it was down
     restart_request_timer(ctx);
     if (view_changing_) {
         vc_timer_ = ctx.set_timer(cfg_.view_change_timeout, kViewChangeTimer);
@@ -93,6 +102,12 @@ void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg
         case kNewView:
             on_new_view(ctx, m);
             break;
+        case kStatus:
+            on_status(ctx, m);
+            break;
+        case kCatchUp:
+            on_catch_up(ctx, m);
+            break;
         default:
             break;
     }
@@ -109,11 +124,14 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
                 break;
             }
             request_running_ = false;
-            if (!view_changing_ && !waiting_.empty()) start_view_change(ctx, View(view_.v + 1));
+            if (view_changing_ || waiting_.empty()) break;
+            send_status(ctx);  // perhaps the others executed it and we missed their messages
+            start_view_change(ctx, View(view_.v + 1));
             break;
         case kViewChangeTimer:
             // §1.6 rule 2: no NEW-VIEW in time, so try the next view with a doubled timer.
             if (view_changing_ && vc_timer_view_ == view_) {
+                send_status(ctx);
                 ++vc_attempts_;
                 start_view_change(ctx, View(view_.v + 1));
             }
@@ -122,8 +140,17 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
             if (view_changing_ && own_view_change_ &&
                 as<ViewChange>(*own_view_change_)->v == view_) {
                 ctx.broadcast(own_view_change_);
+                // Alone in a view change, it might wait for ever: ask what the others executed.
+                send_status(ctx);
                 resend_timer_ = ctx.set_timer(cfg_.view_change_timeout, kResendViewChange);
             }
+            break;
+        case kStatusTimer:
+            status_timer_on_ = false;
+            if (ahead_view_ > view_ || ahead_seq_ > last_exec_) send_status(ctx);
+            break;
+        case kStatusRetry:
+            retry_status(ctx);
             break;
         case kBatchTimer:
             batch_timer_on_ = false;
@@ -144,9 +171,14 @@ void Replica::restart_request_timer(sim::Context& ctx) {
     }
 }
 
-void Replica::buffer_future(const MessageRef& m) {
+void Replica::buffer_future(sim::Context& ctx, const MessageRef& m, View v) {
+    if (v > view_) note_ahead(ctx, v, Seq{});
     // Bounded, so a Byzantine peer cannot grow it without limit.
-    if (future_.size() < 4 * cfg_.watermark_window * cfg_.quorum.n) future_.push_back(m);
+    if (future_.size() < 4 * cfg_.watermark_window * cfg_.quorum.n) {
+        future_.push_back(m);
+    } else {
+        ++refused_.future;
+    }
 }
 
 }  // namespace pbft

@@ -47,6 +47,11 @@ enum class Mutation : std::uint8_t {
     // or NEW-VIEW's batches not at all, so a primary orders a request it signed as a client
     // (PROTOCOLS.md §4.12; OSDI'99 §4.1: requests are the clients').
     AcceptReplicaRequests,
+    // no_catch_up: a replica that fell behind is sent nothing it misses: no STATUS, no
+    // CATCH-UP (commit certificates, a stable checkpoint's proof), no NEW-VIEW for a view it
+    // never saw start; it executes nothing more unless the others change view (PROTOCOLS.md
+    // §4.13; Castro's thesis §5.2: status messages and retransmission).
+    NoCatchUp,
 };
 // In enum order.
 std::vector<std::string> mutation_names();
@@ -72,6 +77,7 @@ public:
     void on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) override;
     void on_timer(sim::Context& ctx, std::uint64_t tag) override;
     void on_recover(sim::Context& ctx) override;
+    void on_restart(sim::Context& ctx) override;
 
     // Read-only views for tests and strategies.
     View view() const { return view_; }
@@ -80,6 +86,15 @@ public:
     Seq last_executed() const { return last_exec_; }
     std::size_t live_slots() const;
     const Config& config() const { return cfg_; }
+    // What an adversary made this replica refuse or drop, by bounded table (the report's
+    // counters; tests check the bounds hold).
+    struct Refused {
+        std::uint64_t future = 0;       // normal-case messages beyond the future buffer
+        std::uint64_t checkpoints = 0;  // CHECKPOINTs beyond the table's bounds
+        std::uint64_t statuses = 0;     // STATUS answered too soon after the last answer
+        std::uint64_t catch_ups = 0;    // invalid certificates or proofs in a CATCH-UP
+    };
+    const Refused& refused() const { return refused_; }
 
 private:
     enum Timer : std::uint64_t {
@@ -87,6 +102,8 @@ private:
         kViewChangeTimer = 2,
         kBatchTimer = 3,
         kResendViewChange = 4,
+        kStatusTimer = 5,
+        kStatusRetry = 6,
     };
 
     // One sequence number's log entry for the view it was last touched in (§1.3).
@@ -147,6 +164,21 @@ private:
     void resend_checkpoints(sim::Context& ctx);
     Checkpoint checkpoint_now() const;
 
+    // catch_up.cpp: STATUS and CATCH-UP (Castro's thesis §5.2; PROTOCOLS.md §4.13).
+    // Evidence that others are ahead (a message beyond the window or in a later view, a
+    // CHECKPOINT above what we executed): if it still holds after a while, send a STATUS.
+    void note_ahead(sim::Context& ctx, View v, Seq n);
+    void send_status(sim::Context& ctx);
+    void retry_status(sim::Context& ctx);
+    void on_status(sim::Context& ctx, const MessageRef& m);
+    void on_catch_up(sim::Context& ctx, const MessageRef& m);
+    void add_certs(const Status& st, CatchUp& out) const;
+    bool valid_commit_cert(sim::Context& ctx, const CommitCert& c) const;
+    // q CHECKPOINTs for (n, state) from distinct replicas, each authentic and consistent.
+    bool valid_checkpoint_proof(sim::Context& ctx, const std::vector<MessageRef>& C, Seq n,
+                                Digest state) const;
+    proto::SimTime status_period() const { return cfg_.request_timeout; }
+
     // view_change.cpp
     void start_view_change(sim::Context& ctx, View w);
     void on_view_change(sim::Context& ctx, const MessageRef& m);
@@ -161,7 +193,7 @@ private:
     // A PRE-PREPARE's batch: d is its digest, and each request is signed by the client it names
     // (ids n and up). `carried`: inside a certificate or NEW-VIEW (unchecked by the mutation).
     bool batch_valid(sim::Context& ctx, const PrePrepare& pp, bool carried) const;
-    void buffer_future(const MessageRef& m);
+    void buffer_future(sim::Context& ctx, const MessageRef& m, View v);
 
     Config cfg_;
     View view_{};
@@ -202,7 +234,18 @@ private:
     MessageRef last_new_view_;
     sim::TimerId resend_timer_ = 0;
     std::vector<MessageRef> future_;  // normal-case messages for views not yet entered
-    std::vector<sim::ExecutedRequest> executed_scratch_;  // reused by execute()
+    // Catch-up: commit certificates received for numbers not yet executed, in the window.
+    std::map<Seq, MessageRef> certified_;
+    View ahead_view_{};  // the highest view and sequence number others were seen in
+    Seq ahead_seq_{};
+    bool status_timer_on_ = false;
+    bool asking_ = false;  // a STATUS round: re-sent until q-1 replicas answered
+    std::uint32_t status_attempts_ = 0;
+    std::set<std::uint32_t> answered_;
+    proto::SimTime status_sent_{-1};
+    std::map<std::uint32_t, proto::SimTime> status_answered_;  // requester -> last answer
+    std::vector<sim::ExecutedRequest> executed_scratch_;       // reused by execute()
+    Refused refused_;
 };
 
 }  // namespace pbft

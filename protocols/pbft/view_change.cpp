@@ -139,18 +139,8 @@ bool Replica::valid_cert(sim::Context& ctx, const PreparedCert& c, View below) c
 
 bool Replica::valid_view_change(sim::Context& ctx, const Message& m) const {
     const ViewChange& vc = *as<ViewChange>(m);
-    if (vc.n_ckpt.v > 0) {
-        std::vector<std::uint32_t> seen;
-        for (const auto& c : vc.C) {
-            const Checkpoint* cp = c ? as<Checkpoint>(*c) : nullptr;
-            if (!cp || cp->n != vc.n_ckpt || cp->state != vc.ckpt_state || !consistent(*cp))
-                return false;
-            if (std::find(seen.begin(), seen.end(), c->signer.v) != seen.end()) return false;
-            if (!authentic(ctx, *c)) return false;
-            seen.push_back(c->signer.v);
-        }
-        if (seen.size() < cfg_.quorum.q()) return false;
-    }
+    if (vc.n_ckpt.v > 0 && !valid_checkpoint_proof(ctx, vc.C, vc.n_ckpt, vc.ckpt_state))
+        return false;
     for (const PreparedCert& c : vc.P) {
         if (!valid_cert(ctx, c, vc.v)) return false;
         const Seq n = as<PrePrepare>(*c.pre_prepare)->n;

@@ -1,0 +1,147 @@
+// PBFT catch-up (PROTOCOLS.md §4.13): a replica that fell behind, by a crash, a partition or
+// lost ordering messages, asks with a STATUS; the others answer with what it misses, as the
+// BFT library's status messages do (Castro's thesis §5.2):
+// - a NEW-VIEW, when it is in an older view (it accepts one for any view above its own);
+// - a CATCH-UP: the stable checkpoint and its proof when it executed less, so it takes the
+//   certified state (§1.4), and commit certificates for the numbers above, which it executes
+//   in order whatever view it is in.
+// Nothing in a CATCH-UP is taken on the sender's word: the proof needs q CHECKPOINTs and each
+// certificate the primary's PRE-PREPARE and q matching COMMITs, all signed by replicas.
+#include <algorithm>
+
+#include "protocols/pbft/replica.hpp"
+
+namespace pbft {
+
+void Replica::note_ahead(sim::Context& ctx, View v, Seq n) {
+    if (cfg_.mutations.has(Mutation::NoCatchUp)) return;
+    ahead_view_ = std::max(ahead_view_, v);
+    ahead_seq_ = std::max(ahead_seq_, n);
+    // Wait a while first: in a healthy run a replica briefly sees numbers and views it reaches
+    // a moment later, and a STATUS then would only cost messages.
+    if (status_timer_on_) return;
+    status_timer_on_ = true;
+    ctx.set_timer(status_period(), kStatusTimer);
+}
+
+// Asks until q-1 replicas answered (a STATUS or its answers may be lost, or the asker cut
+// off), backing off from one period to 32.
+void Replica::send_status(sim::Context& ctx) {
+    if (cfg_.mutations.has(Mutation::NoCatchUp)) return;
+    answered_.clear();
+    if (!asking_) {
+        asking_ = true;
+        status_attempts_ = 0;
+        ctx.set_timer(status_period(), kStatusRetry);
+    }
+    // At most one per half period, whatever asks for it.
+    if (status_sent_.ns >= 0 && ctx.now().ns < status_sent_.ns + status_period().ns / 2) return;
+    status_sent_ = ctx.now();
+    ctx.broadcast(make_message(ctx, Status{view_, last_exec_, h_}));
+}
+
+void Replica::retry_status(sim::Context& ctx) {
+    if (!asking_ || answered_.size() + 1 >= cfg_.quorum.q()) {
+        asking_ = false;
+        return;
+    }
+    status_sent_ = ctx.now();
+    ctx.broadcast(make_message(ctx, Status{view_, last_exec_, h_}));
+    status_attempts_ = std::min(status_attempts_ + 1, 5u);
+    ctx.set_timer(status_period() * (1LL << status_attempts_), kStatusRetry);
+}
+
+void Replica::on_status(sim::Context& ctx, const MessageRef& m) {
+    if (m->signer == ctx.self() || cfg_.mutations.has(Mutation::NoCatchUp)) return;
+    const Status& st = *as<Status>(*m);
+    // One answer per requester per half period: a replica asks at most that often, so more is
+    // a Byzantine one making us send for it.
+    auto [last, fresh] = status_answered_.try_emplace(m->signer.v, ctx.now());
+    if (!fresh && ctx.now().ns < last->second.ns + status_period().ns / 2) {
+        ++refused_.statuses;
+        return;
+    }
+    last->second = ctx.now();
+    if (st.v < view_ && last_new_view_) ctx.send(m->signer, last_new_view_);
+    // Answered even with nothing to give: the asker stops asking once q-1 replicas answered.
+    CatchUp out;
+    if (h_ > st.n && !h_proof_.empty()) {
+        out.n = h_;
+        out.state = h_state_;
+        out.C = h_proof_;
+    }
+    if (st.n < last_exec_) add_certs(st, out);
+    ctx.send(m->signer, make_message(ctx, std::move(out)));
+}
+
+// The certificates of the numbers above the requester's execution and our checkpoint that we
+// executed and still hold complete; the first gap ends them (it could not execute past it).
+void Replica::add_certs(const Status& st, CatchUp& out) const {
+    const std::uint64_t from = std::max(st.n.v, h_.v) + 1;
+    for (std::uint64_t k = from; k <= last_exec_.v; ++k) {
+        const Slot& s = log_[k & (log_.size() - 1)];
+        if (s.n.v != k || !s.committed || !s.pp) return;
+        const PrePrepare& pp = *as<PrePrepare>(*s.pp);
+        CommitCert cert{s.pp, {}};
+        for (const auto& c : s.commits)
+            if (as<Commit>(*c)->d == pp.d && cert.commits.size() < cfg_.quorum.q())
+                cert.commits.push_back(c);
+        if (cert.commits.size() < cfg_.quorum.q()) return;
+        out.certs.push_back(std::move(cert));
+    }
+}
+
+void Replica::on_catch_up(sim::Context& ctx, const MessageRef& m) {
+    if (m->signer == ctx.self()) return;
+    if (asking_) answered_.insert(m->signer.v);
+    const CatchUp& cu = *as<CatchUp>(*m);
+    if (!cu.C.empty() && cu.n > h_) {
+        if (!valid_checkpoint_proof(ctx, cu.C, cu.n, cu.state)) {
+            ++refused_.catch_ups;
+            return;
+        }
+        make_stable(ctx, cu.n, cu.state, cu.C);
+    }
+    for (const CommitCert& c : cu.certs) {
+        const PrePrepare* pp = c.pre_prepare ? as<PrePrepare>(*c.pre_prepare) : nullptr;
+        if (!pp || pp->n <= last_exec_ || !in_window(pp->n) || certified_.count(pp->n)) continue;
+        if (!valid_commit_cert(ctx, c)) {
+            ++refused_.catch_ups;
+            continue;
+        }
+        certified_.emplace(pp->n, c.pre_prepare);
+    }
+    try_execute(ctx);
+}
+
+bool Replica::valid_commit_cert(sim::Context& ctx, const CommitCert& c) const {
+    const Message& pm = *c.pre_prepare;
+    const PrePrepare& pp = *as<PrePrepare>(pm);
+    if (pm.kind != kPrePrepare || pm.signer != cfg_.quorum.primary(pp.v) || !authentic(ctx, pm) ||
+        !batch_valid(ctx, pp, true))
+        return false;
+    std::vector<std::uint32_t> seen;
+    for (const auto& cm : c.commits) {
+        const Commit* cc = cm ? as<Commit>(*cm) : nullptr;
+        if (!cc || cc->v != pp.v || cc->n != pp.n || cc->d != pp.d) return false;
+        if (std::find(seen.begin(), seen.end(), cm->signer.v) != seen.end()) return false;
+        if (!authentic(ctx, *cm)) return false;
+        seen.push_back(cm->signer.v);
+    }
+    return seen.size() >= cfg_.quorum.q();
+}
+
+bool Replica::valid_checkpoint_proof(sim::Context& ctx, const std::vector<MessageRef>& C, Seq n,
+                                     Digest state) const {
+    std::vector<std::uint32_t> seen;
+    for (const auto& c : C) {
+        const Checkpoint* cp = c ? as<Checkpoint>(*c) : nullptr;
+        if (!cp || cp->n != n || cp->state != state || !consistent(*cp)) return false;
+        if (std::find(seen.begin(), seen.end(), c->signer.v) != seen.end()) return false;
+        if (!authentic(ctx, *c)) return false;
+        seen.push_back(c->signer.v);
+    }
+    return seen.size() >= cfg_.quorum.q();
+}
+
+}  // namespace pbft
