@@ -30,6 +30,7 @@ std::vector<std::string> behavior_names() {
             "client_request",
             "wrong_reply",
             "far_future",
+            "false_catch_up",
             "script"};
 }
 
@@ -129,7 +130,9 @@ ByzantineReplica::ByzantineReplica(std::unique_ptr<Replica> inner, std::vector<B
         if (x.kind == Behavior::Kind::Script && !script_)
             script_ = std::make_unique<PrimaryScript>(x.script);
         // Only stale_view_change needs what the replica saw (checkpoint proofs, certificates).
-        observing_ |= x.kind == Behavior::Kind::StaleViewChange;
+        // and false_catch_up, what each asker last said it executed.
+        observing_ |=
+            x.kind == Behavior::Kind::StaleViewChange || x.kind == Behavior::Kind::FalseCatchUp;
     }
 }
 
@@ -377,7 +380,7 @@ bool ByzantineReplica::apply(sim::Context& ctx, const Behavior& b, NodeId& to,
             }
             return true;
         default:
-            return crafter_->apply(ctx, b, to, msg);
+            return crafter_->apply(ctx, *inner_, b, to, msg);
     }
 }
 

@@ -41,6 +41,10 @@
 //   far_future         "rate" messages a second (PRE-PREPARE, PREPARE, COMMIT, VIEW-CHANGE in
 //                      turn) for views up to "views_ahead" above its own and numbers far above
 //                      its window
+//   false_catch_up     answers each STATUS with a CATCH-UP that breaks one rule in turn:
+//                      certificates one COMMIT short, one replica's COMMIT twice, a certificate
+//                      of its own with COMMITs it forged for others, COMMITs spliced to its own
+//                      PRE-PREPARE's digest, a checkpoint proof of its own CHECKPOINT q times
 // A primary's script (script.hpp):
 //   script             per view it leads, what its PRE-PREPAREs carry: "seq" "next" or N (the
 //                      view's first at N, the rest after it), "requests" "honest", "none",
@@ -83,6 +87,7 @@ struct Behavior {
         ClientRequest,
         WrongReply,
         FarFuture,
+        FalseCatchUp,
         Script
     };
     enum class PpDigest : std::uint8_t { Batch, Other, Null };

@@ -37,7 +37,7 @@ std::optional<std::uint32_t> read_client(const proto::Params& p, const nlohmann:
 }  // namespace
 
 bool crafted(const Behavior& b) {
-    return b.kind >= K::PrePrepare && b.kind <= K::FarFuture;
+    return b.kind >= K::PrePrepare && b.kind <= K::FalseCatchUp;
 }
 
 bool periodic(const Behavior& b) {
@@ -88,6 +88,9 @@ void parse_crafted(Behavior& b, const sim::FaultSpec& f, const sim::ScenarioSpec
                 static_cast<std::uint32_t>(p.number("probability", 1.0, 0.0, 1.0) * 1e6 + 0.5);
             break;
         }
+        case K::FalseCatchUp:
+            proto::Params(f.params, path, {});
+            break;
         case K::FarFuture: {
             proto::Params p(f.params, path, {"views_ahead", "rate"});
             b.views_ahead = p.uint("views_ahead", 1000, 1, 1'000'000);
@@ -177,13 +180,19 @@ std::vector<PreparedCert> Observed::oldest_certs(std::uint64_t window, View belo
 // --- the crafter ---
 
 void Crafter::observe(sim::Context& ctx, const Replica& inner, const sim::Payload& m) {
-    if (!proto::is_client_message(m)) return seen_.see(ctx, inner, static_cast<const Message&>(m));
+    if (!proto::is_client_message(m)) {
+        const auto& pm = static_cast<const Message&>(m);
+        if (const auto* st = as<Status>(pm); st && pbft::authentic(ctx, pm))
+            asker_n_[pm.signer.v] = st->n;  // one entry per replica
+        return seen_.see(ctx, inner, pm);
+    }
     const auto& cm = static_cast<const proto::ClientMessage&>(m);
     if (std::holds_alternative<proto::Request>(cm.body) && proto::authentic(ctx, cm))
         seen_.see_request(ClientMessageRef(&cm));
 }
 
-bool Crafter::apply(sim::Context& ctx, const Behavior& b, NodeId to, sim::PayloadRef& msg) {
+bool Crafter::apply(sim::Context& ctx, const Replica& inner, const Behavior& b, NodeId to,
+                    sim::PayloadRef& msg) {
     const Message* m =
         proto::is_client_message(*msg) ? nullptr : static_cast<const Message*>(msg.get());
     const bool pre_prepare = m && as<PrePrepare>(*m);
@@ -200,6 +209,9 @@ bool Crafter::apply(sim::Context& ctx, const Behavior& b, NodeId to, sim::Payloa
             return true;
         case K::WrongReply:
             msg = wrong_reply(ctx, b, std::move(msg));
+            return true;
+        case K::FalseCatchUp:
+            if (m && as<CatchUp>(*m)) msg = false_catch_up(ctx, inner, to, *m);
             return true;
         default:
             return true;  // the periodic behaviours add messages and rewrite none

@@ -64,7 +64,8 @@ private:
 class Crafter {
 public:
     // False when the behaviour took the message (what it sends instead is sent already).
-    bool apply(sim::Context& ctx, const Behavior& b, NodeId to, sim::PayloadRef& msg);
+    bool apply(sim::Context& ctx, const Replica& inner, const Behavior& b, NodeId to,
+               sim::PayloadRef& msg);
     void tick(sim::Context& ctx, const Replica& inner, const Behavior& b);
     // Every message the replica receives, and every one its honest core sends.
     void observe(sim::Context& ctx, const Replica& inner, const sim::Payload& m);
@@ -80,6 +81,10 @@ private:
     void client_request(sim::Context& ctx, const Replica& inner, const Behavior& b);
     void far_future(sim::Context& ctx, const Replica& inner, const Behavior& b);
     sim::PayloadRef wrong_reply(sim::Context& ctx, const Behavior& b, sim::PayloadRef msg);
+    // byzantine_catch_up.cpp
+    sim::PayloadRef false_catch_up(sim::Context& ctx, const Replica& inner, NodeId to,
+                                   const Message& honest);
+    CommitCert own_cert(sim::Context& ctx, const Replica& inner, Seq n) const;
 
     Observed seen_;
     std::map<Key, std::vector<MessageRef>> crafted_pp_;  // (v, n) of the honest PRE-PREPARE
@@ -87,6 +92,8 @@ private:
     std::deque<ClientMessageRef> to_inject_;             // client_request, as primary
     std::uint64_t timestamp_ = 0;                        // client_request
     std::uint64_t flood_budget_ = 0, flood_sent_ = 0;    // far_future
+    std::map<std::uint32_t, Seq> asker_n_;               // false_catch_up: per replica
+    std::uint64_t lies_ = 0;                             // false_catch_up: answers so far
 };
 
 }  // namespace pbft

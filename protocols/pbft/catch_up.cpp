@@ -109,7 +109,7 @@ void Replica::on_catch_up(sim::Context& ctx, const MessageRef& m) {
             ++refused_.catch_ups;
             continue;
         }
-        certified_.emplace(pp->n, c.pre_prepare);
+        certified_.emplace(pp->n, c);
     }
     try_execute(ctx);
 }

@@ -193,6 +193,19 @@ void Replica::execute_out_of_order(sim::Context& ctx, Slot& s) {
     last_exec_ = before;
 }
 
+void Replica::execute_certified(sim::Context& ctx, Slot& s, const CommitCert& c) {
+    const PrePrepare& pp = *as<PrePrepare>(*c.pre_prepare);
+    if (s.v <= pp.v) {
+        move_to_view(s, pp.v);
+        s.pp = c.pre_prepare;
+        s.commits = c.commits;
+        for (const auto& m : c.commits) set_bit(s.committed_by, m->signer.v);
+        s.commit_match = static_cast<std::uint32_t>(c.commits.size());
+        s.commit_sent = s.committed = true;
+    }
+    execute(ctx, pp);
+}
+
 // Executes strictly in order, without gaps (§1.3 step 8).
 void Replica::try_execute(sim::Context& ctx) {
     while (true) {
@@ -206,9 +219,9 @@ void Replica::try_execute(sim::Context& ctx) {
         if (s.committed) {
             execute(ctx, *as<PrePrepare>(*s.pp));
         } else if (auto it = certified_.find(next); it != certified_.end()) {
-            const MessageRef pp = it->second;  // catch-up: a commit certificate of any view
+            const CommitCert c = std::move(it->second);  // catch-up: a certificate of any view
             certified_.erase(it);
-            execute(ctx, *as<PrePrepare>(*pp));
+            execute_certified(ctx, s, c);
         } else {
             return;
         }

@@ -132,6 +132,8 @@ private:
     void try_propose(sim::Context& ctx, bool flush);
     void accept_pre_prepare(sim::Context& ctx, Slot& s, const MessageRef& m);
     void count_and_advance(sim::Context& ctx, Slot& s);
+    // Executes n from a catch-up certificate; the slot keeps it, to pass on in turn.
+    void execute_certified(sim::Context& ctx, Slot& s, const CommitCert& c);
     static void move_to_view(Slot& s, View v);
     void try_execute(sim::Context& ctx);
     void execute_out_of_order(sim::Context& ctx, Slot& s);
@@ -235,7 +237,7 @@ private:
     sim::TimerId resend_timer_ = 0;
     std::vector<MessageRef> future_;  // normal-case messages for views not yet entered
     // Catch-up: commit certificates received for numbers not yet executed, in the window.
-    std::map<Seq, MessageRef> certified_;
+    std::map<Seq, CommitCert> certified_;
     View ahead_view_{};  // the highest view and sequence number others were seen in
     Seq ahead_seq_{};
     bool status_timer_on_ = false;

@@ -1,0 +1,243 @@
+// PBFT catch-up (protocols/pbft/catch_up.cpp): what a lagging replica asks (STATUS), what the
+// others answer (CATCH-UP), and every check the asker makes on an answer, each with the crafted
+// message a Byzantine replica could send that it must refuse.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "protocols/pbft/byzantine.hpp"
+#include "protocols/pbft/replica.hpp"
+#include "tests/drive.hpp"
+#include "tests/helpers.hpp"
+#include "tests/pbft_fixtures.hpp"
+#include "tests/recording_context.hpp"
+
+namespace {
+
+using pbft::CatchUp;
+using pbft::Commit;
+using pbft::CommitCert;
+using pbft::Digest;
+using pbft::MessageRef;
+using pbft::PrePrepare;
+using pbft::Seq;
+using pbft::View;
+using sim::NodeId;
+using testing::deliver;
+
+constexpr std::uint32_t kClient = 4;
+
+proto::ClientMessageRef request(testing::RecordingContext& ctx, std::uint32_t client,
+                                std::uint64_t t) {
+    ctx.act_as(client);
+    return proto::make_request(ctx, proto::Request{100 + t, t, NodeId(client)});
+}
+
+MessageRef signed_by(testing::RecordingContext& ctx, std::uint32_t node, pbft::Body body) {
+    ctx.act_as(node);
+    return pbft::make_message(ctx, std::move(body));
+}
+
+// The certificate of number n in view v: the primary's PRE-PREPARE of one request and COMMITs
+// from `committers`.
+CommitCert cert(testing::RecordingContext& ctx, View v, Seq n, std::uint64_t t,
+                std::vector<std::uint32_t> committers, std::uint32_t client = kClient) {
+    PrePrepare pp{v, n, {}, {request(ctx, client, t)}};
+    pp.d = pbft::batch_digest(pp.batch);
+    const Digest d = pp.d;
+    CommitCert c{signed_by(ctx, static_cast<std::uint32_t>(v.v % 4), std::move(pp)), {}};
+    for (std::uint32_t r : committers) c.commits.push_back(signed_by(ctx, r, Commit{v, n, d}));
+    return c;
+}
+
+// Delivers a CATCH-UP from replica 1 to a fresh replica 3; returns how far 3 executed.
+std::uint64_t executed_after(testing::RecordingContext& ctx, CatchUp cu) {
+    pbft::Replica r3(testing::small_pbft_config());
+    const MessageRef m = signed_by(ctx, 1, std::move(cu));
+    deliver(ctx, r3, 3, m);
+    return r3.last_executed().v;
+}
+
+std::size_t count_kind(const std::vector<testing::RecordingContext::Sent>& sent,
+                       std::uint16_t kind) {
+    return static_cast<std::size_t>(std::count_if(
+        sent.begin(), sent.end(), [&](const auto& s) { return s.msg->kind == kind; }));
+}
+
+}  // namespace
+
+TEST_CASE("catch-up: commit certificates of any view execute in order, the first gap ends them") {
+    testing::RecordingContext ctx(4, 1);
+    CatchUp cu;
+    cu.certs.push_back(cert(ctx, View(0), Seq(1), 1, {0, 1, 2}));
+    cu.certs.push_back(cert(ctx, View(2), Seq(2), 2, {1, 2, 3}));  // another view: fine
+    cu.certs.push_back(cert(ctx, View(0), Seq(4), 4, {0, 1, 2}));  // after a gap at 3
+    CHECK(executed_after(ctx, cu) == 2);
+    REQUIRE(ctx.commits.size() == 2);
+    CHECK(ctx.commits[1].view == 2);
+}
+
+TEST_CASE("catch-up: a certificate is refused unless q distinct replicas commit its digest") {
+    testing::RecordingContext ctx(4, 1);
+    const auto one = [&](CommitCert c) {
+        CatchUp cu;
+        cu.certs.push_back(std::move(c));
+        return executed_after(ctx, cu);
+    };
+    CHECK(one(cert(ctx, View(0), Seq(1), 1, {0, 1, 2})) == 1);
+    SUBCASE("2f COMMITs") {
+        CHECK(one(cert(ctx, View(0), Seq(1), 1, {0, 1})) == 0);
+    }
+    SUBCASE("one replica's COMMIT counted twice") {
+        CommitCert c = cert(ctx, View(0), Seq(1), 1, {0, 1});
+        c.commits.push_back(c.commits.back());
+        CHECK(one(c) == 0);
+    }
+    SUBCASE("a COMMIT for another digest, view or number") {
+        for (const Commit other : {Commit{View(0), Seq(1), Digest(7)}, Commit{View(1), Seq(1), {}},
+                                   Commit{View(0), Seq(2), {}}}) {
+            CommitCert c = cert(ctx, View(0), Seq(1), 1, {0, 1});
+            Commit wrong = other;
+            if (wrong.d == Digest{}) wrong.d = pbft::as<PrePrepare>(*c.pre_prepare)->d;
+            c.commits.push_back(signed_by(ctx, 2, wrong));
+            CHECK(one(c) == 0);
+        }
+    }
+    SUBCASE("a COMMIT forged for another replica, under the forger's key") {
+        CommitCert c = cert(ctx, View(0), Seq(1), 1, {0, 1});
+        ctx.act_as(1);
+        c.commits.push_back(pbft::make_forged(
+            ctx, Commit{View(0), Seq(1), pbft::as<PrePrepare>(*c.pre_prepare)->d}, NodeId(2)));
+        CHECK(one(c) == 0);
+    }
+    SUBCASE("a COMMIT spliced: another body under a replica's signature") {
+        CommitCert c = cert(ctx, View(0), Seq(1), 1, {0, 1});
+        const MessageRef other = signed_by(ctx, 2, Commit{View(0), Seq(9), Digest(7)});
+        c.commits.push_back(pbft::make_spliced(
+            Commit{View(0), Seq(1), pbft::as<PrePrepare>(*c.pre_prepare)->d}, *other));
+        CHECK(one(c) == 0);
+    }
+    SUBCASE("a COMMIT signed by a client") {
+        CommitCert c = cert(ctx, View(0), Seq(1), 1, {0, 1});
+        c.commits.push_back(signed_by(
+            ctx, kClient, Commit{View(0), Seq(1), pbft::as<PrePrepare>(*c.pre_prepare)->d}));
+        CHECK(one(c) == 0);
+    }
+}
+
+TEST_CASE("catch-up: the PRE-PREPARE must be the view's primary's, over a batch of clients'") {
+    testing::RecordingContext ctx(4, 1);
+    SUBCASE("signed by a backup") {
+        CommitCert c = cert(ctx, View(0), Seq(1), 1, {0, 1, 2});
+        const PrePrepare pp = *pbft::as<PrePrepare>(*c.pre_prepare);
+        c.pre_prepare = signed_by(ctx, 1, pp);
+        CatchUp cu;
+        cu.certs.push_back(c);
+        CHECK(executed_after(ctx, cu) == 0);
+    }
+    SUBCASE("a request signed by a replica as a client") {
+        CatchUp cu;
+        cu.certs.push_back(cert(ctx, View(0), Seq(1), 1, {0, 1, 2}, 2));
+        CHECK(executed_after(ctx, cu) == 0);
+    }
+    SUBCASE("a digest not its batch's") {
+        CommitCert c = cert(ctx, View(0), Seq(1), 1, {0, 1, 2});
+        PrePrepare pp = *pbft::as<PrePrepare>(*c.pre_prepare);
+        pp.batch.clear();  // the digest still names the request the COMMITs are for
+        c.pre_prepare = signed_by(ctx, 0, pp);
+        CatchUp cu;
+        cu.certs.push_back(c);
+        CHECK(executed_after(ctx, cu) == 0);
+    }
+}
+
+namespace {
+
+// CHECKPOINT(n) of an executed history `chain` with no reply cache, from `signers`.
+std::vector<MessageRef> proof(testing::RecordingContext& ctx, Seq n, Digest chain,
+                              std::vector<std::uint32_t> signers) {
+    pbft::Checkpoint c{n, pbft::service_digest(chain, {}), chain, {}};
+    std::vector<MessageRef> out;
+    for (std::uint32_t r : signers) out.push_back(signed_by(ctx, r, c));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("catch-up: a stable checkpoint's proof is adopted far above the window, never less") {
+    testing::RecordingContext ctx(4, 1);
+    const Seq far(500);  // the window is 20: 25 windows above
+    const auto with = [&](std::vector<MessageRef> C, Digest state) {
+        CatchUp cu;
+        cu.n = far;
+        cu.state = state;
+        cu.C = std::move(C);
+        return executed_after(ctx, cu);
+    };
+    const Digest state = pbft::service_digest(Digest(42), {});
+    CHECK(with(proof(ctx, far, Digest(42), {0, 1, 2}), state) == 500);
+    CHECK(with(proof(ctx, far, Digest(42), {0, 1}), state) == 0);
+    CHECK(with(proof(ctx, far, Digest(42), {0, 1, 1}), state) == 0);
+    CHECK(with(proof(ctx, far, Digest(42), {0, 1, 2}), Digest(9)) == 0);
+    CHECK(with(proof(ctx, Seq(490), Digest(42), {0, 1, 2}), state) == 0);
+    auto mixed = proof(ctx, far, Digest(42), {0, 1});
+    mixed.push_back(proof(ctx, far, Digest(43), {2}).front());
+    CHECK(with(mixed, state) == 0);
+}
+
+TEST_CASE("catch-up: a replica answers a STATUS with what the asker lacks, once per half timeout") {
+    testing::RecordingContext ctx(4, 1);
+    pbft::Replica r0(testing::small_pbft_config());
+    // Replica 0 executes 1 and 2 from a CATCH-UP of its own, so it holds their certificates.
+    CatchUp cu;
+    cu.certs.push_back(cert(ctx, View(0), Seq(1), 1, {0, 1, 2}));
+    cu.certs.push_back(cert(ctx, View(0), Seq(2), 2, {0, 1, 2}));
+    deliver(ctx, r0, 0, signed_by(ctx, 1, cu));
+    REQUIRE(r0.last_executed() == Seq(2));
+    const auto status = [&](std::uint32_t from, Seq n) {
+        return signed_by(ctx, from, pbft::Status{View(0), n, Seq(0)});
+    };
+    // It passes on the certificates it executed, above what the asker executed.
+    auto sent = deliver(ctx, r0, 0, status(3, Seq(1)));
+    REQUIRE(count_kind(sent, pbft::kCatchUp) == 1);
+    const auto& answer = *pbft::as<CatchUp>(static_cast<const pbft::Message&>(*sent[0].msg));
+    REQUIRE(answer.certs.size() == 1);
+    CHECK(answer.certs[0] == cu.certs[1]);
+    CHECK(answer.C.empty());
+    // An asker as far as itself gets an empty answer (one of the 2f it waits for).
+    sent = deliver(ctx, r0, 0, status(2, Seq(2)));
+    REQUIRE(count_kind(sent, pbft::kCatchUp) == 1);
+    // Within half a timeout the same asker gets nothing more; another asker does.
+    ctx.time = sim::milliseconds(400);
+    CHECK(deliver(ctx, r0, 0, status(3, Seq(0))).empty());
+    CHECK(r0.refused().statuses == 1);
+    CHECK(count_kind(deliver(ctx, r0, 0, status(1, Seq(0))), pbft::kCatchUp) == 1);
+    ctx.time = sim::milliseconds(600);
+    CHECK(count_kind(deliver(ctx, r0, 0, status(3, Seq(0))), pbft::kCatchUp) == 1);
+}
+
+TEST_CASE("catch-up: false_catch_up breaks one rule per answer, and each answer is refused") {
+    testing::RecordingContext ctx(4, 1);
+    auto doc = testing::pbft_base(4, 1);
+    doc["faults"] = {{{"type", "byzantine"}, {"node", 1}, {"behavior", "false_catch_up"}}};
+    const auto spec = testing::spec_from(doc);
+    pbft::ByzantineReplica liar(std::make_unique<pbft::Replica>(testing::small_pbft_config()),
+                                {pbft::parse_behavior(spec.faults.front(), spec)});
+    // The liar holds the certificates of 1 and 2, so its honest core has something to send.
+    CatchUp real;
+    real.certs.push_back(cert(ctx, View(0), Seq(1), 1, {0, 2, 3}));
+    real.certs.push_back(cert(ctx, View(0), Seq(2), 2, {0, 2, 3}));
+    deliver(ctx, liar, 1, signed_by(ctx, 0, real));
+    for (int k = 0; k < 5; ++k) {
+        CAPTURE(k);
+        ctx.time = sim::seconds(k + 1);
+        const auto sent =
+            deliver(ctx, liar, 1, signed_by(ctx, 3, pbft::Status{View(0), Seq(0), Seq(0)}));
+        REQUIRE(sent.size() == 1);
+        REQUIRE(sent[0].msg->kind == pbft::kCatchUp);
+        pbft::Replica r3(testing::small_pbft_config());
+        deliver(ctx, r3, 3, sent[0].msg);
+        CHECK(r3.last_executed() == Seq(0));
+        CHECK(r3.refused().catch_ups >= 1);
+    }
+}
