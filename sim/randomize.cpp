@@ -284,11 +284,21 @@ void draw_workload(Draw& d) {
                                       work.value("clients", d.spec.workload.clients)));
     }
     // After the counts, from the same stream: adding modes leaves the counts' draws as they were.
-    if (d.r.open_loop.empty()) return;
-    const bool open = pick_one(rng, d.r.open_loop);
-    work["mode"] = open ? "open" : "closed";
-    if (!open) return;
-    if (!d.r.rate) return d.drawn.push_back("open loop");
+    bool open = d.spec.workload.mode == WorkloadSpec::Mode::Open;
+    if (!d.r.open_loop.empty()) {
+        open = pick_one(rng, d.r.open_loop);
+        work["mode"] = open ? "open" : "closed";
+    }
+    if (!open) {
+        if (!d.r.think) return;
+        const std::int64_t think = pick(rng, *d.r.think);
+        work["think"] = time_text(think);
+        return d.drawn.push_back("closed loop, thinking " + time_text(think));
+    }
+    if (!d.r.rate) {
+        if (!d.r.open_loop.empty()) d.drawn.push_back("open loop");
+        return;
+    }
     const std::int64_t rate = pick(rng, *d.r.rate);
     work["rate"] = rate;
     d.drawn.push_back(fmt::format("open loop at {} requests/s", rate));

@@ -76,6 +76,7 @@ struct RandomizeSpec {
     std::optional<DrawRange> requests, clients;
     std::vector<bool> open_loop;    // workload mode choices (true: open); empty: the scenario's
     std::optional<DrawRange> rate;  // open loop: requests per second over all clients
+    std::optional<DrawRange> think;  // closed loop: pause between an answer and the next (ns)
 };
 
 // Reads and checks `doc` (the value of "/randomize") against the scenario parsed without it.

@@ -62,6 +62,10 @@ void read_workload_modes(const Fields& w, RandomizeSpec& r) {
         r.rate = read_count(*q, w.at("rate"), 1'000'000);
         if (r.rate->lo < 1) fail(w.at("rate"), "at least 1 request per second");
     }
+    if (const json* t = w.find("think")) {
+        r.think = read_times(*t, w.at("think"));
+        if (r.think->hi > seconds(60).ns) fail(w.at("think"), "at most 60s");
+    }
 }
 
 DrawRange read_start(const Fields& o, std::string_view key, const ScenarioSpec& base) {
@@ -315,7 +319,7 @@ RandomizeSpec read_randomize(const json& doc, const ScenarioSpec& base) {
     if (const json* v = o.find("rules")) r.rules = read_rules(*v, o.at("rules"), base);
     if (const json* v = o.find("network")) read_network_ranges(*v, o.at("network"), base, r);
     if (const json* v = o.find("workload")) {
-        const Fields w(*v, o.at("workload"), {"requests", "clients", "modes", "rate"});
+        const Fields w(*v, o.at("workload"), {"requests", "clients", "modes", "rate", "think"});
         read_workload_modes(w, r);
         if (const json* q = w.find("requests"))
             r.requests = read_count(*q, w.at("requests"), 100'000'000);

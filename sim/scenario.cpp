@@ -272,7 +272,9 @@ void read_expect(const json& v, ExpectSpec& e) {
                                  "lock_monotonic", "committed_chain_extends",
                                  "three_chain",    "safe_node",
                                  "catch_up",       "vote_once",
-                                 "totality",       "sign_once"};
+                                 "totality",       "sign_once",
+                                 "prepared_once",  "committed_kept",
+                                 "committed_local"};
         e.invariant = std::string(invariants[read_choice(*inv, o.at("invariant"), invariants)]);
     }
     e.min_commits = o.integer("min_commits", 0, kU64Max).value_or(0);

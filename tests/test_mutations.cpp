@@ -15,16 +15,17 @@ struct Case {
 };
 
 constexpr Case kPbftCases[] = {
-    {"pbft-commit_quorum_2f.json", "agreement"},
-    {"pbft-prepare_ignores_digest.json", "agreement"},
-    {"pbft-new_primary_ignores_p_sets.json", "liveness"},
-    {"pbft-backups_skip_o_check.json", "agreement"},
+    {"pbft-commit_quorum_2f.json", "committed_local"},
+    {"pbft-prepare_ignores_digest.json", "prepared_once"},
+    {"pbft-new_primary_ignores_p_sets.json", "committed_kept"},
+    {"pbft-backups_skip_o_check.json", "committed_kept"},
     {"pbft-out_of_order_execution.json", "agreement"},
     {"pbft-transfer_without_reply_cache.json", "integrity"},
-    {"pbft-trust_stored_digest.json", "agreement"},
+    {"pbft-trust_stored_digest.json", "prepared_once"},
     {"pbft-no_checkpoint_resend.json", "liveness"},
     {"pbft-accept_replica_requests.json", "validity"},
     {"pbft-no_catch_up.json", "catch_up"},
+    {"pbft-one_request_timer.json", "liveness"},
 };
 
 // Most were found by `byzsim hunt` and shrunk; the wire monitor (protocols/hotstuff/monitor.hpp)
@@ -121,7 +122,7 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "/protocol/mutations/1: unknown mutation 'typo'; expected one of: "
         "commit_quorum_2f, prepare_ignores_digest, new_primary_ignores_p_sets, "
         "backups_skip_o_check, out_of_order_execution, transfer_without_reply_cache, "
-        "trust_stored_digest, no_checkpoint_resend, accept_replica_requests, no_catch_up",
+        "trust_stored_digest, no_checkpoint_resend, accept_replica_requests, no_catch_up, one_request_timer",
         sim::ScenarioError);
     CHECK_THROWS_WITH_AS(
         protocols::validate(sim::parse_scenario(with_mutations(

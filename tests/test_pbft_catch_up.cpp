@@ -241,3 +241,35 @@ TEST_CASE("catch-up: false_catch_up breaks one rule per answer, and each answer 
         CHECK(r3.refused().catch_ups >= 1);
     }
 }
+
+namespace {
+
+// A backup waits for request A, then B; B executes (from a CATCH-UP) just before A's timer is
+// due. Returns what the backup sends when its request timer fires then.
+std::vector<testing::RecordingContext::Sent> timer_after_other_executes(bool old_timer) {
+    testing::RecordingContext ctx(4, 1);
+    pbft::Config cfg = testing::small_pbft_config();
+    if (old_timer) cfg.mutations.add(pbft::Mutation::OneRequestTimer);
+    pbft::Replica r1(cfg);
+    deliver(ctx, r1, 1, request(ctx, kClient, 1));  // A
+    ctx.time = sim::milliseconds(100);
+    deliver(ctx, r1, 1, request(ctx, kClient + 1, 1));  // B
+    ctx.time = sim::milliseconds(500);
+    CatchUp cu;
+    cu.certs.push_back(cert(ctx, View(0), Seq(1), 1, {0, 2, 3}, kClient + 1));
+    deliver(ctx, r1, 1, signed_by(ctx, 0, cu));
+    REQUIRE(r1.last_executed() == Seq(1));
+    ctx.time = cfg.request_timeout;  // A's deadline
+    ctx.sent.clear();
+    ctx.act_as(1);
+    r1.on_timer(ctx, 1);  // the request timer
+    return ctx.sent;
+}
+
+}  // namespace
+
+TEST_CASE("request timer: it runs for the request waiting longest; others executing leave it") {
+    CHECK(count_kind(timer_after_other_executes(false), pbft::kViewChange) == 3);
+    // one_request_timer: B's execution pushed the deadline back, so nothing happens yet.
+    CHECK(count_kind(timer_after_other_executes(true), pbft::kViewChange) == 0);
+}

@@ -83,3 +83,53 @@ TEST_CASE("pbft monitor: a Byzantine signer, a relayed message, a replica that l
     CHECK_FALSE(amnesia.send(3, Commit{View(2), Seq(4), kB}));
     CHECK(amnesia.send(3, Commit{View(2), Seq(4), kA}));
 }
+
+TEST_CASE("pbft monitor: two honest replicas commit different digests at one (view, seq) (P1)") {
+    Wire w;
+    CHECK_FALSE(w.send(1, Commit{View(2), Seq(5), kA}));
+    CHECK_FALSE(w.send(2, Commit{View(3), Seq(5), kB}));   // another view
+    CHECK_FALSE(w.send(2, Prepare{View(2), Seq(5), kB}));  // a PREPARE proves no prepared
+    const auto f = w.send(3, Commit{View(2), Seq(5), kB});
+    REQUIRE(f);
+    CHECK(f->invariant == "prepared_once");
+    CHECK(f->nodes == std::vector<std::uint32_t>{3});
+    // A Byzantine replica's COMMIT for another digest proves nothing.
+    Wire byz({true, true, true, false});
+    CHECK_FALSE(byz.send(0, Commit{View(2), Seq(5), kA}));
+    CHECK_FALSE(byz.send(3, Commit{View(2), Seq(5), kB}));
+}
+
+TEST_CASE("pbft monitor: what f+1 honest replicas committed, a later view orders (P5)") {
+    Wire w;
+    CHECK_FALSE(w.send(0, Commit{View(0), Seq(4), kA}));
+    // One honest COMMIT is not yet committed: a later view may order another digest.
+    CHECK_FALSE(w.send(2, Prepare{View(1), Seq(4), kB}));
+    CHECK_FALSE(w.send(1, Commit{View(0), Seq(4), kA}));   // f+1 = 2: committed
+    CHECK_FALSE(w.send(3, Prepare{View(1), Seq(4), kA}));  // the same digest: fine
+    CHECK_FALSE(w.send(3, Prepare{View(0), Seq(5), kB}));  // another number
+    const auto o = w.make(1, PrePrepare{View(2), Seq(4), kB, {}});
+    const auto f = w.send(1, NewView{View(2), {}, {o}});
+    REQUIRE(f);
+    CHECK(f->invariant == "committed_kept");
+    Wire w2;
+    CHECK_FALSE(w2.send(0, Commit{View(0), Seq(4), kA}));
+    CHECK_FALSE(w2.send(1, Commit{View(0), Seq(4), kA}));
+    REQUIRE(w2.send(2, Commit{View(3), Seq(4), kB}));
+}
+
+TEST_CASE("pbft monitor: an honest replica executes only what f+1 honest replicas committed (P2)") {
+    Wire w({true, true, true, false});
+    const auto exec = [&](std::uint32_t r, std::uint64_t view, sim::Digest d) {
+        return w.mon.on_commit(r, sim::CommitRecord{4, view, d, {}, {}});
+    };
+    CHECK_FALSE(w.send(0, Commit{View(1), Seq(4), kA}));
+    CHECK_FALSE(w.send(3, Commit{View(1), Seq(4), kA}));  // Byzantine: does not count
+    const auto f = exec(0, 1, kA);
+    REQUIRE(f);
+    CHECK(f->invariant == "committed_local");
+    CHECK_FALSE(w.send(1, Commit{View(1), Seq(4), kA}));
+    CHECK_FALSE(exec(0, 1, kA));
+    CHECK(exec(2, 1, kB));        // another digest than the one committed
+    CHECK_FALSE(exec(2, 7, kB));  // a (view, seq) the monitor never saw: not checked
+    CHECK_FALSE(exec(3, 1, kB));  // a Byzantine replica's execution is not held to it
+}

@@ -166,20 +166,20 @@ TEST_CASE("run_seed: a failing seed yields the drawn scenario, which replays exa
     const sim::ScenarioSpec spec = sim::parse_scenario(doc);
     json drawn;
     std::string detail;
-    // The primary equivocates with an accomplice: agreement breaks whatever the delays.
+    // The primary equivocates with an accomplice: P1 breaks whatever the delays.
     const tools::SeedRow row = tools::run_seed(spec, 3, true, &drawn, &detail);
     CHECK(row.outcome == "violation");
-    CHECK(row.invariant == "agreement");
+    CHECK(row.invariant == "prepared_once");
     CHECK_FALSE(detail.empty());
     REQUIRE(drawn.is_object());
-    CHECK(drawn["expect"]["invariant"] == "agreement");
+    CHECK(drawn["expect"]["invariant"] == "prepared_once");
     const tools::RunOutcome again = tools::run_concrete(sim::parse_scenario(drawn));
     REQUIRE(again.violation);
     CHECK(reports::fingerprint_hex(again.fingerprint) == row.fingerprint);
 }
 
 TEST_CASE("shrink: a failure keeps its invariant and loses what it does not need") {
-    // A collusion that breaks agreement, buried in faults that play no part in it.
+    // A collusion that breaks P1 (prepared_once), buried in faults that play no part in it.
     json doc = testing::pbft_base(4, 30);
     doc["f"] = 1;
     doc["allow_unsafe_f"] = true;
@@ -199,16 +199,16 @@ TEST_CASE("shrink: a failure keeps its invariant and loses what it does not need
     tools::ShrinkOptions o;
     o.verbose = false;
     const tools::ShrinkResult r = tools::shrink_document(doc, o);
-    CHECK(r.invariant == "agreement");
+    CHECK(r.invariant == "prepared_once");
     CHECK(r.after.total() < r.before.total());
     CHECK(r.after.faults == 2);  // the two colluders
     CHECK(r.after.requests < 30);
     CHECK(r.after.clients == 1);
     CHECK(r.after.network_settings == 0);
-    CHECK(r.minimal["expect"]["invariant"] == "agreement");
+    CHECK(r.minimal["expect"]["invariant"] == "prepared_once");
     const tools::RunOutcome replay = tools::run_concrete(sim::parse_scenario(r.minimal));
     REQUIRE(replay.violation);
-    CHECK(replay.violation->invariant == "agreement");
+    CHECK(replay.violation->invariant == "prepared_once");
     CHECK(replay.fingerprint == r.fingerprint);
     // Shrinking is deterministic.
     CHECK(tools::shrink_document(doc, o).minimal == r.minimal);
@@ -280,4 +280,29 @@ TEST_CASE("randomize: the workload's mode and an open loop's rate are drawn from
     for (std::uint64_t seed = 1; seed <= 10; ++seed)
         CHECK(protocols::concrete_scenario(plain, seed).workload.requests ==
               protocols::concrete_scenario(spec, seed).workload.requests);
+}
+
+TEST_CASE("randomize: a closed loop's think time is drawn from its range, an open loop has none") {
+    json doc = swarm_doc();
+    doc["randomize"]["workload"] = {{"modes", json::array({"closed", "open"})},
+                                    {"rate", {2, 50}},
+                                    {"think", {"10ms", "400ms"}}};
+    const sim::ScenarioSpec spec = sim::parse_scenario(doc);
+    protocols::validate(spec);
+    std::set<std::int64_t> thinks;
+    for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+        const sim::ScenarioSpec s = protocols::concrete_scenario(spec, seed);
+        if (s.workload.mode == sim::WorkloadSpec::Mode::Open) {
+            CHECK(s.workload.think.ns == 0);
+            continue;
+        }
+        CHECK(s.workload.think >= sim::milliseconds(10));
+        CHECK(s.workload.think <= sim::milliseconds(400));
+        thinks.insert(s.workload.think.ns);
+    }
+    CHECK(thinks.size() > 5);
+    // Without modes, the scenario's own (closed) mode draws a think time too.
+    doc["randomize"]["workload"].erase("modes");
+    const sim::ScenarioSpec closed = sim::parse_scenario(doc);
+    CHECK(protocols::concrete_scenario(closed, 3).workload.think >= sim::milliseconds(10));
 }

@@ -31,8 +31,36 @@ std::vector<std::string> behavior_names() {
             "wrong_reply",
             "far_future",
             "false_catch_up",
-            "script"};
+            "script",
+            "censor"};
 }
+
+namespace {
+
+// censor's "clients": distinct client ids (n and up), by default the first client.
+std::vector<std::uint32_t> parse_censored(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
+    proto::Params p(f.params, f.path + "/params", {"clients"});
+    if (!p.has("clients")) return {spec.nodes};
+    const nlohmann::json& v = f.params.at("clients");
+    if (!v.is_array() || v.empty())
+        throw sim::ScenarioError(p.at("clients"), "expected a non-empty array of client ids");
+    const std::uint64_t lo = spec.nodes, hi = spec.nodes + spec.workload.clients - 1;
+    std::vector<std::uint32_t> out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const auto& e = v[i];
+        const bool in_range = e.is_number_integer() && e.get<std::int64_t>() >= 0 &&
+                              e.get<std::uint64_t>() >= lo && e.get<std::uint64_t>() <= hi;
+        if (!in_range || std::find(out.begin(), out.end(), e.get<std::uint32_t>()) != out.end())
+            throw sim::ScenarioError(
+                fmt::format("{}/{}", p.at("clients"), i),
+                fmt::format("expected a distinct client id from {} to {} (replicas are 0 to {})",
+                            lo, hi, lo - 1));
+        out.push_back(e.get<std::uint32_t>());
+    }
+    return out;
+}
+
+}  // namespace
 
 Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
     Behavior b;
@@ -93,6 +121,9 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
             break;
         case K::Script:
             b.script = parse_script(f, spec);
+            break;
+        case K::Censor:
+            b.censored = parse_censored(f, spec);
             break;
         default:
             if (crafted(b)) {
@@ -188,8 +219,21 @@ void ByzantineReplica::on_message(sim::Context& ctx, NodeId from, const sim::Pay
     for (const Behavior& b : behaviors_)
         if (b.kind == Behavior::Kind::Equivocate && b.splice && b.active(ctx.now()))
             splice_votes(ctx, b, msg);
+    if (censors(ctx.now(), msg)) return;
     Outbox out(*this, ctx);
     inner_->on_message(out, from, msg);
+}
+
+// censor: the censored clients' requests never reach the replica.
+bool ByzantineReplica::censors(sim::SimTime now, const sim::Payload& msg) const {
+    if (!proto::is_client_message(msg)) return false;
+    const auto* req =
+        std::get_if<proto::Request>(&static_cast<const proto::ClientMessage&>(msg).body);
+    if (!req) return false;
+    return std::any_of(behaviors_.begin(), behaviors_.end(), [&](const Behavior& b) {
+        return b.kind == Behavior::Kind::Censor && b.active(now) &&
+               std::find(b.censored.begin(), b.censored.end(), req->client.v) != b.censored.end();
+    });
 }
 
 void ByzantineReplica::on_timer(sim::Context& ctx, std::uint64_t tag) {

@@ -46,6 +46,9 @@
 //                      of its own with COMMITs it forged for others, COMMITs spliced to its own
 //                      PRE-PREPARE's digest, a checkpoint proof of its own CHECKPOINT q times
 // A primary's script (script.hpp):
+//   censor             drops every REQUEST of the "clients" (default: the first client) it
+//                      receives: as primary it orders everyone's requests but theirs, as a
+//                      backup it relays none of theirs
 //   script             per view it leads, what its PRE-PREPAREs carry: "seq" "next" or N (the
 //                      view's first at N, the rest after it), "requests" "honest", "none",
 //                      "duplicate" or "other" (one it signs for a client), and "to" whom
@@ -88,7 +91,8 @@ struct Behavior {
         WrongReply,
         FarFuture,
         FalseCatchUp,
-        Script
+        Script,
+        Censor
     };
     enum class PpDigest : std::uint8_t { Batch, Other, Null };
     enum class Prepared : std::uint8_t { None, Stale, Forged };
@@ -113,6 +117,7 @@ struct Behavior {
     std::uint32_t rate = 200;                     // far_future, messages per second
     std::uint32_t lie_ppm = 1'000'000;            // wrong_reply
     std::vector<ScriptStep> script;               // script
+    std::vector<std::uint32_t> censored;          // censor: the clients whose requests it drops
 
     bool active(sim::SimTime now) const { return now >= from && now < until; }
 };
@@ -135,6 +140,7 @@ public:
 private:
     class Outbox;
     friend class Outbox;
+    bool censors(sim::SimTime now, const sim::Payload& msg) const;
     static constexpr std::uint64_t kOwnTimer = 1ULL << 63;
     static constexpr std::uint64_t kTickTimer = 1ULL << 62;  // | the behaviour's index
 

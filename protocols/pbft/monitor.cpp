@@ -7,7 +7,13 @@
 namespace pbft {
 
 Monitor::Monitor(const sim::MonitorEnv& env)
-    : honest_(env.honest), life_(env.replicas, 0), signed_(env.replicas * 3 * kSlots * kWays) {}
+    : f_(env.f),
+      honest_(env.honest),
+      amnesic_(env.replicas, false),
+      life_(env.replicas, 0),
+      signed_(env.replicas * 3 * kSlots * kWays),
+      commits_(kSlots * kWays),
+      committed_(kSlots) {}
 
 std::uint64_t Monitor::kinds() const {
     return (1ULL << kPrePrepare) | (1ULL << kPrepare) | (1ULL << kCommit) | (1ULL << kNewView);
@@ -30,19 +36,89 @@ std::optional<sim::Finding> Monitor::on_send(std::uint32_t from, const sim::Payl
         for (const MessageRef& om : nv->O) {
             const auto* pp = as<PrePrepare>(*om);
             if (!pp || om->signer.v != from) continue;
-            if (auto f = record(from, 0, pp->v.v, pp->n.v, pp->d)) return f;
+            if (auto f = check(from, 0, pp->v.v, pp->n.v, pp->d)) return f;
         }
         return std::nullopt;
     }
     if (m.signer.v != from) return std::nullopt;
-    if (const auto* pp = as<PrePrepare>(m)) return record(from, 0, pp->v.v, pp->n.v, pp->d);
-    if (const auto* p = as<Prepare>(m)) return record(from, 1, p->v.v, p->n.v, p->d);
-    if (const auto* c = as<Commit>(m)) return record(from, 2, c->v.v, c->n.v, c->d);
+    if (const auto* pp = as<PrePrepare>(m)) return check(from, 0, pp->v.v, pp->n.v, pp->d);
+    if (const auto* p = as<Prepare>(m)) return check(from, 1, p->v.v, p->n.v, p->d);
+    if (const auto* c = as<Commit>(m)) return check(from, 2, c->v.v, c->n.v, c->d);
     return std::nullopt;
 }
 
+std::optional<sim::Finding> Monitor::check(std::uint32_t replica, std::uint32_t kind,
+                                           std::uint64_t view, std::uint64_t seq, Digest d) {
+    bool fresh = false;
+    if (auto f = record(replica, kind, view, seq, d, fresh)) return f;
+    if (!fresh || amnesic_[replica]) return std::nullopt;
+    if (auto f = kept(replica, kind, view, seq, d)) return f;
+    return kind == 2 ? count_commit(replica, view, seq, d) : std::nullopt;
+}
+
+// P1, and P5's premise: f+1 honest COMMITs for (v, n, d) mean d is committed at n.
+std::optional<sim::Finding> Monitor::count_commit(std::uint32_t replica, std::uint64_t view,
+                                                  std::uint64_t seq, Digest d) {
+    Commits* way = &commits_[(seq % kSlots) * kWays];
+    Commits* e = way[0].seq == seq && way[0].view == view   ? &way[0]
+                 : way[1].seq == seq && way[1].view == view ? &way[1]
+                                                            : nullptr;
+    if (!e) {
+        way[1] = way[0];
+        way[0] = Commits{view, seq, d, 0};
+        e = &way[0];
+    } else if (e->digest != d) {
+        return sim::Finding{
+            "prepared_once",
+            fmt::format("honest replica {} committed digest {:016x} for view {}, sequence number "
+                        "{}, where other honest replicas committed {:016x}: two digests prepared "
+                        "at one (v, n) (OSDI'99 §4.2, invariant P1)",
+                        replica, d.v, view, seq, e->digest.v),
+            {replica}};
+    }
+    if (++e->count != f_ + 1) return std::nullopt;
+    Committed& c = committed_[seq % kSlots];
+    if (c.seq != seq || view < c.view) c = Committed{view, seq, d};
+    return std::nullopt;
+}
+
+// P2. Only (v, n) the table still holds are checked; a slot executed far behind is not.
+std::optional<sim::Finding> Monitor::on_commit(std::uint32_t replica,
+                                               const sim::CommitRecord& rec) {
+    if (replica >= honest_.size() || !honest_[replica] || amnesic_[replica]) return std::nullopt;
+    const Commits* way = &commits_[(rec.index % kSlots) * kWays];
+    for (std::uint64_t i = 0; i < kWays; ++i) {
+        const Commits& e = way[i];
+        if (e.seq != rec.index || e.view != rec.view) continue;
+        if (e.digest == rec.digest && e.count >= f_ + 1) return std::nullopt;
+        return sim::Finding{
+            "committed_local",
+            fmt::format("honest replica {} executed digest {:016x} at sequence number {} of "
+                        "view {}, where {} honest replicas sent COMMIT for {:016x}, not f+1 = {} "
+                        "(OSDI'99 §4.2: committed-local implies committed; invariant P2)",
+                        replica, rec.digest.v, rec.index, rec.view, e.count, e.digest.v, f_ + 1),
+            {replica}};
+    }
+    return std::nullopt;
+}
+
+// P5: a later view orders what was committed.
+std::optional<sim::Finding> Monitor::kept(std::uint32_t replica, std::uint32_t kind,
+                                          std::uint64_t view, std::uint64_t seq, Digest d) const {
+    const Committed& c = committed_[seq % kSlots];
+    if (c.seq != seq || view <= c.view || c.digest == d) return std::nullopt;
+    return sim::Finding{
+        "committed_kept",
+        fmt::format("honest replica {} signed a {} for view {}, sequence number {} with digest "
+                    "{:016x}, but f+1 honest replicas committed {:016x} there in view {} "
+                    "(OSDI'99 §4.4: a later view's O carries what was committed; invariant P5)",
+                    replica, name_of(kind), view, seq, d.v, c.digest.v, c.view),
+        {replica}};
+}
+
 std::optional<sim::Finding> Monitor::record(std::uint32_t replica, std::uint32_t kind,
-                                            std::uint64_t view, std::uint64_t seq, Digest d) {
+                                            std::uint64_t view, std::uint64_t seq, Digest d,
+                                            bool& fresh) {
     Signed* way = &signed_[((replica * 3 + kind) * kSlots + seq % kSlots) * kWays];
     for (std::uint64_t i = 0; i < kWays; ++i) {
         const Signed& e = way[i];
@@ -58,11 +134,14 @@ std::optional<sim::Finding> Monitor::record(std::uint32_t replica, std::uint32_t
     // The newest first: a new (view, seq) pushes the older of the two out.
     way[1] = way[0];
     way[0] = Signed{view, seq, d, life_[replica]};
+    fresh = true;
     return std::nullopt;
 }
 
 void Monitor::on_state_lost(std::uint32_t replica) {
-    if (replica < life_.size()) ++life_[replica];
+    if (replica >= life_.size()) return;
+    ++life_[replica];
+    amnesic_[replica] = true;
 }
 
 }  // namespace pbft

@@ -5,11 +5,25 @@
 // that orders old requests before the new view's O is installed) is caught here, whether or
 // not the conflicting messages reach anyone.
 //
+// Across replicas (OSDI'99 §4.2-4.4; PROTOCOLS.md §3 P1 and P5), from the COMMITs honest replicas
+// send, since an honest replica commits only what it prepared:
+// - prepared_once: two honest COMMITs for one (view, seq) name one digest (P1: at most one
+//   digest is prepared per (v, n) among honest replicas);
+// - committed_kept: once f+1 honest replicas sent COMMIT(v, n, d), d is committed at n, and no
+//   honest replica pre-prepares, prepares or commits another digest at n in a later view
+//   (P5: every later view's O carries it);
+// - committed_local: an honest replica executes (v, n, d) only once f+1 honest replicas sent
+//   COMMIT(v, n, d) (P2: committed-local implies committed), as far as the table still holds
+//   (v, n).
+//
 // It reads PRE-PREPARE, PREPARE and COMMIT as their signer sends them (and the PRE-PREPAREs of
 // a NEW-VIEW's O as its primary sends them), and remembers each honest replica's digests per
 // kind and sequence number modulo 256 (past a watermark window of the default 200), for the
-// two latest views it signed that number in: memory stays flat however long the run, and a
-// check costs no hashing.
+// two latest views it signed that number in, and per sequence number modulo 256 the honest
+// COMMITs of its two latest views and its committed digest: memory stays flat however long the
+// run, and a check costs no hashing. A replica that restarted without its state no longer
+// counts as honest for the checks across replicas (it may sign what it signed before,
+// forgotten).
 #pragma once
 
 #include <cstdint>
@@ -26,9 +40,8 @@ public:
 
     std::uint64_t kinds() const override;
     std::optional<sim::Finding> on_send(std::uint32_t from, const sim::Payload& msg) override;
-    std::optional<sim::Finding> on_commit(std::uint32_t, const sim::CommitRecord&) override {
-        return std::nullopt;
-    }
+    std::optional<sim::Finding> on_commit(std::uint32_t replica,
+                                          const sim::CommitRecord& rec) override;
     void on_state_lost(std::uint32_t replica) override;
 
 private:
@@ -39,13 +52,35 @@ private:
         sim::Digest digest{};
         std::uint32_t life = 0;  // the replica's life (restarts without state) when it signed
     };
-    // kind: 0 PRE-PREPARE, 1 PREPARE, 2 COMMIT.
+    // Honest COMMITs for one (view, seq), all for `digest` (else prepared_once fired).
+    struct Commits {
+        std::uint64_t view = 0, seq = 0;
+        sim::Digest digest{};
+        std::uint32_t count = 0;
+    };
+    struct Committed {
+        std::uint64_t view = 0, seq = 0;  // the first view it was committed in
+        sim::Digest digest{};
+    };
+    // kind: 0 PRE-PREPARE, 1 PREPARE, 2 COMMIT. `fresh` is set when the replica had not signed
+    // this one before.
     std::optional<sim::Finding> record(std::uint32_t replica, std::uint32_t kind,
-                                       std::uint64_t view, std::uint64_t seq, sim::Digest d);
+                                       std::uint64_t view, std::uint64_t seq, sim::Digest d,
+                                       bool& fresh);
+    std::optional<sim::Finding> check(std::uint32_t replica, std::uint32_t kind, std::uint64_t view,
+                                      std::uint64_t seq, sim::Digest d);
+    std::optional<sim::Finding> count_commit(std::uint32_t replica, std::uint64_t view,
+                                             std::uint64_t seq, sim::Digest d);
+    std::optional<sim::Finding> kept(std::uint32_t replica, std::uint32_t kind, std::uint64_t view,
+                                     std::uint64_t seq, sim::Digest d) const;
 
+    std::uint32_t f_;
     std::vector<bool> honest_;
-    std::vector<std::uint32_t> life_;  // per replica: restarts without state so far
-    std::vector<Signed> signed_;       // replica * 3 + kind, then seq mod kSlots, then way
+    std::vector<bool> amnesic_;         // restarted without its state at least once
+    std::vector<std::uint32_t> life_;   // per replica: restarts without state so far
+    std::vector<Signed> signed_;        // replica * 3 + kind, then seq mod kSlots, then way
+    std::vector<Commits> commits_;      // seq mod kSlots, then way
+    std::vector<Committed> committed_;  // seq mod kSlots
 };
 
 }  // namespace pbft

@@ -31,7 +31,7 @@ void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef&
     // Every replica that holds an unexecuted request waits for it (§1.6 rule 1). The paper
     // names backups; the primary waits too, so a primary whose own pre-prepared request cannot
     // commit (its COMMITs were lost) still helps the f+1 needed to leave the view.
-    const bool fresh = waiting_.emplace(key, m).second;
+    const bool fresh = await(key, m);
     if (fresh && !request_running_) restart_request_timer(ctx);
     if (view_changing_) return;
     if (primary(ctx)) {
@@ -102,7 +102,7 @@ void Replica::accept_pre_prepare(sim::Context& ctx, Slot& s, const MessageRef& m
         const auto key = proto::request_key(std::get<proto::Request>(r->body));
         auto it = last_reply_.find(key.client.v);
         if (it != last_reply_.end() && it->second.timestamp >= key.timestamp) continue;
-        if (waiting_.emplace(key, r).second && !request_running_) restart_request_timer(ctx);
+        if (await(key, r) && !request_running_) restart_request_timer(ctx);
     }
     count_and_advance(ctx, s);
 }
@@ -150,6 +150,9 @@ void Replica::on_commit(sim::Context& ctx, const MessageRef& m) {
         ++s.commit_match;
         count_and_advance(ctx, s);
     }
+    // q replicas committed at n while we could not (a primary that sent us another digest):
+    // if we are still behind a moment later, ask (catch_up.cpp).
+    if (!s.committed && s.commits.size() >= cfg_.quorum.q()) note_ahead(ctx, c.v, c.n);
 }
 
 // prepared: the pre-prepare plus q-1 matching PREPAREs from distinct backups (§1.3 step 5);
@@ -248,7 +251,7 @@ void Replica::execute(sim::Context& ctx, const PrePrepare& pp) {
         cached.reply = proto::make_reply(
             ctx, proto::Reply{view_, req.timestamp, req.client, ctx.self(), result, pp.n.v});
         ctx.send(req.client, cached.reply);
-        progressed |= waiting_.erase(key) > 0;
+        progressed |= stop_waiting(key);
         assigned_.erase(key);
     }
     last_exec_ = pp.n;
@@ -256,7 +259,9 @@ void Replica::execute(sim::Context& ctx, const PrePrepare& pp) {
     ctx.commit(sim::CommitRecord{pp.n.v, pp.v.v, pp.d, state_, done});
     if (progressed) {
         vc_attempts_ = 0;  // progress resets the view-change back-off
-        restart_request_timer(ctx);
+        // The timer is for one request: others executing do not push its deadline back.
+        if (!waiting_.contains(timed_) || cfg_.mutations.has(Mutation::OneRequestTimer))
+            restart_request_timer(ctx);
     }
     if (last_exec_.v % cfg_.checkpoint_interval == 0) {
         MessageRef c = make_message(ctx, checkpoint_now());

@@ -123,6 +123,11 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
                 request_timer_on_ = true;
                 break;
             }
+            // Its request executed meanwhile (a state transfer took it): time the next one.
+            if (!waiting_.contains(timed_) && !cfg_.mutations.has(Mutation::OneRequestTimer)) {
+                restart_request_timer(ctx);
+                break;
+            }
             request_running_ = false;
             if (view_changing_ || waiting_.empty()) break;
             send_status(ctx);  // perhaps the others executed it and we missed their messages
@@ -164,6 +169,9 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
 void Replica::restart_request_timer(sim::Context& ctx) {
     request_running_ = !waiting_.empty() && !view_changing_;
     if (!request_running_) return;
+    // §1.6 rule 1 times the request waiting longest (OSDI'99 §4.4: when the request it was
+    // for executes, the timer restarts for one still waiting).
+    timed_ = by_arrival_.begin()->second;
     request_deadline_ = ctx.now() + cfg_.request_timeout;
     if (!request_timer_on_) {
         request_timer_ = ctx.set_timer(cfg_.request_timeout, kRequestTimer);

@@ -52,6 +52,11 @@ enum class Mutation : std::uint8_t {
     // never saw start; it executes nothing more unless the others change view (PROTOCOLS.md
     // §4.13; Castro's thesis §5.2: status messages and retransmission).
     NoCatchUp,
+    // one_request_timer: the request timer times whichever request is waiting, and every
+    // execution pushes it back, so a primary that orders every client's requests but one
+    // client's starves that client for as long as the others keep it busy (PROTOCOLS.md §4.13;
+    // OSDI'99 §4.4: the timer is for one request, restarted only when that one executes).
+    OneRequestTimer,
 };
 // In enum order.
 std::vector<std::string> mutation_names();
@@ -211,7 +216,30 @@ private:
     std::deque<ClientMessageRef> pending_;             // primary: requests not yet ordered
     // Primary: ordered in this view (membership only; no allocation per request).
     sim::FlatMap<sim::RequestKey, bool, sim::RequestKeyHash> assigned_;
-    std::map<sim::RequestKey, ClientMessageRef> waiting_;  // received, not executed (§1.6)
+    // Received, not executed (§1.6 rule 1), and the same in order of arrival: the timer is for
+    // the one waiting longest.
+    struct Waiting {
+        ClientMessageRef req;
+        std::uint64_t arrival = 0;
+    };
+    std::map<sim::RequestKey, Waiting> waiting_;
+    std::map<std::uint64_t, sim::RequestKey> by_arrival_;
+    std::uint64_t arrivals_ = 0;
+    sim::RequestKey timed_{};  // the request the timer runs for
+    // Starts waiting for a request; false if already waiting.
+    bool await(const sim::RequestKey& key, const ClientMessageRef& r) {
+        if (!waiting_.try_emplace(key, Waiting{r, arrivals_ + 1}).second) return false;
+        by_arrival_.emplace(++arrivals_, key);
+        return true;
+    }
+    // Stops waiting for a request; false if it was not waited for.
+    bool stop_waiting(const sim::RequestKey& key) {
+        const auto it = waiting_.find(key);
+        if (it == waiting_.end()) return false;
+        by_arrival_.erase(it->second.arrival);
+        waiting_.erase(it);
+        return true;
+    }
     // The request timer is lazy: restarting it moves a deadline; one timer event is pending at
     // most, and when it fires early it re-arms for what is left (no cancel-and-set churn).
     sim::TimerId request_timer_ = 0;

@@ -308,8 +308,8 @@ void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef
         on_message(ctx, fm->signer, p);
     }
     if (is_primary) {
-        for (const auto& [key, req] : waiting_)
-            if (assigned_.try_emplace(key).second) pending_.push_back(req);
+        for (const auto& [key, w] : waiting_)
+            if (assigned_.try_emplace(key).second) pending_.push_back(w.req);
         try_propose(ctx, false);
     }
     restart_request_timer(ctx);
