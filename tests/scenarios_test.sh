@@ -17,10 +17,12 @@ while IFS= read -r f; do
         continue
     fi
     out1=$("$bin" run "$f" 2>&1) && rc=0 || rc=$?
-    fp1=$(grep -m1 '^fingerprint' <<<"$out1" | awk '{print $2}')
+    # A run that crashed prints no fingerprint: `|| true` keeps set -e from ending the loop
+    # there, so the scenario is named below and the others still run.
+    fp1=$(grep -m1 '^fingerprint' <<<"$out1" | awk '{print $2}') || true
     # awk reads to the end: `grep -m1` could exit while byzsim still wrote, and the SIGPIPE
     # failed the pipeline, which (pipefail, set -e) ended the whole test without a message.
-    fp2=$("$bin" run "$f" 2>&1 | awk '/^fingerprint/ && !seen {print $2; seen = 1}')
+    fp2=$("$bin" run "$f" 2>&1 | awk '/^fingerprint/ && !seen {print $2; seen = 1}') || true
     if [ "$rc" -ne 0 ]; then
         echo "FAIL $f: exit $rc"
         grep -E 'outcome|expect|violation|invariant|error' <<<"$out1" | sed 's/^/    /'

@@ -423,6 +423,8 @@ bool ByzantineReplica::apply(sim::Context& ctx, const Behavior& b, NodeId& to,
                 return static_cast<bool>(msg);
             }
             return true;
+        case K::Censor:  // acts on what the replica receives (censors())
+            return true;
         default:
             return crafter_->apply(ctx, *inner_, b, to, msg);
     }

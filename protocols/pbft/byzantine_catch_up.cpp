@@ -46,9 +46,10 @@ sim::PayloadRef Crafter::false_catch_up(sim::Context& ctx, const Replica& inner,
         if (variant == 1) c.commits.back() = c.commits.front();  // one replica twice
         if (variant == 3) {
             // Its own PRE-PREPARE of the null request, the COMMITs spliced to its digest.
-            const PrePrepare& pp = *as<PrePrepare>(*c.pre_prepare);
-            c.pre_prepare = make_message(ctx, PrePrepare{pp.v, pp.n, null_digest(), {}});
-            for (MessageRef& m : c.commits) m = make_spliced(Commit{pp.v, pp.n, null_digest()}, *m);
+            const View v = as<PrePrepare>(*c.pre_prepare)->v;  // copied: the PRE-PREPARE goes
+            const Seq n = as<PrePrepare>(*c.pre_prepare)->n;
+            c.pre_prepare = make_message(ctx, PrePrepare{v, n, null_digest(), {}});
+            for (MessageRef& m : c.commits) m = make_spliced(Commit{v, n, null_digest()}, *m);
         }
     }
     return make_message(ctx, std::move(lie));
