@@ -44,7 +44,8 @@ public:
         timers.emplace_back(after, tag);
         return timers.size();
     }
-    void cancel_timer(sim::TimerId) override {}
+    void cancel_timer(sim::TimerId id) override { cancelled.push_back(id); }
+    std::vector<sim::TimerId> cancelled;
     sim::Signature sign(sim::Digest d) override { return keys_.sign(self_, d); }
     void charge_verify(std::uint32_t) override {}
     bool verify(sim::NodeId s, sim::Digest d, const sim::Signature& sig) override {

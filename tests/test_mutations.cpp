@@ -122,7 +122,9 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "/protocol/mutations/1: unknown mutation 'typo'; expected one of: "
         "commit_quorum_2f, prepare_ignores_digest, new_primary_ignores_p_sets, "
         "backups_skip_o_check, out_of_order_execution, transfer_without_reply_cache, "
-        "trust_stored_digest, no_checkpoint_resend, accept_replica_requests, no_catch_up, one_request_timer",
+        "trust_stored_digest, no_checkpoint_resend, accept_replica_requests, no_catch_up, "
+        "one_request_timer, "
+        "propose_before_new_view_installed, keep_old_view_timers",
         sim::ScenarioError);
     CHECK_THROWS_WITH_AS(
         protocols::validate(sim::parse_scenario(with_mutations(

@@ -47,7 +47,7 @@ void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef&
 
 // The primary orders pending requests while the window (h, h+L] has room (§1.3 step 2).
 void Replica::try_propose(sim::Context& ctx, bool flush) {
-    if (!primary(ctx) || view_changing_) return;
+    if (!primary(ctx) || view_changing_ || installing_) return;
     while (!pending_.empty() && in_window(next_seq_)) {
         if (pending_.size() < cfg_.batch_size && !flush && cfg_.batch_timeout.ns > 0) {
             if (!batch_timer_on_) {

@@ -57,6 +57,18 @@ enum class Mutation : std::uint8_t {
     // client's starves that client for as long as the others keep it busy (PROTOCOLS.md §4.13;
     // OSDI'99 §4.4: the timer is for one request, restarted only when that one executes).
     OneRequestTimer,
+    // propose_before_new_view_installed: entering a view, the stable checkpoint NEW-VIEW carries
+    // is taken (which lets the primary order what waits) before O's pre-prepares and the next
+    // sequence number above max-s are installed, so a primary re-elected after views it never
+    // installed orders old pending requests at numbers O assigns too: two PRE-PREPAREs for
+    // one (view, seq) (OSDI'99 §4.4: the new primary's O fixes (min-s, max-s], fresh requests
+    // get numbers above max-s).
+    ProposeBeforeNewViewInstalled,
+    // keep_old_view_timers: the view-change timer of a view left (joined above by the f+1 rule,
+    // or by a VIEW-CHANGE of its own) keeps running; when it fires it is taken for the new
+    // view's, which the replica then abandons early (PROTOCOLS.md §4.13: timers of views
+    // already left must be cancelled; §1.6 rule 2 times the view the replica waits for).
+    KeepOldViewTimers,
 };
 // In enum order.
 std::vector<std::string> mutation_names();
@@ -245,6 +257,7 @@ private:
     sim::TimerId request_timer_ = 0;
     bool request_timer_on_ = false;  // a timer event is pending
     bool request_running_ = false;   // the timer of §1.6 rule 1 is running
+    bool installing_ = false;        // entering a view: its state is not installed yet
     proto::SimTime request_deadline_{};
     sim::TimerId batch_timer_ = 0;
     bool batch_timer_on_ = false;

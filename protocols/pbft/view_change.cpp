@@ -65,6 +65,11 @@ void Replica::start_view_change(sim::Context& ctx, View w) {
     view_ = w;
     view_changing_ = true;
     request_running_ = false;
+    // The timer of a view left is not this view's (§1.6 rule 2 times the view one waits for).
+    if (vc_timer_view_ != View{} && !cfg_.mutations.has(Mutation::KeepOldViewTimers)) {
+        ctx.cancel_timer(vc_timer_);
+        vc_timer_view_ = View{};
+    }
     if (batch_timer_on_) {
         ctx.cancel_timer(batch_timer_);
         batch_timer_on_ = false;
@@ -280,6 +285,10 @@ void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef
     // A replica asking for a view up to w gets this view's NEW-VIEW instead.
     own_view_changes_.erase(own_view_changes_.begin(), own_view_changes_.upper_bound(w));
     ctx.view_entered(w.v);
+    // Nothing is proposed before the view's state is installed: O's pre-prepares, then fresh
+    // numbers above max-s (§1.5). make_stable would otherwise order what waits from an older
+    // view at numbers O assigns too.
+    installing_ = !cfg_.mutations.has(Mutation::ProposeBeforeNewViewInstalled);
     // The checkpoint min-s becomes stable here if it is newer than ours.
     if (plan.min_s > h_) make_stable(ctx, plan.min_s, plan.min_state, plan.min_proof);
     const bool is_primary = cfg_.quorum.primary(w) == ctx.self();
@@ -300,6 +309,7 @@ void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef
     }
     // Fresh requests get numbers above max-s (§1.5).
     next_seq_ = Seq(std::max(plan.max_s.v, h_.v) + 1);
+    installing_ = false;
     // Replay normal-case messages that arrived early for this view.
     std::vector<MessageRef> early;
     early.swap(future_);
