@@ -148,6 +148,7 @@ struct FaultSpec {
     // link: the new properties of from[0] -> to[0], complete (unset ones are those of the
     // explicit link it changes, else the network defaults).
     std::optional<LinkSpec> link;
+    bool both_ways = false;  // link: also to[0] -> from[0]
     // partition: applies only while the sender's view is in this range (Twins), not by time.
     std::optional<RoundRange> views;
     std::optional<RuleSpec> rule;                      // rule

@@ -50,15 +50,21 @@ void read_link_fault(const Fields& o, const ScenarioSpec& s, FaultSpec& f) {
     }
     f.from = {a};
     f.to = {b};
+    f.both_ways = o.flag("bidirectional").value_or(false);
     LinkSpec spec = s.network.defaults;
     if (!s.network.links.empty()) {
         const auto& links = s.network.links;
-        const auto it = std::find_if(links.begin(), links.end(), [&](const ExplicitLink& l) {
-            return (l.from == a && l.to == b) || (l.bidirectional && l.from == b && l.to == a);
-        });
-        if (it == links.end()) {
-            fail(o.path(), "there is no link from replica " + std::to_string(a) + " to " +
-                               std::to_string(b) + " in /network/links to change");
+        const auto find = [&](std::uint32_t x, std::uint32_t y) {
+            return std::find_if(links.begin(), links.end(), [&](const ExplicitLink& l) {
+                return (l.from == x && l.to == y) || (l.bidirectional && l.from == y && l.to == x);
+            });
+        };
+        const auto it = find(a, b);
+        if (it == links.end() || (f.both_ways && find(b, a) == links.end())) {
+            const bool forth = it != links.end();
+            fail(o.path(), "there is no link from replica " + std::to_string(forth ? b : a) +
+                               " to " + std::to_string(forth ? a : b) +
+                               " in /network/links to change");
         }
         spec = it->spec;
     }
@@ -82,7 +88,7 @@ Keys fault_keys(FaultSpec::Type type) {
         case T::Isolate:
             return {"type", "at", "until", "node"};
         case T::Link:
-            return {"type",  "at",   "until",     "from",    "to",
+            return {"type", "at",   "until",     "from",    "to",     "bidirectional",
                     "delay", "loss", "duplicate", "corrupt", "reorder"};
         case T::Byzantine:
             return {"type", "at", "until", "node", "behavior", "params"};

@@ -106,7 +106,7 @@ void Simulator::apply_fault(const FaultSpec& f, bool begin) {
         case T::Link: {
             const LinkSpec* spec = begin ? &*f.link : nullptr;
             net_.override_link(f.from[0], f.to[0], spec);
-            net_.override_link(f.to[0], f.from[0], spec);
+            if (f.both_ways) net_.override_link(f.to[0], f.from[0], spec);
             break;
         }
         case T::Rule:  // the rules read their own windows

@@ -1,10 +1,15 @@
 // The engine on its own: event order, random streams, the network model, the checker.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <sstream>
+#include <string>
 
 #include "sim/checker.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/network.hpp"
 #include "sim/random.hpp"
+#include "tests/helpers.hpp"
 
 TEST_CASE("engine: events pop by time, and equal times in insertion order") {
     sim::EventQueue q;
@@ -142,4 +147,50 @@ TEST_CASE("engine: liveness is owed from a request's first send, not from its ar
     checker.on_step(sim::seconds(7) + sim::SimTime{1}, 3);
     REQUIRE(checker.violation());
     CHECK(checker.violation()->invariant == "liveness");
+}
+
+namespace {
+
+// The arrival times, in the trace, of the first message of `kind` from `from` to `to`, in a
+// PBFT run whose fixed 2ms delay becomes 30ms on a link fault from replica 1 to replica 0.
+std::int64_t first_arrival(const std::string& trace, int from, int to, const char* kind) {
+    std::istringstream in(trace);
+    std::string line;
+    const std::string want =
+        fmt::format("\"kind\":\"deliver\",\"from\":{},\"to\":{},\"msg\":\"{}\"", from, to, kind);
+    while (std::getline(in, line)) {
+        if (line.find(want) == std::string::npos) continue;
+        const auto t = line.find("\"t\":");
+        return std::stoll(line.substr(t + 4));
+    }
+    return -1;
+}
+
+std::string link_fault_trace(bool both_ways) {
+    auto doc = testing::pbft_base(4, 20);  // long enough for the slow link's messages to land
+    doc["network"] = {{"delay", "2ms"}};
+    nlohmann::json f = {{"type", "link"}, {"at", "0s"}, {"from", 1}, {"to", 0}, {"delay", "30ms"}};
+    if (both_ways) f["bidirectional"] = true;
+    doc["faults"] = {f};
+    std::ostringstream out;
+    sim::SimOptions opts;
+    opts.trace = &out;
+    testing::run(doc, opts);
+    return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("engine: a link fault changes from -> to only, unless it is bidirectional") {
+    const std::string one = link_fault_trace(false);
+    // Replica 1's PREPARE reaches 0 late; 0's PRE-PREPARE reaches 1 and 2 alike.
+    const auto pp_to_1 = first_arrival(one, 0, 1, "PRE-PREPARE");
+    REQUIRE(pp_to_1 > 0);
+    CHECK(pp_to_1 == first_arrival(one, 0, 2, "PRE-PREPARE"));
+    REQUIRE(first_arrival(one, 1, 0, "PREPARE") > 0);
+    CHECK(first_arrival(one, 1, 0, "PREPARE") - first_arrival(one, 2, 0, "PREPARE") >=
+          sim::milliseconds(28).ns);
+    const std::string both = link_fault_trace(true);
+    CHECK(first_arrival(both, 0, 1, "PRE-PREPARE") - first_arrival(both, 0, 2, "PRE-PREPARE") >=
+          sim::milliseconds(28).ns);
 }
