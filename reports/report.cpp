@@ -67,11 +67,9 @@ json messages_json(const sim::RunResult& r, std::uint32_t replicas) {
     json drops = json::object();
     for (std::size_t why = 1; why < r.drops.size(); ++why)
         drops[sim::drop_reason_name(static_cast<sim::DropReason>(why))] = r.drops[why];
-    return {{"by_type", std::move(by_type)},
-            {"by_node", std::move(by_node)},
-            {"drops_by_reason", std::move(drops)},
-            {"local", r.local_messages},
-            {"held_by_rules", r.held_by_rules}};
+    return {{"by_type", std::move(by_type)},       {"by_node", std::move(by_node)},
+            {"drops_by_reason", std::move(drops)}, {"local", r.local_messages},
+            {"held_by_rules", r.held_by_rules},    {"refused_by_bounds", r.refused}};
 }
 
 // Views entered after the initial one: each is one view change.
@@ -126,6 +124,11 @@ void append_messages(std::string& out, const sim::RunResult& r) {
                            c.sent, c.delivered, c.dropped);
     }
     out += fmt::format("{:<14}{} local (to self), not on the network\n", "", r.local_messages);
+    if (!r.refused.empty()) {
+        out += fmt::format("{:<14}", "refused");
+        for (const auto& [table, n] : r.refused) out += fmt::format("{}={} ", table, n);
+        out += "(by bounded tables of honest replicas)\n";
+    }
 }
 
 }  // namespace

@@ -100,6 +100,13 @@ public:
     virtual void commit(const CommitRecord& rec) = 0;
     virtual void state_transferred(std::uint64_t index, Digest state) = 0;
     virtual void view_entered(std::uint64_t view) = 0;
+    // A bounded table of this replica refused, or evicted, `count` things a peer sent (a
+    // message beyond a buffer's bound, a checkpoint beyond the table's, an answer asked for too
+    // often): counted in the report per table, so a run shows what an adversary tried.
+    virtual void refused(std::string_view table, std::uint64_t count = 1) {
+        (void)table;
+        (void)count;
+    }
     // This replica stopped trusting `node` (e.g. it started a view change away from it).
     virtual void suspect(NodeId node) = 0;
     // This replica holds verified proof that `culprit` misbehaved (two conflicting signed

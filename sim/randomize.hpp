@@ -74,8 +74,8 @@ struct RandomizeSpec {
     std::optional<DrawRange> loss, duplicate, corrupt, gst;
     std::vector<bool> reorder;  // choices; empty: the scenario's own
     std::optional<DrawRange> requests, clients;
-    std::vector<bool> open_loop;    // workload mode choices (true: open); empty: the scenario's
-    std::optional<DrawRange> rate;  // open loop: requests per second over all clients
+    std::vector<bool> open_loop;     // workload mode choices (true: open); empty: the scenario's
+    std::optional<DrawRange> rate;   // open loop: requests per second over all clients
     std::optional<DrawRange> think;  // closed loop: pause between an answer and the next (ns)
 };
 

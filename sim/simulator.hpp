@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -78,6 +79,8 @@ struct RunResult {
     std::vector<std::int64_t> latencies_ns;
     std::uint64_t issued = 0, accepted = 0;
     std::uint64_t evidence = 0;  // proofs of misbehaviour reported by replicas
+    // What honest replicas' bounded tables refused, per table (Context::refused).
+    std::map<std::string, std::uint64_t, std::less<>> refused;
 
     KindCounters total_for_kind(std::size_t kind) const;
 };

@@ -61,6 +61,14 @@ public:
         if (s_.verified_.size() >= kVerifiedKept) s_.verified_.clear();
         s_.verified_.insert(key);
     }
+    void refused(std::string_view table, std::uint64_t count) override {
+        auto& m = s_.result_.refused;
+        if (auto it = m.find(table); it != m.end()) {
+            it->second += count;
+        } else {
+            m.emplace(std::string(table), count);
+        }
+    }
     void evidence(NodeId culprit, std::string_view what) override {
         auto& st = s_.result_.states;
         if (culprit.v < st.size()) st[culprit.v] = NodeState::Byzantine;

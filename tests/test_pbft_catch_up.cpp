@@ -273,3 +273,33 @@ TEST_CASE("request timer: it runs for the request waiting longest; others execut
     // one_request_timer: B's execution pushed the deadline back, so nothing happens yet.
     CHECK(count_kind(timer_after_other_executes(true), pbft::kViewChange) == 0);
 }
+
+TEST_CASE("bounds: one CHECKPOINT state per sender and checkpoint number, counted when refused") {
+    testing::RecordingContext ctx(4, 1);
+    pbft::Replica r3(testing::small_pbft_config());  // K = 10
+    const auto ckpt = [&](std::uint32_t from, std::uint64_t n, std::uint64_t chain) {
+        const pbft::Checkpoint c{
+            Seq(n), pbft::service_digest(Digest(chain), {}), Digest(chain), {}};
+        deliver(ctx, r3, 3, signed_by(ctx, from, c));
+    };
+    ckpt(1, 10, 7);
+    ckpt(1, 10, 8);  // another state from the same sender at 10
+    ckpt(1, 11, 7);  // not a checkpoint number
+    CHECK(r3.refused().checkpoints == 2);
+    ckpt(2, 10, 7);
+    ckpt(0, 10, 7);  // q matching: stable, and adopted (replica 3 executed nothing)
+    CHECK(r3.low_watermark() == Seq(10));
+    CHECK(r3.last_executed() == Seq(10));
+}
+
+TEST_CASE("bounds: what honest replicas refuse reaches the run's report, per table") {
+    auto doc = testing::pbft_base(4, 20);
+    doc["stop"] = {{"at", "2s"}, {"when_done", false}};  // the behaviours tick every 10-100ms
+    doc["faults"] = {{{"type", "byzantine"}, {"node", 3}, {"behavior", "bogus_checkpoint"}},
+                     {{"type", "byzantine"}, {"node", 3}, {"behavior", "far_future"}}};
+    const auto r = testing::run(doc);
+    CHECK_FALSE(r.result->violation);
+    CHECK(r.result->refused.count("pbft.checkpoints") == 1);
+    CHECK(r.result->refused.at("pbft.checkpoints") > 0);
+    CHECK(r.result->refused.count("pbft.view_changes_far") == 1);
+}

@@ -58,7 +58,7 @@ void Replica::on_status(sim::Context& ctx, const MessageRef& m) {
     // a Byzantine one making us send for it.
     auto [last, fresh] = status_answered_.try_emplace(m->signer.v, ctx.now());
     if (!fresh && ctx.now().ns < last->second.ns + status_period().ns / 2) {
-        ++refused_.statuses;
+        refuse(ctx, refused_.statuses, "pbft.status_answers");
         return;
     }
     last->second = ctx.now();
@@ -97,7 +97,7 @@ void Replica::on_catch_up(sim::Context& ctx, const MessageRef& m) {
     const CatchUp& cu = *as<CatchUp>(*m);
     if (!cu.C.empty() && cu.n > h_) {
         if (!valid_checkpoint_proof(ctx, cu.C, cu.n, cu.state)) {
-            ++refused_.catch_ups;
+            refuse(ctx, refused_.catch_ups, "pbft.catch_up_invalid");
             return;
         }
         make_stable(ctx, cu.n, cu.state, cu.C);
@@ -106,7 +106,7 @@ void Replica::on_catch_up(sim::Context& ctx, const MessageRef& m) {
         const PrePrepare* pp = c.pre_prepare ? as<PrePrepare>(*c.pre_prepare) : nullptr;
         if (!pp || pp->n <= last_exec_ || !in_window(pp->n) || certified_.count(pp->n)) continue;
         if (!valid_commit_cert(ctx, c)) {
-            ++refused_.catch_ups;
+            refuse(ctx, refused_.catch_ups, "pbft.catch_up_invalid");
             continue;
         }
         certified_.emplace(pp->n, c);

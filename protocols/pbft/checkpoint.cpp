@@ -13,13 +13,18 @@ void Replica::on_checkpoint(sim::Context& ctx, const MessageRef& m) {
     // Far-future checkpoints are not kept, so a Byzantine peer cannot grow the table at will;
     // a replica that far behind catches up with a STATUS (catch_up.cpp).
     if (c.n <= h_) return;
-    if (c.n.v > h_.v + 4 * cfg_.watermark_window) {
-        ++refused_.checkpoints;
-        return;
-    }
-    auto& proofs = checkpoints_[c.n][c.state];
-    for (const auto& p : proofs)
-        if (p->signer == m->signer) return;
+    // Bounded: numbers in (h, h + 4L] that are checkpoint numbers, one state per sender each,
+    // so a sender holds at most 4L/K entries however many states it makes up.
+    if (c.n.v > h_.v + 4 * cfg_.watermark_window || c.n.v % cfg_.checkpoint_interval != 0)
+        return refuse(ctx, refused_.checkpoints, "pbft.checkpoints");
+    auto& by_state = checkpoints_[c.n];
+    for (const auto& [state, held] : by_state)
+        for (const auto& p : held)
+            if (p->signer == m->signer) {
+                if (state != c.state) refuse(ctx, refused_.checkpoints, "pbft.checkpoints");
+                return;
+            }
+    auto& proofs = by_state[c.state];
     proofs.push_back(m);
     // Stable once q CHECKPOINTs from distinct replicas match in both n and d.
     if (proofs.size() >= cfg_.quorum.q()) make_stable(ctx, c.n, c.state, proofs);

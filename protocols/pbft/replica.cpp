@@ -185,7 +185,7 @@ void Replica::buffer_future(sim::Context& ctx, const MessageRef& m, View v) {
     if (future_.size() < 4 * cfg_.watermark_window * cfg_.quorum.n) {
         future_.push_back(m);
     } else {
-        ++refused_.future;
+        refuse(ctx, refused_.future, "pbft.future_buffer");
     }
 }
 

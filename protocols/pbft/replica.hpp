@@ -106,10 +106,12 @@ public:
     // What an adversary made this replica refuse or drop, by bounded table (the report's
     // counters; tests check the bounds hold).
     struct Refused {
-        std::uint64_t future = 0;       // normal-case messages beyond the future buffer
-        std::uint64_t checkpoints = 0;  // CHECKPOINTs beyond the table's bounds
-        std::uint64_t statuses = 0;     // STATUS answered too soon after the last answer
-        std::uint64_t catch_ups = 0;    // invalid certificates or proofs in a CATCH-UP
+        std::uint64_t future = 0;        // normal-case messages beyond the future buffer
+        std::uint64_t checkpoints = 0;   // CHECKPOINTs beyond the table's bounds
+        std::uint64_t statuses = 0;      // STATUS answered too soon after the last answer
+        std::uint64_t catch_ups = 0;     // invalid certificates or proofs in a CATCH-UP
+        std::uint64_t view_changes = 0;  // VIEW-CHANGEs for views too far ahead
+        std::uint64_t new_views = 0;     // NEW-VIEWs asked for too soon after the last answer
     };
     const Refused& refused() const { return refused_; }
 
@@ -197,6 +199,11 @@ private:
     bool valid_checkpoint_proof(sim::Context& ctx, const std::vector<MessageRef>& C, Seq n,
                                 Digest state) const;
     proto::SimTime status_period() const { return cfg_.request_timeout; }
+    // Counts what a bounded table refused, here and in the run's report (Context::refused).
+    static void refuse(sim::Context& ctx, std::uint64_t& counter, const char* table) {
+        ++counter;
+        ctx.refused(table);
+    }
 
     // view_change.cpp
     void start_view_change(sim::Context& ctx, View w);
@@ -272,6 +279,7 @@ private:
     // replica still collecting them for a view we gave up on.
     std::map<View, MessageRef> own_view_changes_;
     std::map<std::uint32_t, proto::SimTime> old_view_change_answered_;  // requester -> last time
+    std::map<std::uint32_t, proto::SimTime> new_view_answered_;         // requester -> last time
     // The NEW-VIEW of the latest view entered, re-sent to a replica whose VIEW-CHANGE shows it
     // missed it (its own VIEW-CHANGE is retransmitted until it enters the view).
     MessageRef last_new_view_;

@@ -161,7 +161,12 @@ void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
         // The sender is still waiting for a view that has started (or an older one): without
         // this it could wait for ever once the others have moved on (found by a sweep: a
         // NEW-VIEW lost to a one-way partition, and a silent Byzantine replica). The NEW-VIEW
-        // of a later view serves too: a replica accepts one for any view above its own.
+        // of a later view serves too: a replica accepts one for any view above its own. At
+        // most one answer per requester per half timeout, as below.
+        auto [last, fresh] = new_view_answered_.try_emplace(m->signer.v, ctx.now());
+        if (!fresh && ctx.now().ns < last->second.ns + cfg_.view_change_timeout.ns / 2)
+            return refuse(ctx, refused_.new_views, "pbft.new_view_answers");
+        last->second = ctx.now();
         ctx.send(m->signer, last_new_view_);
         return;
     }
@@ -183,7 +188,8 @@ void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
         return;
     }
     if (vc.v < view_ || (vc.v == view_ && !view_changing_ && !new_view_sent_.count(vc.v))) return;
-    if (vc.v.v > view_.v + 64 * cfg_.quorum.n) return;  // absurdly far ahead: ignore
+    if (vc.v.v > view_.v + 64 * cfg_.quorum.n)  // absurdly far ahead: ignore
+        return refuse(ctx, refused_.view_changes, "pbft.view_changes_far");
     auto& by_sender = view_changes_[vc.v];
     if (by_sender.count(m->signer.v)) return;
     if (!valid_view_change(ctx, *m)) {
