@@ -258,3 +258,27 @@ TEST_CASE("hotstuff far_future and mixed_qc: bad params are refused with their J
     CHECK(refused("mixed_qc", R"({"views": 2})") == at + "views");
     CHECK(refused("mixed_qc", R"({"mix": "relabel_view"})") == "accepted");
 }
+
+TEST_CASE("hotstuff bounds: a BLOCK nobody asked for is refused; one fetched is stored") {
+    Chain c;
+    hotstuff::Replica r1(config());
+    c.ctx.act_as(1);
+    r1.on_start(c.ctx);
+    const std::size_t stored = r1.stored_blocks();
+    const auto reply = [&](const BlockRef& b) {
+        c.ctx.act_as(2);
+        return hotstuff::make_message(c.ctx, hotstuff::BlockReply{b});
+    };
+    c.ctx.act_as(1);
+    r1.on_message(c.ctx, NodeId(2), *reply(c.b[1]));
+    CHECK(r1.footprint().refused_blocks == 1);
+    CHECK(r1.stored_blocks() == stored);
+    // A proposal on b1's QC, b1 missing: replica 1 asks for b1, and stores it when it comes.
+    const auto p = proposal(c.ctx, c.b[2]);
+    c.ctx.act_as(1);
+    r1.on_message(c.ctx, NodeId(2), *p);
+    c.ctx.act_as(1);
+    r1.on_message(c.ctx, NodeId(2), *reply(c.b[1]));
+    CHECK(r1.footprint().refused_blocks == 1);
+    CHECK(r1.stored_blocks() >= stored + 1);
+}

@@ -12,6 +12,7 @@ namespace hotstuff {
 
 namespace {
 constexpr std::size_t kMaxParked = 1024;
+constexpr std::size_t kMaxParkedParents = 256;
 // QCs a replica remembers having verified: one seen again costs nothing.
 constexpr std::size_t kVerifiedQcsKept = 4096;
 }  // namespace
@@ -52,6 +53,25 @@ void Replica::on_recover(sim::Context& ctx) {
 }
 
 void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
+    handle(ctx, from, msg);
+    report_refused(ctx);
+}
+
+void Replica::report_refused(sim::Context& ctx) {
+    const Footprint now = footprint();
+    const auto pass = [&](std::uint64_t now_n, std::uint64_t& was, const char* table) {
+        if (now_n != was) ctx.refused(table, now_n - was);
+        was = now_n;
+    };
+    pass(now.refused_votes, reported_.refused_votes, "hotstuff.votes");
+    pass(now.refused_new_views, reported_.refused_new_views, "hotstuff.new_views");
+    pass(now.refused_proposals, reported_.refused_proposals, "hotstuff.proposals");
+    pass(now.refused_blocks, reported_.refused_blocks, "hotstuff.unsolicited_blocks");
+    pass(now.refused_syncs, reported_.refused_syncs, "hotstuff.sync_replies");
+    pass(now.refused_parked, reported_.refused_parked, "hotstuff.parked");
+}
+
+void Replica::handle(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
     if (proto::is_client_message(msg)) {
         const auto& cm = static_cast<const proto::ClientMessage&>(msg);
         if (std::holds_alternative<proto::Request>(cm.body))
@@ -131,8 +151,15 @@ void Replica::on_fetch(sim::Context& ctx, NodeId from, const Fetch& f) {
 }
 
 void Replica::on_block(sim::Context& ctx, NodeId from, const BlockRef& b) {
-    if (!b || lookup(b->digest) || !well_formed(ctx, *b)) return;
-    fetching_.erase(b->digest);
+    if (!b || lookup(b->digest)) return;
+    // Only a block we asked for: otherwise a peer could fill the store with forks on any QC.
+    const auto asked = fetching_.find(b->digest);
+    if (asked == fetching_.end()) {
+        ++refused_blocks_;
+        return;
+    }
+    if (!well_formed(ctx, *b)) return;
+    fetching_.erase(asked);
     if (b->height <= b_exec_->height) return;  // already decided past it
     if (!store(ctx, from, b, MessageRef())) return;
     // The block may be what a proposal of ours was waiting for.
@@ -199,8 +226,14 @@ bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc, const QcKey& key
 bool Replica::store(sim::Context& ctx, NodeId from, const BlockRef& b, const MessageRef& m) {
     if (lookup(b->digest)) return true;
     if (!lookup(b->parent)) {
-        auto& parked = parked_[b->parent];
-        if (parked.size() < kMaxParked) parked.push_back({from, m, b});
+        // Bounded: kMaxParkedParents missing parents, kMaxParked blocks waiting on each.
+        auto it = parked_.find(b->parent);
+        if (it == parked_.end() && parked_.size() >= kMaxParkedParents) {
+            ++refused_parked_;
+        } else {
+            auto& parked = parked_[b->parent];
+            if (parked.size() < kMaxParked) parked.push_back({from, m, b});
+        }
         fetch(ctx, b->parent, from);
         if (b->height > b_exec_->height + kSyncGap) request_sync(ctx, b->height);
         return false;

@@ -72,6 +72,9 @@ public:
         std::size_t new_view_tallies = 0;  // the pacemaker's, one per view
         std::size_t detector_entries = 0;  // signed statements the equivocation detector holds
         std::uint64_t refused_votes = 0, refused_new_views = 0, refused_proposals = 0;
+        std::uint64_t refused_blocks = 0;  // BLOCKs nobody asked for
+        std::uint64_t refused_syncs = 0;   // SYNC-REPLY snapshots beyond two per sender
+        std::uint64_t refused_parked = 0;  // blocks beyond the parked table's missing parents
     };
     Footprint footprint() const;
 
@@ -214,6 +217,11 @@ private:
     } vote_digest_;                             // for vote_digest()
     proto::SignedVote last_carried_statement_;  // verified last by verify_carried_statement
     std::uint64_t refused_votes_ = 0, refused_proposals_ = 0;  // for footprint()
+    std::uint64_t refused_blocks_ = 0, refused_syncs_ = 0, refused_parked_ = 0;
+    Footprint reported_;  // the refused counts already passed to Context::refused
+    // Passes what the counters gained since the last call to the run's report.
+    void report_refused(sim::Context& ctx);
+    void handle(sim::Context& ctx, NodeId from, const sim::Payload& msg);
     // Leader statements of blocks (basic HotStuff only).
     sim::FlatMap<Digest, proto::SignedVote, DigestHash> proposals_;
     struct Parked {

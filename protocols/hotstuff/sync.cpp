@@ -50,9 +50,20 @@ void Replica::snapshot_into(SyncReply& s) const {
 
 void Replica::on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r) {
     if (!r.block || r.block->height <= b_exec_->height || !well_formed(ctx, *r.block)) return;
-    SyncVotes& votes = sync_votes_[r.content_digest()];
-    if (std::find(votes.senders.begin(), votes.senders.end(), from.v) != votes.senders.end())
+    const Digest content = r.content_digest();
+    // Bounded: an honest replica keeps two snapshots, so a sender backs two at most.
+    std::size_t backed = 0;
+    for (const auto& [digest, v] : sync_votes_) {
+        const bool by_sender =
+            std::find(v.senders.begin(), v.senders.end(), from.v) != v.senders.end();
+        if (by_sender && digest == content) return;
+        backed += by_sender ? 1 : 0;
+    }
+    if (backed >= 2) {
+        ++refused_syncs_;
         return;
+    }
+    SyncVotes& votes = sync_votes_[content];
     votes.senders.push_back(from.v);
     if (votes.senders.size() == 1) votes.reply = r;
     if (votes.senders.size() >= cfg_.quorum.weak()) adopt(ctx, votes.reply);
@@ -135,6 +146,9 @@ Replica::Footprint Replica::footprint() const {
     f.refused_votes = refused_votes_;
     f.refused_new_views = pacemaker_.refused();
     f.refused_proposals = refused_proposals_;
+    f.refused_blocks = refused_blocks_;
+    f.refused_syncs = refused_syncs_;
+    f.refused_parked = refused_parked_;
     return f;
 }
 
