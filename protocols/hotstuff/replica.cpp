@@ -58,6 +58,11 @@ void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg
 }
 
 void Replica::report_refused(sim::Context& ctx) {
+    // Nearly always nothing new: one sum, not a footprint per message.
+    const std::uint64_t total = refused_votes_ + refused_proposals_ + pacemaker_.refused() +
+                                refused_blocks_ + refused_syncs_ + refused_parked_;
+    if (total == reported_total_) return;
+    reported_total_ = total;
     const Footprint now = footprint();
     const auto pass = [&](std::uint64_t now_n, std::uint64_t& was, const char* table) {
         if (now_n != was) ctx.refused(table, now_n - was);

@@ -219,6 +219,7 @@ private:
     std::uint64_t refused_votes_ = 0, refused_proposals_ = 0;  // for footprint()
     std::uint64_t refused_blocks_ = 0, refused_syncs_ = 0, refused_parked_ = 0;
     Footprint reported_;  // the refused counts already passed to Context::refused
+    std::uint64_t reported_total_ = 0;
     // Passes what the counters gained since the last call to the run's report.
     void report_refused(sim::Context& ctx);
     void handle(sim::Context& ctx, NodeId from, const sim::Payload& msg);

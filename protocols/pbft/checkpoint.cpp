@@ -94,7 +94,6 @@ bool Replica::transfer_state(sim::Context& ctx, Seq n, const std::vector<Message
             const auto cached = last_reply_.find(it->first.client.v);
             const bool done =
                 cached != last_reply_.end() && it->first.timestamp <= cached->second.timestamp;
-            if (done) by_arrival_.erase(it->second.arrival);
             it = done ? waiting_.erase(it) : std::next(it);
         }
     }

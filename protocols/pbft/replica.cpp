@@ -171,12 +171,21 @@ void Replica::restart_request_timer(sim::Context& ctx) {
     if (!request_running_) return;
     // §1.6 rule 1 times the request waiting longest (OSDI'99 §4.4: when the request it was
     // for executes, the timer restarts for one still waiting).
-    timed_ = by_arrival_.begin()->second;
+    timed_ = oldest_waiting();
     request_deadline_ = ctx.now() + cfg_.request_timeout;
     if (!request_timer_on_) {
         request_timer_ = ctx.set_timer(cfg_.request_timeout, kRequestTimer);
         request_timer_on_ = true;
     }
+}
+
+const sim::RequestKey& Replica::oldest_waiting() {
+    while (!still_waiting(by_arrival_.front())) by_arrival_.pop_front();
+    return by_arrival_.front().second;
+}
+
+void Replica::drop_stale_arrivals() {
+    std::erase_if(by_arrival_, [this](const auto& a) { return !still_waiting(a); });
 }
 
 void Replica::buffer_future(sim::Context& ctx, const MessageRef& m, View v) {

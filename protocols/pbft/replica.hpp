@@ -242,23 +242,27 @@ private:
         std::uint64_t arrival = 0;
     };
     std::map<sim::RequestKey, Waiting> waiting_;
-    std::map<std::uint64_t, sim::RequestKey> by_arrival_;
+    // Arrival order, oldest first; entries of requests no longer waiting are skipped when met
+    // (an executed request costs no tree erase), and dropped when they outnumber the waiting.
+    std::deque<std::pair<std::uint64_t, sim::RequestKey>> by_arrival_;
     std::uint64_t arrivals_ = 0;
     sim::RequestKey timed_{};  // the request the timer runs for
     // Starts waiting for a request; false if already waiting.
     bool await(const sim::RequestKey& key, const ClientMessageRef& r) {
         if (!waiting_.try_emplace(key, Waiting{r, arrivals_ + 1}).second) return false;
-        by_arrival_.emplace(++arrivals_, key);
+        by_arrival_.emplace_back(++arrivals_, key);
+        if (by_arrival_.size() > 2 * waiting_.size() + 64) drop_stale_arrivals();
         return true;
     }
     // Stops waiting for a request; false if it was not waited for.
-    bool stop_waiting(const sim::RequestKey& key) {
-        const auto it = waiting_.find(key);
-        if (it == waiting_.end()) return false;
-        by_arrival_.erase(it->second.arrival);
-        waiting_.erase(it);
-        return true;
+    bool stop_waiting(const sim::RequestKey& key) { return waiting_.erase(key) > 0; }
+    bool still_waiting(const std::pair<std::uint64_t, sim::RequestKey>& a) const {
+        const auto it = waiting_.find(a.second);
+        return it != waiting_.end() && it->second.arrival == a.first;
     }
+    void drop_stale_arrivals();
+    // The request waiting longest (waiting_ is not empty).
+    const sim::RequestKey& oldest_waiting();
     // The request timer is lazy: restarting it moves a deadline; one timer event is pending at
     // most, and when it fires early it re-arms for what is left (no cancel-and-set churn).
     sim::TimerId request_timer_ = 0;
