@@ -19,7 +19,7 @@ rc=$?
 # Basic HotStuff: the bugs its sweep shows (the 3-chain ones do not apply to it), and the
 # honest variant; then reliable broadcast's.
 "$byzsim" hunt "$root/scenarios/sweeps/hotstuff-basic.json" \
-    --mutations basic_leader_waits_for_work,prune_without_snapshots \
+    --mutations basic_leader_waits_for_work,prune_without_snapshots,ignore_old_decide \
     --seeds "$seeds" --jobs 2 --out "$tmp/basic" --no-progress
 rc=$((rc | $?))
 "$byzsim" hunt "$root/scenarios/sweeps/rbc.json" --seeds "$seeds" --jobs 2 --out "$tmp/rbc" \
@@ -36,8 +36,10 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 slow = {"idle_by_own_commit": 20000}
 # Seeded bugs the unit tests show (tests/test_pbft_view_timers.cpp) but the generic sweep does
 # not reach yet: a primary re-elected after views it never entered, holding requests, with a
-# newer checkpoint in its NEW-VIEW; a stale view-change timer costs only a view change.
-unreached = {"propose_before_new_view_installed", "keep_old_view_timers"}
+# newer checkpoint in its NEW-VIEW; a stale view-change timer costs only a view change; a
+# basic-HotStuff DECIDE dropped for a view left is mostly made good by the next decision
+# (tests/test_hotstuff_adversary.cpp shows it).
+unreached = {"propose_before_new_view_installed", "keep_old_view_timers", "ignore_old_decide"}
 bad = []
 protocols = {r["protocol"] for r in rows}
 for p in ("pbft", "hotstuff", "rbc"):
@@ -63,8 +65,8 @@ for r in rows:
     if int(r["shrunk_faults"]) > 3:
         bad.append(f"{name}: shrunk to {r['shrunk_faults']} fault entries, more than 3")
 mutations = [r for r in rows if r["mutation"] != "none"]
-if len(mutations) < 26:
-    bad.append(f"only {len(mutations)} mutations hunted; expected the 26 documented ones")
+if len(mutations) < 27:
+    bad.append(f"only {len(mutations)} mutations hunted; expected the 27 documented ones")
 # byzsim hunt fails when any sweep misses, the known unreached ones included.
 missed = any((r["mutation"] == "none") == (r["found"] == "yes") for r in rows)
 if int(sys.argv[2]) != (1 if bad or missed else 0):

@@ -282,3 +282,41 @@ TEST_CASE("hotstuff bounds: a BLOCK nobody asked for is refused; one fetched is 
     CHECK(r1.footprint().refused_blocks == 1);
     CHECK(r1.stored_blocks() >= stored + 1);
 }
+
+namespace {
+
+// Basic HotStuff: replica 1 stores b1 (view 1), times out into view 2, then gets view 1's
+// DECIDE. Returns how many blocks it executed.
+std::size_t executed_after_late_decide(bool ignore_old) {
+    Chain c;
+    hotstuff::Config cfg = config(true);
+    if (ignore_old) cfg.mutations.add(hotstuff::Mutation::IgnoreOldDecide);
+    hotstuff::Replica r1(cfg);
+    c.ctx.act_as(1);
+    r1.on_start(c.ctx);
+    const auto p = proposal(c.ctx, c.b[1]);
+    c.ctx.act_as(1);
+    r1.on_message(c.ctx, NodeId(1), *p);
+    // Replicas 2 and 3 report view 2 (their timers fired): f+1 of them, so 1 joins it.
+    for (std::uint32_t r : {2U, 3U}) {
+        c.ctx.act_as(r);
+        const auto nv = hotstuff::make_message(c.ctx, hotstuff::NewView{2, c.qc[0]});
+        c.ctx.act_as(1);
+        r1.on_message(c.ctx, NodeId(r), *nv);
+    }
+    REQUIRE(r1.view() >= 2);
+    c.ctx.commits.clear();
+    const hotstuff::PhaseQc decide{static_cast<hotstuff::Phase>(hotstuff::kCommit + 1),
+                                   qc_for(c.ctx, c.b[1], hotstuff::kCommit)};
+    c.ctx.act_as(1);
+    const auto m = hotstuff::make_message(c.ctx, decide);
+    r1.on_message(c.ctx, NodeId(1), *m);
+    return c.ctx.commits.size();
+}
+
+}  // namespace
+
+TEST_CASE("basic hotstuff: a DECIDE for a view already left still decides its block") {
+    CHECK(executed_after_late_decide(false) == 1);
+    CHECK(executed_after_late_decide(true) == 0);
+}

@@ -132,7 +132,8 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "/protocol/mutations/0: unknown mutation 'three_chain_commit'; expected one of: "
         "two_chain_commit, no_consecutive_view_check, vote_without_lock_check, accept_small_qc, "
         "forget_lock_after_restart, basic_leader_waits_for_work, prune_without_snapshots, "
-        "trust_block_commands, trust_block_height, trust_proposal_view, idle_by_own_commit",
+        "trust_block_commands, trust_block_height, trust_proposal_view, idle_by_own_commit, "
+        "ignore_old_decide",
         sim::ScenarioError);
     CHECK_THROWS_AS(protocols::validate(sim::parse_scenario(with_mutations(base, "typo"))),
                     sim::ScenarioError);

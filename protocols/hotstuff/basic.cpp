@@ -48,7 +48,17 @@ void Replica::basic_on_vote(sim::Context& ctx, const proto::SignedVote& v) {
 void Replica::basic_on_phase(sim::Context& ctx, NodeId from, const PhaseQc& p) {
     if (!cfg_.basic || p.phase < kPreCommit || p.phase > kDecide) return;
     const QuorumCert& qc = p.qc;
-    if (from != pacemaker_.leader(qc.stmt.view) || qc.stmt.view < view_) return;
+    if (from != pacemaker_.leader(qc.stmt.view)) return;
+    if (qc.stmt.view < view_) {
+        // A view left: its commitQC still decides its block (it proves the decision), but the
+        // other phases no longer ask anything of us.
+        if (p.phase != kDecide || qc.stmt.kind + 1 != p.phase ||
+            cfg_.mutations.has(Mutation::IgnoreOldDecide) || !valid_qc(ctx, qc))
+            return;
+        report_qc(ctx, qc);
+        if (const BlockRef b = find(qc.stmt.value)) commit_chain(ctx, *b);
+        return;
+    }
     if (qc.stmt.kind + 1 == p.phase && qc.stmt.view > view_ && valid_qc(ctx, qc))
         enter_view(ctx, qc.stmt.view);
     if (qc.stmt.kind + 1 != p.phase || !valid_qc(ctx, qc)) return;

@@ -51,6 +51,10 @@ enum class Mutation : std::uint8_t {
     // PROTOCOLS.md §2.6: liveness after GST needs honest leaders to decide; a leader judges
     // what is left to commit by the chain, which everyone holds, not by its own execution.
     IdleByOwnCommit,
+    // ignore_old_decide: basic variant: a DECIDE whose commitQC is for a view the replica has
+    // left (its timer fired first) is dropped, so the decided block waits for a later decision
+    // that may never come (HotStuff Alg. 2: a commitQC decides its block whenever it arrives).
+    IgnoreOldDecide,
 };
 
 // In enum order.
@@ -58,7 +62,7 @@ inline std::vector<std::string> mutation_names() {
     return {"two_chain_commit",        "no_consecutive_view_check", "vote_without_lock_check",
             "accept_small_qc",         "forget_lock_after_restart", "basic_leader_waits_for_work",
             "prune_without_snapshots", "trust_block_commands",      "trust_block_height",
-            "trust_proposal_view",     "idle_by_own_commit"};
+            "trust_proposal_view",     "idle_by_own_commit",        "ignore_old_decide"};
 }
 // The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
 // basic_leader_waits_for_work only the basic variant's leader.
@@ -69,8 +73,8 @@ inline std::vector<std::string> mutation_names(bool basic) {
                                   m == "idle_by_own_commit";
         // prune_without_snapshots changes both variants, but only the basic sweep shows it
         // (20,000 chained seeds did not): the hunt looks for it there.
-        const bool basic_only =
-            m == "basic_leader_waits_for_work" || m == "prune_without_snapshots";
+        const bool basic_only = m == "basic_leader_waits_for_work" ||
+                                m == "prune_without_snapshots" || m == "ignore_old_decide";
         if (basic ? !chained_only : !basic_only) out.push_back(m);
     }
     return out;
