@@ -85,3 +85,17 @@ TEST_CASE("pbft: one equivocating primary alone cannot break agreement") {
     CHECK_FALSE(r.result->violation);
     CHECK(r.result->accepted == 5);
 }
+
+TEST_CASE("pbft: a crash behaviour with an end time leaves the replica's timers alive after it") {
+    // Replica 3 is down (as a Byzantine crash) while the others order every request; when the
+    // window ends its honest core recovers (its timers died with the crash): it asks what it
+    // missed and executes it, though nothing more arrives on its own.
+    auto doc = testing::pbft_base(4, 20);
+    doc["stop"] = {{"at", "5s"}, {"when_done", false}};
+    doc["faults"] = {
+        {{"type", "byzantine"}, {"node", 3}, {"behavior", "crash"}, {"at", "0s"}, {"until", "1s"}}};
+    const auto r = testing::run(doc);
+    REQUIRE_FALSE(r.result->violation);
+    CHECK(r.result->commits_per_node[0] == 20);
+    CHECK(r.result->commits_per_node[3] == 20);
+}

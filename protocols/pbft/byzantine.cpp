@@ -195,6 +195,9 @@ void ByzantineReplica::on_restart(sim::Context& ctx) {
 
 void ByzantineReplica::arm_ticks(sim::Context& ctx) {
     const sim::SimTime now = ctx.now();
+    for (const Behavior& b : behaviors_)
+        if (b.kind == Behavior::Kind::Crash && b.until != sim::SimTime::max() && b.until > now)
+            ctx.set_timer(b.until - now, kRecoverTimer);
     for (std::size_t i = 0; i < behaviors_.size(); ++i) {
         const Behavior& b = behaviors_[i];
         if (!periodic(b) || b.until <= now) continue;
@@ -237,6 +240,12 @@ bool ByzantineReplica::censors(sim::SimTime now, const sim::Payload& msg) const 
 }
 
 void ByzantineReplica::on_timer(sim::Context& ctx, std::uint64_t tag) {
+    if (tag == kRecoverTimer) {
+        if (crashed(ctx.now())) return;  // another crash window still runs
+        Outbox out(*this, ctx);
+        inner_->on_recover(out);
+        return;
+    }
     if ((tag & kTickTimer) && !(tag & kOwnTimer)) return on_tick(ctx, tag & ~kTickTimer);
     if (tag & kOwnTimer) {
         auto it = delayed_.find(tag & ~kOwnTimer);

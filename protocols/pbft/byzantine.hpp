@@ -143,6 +143,8 @@ private:
     bool censors(sim::SimTime now, const sim::Payload& msg) const;
     static constexpr std::uint64_t kOwnTimer = 1ULL << 63;
     static constexpr std::uint64_t kTickTimer = 1ULL << 62;  // | the behaviour's index
+    // The end of a crash behaviour's window: the honest core's timers died with the crash.
+    static constexpr std::uint64_t kRecoverTimer = 1ULL << 61;
 
     // Arms the first tick of every periodic behaviour (timers die with a crash).
     void arm_ticks(sim::Context& ctx);

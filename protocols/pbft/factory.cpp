@@ -52,6 +52,13 @@ void read_replica_params(const proto::Params& p, Config& c) {
         throw sim::ScenarioError(p.at("request_timeout"), "must be greater than zero");
     if (c.view_change_timeout.ns <= 0)
         throw sim::ScenarioError(p.at("view_change_timeout"), "must be greater than zero");
+    // A primary holding a request for a batch past the backups' request timeout makes them
+    // leave its view though it is honest.
+    if (c.batch_timeout >= c.request_timeout)
+        throw sim::ScenarioError(
+            p.has("batch_timeout") ? p.at("batch_timeout") : p.at("request_timeout"),
+            "batch_timeout must be shorter than request_timeout (a waiting batch would make "
+            "the backups leave an honest primary's view)");
 }
 
 Config parse_config(const sim::ScenarioSpec& spec) {

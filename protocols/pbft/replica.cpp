@@ -39,8 +39,10 @@ void Replica::on_recover(sim::Context& ctx) {
     send_status(ctx);  // what the others did while it was down
     restart_request_timer(ctx);
     if (view_changing_) {
-        vc_timer_ = ctx.set_timer(cfg_.view_change_timeout, kViewChangeTimer);
-        vc_timer_view_ = view_;
+        // §1.6 rule 2's timer runs only with q VIEW-CHANGEs for the view held: arm it as
+        // arm_view_change_timer would, not unconditionally.
+        vc_timer_view_ = View{};
+        arm_view_change_timer(ctx);
         resend_timer_ = ctx.set_timer(cfg_.view_change_timeout, kResendViewChange);
     }
 }
