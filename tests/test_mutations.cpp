@@ -26,6 +26,7 @@ constexpr Case kPbftCases[] = {
     {"pbft-accept_replica_requests.json", "validity"},
     {"pbft-no_catch_up.json", "catch_up"},
     {"pbft-one_request_timer.json", "liveness"},
+    {"pbft-propose_before_new_view_installed.json", "sign_once"},
 };
 
 // Most were found by `byzsim hunt` and shrunk; the wire monitor (protocols/hotstuff/monitor.hpp)
