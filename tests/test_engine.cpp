@@ -171,7 +171,7 @@ std::string link_fault_trace(bool both_ways) {
     doc["network"] = {{"delay", "2ms"}};
     nlohmann::json f = {{"type", "link"}, {"at", "0s"}, {"from", 1}, {"to", 0}, {"delay", "30ms"}};
     if (both_ways) f["bidirectional"] = true;
-    doc["faults"] = {f};
+    doc["faults"] = nlohmann::json::array({f});
     std::ostringstream out;
     sim::SimOptions opts;
     opts.trace = &out;
