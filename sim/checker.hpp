@@ -82,6 +82,7 @@ public:
         last_sent_ = msg;
         last_sender_ = from;
         if (violation_) return;
+        wire_->at(now);
         if (auto f = wire_->on_send(from, *msg)) report(std::move(f), now, event);
     }
     // The replica restarted without its state: it may execute again, from its new state,

@@ -45,6 +45,11 @@ public:
     virtual std::optional<Finding> on_commit(std::uint32_t replica, const CommitRecord& rec) = 0;
     // An honest replica restarted without its state: what it signed before binds it no more.
     virtual void on_state_lost(std::uint32_t replica) = 0;
+    // The virtual time of the send or commit the next call reports (for timing rules).
+    void at(SimTime t) { now_ = t; }
+
+protected:
+    SimTime now_{};
 };
 
 using WireMonitorFactory = std::function<std::unique_ptr<WireMonitor>(const MonitorEnv&)>;

@@ -37,10 +37,9 @@ slow = {"idle_by_own_commit": 20000}
 # Seeded bugs the unit tests show (tests/test_pbft_view_timers.cpp) but the generic sweeps do
 # not reach within the budget: a primary re-elected after views it never entered, holding
 # requests, with a newer checkpoint in its NEW-VIEW (seed 13,989 of the PBFT sweep, five
-# faults); a stale view-change timer, which costs only a view change; a basic-HotStuff DECIDE
-# dropped for a view left, mostly made good by the next decision
+# faults); a basic-HotStuff DECIDE dropped for a view left, mostly made good by the next decision
 # (tests/test_hotstuff_adversary.cpp shows it).
-unreached = {"propose_before_new_view_installed", "keep_old_view_timers", "ignore_old_decide"}
+unreached = {"propose_before_new_view_installed", "ignore_old_decide"}
 bad = []
 protocols = {r["protocol"] for r in rows}
 for p in ("pbft", "hotstuff", "rbc"):

@@ -27,6 +27,7 @@ constexpr Case kPbftCases[] = {
     {"pbft-no_catch_up.json", "catch_up"},
     {"pbft-one_request_timer.json", "liveness"},
     {"pbft-propose_before_new_view_installed.json", "sign_once"},
+    {"pbft-keep_old_view_timers.json", "view_change_timer"},
 };
 
 // Most were found by `byzsim hunt` and shrunk; the wire monitor (protocols/hotstuff/monitor.hpp)

@@ -133,3 +133,26 @@ TEST_CASE("pbft monitor: an honest replica executes only what f+1 honest replica
     CHECK_FALSE(exec(2, 7, kB));  // a (view, seq) the monitor never saw: not checked
     CHECK_FALSE(exec(3, 1, kB));  // a Byzantine replica's execution is not held to it
 }
+
+TEST_CASE("pbft monitor: a later VIEW-CHANGE only after a timer, or after f+1 others (§1.6)") {
+    Wire w;  // timeouts: PBFT's default 1s
+    const auto vc = [&](std::uint32_t r, std::uint64_t v, std::int64_t at_ms) {
+        w.mon.at(sim::milliseconds(at_ms));
+        return w.send(r, pbft::ViewChange{View(v), {}, {}, {}, {}});
+    };
+    CHECK_FALSE(vc(0, 1, 0));
+    CHECK_FALSE(vc(0, 1, 500));   // the same request again
+    CHECK_FALSE(vc(0, 2, 1000));  // a timer's length later
+    CHECK_FALSE(vc(1, 3, 1100));  // another replica's first
+    CHECK_FALSE(vc(2, 4, 1100));
+    CHECK_FALSE(vc(0, 3, 1200));    // 200ms after view 2, but 1 and 2 asked for 3 and later
+    const auto f = vc(0, 5, 1300);  // nobody else asked for 5, 100ms after its last
+    REQUIRE(f);
+    CHECK(f->invariant == "view_change_timer");
+    CHECK(f->nodes == std::vector<std::uint32_t>{0});
+    Wire byz({false, true, true, true});
+    byz.mon.at(sim::milliseconds(0));
+    CHECK_FALSE(byz.send(0, pbft::ViewChange{View(1), {}, {}, {}, {}}));
+    byz.mon.at(sim::milliseconds(1));
+    CHECK_FALSE(byz.send(0, pbft::ViewChange{View(9), {}, {}, {}, {}}));  // Byzantine: no rule
+}

@@ -100,7 +100,12 @@ protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
         });
     const proto::Quorum quorum = cfg.quorum;
     p.client_target = [quorum](proto::View v) { return quorum.primary(v); };
-    p.monitor = [](const sim::MonitorEnv& env) { return std::make_unique<Monitor>(env); };
+    p.monitor = [configs](const sim::MonitorEnv& env) {
+        std::vector<sim::SimTime> timeouts;
+        for (const Config& c : *configs)
+            timeouts.push_back(std::min(c.request_timeout, c.view_change_timeout));
+        return std::make_unique<Monitor>(env, std::move(timeouts));
+    };
     return p;
 }
 

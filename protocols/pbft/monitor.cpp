@@ -1,22 +1,32 @@
 #include "protocols/pbft/monitor.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "protocols/pbft/messages.hpp"
+#include "sim/scenario.hpp"
 
 namespace pbft {
 
-Monitor::Monitor(const sim::MonitorEnv& env)
+Monitor::Monitor(const sim::MonitorEnv& env, std::vector<sim::SimTime> timeouts)
     : f_(env.f),
       honest_(env.honest),
       amnesic_(env.replicas, false),
       life_(env.replicas, 0),
       signed_(env.replicas * 3 * kSlots * kWays),
       commits_(kSlots * kWays),
-      committed_(kSlots) {}
+      committed_(kSlots),
+      timeouts_(std::move(timeouts)),
+      asked_view_(env.replicas, 0),
+      asked_high_(env.replicas, 0),
+      asked_at_(env.replicas) {
+    timeouts_.resize(env.replicas, sim::seconds(1));
+}
 
 std::uint64_t Monitor::kinds() const {
-    return (1ULL << kPrePrepare) | (1ULL << kPrepare) | (1ULL << kCommit) | (1ULL << kNewView);
+    return (1ULL << kPrePrepare) | (1ULL << kPrepare) | (1ULL << kCommit) | (1ULL << kNewView) |
+           (1ULL << kViewChange);
 }
 
 namespace {
@@ -28,9 +38,15 @@ const char* name_of(std::uint32_t kind) {
 }  // namespace
 
 std::optional<sim::Finding> Monitor::on_send(std::uint32_t from, const sim::Payload& msg) {
+    const auto& m = static_cast<const Message&>(msg);
+    if (const auto* vc = as<ViewChange>(m); vc && m.signer.v == from && from < asked_high_.size()) {
+        // Every replica's requests count for rule 3, the Byzantine ones' too.
+        asked_high_[from] = std::max(asked_high_[from], vc->v.v);
+        if (!honest_[from] || amnesic_[from]) return std::nullopt;
+        return view_change(from, vc->v.v);
+    }
     // Only what an honest replica signs itself binds it: a relayed message binds its signer.
     if (from >= honest_.size() || !honest_[from]) return std::nullopt;
-    const auto& m = static_cast<const Message&>(msg);
     // A new primary's O: the PRE-PREPAREs it signs for the view, inside its NEW-VIEW.
     if (const auto* nv = as<NewView>(m)) {
         for (const MessageRef& om : nv->O) {
@@ -80,6 +96,28 @@ std::optional<sim::Finding> Monitor::count_commit(std::uint32_t replica, std::ui
     Committed& c = committed_[seq % kSlots];
     if (c.seq != seq || view < c.view) c = Committed{view, seq, d};
     return std::nullopt;
+}
+
+// §1.6 rules 2 and 3, from the VIEW-CHANGEs replicas send.
+std::optional<sim::Finding> Monitor::view_change(std::uint32_t replica, std::uint64_t view) {
+    const std::uint64_t last = asked_view_[replica];
+    if (view <= last) return std::nullopt;  // the same request again
+    const sim::SimTime since = asked_at_[replica];
+    asked_view_[replica] = view;
+    asked_at_[replica] = now_;
+    if (last == 0 || now_ >= since + timeouts_[replica]) return std::nullopt;
+    std::uint32_t others = 0;
+    for (std::uint32_t r = 0; r < asked_high_.size(); ++r)
+        others += r != replica && asked_high_[r] >= view ? 1 : 0;
+    if (others >= f_ + 1) return std::nullopt;
+    return sim::Finding{
+        "view_change_timer",
+        fmt::format("honest replica {} asked for view {} {} after asking for view {}, sooner than "
+                    "a timer of §1.6 allows ({}), and only {} other replicas asked for it or a "
+                    "later one (f+1 = {} make it join): a timer of a view it left fired",
+                    replica, view, sim::format_duration(now_ - since), last,
+                    sim::format_duration(timeouts_[replica]), others, f_ + 1),
+        {replica}};
 }
 
 // P2. Only (v, n) the table still holds are checked; a slot executed far behind is not.

@@ -14,7 +14,11 @@
 //   (P5: every later view's O carries it);
 // - committed_local: an honest replica executes (v, n, d) only once f+1 honest replicas sent
 //   COMMIT(v, n, d) (P2: committed-local implies committed), as far as the table still holds
-//   (v, n).
+//   (v, n);
+// - view_change_timer: an honest replica asks for a later view than its last VIEW-CHANGE's only
+//   when a timer of §1.6 expired, its request timer or its view-change timer, so not sooner than
+//   the shorter of the two after that VIEW-CHANGE, or when f+1 others asked for that view or a
+//   later one (rule 3). A timer of a view it left, firing for the view it is in, breaks it.
 //
 // It reads PRE-PREPARE, PREPARE and COMMIT as their signer sends them (and the PRE-PREPAREs of
 // a NEW-VIEW's O as its primary sends them), and remembers each honest replica's digests per
@@ -36,7 +40,9 @@ namespace pbft {
 
 class Monitor final : public sim::WireMonitor {
 public:
-    explicit Monitor(const sim::MonitorEnv& env);
+    // `timeouts`: per replica, the shorter of its request and view-change timeouts (empty:
+    // PBFT's defaults, 1s).
+    explicit Monitor(const sim::MonitorEnv& env, std::vector<sim::SimTime> timeouts = {});
 
     std::uint64_t kinds() const override;
     std::optional<sim::Finding> on_send(std::uint32_t from, const sim::Payload& msg) override;
@@ -81,6 +87,11 @@ private:
     std::vector<Signed> signed_;        // replica * 3 + kind, then seq mod kSlots, then way
     std::vector<Commits> commits_;      // seq mod kSlots, then way
     std::vector<Committed> committed_;  // seq mod kSlots
+    // §1.6: per replica its last VIEW-CHANGE's view and time, and the highest view it asked for.
+    std::optional<sim::Finding> view_change(std::uint32_t replica, std::uint64_t view);
+    std::vector<sim::SimTime> timeouts_;
+    std::vector<std::uint64_t> asked_view_, asked_high_;
+    std::vector<sim::SimTime> asked_at_;
 };
 
 }  // namespace pbft

@@ -286,7 +286,10 @@ void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef
                               plan.max_s.v, O.size()));
     view_ = w;
     view_changing_ = false;
-    if (vc_timer_view_ == w) ctx.cancel_timer(vc_timer_);
+    // Whatever view its pending timer was for (this one, or one left, e.g. armed on recovery
+    // before a NEW-VIEW for a later view came), it must not fire in this one.
+    const bool keep_old = cfg_.mutations.has(Mutation::KeepOldViewTimers);
+    if (vc_timer_view_ == w || (vc_timer_view_ != View{} && !keep_old)) ctx.cancel_timer(vc_timer_);
     vc_timer_view_ = View{};
     // A replica asking for a view up to w gets this view's NEW-VIEW instead.
     own_view_changes_.erase(own_view_changes_.begin(), own_view_changes_.upper_bound(w));
