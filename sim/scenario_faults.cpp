@@ -88,7 +88,7 @@ Keys fault_keys(FaultSpec::Type type) {
         case T::Isolate:
             return {"type", "at", "until", "node"};
         case T::Link:
-            return {"type", "at",   "until",     "from",    "to",     "bidirectional",
+            return {"type",  "at",   "until",     "from",    "to",     "bidirectional",
                     "delay", "loss", "duplicate", "corrupt", "reorder"};
         case T::Byzantine:
             return {"type", "at", "until", "node", "behavior", "params"};

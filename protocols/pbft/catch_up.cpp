@@ -36,6 +36,10 @@ void Replica::send_status(sim::Context& ctx) {
     }
     // At most one per half period, whatever asks for it.
     if (status_sent_.ns >= 0 && ctx.now().ns < status_sent_.ns + status_period().ns / 2) return;
+    broadcast_status(ctx);
+}
+
+void Replica::broadcast_status(sim::Context& ctx) {
     status_sent_ = ctx.now();
     ctx.broadcast(make_message(ctx, Status{view_, last_exec_, h_}));
 }
@@ -45,8 +49,7 @@ void Replica::retry_status(sim::Context& ctx) {
         asking_ = false;
         return;
     }
-    status_sent_ = ctx.now();
-    ctx.broadcast(make_message(ctx, Status{view_, last_exec_, h_}));
+    broadcast_status(ctx);
     status_attempts_ = std::min(status_attempts_ + 1, 5u);
     ctx.set_timer(status_period() * (1LL << status_attempts_), kStatusRetry);
 }
@@ -120,28 +123,22 @@ bool Replica::valid_commit_cert(sim::Context& ctx, const CommitCert& c) const {
     if (pm.kind != kPrePrepare || pm.signer != cfg_.quorum.primary(pp.v) || !authentic(ctx, pm) ||
         !batch_valid(ctx, pp, true))
         return false;
-    std::vector<std::uint32_t> seen;
-    for (const auto& cm : c.commits) {
-        const Commit* cc = cm ? as<Commit>(*cm) : nullptr;
-        if (!cc || cc->v != pp.v || cc->n != pp.n || cc->d != pp.d) return false;
-        if (std::find(seen.begin(), seen.end(), cm->signer.v) != seen.end()) return false;
-        if (!authentic(ctx, *cm)) return false;
-        seen.push_back(cm->signer.v);
-    }
-    return seen.size() >= cfg_.quorum.q();
+    const auto matches = [&pp](const Message& m) {
+        const Commit* c = as<Commit>(m);
+        return c && c->v == pp.v && c->n == pp.n && c->d == pp.d;
+    };
+    const auto signers = distinct_signers(ctx, c.commits, matches);
+    return signers && *signers >= cfg_.quorum.q();
 }
 
 bool Replica::valid_checkpoint_proof(sim::Context& ctx, const std::vector<MessageRef>& C, Seq n,
                                      Digest state) const {
-    std::vector<std::uint32_t> seen;
-    for (const auto& c : C) {
-        const Checkpoint* cp = c ? as<Checkpoint>(*c) : nullptr;
-        if (!cp || cp->n != n || cp->state != state || !consistent(*cp)) return false;
-        if (std::find(seen.begin(), seen.end(), c->signer.v) != seen.end()) return false;
-        if (!authentic(ctx, *c)) return false;
-        seen.push_back(c->signer.v);
-    }
-    return seen.size() >= cfg_.quorum.q();
+    const auto matches = [n, state](const Message& m) {
+        const Checkpoint* c = as<Checkpoint>(m);
+        return c && c->n == n && c->state == state && consistent(*c);
+    };
+    const auto signers = distinct_signers(ctx, C, matches);
+    return signers && *signers >= cfg_.quorum.q();
 }
 
 }  // namespace pbft

@@ -4,9 +4,11 @@
 // sim::Context. It has no notion of being Byzantine; strategies wrap it (byzantine.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -190,11 +192,27 @@ private:
     // CHECKPOINT above what we executed): if it still holds after a while, send a STATUS.
     void note_ahead(sim::Context& ctx, View v, Seq n);
     void send_status(sim::Context& ctx);
+    void broadcast_status(sim::Context& ctx);
     void retry_status(sim::Context& ctx);
     void on_status(sim::Context& ctx, const MessageRef& m);
     void on_catch_up(sim::Context& ctx, const MessageRef& m);
     void add_certs(const Status& st, CatchUp& out) const;
     bool valid_commit_cert(sim::Context& ctx, const CommitCert& c) const;
+    // How many distinct replicas signed `ms`, each authentic and each one that `fits`; nothing
+    // if one is not (a null, a second from one signer, a forgery, one that does not fit).
+    template <class Fits>
+    std::optional<std::size_t> distinct_signers(sim::Context& ctx,
+                                                const std::vector<MessageRef>& ms,
+                                                Fits fits) const {
+        std::vector<std::uint32_t> seen;
+        for (const auto& m : ms) {
+            if (!m || !fits(*m)) return std::nullopt;
+            if (std::find(seen.begin(), seen.end(), m->signer.v) != seen.end()) return std::nullopt;
+            if (!authentic(ctx, *m)) return std::nullopt;
+            seen.push_back(m->signer.v);
+        }
+        return seen.size();
+    }
     // q CHECKPOINTs for (n, state) from distinct replicas, each authentic and consistent.
     bool valid_checkpoint_proof(sim::Context& ctx, const std::vector<MessageRef>& C, Seq n,
                                 Digest state) const;

@@ -129,17 +129,14 @@ bool Replica::valid_cert(sim::Context& ctx, const PreparedCert& c, View below) c
         !batch_valid(ctx, pp, true))
         return false;
     const bool any_digest = cfg_.mutations.has(Mutation::PrepareIgnoresDigest);
-    std::vector<std::uint32_t> seen;
-    for (const auto& p : c.prepares) {
-        const Prepare* prep = p ? as<Prepare>(*p) : nullptr;
-        if (!prep || prep->v != pp.v || prep->n != pp.n || (prep->d != pp.d && !any_digest))
-            return false;
-        if (p->signer == leader || std::find(seen.begin(), seen.end(), p->signer.v) != seen.end())
-            return false;
-        if (!authentic(ctx, *p)) return false;
-        seen.push_back(p->signer.v);
-    }
-    return seen.size() + 1 >= cfg_.quorum.q();
+    // From distinct backups: the primary's pre-prepare stands for its prepare.
+    const auto matches = [&](const Message& m) {
+        const Prepare* p = as<Prepare>(m);
+        return p && p->v == pp.v && p->n == pp.n && (p->d == pp.d || any_digest) &&
+               m.signer != leader;
+    };
+    const auto backups = distinct_signers(ctx, c.prepares, matches);
+    return backups && *backups + 1 >= cfg_.quorum.q();
 }
 
 bool Replica::valid_view_change(sim::Context& ctx, const Message& m) const {
