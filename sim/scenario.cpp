@@ -265,16 +265,25 @@ void read_expect(const json& v, ExpectSpec& e) {
     e.safe = read_choice(o.need("outcome"), o.at("outcome"), {"safe", "violation"}) == 0;
     if (const json* inv = o.find("invariant")) {
         if (e.safe) fail(o.at("invariant"), "'invariant' applies only with outcome \"violation\"");
-        const Keys invariants = {"agreement",       "validity",
-                                 "integrity",       "client_safety",
-                                 "liveness",        "false_evidence",
-                                 "quorum",          "one_certificate_per_view",
-                                 "lock_monotonic",  "committed_chain_extends",
-                                 "three_chain",     "safe_node",
-                                 "catch_up",        "vote_once",
-                                 "totality",        "sign_once",
-                                 "prepared_once",   "committed_kept",
-                                 "committed_local", "view_change_timer"};
+        const Keys invariants = {"agreement",
+                                 "validity",
+                                 "integrity",
+                                 "client_safety",
+                                 "liveness",
+                                 "false_evidence",
+                                 "quorum",
+                                 "one_certificate_per_view",
+                                 "committed_chain_extends",
+                                 "three_chain",
+                                 "safe_node",
+                                 "catch_up",
+                                 "vote_once",
+                                 "totality",
+                                 "sign_once",
+                                 "prepared_once",
+                                 "committed_kept",
+                                 "committed_local",
+                                 "view_change_timer"};
         e.invariant = std::string(invariants[read_choice(*inv, o.at("invariant"), invariants)]);
     }
     e.min_commits = o.integer("min_commits", 0, kU64Max).value_or(0);

@@ -125,6 +125,7 @@ public:
     void on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) override {
         remember(ctx, msg);
         if (mutator_) mutator_->observe(from, sim::PayloadRef(&msg), ctx.self());
+        if (serve_crafted(ctx, from, msg)) return;
         for (int t = 0; t < twin_count(); ++t) {
             if (!hears(t, from, ctx)) continue;
             Outbox out(*this, ctx, t);
@@ -192,6 +193,17 @@ private:
         if (b.until - now > b.far.every) ctx.set_timer(b.far.every, kTickBit | i);
     }
 
+    // A FETCH for a block the script proposed in place of the honest one: the honest core
+    // never held it, so the behaviour answers (to itself too, when it builds on it next).
+    bool serve_crafted(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
+        if (!script_ || proto::is_client_message(msg)) return false;
+        const auto* f = as<Fetch>(static_cast<const Message&>(msg));
+        const BlockRef b = f ? script_->crafted(f->hash) : BlockRef();
+        if (!b) return false;
+        ctx.send(from, make_message(ctx, BlockReply{b}));
+        return true;
+    }
+
     // Keeps recent blocks seen, so fork_old_qc can build on an older QC.
     void remember(sim::Context& ctx, const sim::Payload& msg) {
         if (proto::is_client_message(msg)) return;
@@ -252,7 +264,7 @@ private:
                         msg = bad_qc(ctx, *prop->block, b.kind == K::ForgedQc);
                     break;
                 case K::Script:
-                    if (vote && script_->replaced(*vote)) return;
+                    if (vote && script_->replaced(*vote)) msg = script_->vote_instead(ctx, *vote);
                     if (prop) msg = script_->rewrite(ctx, *prop, msg, to);
                     if (!msg) return;
                     break;

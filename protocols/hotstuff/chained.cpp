@@ -1,5 +1,21 @@
 // Chained HotStuff in its event-driven form (PROTOCOLS.md §2.4-2.6; Algorithms 4 and 5), with
-// vote-once by view and the commit rule checked on views (direct parents in consecutive views).
+// every safety rule on views, as DiemBFT's preferred round (Algorithm 4 states them on heights;
+// the two must not be mixed, mutation lock_by_height):
+//   vote    once per view, in increasing views, for a block b whose justify QC is at least as
+//           new as the lock: b.justify.view > lock.view, or b extends the locked block;
+//   lock    on processing b*, on b' = b*.justify.node.justify.node when its QC's view is newer
+//           than the lock's (the lock's view never decreases);
+//   commit  b when b <- b' <- b'' are direct parents in consecutive views v, v+1, v+2 and b''
+//           is certified.
+// Why these are safe: a QC needs n - f votes, so two QCs of one view share an honest voter, who
+// voted once: a view certifies at most one block. Let b commit with b'' certified in view v+2;
+// its n - f voters hold, from voting on, a lock of view >= v (b'' carries b'.justify, whose
+// node is b). By induction on w > v+2, every block certified in view w extends b: its voters
+// share an honest one with b'''s, which voted in v+2 first (views increase) and then, with a
+// lock of view L >= v, only for a block whose justify certifies a block of a view in [L, w),
+// which extends b by induction (views v, v+1, v+2 certify b, b', b''). Two commits at one
+// height therefore lie on one chain. Heights play no part: a fork can be higher but older than
+// the lock, and moving the lock to it lets the replica vote where the view rule forbids.
 #include <fmt/format.h>
 
 #include "protocols/hotstuff/replica.hpp"
@@ -75,13 +91,11 @@ void Replica::update(sim::Context& ctx, const Block& b) {
     if (!b2 || b2->height == 0) return;
     const Block* b1 = lookup(b2->justify.stmt.value);
     if (!b1) return;
-    // Lock on b' (no direct-parent check needed for the lock).
-    if (b1->height > b_lock_->height) {
-        // H3: the lock never moves back.
-        if (b2->justify.stmt.view < locked_qc_.stmt.view)
-            ctx.invariant_failed("lock_monotonic",
-                                 fmt::format("lock moved from view {} back to view {}",
-                                             locked_qc_.stmt.view, b2->justify.stmt.view));
+    // Lock on b' when its QC is newer than the lock's (no direct-parent check needed).
+    const bool newer = cfg_.mutations.has(Mutation::LockByHeight)
+                           ? b1->height > b_lock_->height
+                           : b2->justify.stmt.view > locked_qc_.stmt.view;
+    if (newer) {
         b_lock_ = BlockRef(b1);
         locked_qc_ = b2->justify;
     }

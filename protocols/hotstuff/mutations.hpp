@@ -55,6 +55,12 @@ enum class Mutation : std::uint8_t {
     // left (its timer fired first) is dropped, so the decided block waits for a later decision
     // that may never come (HotStuff Alg. 2: a commitQC decides its block whenever it arrives).
     IgnoreOldDecide,
+    // lock_by_height: chained variant: the lock moves to b' when b' is higher than the locked
+    // block, while vote-once and safeNode compare views. A block on a fork that is higher but
+    // older (or lower but newer) than the lock moves it the wrong way, and a Byzantine leader
+    // proposing on an older QC collects honest votes the view rule forbids (PROTOCOLS.md §2.4:
+    // one rule set; chained.cpp states the argument for views).
+    LockByHeight,
 };
 
 // In enum order.
@@ -62,7 +68,8 @@ inline std::vector<std::string> mutation_names() {
     return {"two_chain_commit",        "no_consecutive_view_check", "vote_without_lock_check",
             "accept_small_qc",         "forget_lock_after_restart", "basic_leader_waits_for_work",
             "prune_without_snapshots", "trust_block_commands",      "trust_block_height",
-            "trust_proposal_view",     "idle_by_own_commit",        "ignore_old_decide"};
+            "trust_proposal_view",     "idle_by_own_commit",        "ignore_old_decide",
+            "lock_by_height"};
 }
 // The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
 // basic_leader_waits_for_work only the basic variant's leader.
@@ -70,7 +77,7 @@ inline std::vector<std::string> mutation_names(bool basic) {
     std::vector<std::string> out;
     for (const std::string& m : mutation_names()) {
         const bool chained_only = m == "two_chain_commit" || m == "no_consecutive_view_check" ||
-                                  m == "idle_by_own_commit";
+                                  m == "idle_by_own_commit" || m == "lock_by_height";
         // prune_without_snapshots changes both variants, but only the basic sweep shows it
         // (20,000 chained seeds did not): the hunt looks for it there.
         const bool basic_only = m == "basic_leader_waits_for_work" ||

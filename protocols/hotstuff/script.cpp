@@ -94,15 +94,30 @@ sim::PayloadRef LeaderScript::rewrite(sim::Context& ctx, const Proposal& m,
     return it->second ? sim::PayloadRef(it->second) : original;
 }
 
+BlockRef LeaderScript::crafted(Digest digest) const {
+    for (const auto& [view, m] : crafted_)
+        if (m && as<Proposal>(*m)->block->digest == digest) return as<Proposal>(*m)->block;
+    return {};
+}
+
 bool LeaderScript::replaced(const Vote& v) const {
     const auto it = crafted_.find(v.vote.stmt.view);
     return it != crafted_.end() && it->second &&
            as<Proposal>(*it->second)->block->digest != v.vote.stmt.value;
 }
 
+MessageRef LeaderScript::vote_instead(sim::Context& ctx, const Vote& v) const {
+    const Proposal& p = *as<Proposal>(*crafted_.at(v.vote.stmt.view));
+    const Block& b = *p.block;
+    const proto::Statement stmt{v.vote.stmt.kind, b.view, b.height, b.digest};
+    return make_message(ctx, Vote{proto::sign_vote(ctx, stmt), p.leader_statement});
+}
+
 MessageRef LeaderScript::craft(sim::Context& ctx, const ScriptStep& s, const Block& honest) {
     QuorumCert qc = honest.justify;
-    if (s.qc_view) {
+    if (s.qc_view == 0) {
+        qc = genesis_qc();
+    } else if (s.qc_view) {
         const auto it = qcs_.find(*s.qc_view);
         if (it == qcs_.end()) {
             if (ctx.tracing())

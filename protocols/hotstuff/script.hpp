@@ -9,8 +9,9 @@
 //      {"view": 9, "height": 40, "commands": "invented"}]}}
 //
 // Per step: `view` (required, steps in increasing views); `parent`: "high" (the leader's
-// highest QC, the honest choice) or "qc:V" (the QC for view V it saw on the wire; unseen: the
-// honest proposal, traced); `to`: the replicas that get the proposal (default all); `height`:
+// highest QC, the honest choice) or "qc:V" (the QC for view V it saw on the wire, "qc:0" the
+// genesis QC; unseen: the honest proposal, traced); `to`: the replicas that get the proposal
+// (default all); `height`:
 // the block's height (default: the certified block's + 1); `commands`: "honest", "none", or
 // the honest commands and one more: "duplicate" (the first command again), "invented" (a
 // request for a real client, signed by this replica), "own" (a request this replica signs as a
@@ -54,9 +55,16 @@ public:
     sim::PayloadRef rewrite(sim::Context& ctx, const Proposal& m, const sim::PayloadRef& original,
                             NodeId to);
 
+    // A block this script proposed, by digest (null if none): the leader serves what it
+    // proposed to a replica, itself included, that fetches it.
+    BlockRef crafted(Digest digest) const;
+
     // Whether `v` is this replica's vote for the honest block of a view whose proposal the
     // script replaced: not sent, or the replica would vote against its own scripted block.
     bool replaced(const Vote& v) const;
+    // What goes out instead of a replaced vote: this replica's vote for the block it proposed
+    // in that view, as any leader votes for its own proposal (sent where `v` was going).
+    MessageRef vote_instead(sim::Context& ctx, const Vote& v) const;
 
 private:
     const ScriptStep* step_for(std::uint64_t view) const;
