@@ -38,16 +38,33 @@ public:
     // A hash of every byte a receiver gets, for the trace fingerprint: kind, digest, signer and
     // signature, and what the digest names only by reference (nested messages' signatures,
     // certificates' signers and signatures, requests' signatures). Two payloads that differ in
-    // any of these differ here, even under one digest. Computed once, when first asked.
+    // any of these differ here, even under one digest. Kept once the payload is sealed.
     std::uint64_t wire_hash() const {
+        if (!sealed_) return compute_wire_hash();
         if (wire_ == 0) wire_ = compute_wire_hash();
         return wire_;
     }
+
+    // The simulator seals a payload when a node first sends it: from then on its content is
+    // what every receiver gets. Until then its author may still edit it, so an answer computed
+    // from its content before the seal (a digest check, a certificate's key, the wire hash) is
+    // not kept for others to trust (ContentMemo). Seals the payloads it nests too.
+    void seal() const {
+        if (sealed_) return;
+        sealed_ = true;
+        on_seal();
+    }
+    bool sealed() const { return sealed_; }
 
     std::uint16_t kind = 0;
     // Set by a message type whose digest names nested content by reference: only then does
     // the wire hash ask nested_wire_hash (a virtual call saved on every other payload).
     bool nests = false;
+
+private:
+    mutable bool sealed_ = false;  // beside nests and kind: no room taken
+
+public:
     std::uint32_t size_bytes = 0;
     Digest digest{};
     NodeId signer{};
@@ -63,10 +80,51 @@ public:
 protected:
     // The wire hash of what the digest names by reference only (0: nothing).
     virtual std::uint64_t nested_wire_hash() const { return 0; }
+    // Seals the payloads this one holds by reference (none by default).
+    virtual void on_seal() const {}
 
 private:
     std::uint64_t compute_wire_hash() const;
     mutable std::uint64_t wire_ = 0;  // 0: not computed yet
+};
+
+// An answer computed from a payload's content, kept for later askers (every receiver of a
+// broadcast asks the same question of one shared payload). An answer computed once the payload
+// is sealed is kept for everyone. One computed before may come from its author, asked before it
+// edited the content (seeded): it is kept only for a caller that trusts the author (a seeded
+// bug, HotStuff's trust_author_caches), and the first other caller after the seal computes the
+// answer from the content as sent. Where the two agree (always, but for a seeded payload) that
+// answer is kept for everyone; where they differ, the others compute it each time they ask.
+template <class T>
+class ContentMemo {
+public:
+    template <class Compute>
+    T get(const Payload& holder, bool trust_author, Compute&& compute) const {
+        if (state_ == kSealed || (state_ == kAuthor && trust_author)) return value_;
+        T fresh = compute();
+        if (!holder.sealed()) {
+            value_ = fresh;
+            state_ = kAuthor;
+        } else if (state_ == kNone || fresh == value_) {
+            value_ = fresh;
+            state_ = kSealed;
+        }
+        return fresh;
+    }
+    // The answer kept for everyone, if any: the inline fast path of a caller.
+    const T* kept() const { return state_ == kSealed ? &value_ : nullptr; }
+    // The maker's own answer, computed from the content it was just given, before anyone else
+    // holds the payload (so nobody has edited it since): kept as a sealed one.
+    void made(T value) {
+        value_ = std::move(value);
+        state_ = kSealed;
+    }
+    void forget() { state_ = kNone; }
+
+private:
+    enum : std::uint8_t { kNone, kAuthor, kSealed };
+    mutable T value_{};
+    mutable std::uint8_t state_ = kNone;
 };
 
 // A hash of all 64 bytes of a signature.

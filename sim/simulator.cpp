@@ -232,6 +232,7 @@ void Simulator::route(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimT
 
 void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart) {
     if (to >= nodes_.size()) return;
+    msg->seal();  // what goes out is what every receiver gets: answers cached from here on
     checker_.on_send(from, msg, now_, result_.events);
     if (from == to) {
         ++result_.local_messages;

@@ -42,12 +42,10 @@ ClientMessageRef make_reply(sim::Context& ctx, const Reply& r) {
 }
 
 bool ClientMessage::digest_matches() const {
-    if (digest_check_ == 0) {
+    return digest_ok_.get(*this, false, [this] {
         const auto* req = std::get_if<Request>(&body);
-        const Digest want = req ? request_digest(*req) : reply_digest(std::get<Reply>(body));
-        digest_check_ = digest == want ? 1 : 2;
-    }
-    return digest_check_ == 1;
+        return digest == (req ? request_digest(*req) : reply_digest(std::get<Reply>(body)));
+    });
 }
 
 bool authentic(sim::Context& ctx, const ClientMessage& m) {

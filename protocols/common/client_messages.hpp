@@ -37,14 +37,14 @@ struct Reply {
 struct ClientMessage : sim::Payload {
     std::variant<Request, Reply> body;
 
-    // digest is the digest of body. Every replica that receives a request asks; a shared
+    // digest is the digest of body. Every replica that receives a request asks; a sealed
     // message never changes, so the first answer is kept (a pure function of its content).
     bool digest_matches() const;
     // view: a REPLY's view.
     sim::Rounds rounds() const override;
 
 private:
-    mutable std::uint8_t digest_check_ = 0;  // 0 not yet computed, 1 matches, 2 does not
+    sim::ContentMemo<bool> digest_ok_;  // kept once sealed (sim::ContentMemo)
 };
 using ClientMessageRef = sim::Ref<ClientMessage>;
 

@@ -21,6 +21,11 @@ const char* field_name(Field f);
 enum class Seal : std::uint8_t {
     Own,     // signed by the crafting replica, which it names as the sender
     Splice,  // the original's signer, digest and signature kept over the altered body
+    // A Splice whose content the crafting replica first asks, unaltered, every answer a
+    // receiver may keep (sim::ContentMemo: digest checks, certificate keys), and then alters:
+    // only a receiver that trusts answers computed before a payload was sent accepts it. A
+    // protocol whose receivers keep no such answers treats it as a Splice.
+    Seeded,
 };
 
 // An edit of the commands (requests) a message carries: a PRE-PREPARE's batch, a block's

@@ -28,7 +28,7 @@ const char* field_name(Field f) {
 }
 
 std::vector<std::string> mutate_kind_names() {
-    return {"round", "digest", "commands", "recipient", "splice", "relabel"};
+    return {"round", "digest", "commands", "recipient", "splice", "relabel", "seeded"};
 }
 
 MutateParams parse_mutate(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
@@ -49,12 +49,13 @@ MutateParams parse_mutate(const sim::FaultSpec& f, const sim::ScenarioSpec& spec
         throw sim::ScenarioError(p.at("kinds"),
                                  "an empty list mutates nothing; omit 'kinds' for "
                                  "all of them");
-    // By default every kind but relabel, which is asked for by name (it came later; the
-    // default keeps the draws of scenarios written before it).
+    // By default every kind but relabel and seeded, which are asked for by name (they came
+    // later; the default keeps the draws of scenarios written before them).
+    using K = MutateParams::Kind;
     if (!p.has("kinds"))
         for (std::size_t i = 0; i < names.size(); ++i)
-            if (static_cast<MutateParams::Kind>(i) != MutateParams::Kind::Relabel)
-                m.kinds.push_back(static_cast<MutateParams::Kind>(i));
+            if (static_cast<K>(i) != K::Relabel && static_cast<K>(i) != K::Seeded)
+                m.kinds.push_back(static_cast<K>(i));
     return m;
 }
 
@@ -77,6 +78,7 @@ bool Mutator::applies(Kind k, sim::Context& ctx, NodeId to, const sim::Payload& 
         case Kind::Digest:
             return craft_.get(m, Field::Digest).has_value() && digests_.size > 0;
         case Kind::Commands:
+        case Kind::Seeded:
             return craft_.commands(m) > 0;
         case Kind::Recipient:
             return to.v < ctx.replica_count() && to != ctx.self() && ctx.replica_count() > 2;
@@ -114,13 +116,13 @@ sim::PayloadRef Mutator::swap_digest(sim::Context& ctx, const sim::Payload& m) {
     return craft_.with(ctx, m, Field::Digest, pick.v, Seal::Own);
 }
 
-sim::PayloadRef Mutator::edit_commands(sim::Context& ctx, const sim::Payload& m) {
+sim::PayloadRef Mutator::edit_commands(sim::Context& ctx, const sim::Payload& m, Seal seal) {
     CommandEdit e;
     const std::size_t n = craft_.commands(m);
     e.op = static_cast<CommandEdit::Op>(ctx.rng().uniform(0, 2));
     e.index = static_cast<std::size_t>(ctx.rng().uniform(0, static_cast<std::int64_t>(n) - 1));
     if (e.op == CommandEdit::Op::Inject) e.inject = injected_request(ctx);
-    return craft_.with_commands(ctx, m, e, Seal::Own);
+    return craft_.with_commands(ctx, m, e, seal);
 }
 
 // A request seen from a client (valid), or one this replica signs itself: for the client a
@@ -160,7 +162,10 @@ std::pair<NodeId, sim::PayloadRef> Mutator::mutate(sim::Context& ctx, NodeId to,
             out = swap_digest(ctx, *msg);
             break;
         case Kind::Commands:
-            out = edit_commands(ctx, *msg);
+            out = edit_commands(ctx, *msg, Seal::Own);
+            break;
+        case Kind::Seeded:
+            out = edit_commands(ctx, *msg, Seal::Seeded);
             break;
         case Kind::Recipient: {
             // Another replica than the intended one, never itself.
@@ -185,7 +190,7 @@ std::pair<NodeId, sim::PayloadRef> Mutator::mutate(sim::Context& ctx, NodeId to,
     }
     if (!out) return {to, std::move(msg)};
     ++mutations_;
-    if (k == Kind::Commands || k == Kind::Round) last_out_ = out;
+    if (k == Kind::Commands || k == Kind::Seeded || k == Kind::Round) last_out_ = out;
     return {to, std::move(out)};
 }
 

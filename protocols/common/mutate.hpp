@@ -3,8 +3,10 @@
 // scope and send that instead: a round (view, seq or height) moved by 1 or 2, a digest swapped
 // for one this replica saw recently, a command dropped, duplicated or injected (one a client
 // sent, or one this replica signs for that client or as a client under its own id), another
-// recipient, or a message another replica signed, with a round changed under its signature (a
-// splice). Everything protocol-specific goes through proto::Craft; the rest is generic.
+// recipient, a message another replica signed with a round changed under its signature (a
+// splice), or its own commands edited under the original digest and signatures after the
+// answers a receiver keeps were asked of the original (seeded, proto::Seal::Seeded). Everything
+// protocol-specific goes through proto::Craft; the rest is generic.
 #pragma once
 
 #include <array>
@@ -20,7 +22,16 @@
 namespace proto {
 
 struct MutateParams {
-    enum class Kind : std::uint8_t { Round, Digest, Commands, Recipient, Splice, Relabel, Count };
+    enum class Kind : std::uint8_t {
+        Round,
+        Digest,
+        Commands,
+        Recipient,
+        Splice,
+        Relabel,
+        Seeded,
+        Count
+    };
     std::uint32_t ppm = 200'000;  // per outgoing message
     std::vector<Kind> kinds;      // the mutations allowed (default all)
 };
@@ -59,7 +70,7 @@ private:
     bool applies(Kind k, sim::Context& ctx, NodeId to, const sim::Payload& m) const;
     sim::PayloadRef move_round(sim::Context& ctx, const sim::Payload& m, Seal seal);
     sim::PayloadRef swap_digest(sim::Context& ctx, const sim::Payload& m);
-    sim::PayloadRef edit_commands(sim::Context& ctx, const sim::Payload& m);
+    sim::PayloadRef edit_commands(sim::Context& ctx, const sim::Payload& m, Seal seal);
     sim::PayloadRef injected_request(sim::Context& ctx) const;
 
     MutateParams p_;

@@ -36,7 +36,7 @@ void Replica::on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m) {
     if (!well_formed(ctx, *b)) return;
     if (p.leader_statement.signer != m->signer ||
         p.leader_statement.stmt != proposal_statement(*b) ||
-        !proto::verify_vote(ctx, p.leader_statement, b->proposal_digest()))
+        !proto::verify_vote(ctx, p.leader_statement, b->proposal_digest(trust_author_caches())))
         return;
     if (recent(b->view)) observe(ctx, p.leader_statement);
     if (b->height <= b_exec_->height) return;

@@ -49,12 +49,34 @@ BlockRef rebuild(const Block& like, std::uint64_t view, std::uint64_t height,
 // A PROPOSAL of `block` in place of `original`: an Own seal signs a leader statement for it
 // and the message; a Splice keeps the original's leader statement and signature.
 sim::PayloadRef propose(sim::Context& ctx, BlockRef block, const Message& original, Seal seal) {
-    if (seal == Seal::Splice)
+    if (seal != Seal::Own)
         return make_spliced(Proposal{std::move(block), as<Proposal>(original)->leader_statement},
                             original);
     const proto::SignedVote stmt =
         proto::sign_vote(ctx, proposal_statement(*block), block->proposal_digest());
     return make_message(ctx, Proposal{std::move(block), stmt});
+}
+
+// A copy of `b` under its own digest, asked every answer a receiver keeps (sim::ContentMemo)
+// while its content is still b's, then given `cmds`: the digest no longer names the content,
+// and only a receiver that trusts answers computed before the block was sent misses it.
+BlockRef seeded(sim::Context& ctx, const Block& b, std::vector<ClientMessageRef> cmds) {
+    auto [ref, w] = sim::make_payload<Block>();
+    w->parent = b.parent;
+    w->height = b.height;
+    w->view = b.view;
+    w->justify = b.justify;
+    w->cmds = b.cmds;
+    w->proposer = b.proposer;
+    w->digest = b.digest;
+    w->size_bytes = b.size_bytes;
+    bool checked = false;
+    (void)w->digest_matches();
+    (void)w->commands_valid(ctx, checked);
+    (void)w->justify_key();
+    (void)w->proposal_digest();
+    w->cmds = std::move(cmds);
+    return ref;
 }
 
 NodeId proposer_for(sim::Context& ctx, const Block& b, Seal seal) {
@@ -89,7 +111,7 @@ sim::PayloadRef Craft::with(sim::Context& ctx, const sim::Payload& p, Field f, s
     }
     Body body = m->body;
     *std::visit([f](auto& b) -> std::uint64_t* { return slot_of(b, f); }, body) = value;
-    if (seal == Seal::Splice) return make_spliced(std::move(body), *m);
+    if (seal != Seal::Own) return make_spliced(std::move(body), *m);
     if (auto* v = std::get_if<Vote>(&body)) {
         // Our own vote for the altered statement (the leader's statement it carries stays).
         const Digest d = v->vote.stmt.digest();
@@ -128,6 +150,7 @@ sim::PayloadRef Craft::with_commands(sim::Context& ctx, const sim::Payload& p,
             cmds.insert(at, *at);
         }
     }
+    if (seal == Seal::Seeded) return propose(ctx, seeded(ctx, b, std::move(cmds)), *m, seal);
     return propose(ctx, rebuild(b, b.view, b.height, std::move(cmds), proposer_for(ctx, b, seal)),
                    *m, seal);
 }

@@ -12,7 +12,10 @@
 // a vote is its own vote. It cannot re-sign a QC: a QC's statement changed under an Own seal
 // keeps the voters' signatures, which no longer verify. A Splice keeps the original message's
 // signer, digest and signature, and the signatures inside it (the leader's statement over the
-// altered block, the voter's signature over the altered statement).
+// altered block, the voter's signature over the altered statement). A Seeded PROPOSAL is a
+// splice whose block also keeps the original's digest: before its commands are edited, the
+// crafter asks the block every answer a receiver keeps (sim::ContentMemo); elsewhere Seeded is
+// a Splice.
 #pragma once
 
 #include "protocols/common/craft.hpp"

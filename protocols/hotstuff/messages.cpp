@@ -17,37 +17,34 @@ Digest block_hash(const Block& b) {
     return Digest(h.value());
 }
 
-bool Block::digest_matches() const {
-    if (digest_check_ == 0) digest_check_ = digest == block_hash(*this) ? 1 : 2;
-    return digest_check_ == 1;
+bool Block::check_digest(bool trust_unsealed) const {
+    return digest_ok_.get(*this, trust_unsealed, [this] { return digest == block_hash(*this); });
 }
 
-bool Block::commands_valid(sim::Context& ctx, bool& checked) const {
-    checked = commands_check_ == 0;
-    if (checked) {
-        commands_check_ = 1;
+bool Block::commands_valid(sim::Context& ctx, bool& checked, bool trust_unsealed) const {
+    checked = false;
+    return commands_ok_.get(*this, trust_unsealed, [&] {
+        checked = true;
         for (const ClientMessageRef& c : cmds) {
             const auto* req = std::get_if<proto::Request>(&c->body);
-            if (!req || req->client.v < ctx.replica_count() || !proto::authentic(ctx, *c)) {
-                commands_check_ = 2;
-                break;
-            }
+            if (!req || req->client.v < ctx.replica_count() || !proto::authentic(ctx, *c))
+                return false;
         }
-    }
-    return commands_check_ == 1;
+        return true;
+    });
 }
 
-const QcKey& Block::justify_key() const {
-    if (!justify_key_) justify_key_ = qc_key(justify);
-    return *justify_key_;
+QcKey Block::compute_justify_key(bool trust_unsealed) const {
+    return justify_key_.get(*this, trust_unsealed, [this] { return qc_key(justify); });
 }
 
-Digest Block::proposal_digest() const {
-    if (!has_proposal_digest_) {
-        proposal_digest_ = proposal_statement(*this).digest();
-        has_proposal_digest_ = true;
-    }
-    return proposal_digest_;
+Digest Block::compute_proposal_digest(bool trust_unsealed) const {
+    return proposal_digest_.get(*this, trust_unsealed,
+                                [this] { return proposal_statement(*this).digest(); });
+}
+
+void Block::on_seal() const {
+    for (const ClientMessageRef& c : cmds) c->seal();
 }
 
 QcKey qc_key(const QuorumCert& qc) {
@@ -225,16 +222,24 @@ MessageRef make_spliced(Body body, const Message& original) {
     return ref;
 }
 
-bool Message::digest_matches() const {
+bool Message::check_digest() const {
     // The kind is outside what the signature covers: a relabelled message keeps a valid one.
-    if (digest_check_ == 0) {
+    return digest_ok_.get(*this, false, [this] {
         std::uint16_t body_kind = 0;
         std::uint32_t size = 0;
         Digest d{};
         std::visit(Describe{signer.v, body_kind, size, d, nullptr}, body);
-        digest_check_ = digest == d && kind == body_kind ? 1 : 2;
-    }
-    return digest_check_ == 1;
+        return digest == d && kind == body_kind;
+    });
+}
+
+void Message::on_seal() const {
+    std::visit(
+        [](const auto& b) {
+            if constexpr (requires { b.block; })
+                if (b.block) b.block->seal();
+        },
+        body);
 }
 
 bool authentic(sim::Context& ctx, const Message& m) {

@@ -28,6 +28,7 @@ inline constexpr std::uint8_t kProposalStatement = 7;
 struct QcKey {
     Digest stmt_digest{};
     std::uint64_t content = 0;
+    bool operator==(const QcKey&) const = default;
 };
 QcKey qc_key(const QuorumCert& qc);
 
@@ -40,29 +41,43 @@ struct Block : sim::Payload {
     std::vector<ClientMessageRef> cmds;
     NodeId proposer{};
 
-    // digest == block_hash(*this). A shared block never changes, so the first replica to ask
-    // computes the answer and the others reuse it (a pure function of the block's content).
-    bool digest_matches() const;
+    // digest == block_hash(*this). A sealed block never changes, so the first replica to ask
+    // computes the answer and the others reuse it (sim::ContentMemo: an answer computed before
+    // the seal, maybe by the block's author before it edited the block, is computed again;
+    // `trust_unsealed` takes it anyway, the mutation trust_author_caches).
+    bool digest_matches(bool trust_unsealed = false) const {
+        const bool* kept = digest_ok_.kept();
+        return kept ? *kept : check_digest(trust_unsealed);
+    }
     // Whether every command is a request signed by the client it names (a client's id is not a
     // replica's): the first replica to ask checks, and `checked` says whether this call did the
     // signature checks (the others charge their cost). A pure function of the content.
-    bool commands_valid(sim::Context& ctx, bool& checked) const;
+    bool commands_valid(sim::Context& ctx, bool& checked, bool trust_unsealed = false) const;
     // qc_key(justify), computed by the first replica to check this block's QC.
-    const QcKey& justify_key() const;
+    QcKey justify_key(bool trust_unsealed = false) const {
+        const QcKey* kept = justify_key_.kept();
+        return kept ? *kept : compute_justify_key(trust_unsealed);
+    }
     // proposal_statement(*this).digest(), computed by the first replica to verify a leader
     // statement for this block.
-    Digest proposal_digest() const;
+    Digest proposal_digest(bool trust_unsealed = false) const {
+        const Digest* kept = proposal_digest_.kept();
+        return kept ? *kept : compute_proposal_digest(trust_unsealed);
+    }
 
 protected:
     // The justify QC's whole content and the commands with their signatures.
     std::uint64_t nested_wire_hash() const override;
+    void on_seal() const override;  // the commands
 
 private:
-    mutable std::uint8_t digest_check_ = 0;    // 0 not yet computed, 1 matches, 2 does not
-    mutable std::uint8_t commands_check_ = 0;  // the same for commands_valid
-    mutable bool has_proposal_digest_ = false;
-    mutable Digest proposal_digest_{};
-    mutable std::optional<QcKey> justify_key_;
+    bool check_digest(bool trust_unsealed) const;
+    QcKey compute_justify_key(bool trust_unsealed) const;
+    Digest compute_proposal_digest(bool trust_unsealed) const;
+
+    sim::ContentMemo<bool> digest_ok_, commands_ok_;
+    sim::ContentMemo<Digest> proposal_digest_;
+    sim::ContentMemo<QcKey> justify_key_;
 };
 using BlockRef = sim::Ref<Block>;
 
@@ -153,25 +168,30 @@ struct Message : sim::Payload {
     // keeps a valid signature: the kind is outside it). A message made by make_message knows it
     // holds (no second hash at the n-1 receivers of a broadcast); for one with a foreign digest (a
     // splice) the first replica to ask computes it and the others reuse the answer.
-    bool digest_matches() const;
+    bool digest_matches() const {
+        const bool* kept = digest_ok_.kept();
+        return kept ? *kept : check_digest();
+    }
     // Sets the digest computed from this very body: digest_matches() holds with no computation.
     void set_body_digest(Digest d) {
         digest = d;
-        digest_check_ = 1;
+        digest_ok_.made(true);
     }
     // Sets a digest not computed from this body (a splice): digest_matches() compares when asked.
     void set_foreign_digest(Digest d) {
         digest = d;
-        digest_check_ = 0;
+        digest_ok_.forget();
     }
 
 protected:
     // Blocks (their QCs and commands), QCs and signed votes, every signature byte included,
     // and the body itself when its digest does not name it (a splice).
     std::uint64_t nested_wire_hash() const override;
+    void on_seal() const override;  // the blocks it carries
 
 private:
-    mutable std::uint8_t digest_check_ = 0;  // 0 not yet computed, 1 matches, 2 does not
+    bool check_digest() const;
+    sim::ContentMemo<bool> digest_ok_;
 };
 using MessageRef = sim::Ref<Message>;
 

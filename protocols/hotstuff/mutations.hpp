@@ -58,9 +58,15 @@ enum class Mutation : std::uint8_t {
     // lock_by_height: chained variant: the lock moves to b' when b' is higher than the locked
     // block, while vote-once and safeNode compare views. A block on a fork that is higher but
     // older (or lower but newer) than the lock moves it the wrong way, and a Byzantine leader
-    // proposing on an older QC collects honest votes the view rule forbids (PROTOCOLS.md §2.4:
+    // proposing on an older QC collects honest votes the view rule forbids (PROTOCOLS.md §4.11:
     // one rule set; chained.cpp states the argument for views).
     LockByHeight,
+    // trust_author_caches: a block's cached answers (its digest check, its commands' check, its
+    // QC's memo key, its proposal digest) count even when computed before the block was sent,
+    // so a Byzantine author asks them of an honest block, then edits it under the same digest
+    // and signatures: invented commands and forged QCs pass (PROTOCOLS.md §4.12: what a
+    // replica checks is what it received; sim::ContentMemo keeps answers from the seal on).
+    TrustAuthorCaches,
 };
 
 // In enum order.
@@ -69,7 +75,7 @@ inline std::vector<std::string> mutation_names() {
             "accept_small_qc",         "forget_lock_after_restart", "basic_leader_waits_for_work",
             "prune_without_snapshots", "trust_block_commands",      "trust_block_height",
             "trust_proposal_view",     "idle_by_own_commit",        "ignore_old_decide",
-            "lock_by_height"};
+            "lock_by_height",          "trust_author_caches"};
 }
 // The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
 // basic_leader_waits_for_work only the basic variant's leader.

@@ -177,8 +177,9 @@ void Replica::on_block(sim::Context& ctx, NodeId from, const BlockRef& b) {
 bool Replica::well_formed(sim::Context& ctx, const Block& b) {
     const bool height_ok = b.height == b.justify.stmt.slot + 1 ||
                            (b.height > 0 && cfg_.mutations.has(Mutation::TrustBlockHeight));
-    return height_ok && b.digest_matches() && b.justify.stmt.value == b.parent &&
-           b.view > b.justify.stmt.view && valid_qc(ctx, b.justify, b.justify_key()) &&
+    const bool trust = trust_author_caches();
+    return height_ok && b.digest_matches(trust) && b.justify.stmt.value == b.parent &&
+           b.view > b.justify.stmt.view && valid_qc(ctx, b.justify, b.justify_key(trust)) &&
            commands_valid(ctx, b);
 }
 
@@ -188,7 +189,7 @@ bool Replica::well_formed(sim::Context& ctx, const Block& b) {
 bool Replica::commands_valid(sim::Context& ctx, const Block& b) {
     if (cfg_.mutations.has(Mutation::TrustBlockCommands) || b.cmds.empty()) return true;
     bool checked = false;
-    const bool ok = b.commands_valid(ctx, checked);
+    const bool ok = b.commands_valid(ctx, checked, trust_author_caches());
     if (!checked) ctx.charge_verify(static_cast<std::uint32_t>(b.cmds.size()));
     return ok;
 }

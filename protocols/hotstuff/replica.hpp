@@ -87,6 +87,8 @@ private:
     void on_block(sim::Context& ctx, NodeId from, const BlockRef& b);
     bool well_formed(sim::Context& ctx, const Block& b);
     bool commands_valid(sim::Context& ctx, const Block& b);
+    // trust_author_caches: a block's cached answers count even when computed before it was sent.
+    bool trust_author_caches() const { return cfg_.mutations.has(Mutation::TrustAuthorCaches); }
     bool verify_carried_statement(sim::Context& ctx, const proto::SignedVote& p);
     // Whether `view` lies at most view_window() above this replica's view.
     bool in_window(std::uint64_t view) const {

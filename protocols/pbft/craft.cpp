@@ -30,7 +30,8 @@ auto slot_of(B& b, Field f)
 }
 
 MessageRef seal_body(sim::Context& ctx, Body body, const Message& original, proto::Seal seal) {
-    if (seal == proto::Seal::Splice) return make_spliced(std::move(body), original);
+    // Receivers keep no answer computed before a message is sent: Seeded is a Splice here.
+    if (seal != proto::Seal::Own) return make_spliced(std::move(body), original);
     return make_message(ctx, std::move(body));
 }
 

@@ -167,17 +167,15 @@ MessageRef make_spliced(Body body, const Message& original) {
 
 void Message::digest_from_body() {
     digest = message_digest(body, signer);
-    digest_check_ = 1;  // computed from this very body: it matches
+    digest_ok_.made(true);  // computed from this very body: it matches
 }
 
-bool Message::digest_matches() const {
+bool Message::check_digest() const {
     // The kind is outside what the signature covers: a relabelled message keeps a valid one.
-    if (digest_check_ == 0)
-        digest_check_ = digest == message_digest(body, signer) &&
-                                kind == kPrePrepare + static_cast<std::uint16_t>(body.index())
-                            ? 1
-                            : 2;
-    return digest_check_ == 1;
+    return digest_ok_.get(*this, false, [this] {
+        return digest == message_digest(body, signer) &&
+               kind == kPrePrepare + static_cast<std::uint16_t>(body.index());
+    });
 }
 
 bool signature_valid(sim::Context& ctx, const Message& m) {
@@ -199,33 +197,54 @@ sim::Rounds Message::rounds() const {
     return r;
 }
 
+namespace {
+
+// Every payload `m` names by reference, in a fixed order: `group(count)` before each list and
+// `one(payload or null)` for each item (a certificate's PRE-PREPARE is a group of its own).
+template <class Group, class One>
+void for_each_nested(const Message& m, Group&& group, One&& one) {
+    const auto all = [&](const auto& refs) {
+        group(refs.size());
+        for (const auto& r : refs) one(r.get());
+    };
+    if (const auto* pp = as<PrePrepare>(m)) all(pp->batch);
+    if (const auto* vc = as<ViewChange>(m)) {
+        all(vc->C);
+        for (const PreparedCert& c : vc->P) {
+            one(c.pre_prepare.get());
+            all(c.prepares);
+        }
+    }
+    if (const auto* nv = as<NewView>(m)) {
+        all(nv->V);
+        all(nv->O);
+    }
+    if (const auto* cu = as<CatchUp>(m)) {
+        all(cu->C);
+        for (const CommitCert& c : cu->certs) {
+            one(c.pre_prepare.get());
+            all(c.commits);
+        }
+    }
+}
+
+}  // namespace
+
+void Message::on_seal() const {
+    for_each_nested(
+        *this, [](std::size_t) {},
+        [](const sim::Payload* p) {
+            if (p) p->seal();
+        });
+}
+
 std::uint64_t Message::nested_wire_hash() const {
     sim::Hasher h(0x4e57);
     // A body its digest does not name (a splice) reaches the receiver too.
     if (!digest_matches()) h.add(message_digest(body, signer).v);
-    const auto all = [&h](const auto& refs) {
-        h.add(refs.size());
-        for (const auto& r : refs) h.add(r ? r->wire_hash() : 0);
-    };
-    if (const auto* pp = as<PrePrepare>(*this)) all(pp->batch);
-    if (const auto* vc = as<ViewChange>(*this)) {
-        all(vc->C);
-        for (const PreparedCert& c : vc->P) {
-            h.add(c.pre_prepare ? c.pre_prepare->wire_hash() : 0);
-            all(c.prepares);
-        }
-    }
-    if (const auto* nv = as<NewView>(*this)) {
-        all(nv->V);
-        all(nv->O);
-    }
-    if (const auto* cu = as<CatchUp>(*this)) {
-        all(cu->C);
-        for (const CommitCert& c : cu->certs) {
-            h.add(c.pre_prepare ? c.pre_prepare->wire_hash() : 0);
-            all(c.commits);
-        }
-    }
+    for_each_nested(
+        *this, [&h](std::size_t count) { h.add(count); },
+        [&h](const sim::Payload* p) { h.add(p ? p->wire_hash() : 0); });
     return h.value();
 }
 

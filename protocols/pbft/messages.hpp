@@ -121,9 +121,12 @@ struct Message : sim::Payload {
     // view: v of ordering, VIEW-CHANGE and NEW-VIEW messages; seq: n of ordering and
     // CHECKPOINT messages.
     sim::Rounds rounds() const override;
-    // digest == message_digest(body, signer), and the kind is its body's. A shared message
+    // digest == message_digest(body, signer), and the kind is its body's. A sealed message
     // never changes, so the first replica to ask computes it and the others reuse the answer.
-    bool digest_matches() const;
+    bool digest_matches() const {
+        const bool* kept = digest_ok_.kept();
+        return kept ? *kept : check_digest();
+    }
     // Sets digest = message_digest(body, signer), so digest_matches() holds with no second
     // computation (the one way honest code makes a digest).
     void digest_from_body();
@@ -131,16 +134,18 @@ struct Message : sim::Payload {
     // compares when asked.
     void set_foreign_digest(Digest d) {
         digest = d;
-        digest_check_ = 0;
+        digest_ok_.forget();
         nests = true;  // the wire hash then covers the body the digest does not name
     }
 
 protected:
     // Nested messages and piggybacked requests, with their signatures.
     std::uint64_t nested_wire_hash() const override;
+    void on_seal() const override;  // the nested messages and requests
 
 private:
-    mutable std::uint8_t digest_check_ = 0;  // 0 not yet computed, 1 matches, 2 does not
+    bool check_digest() const;
+    sim::ContentMemo<bool> digest_ok_;  // kept once sealed (sim::ContentMemo)
 };
 
 // Kind-table positions: REQUEST, REPLY, then the variant's alternatives in order.

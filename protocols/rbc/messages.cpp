@@ -108,6 +108,11 @@ sim::Rounds Message::rounds() const {
     return r;
 }
 
+void Message::on_seal() const {
+    const auto* s = as<Send>(*this);
+    if (s && s->request) s->request->seal();
+}
+
 std::uint64_t Message::nested_wire_hash() const {
     const auto* s = as<Send>(*this);
     // A body its digest does not name (a splice) reaches the receiver too.

@@ -62,6 +62,7 @@ struct Message : sim::Payload {
 protected:
     // A SEND's request, with its signature.
     std::uint64_t nested_wire_hash() const override;
+    void on_seal() const override;  // a SEND's request
 };
 
 // Kind-table positions: REQUEST, REPLY, then the variant's alternatives in order.
