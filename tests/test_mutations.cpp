@@ -45,6 +45,7 @@ constexpr Case kHotStuffCases[] = {
     {"hotstuff-trust_proposal_view.json", "liveness"},
     {"hotstuff-idle_by_own_commit.json", "liveness"},
     {"hotstuff-trust_author_caches.json", "three_chain"},
+    {"hotstuff-one_timer_per_view.json", "liveness"},
 };
 
 constexpr Case kRbcCases[] = {
@@ -64,6 +65,7 @@ constexpr Regression kRegressions[] = {
     {"hotstuff-idle-leader-ahead.json", "idle_by_own_commit", "liveness"},
     {"hotstuff-lock-by-height.json", "lock_by_height", "safe_node"},
     {"hotstuff-seeded-block-caches.json", "trust_author_caches", "three_chain"},
+    {"hotstuff-basic-slow-network.json", "one_timer_per_view", "liveness"},
 };
 
 nlohmann::json load(const std::string& file, const char* dir = "mutations") {
@@ -138,7 +140,7 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "two_chain_commit, no_consecutive_view_check, vote_without_lock_check, accept_small_qc, "
         "forget_lock_after_restart, basic_leader_waits_for_work, prune_without_snapshots, "
         "trust_block_commands, trust_block_height, trust_proposal_view, idle_by_own_commit, "
-        "ignore_old_decide, lock_by_height, trust_author_caches",
+        "ignore_old_decide, lock_by_height, trust_author_caches, one_timer_per_view",
         sim::ScenarioError);
     CHECK_THROWS_AS(protocols::validate(sim::parse_scenario(with_mutations(base, "typo"))),
                     sim::ScenarioError);

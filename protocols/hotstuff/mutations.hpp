@@ -67,6 +67,12 @@ enum class Mutation : std::uint8_t {
     // and signatures: invented commands and forged QCs pass (PROTOCOLS.md §4.12: what a
     // replica checks is what it received; sim::ContentMemo keeps answers from the seal on).
     TrustAuthorCaches,
+    // one_timer_per_view: basic variant: the view timer runs once per view, from its start,
+    // and a view that certified its proposal resets the back-off for the next: four phases
+    // (seven message delays) must fit in the base timeout, so on a network slower than that no
+    // view ever decides (PROTOCOLS.md §2.6 and §4.10: a livelock under a slow network). The
+    // fix gives each phase the timeout: the timer restarts as each phase of the view arrives.
+    OneTimerPerView,
 };
 
 // In enum order.
@@ -75,7 +81,7 @@ inline std::vector<std::string> mutation_names() {
             "accept_small_qc",         "forget_lock_after_restart", "basic_leader_waits_for_work",
             "prune_without_snapshots", "trust_block_commands",      "trust_block_height",
             "trust_proposal_view",     "idle_by_own_commit",        "ignore_old_decide",
-            "lock_by_height",          "trust_author_caches"};
+            "lock_by_height",          "trust_author_caches",       "one_timer_per_view"};
 }
 // The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
 // basic_leader_waits_for_work only the basic variant's leader.
@@ -87,7 +93,8 @@ inline std::vector<std::string> mutation_names(bool basic) {
         // prune_without_snapshots changes both variants, but only the basic sweep shows it
         // (20,000 chained seeds did not): the hunt looks for it there.
         const bool basic_only = m == "basic_leader_waits_for_work" ||
-                                m == "prune_without_snapshots" || m == "ignore_old_decide";
+                                m == "prune_without_snapshots" || m == "ignore_old_decide" ||
+                                m == "one_timer_per_view";
         if (basic ? !chained_only : !basic_only) out.push_back(m);
     }
     return out;

@@ -13,12 +13,20 @@ proto::NodeId Pacemaker::compute_leader(std::uint64_t view) const {
 void Pacemaker::arm(sim::Context& ctx, std::uint64_t tag, std::uint64_t view,
                     std::uint64_t qc_view) {
     const std::uint64_t misses = view > qc_view ? view - qc_view - 1 : 0;
-    const proto::SimTime length = base_ * (1LL << std::min<std::uint64_t>(misses, 16));
-    deadline_ = ctx.now() + length;
+    length_ = base_ * (1LL << std::min<std::uint64_t>(misses, 16));
     armed_ = true;
+    set_deadline(ctx, tag);
+}
+
+void Pacemaker::restart(sim::Context& ctx, std::uint64_t tag) {
+    if (armed_) set_deadline(ctx, tag);
+}
+
+void Pacemaker::set_deadline(sim::Context& ctx, std::uint64_t tag) {
+    deadline_ = ctx.now() + length_;
     if (pending_ && pending_at_ <= deadline_) return;  // it fires first, and sets itself again
     if (pending_) ctx.cancel_timer(timer_);
-    timer_ = ctx.set_timer(length, tag);
+    timer_ = ctx.set_timer(length_, tag);
     pending_ = true;
     pending_at_ = deadline_;
 }

@@ -73,6 +73,9 @@ public:
     // lazy: re-arming moves a deadline; one timer event is pending at most, and when it fires
     // before the deadline it is set again for what is left (no cancel-and-set per view).
     void arm(sim::Context& ctx, std::uint64_t tag, std::uint64_t view, std::uint64_t qc_view);
+    // Moves the running timer's deadline to a full length (the one the view was armed with)
+    // from now; nothing if no timer runs.
+    void restart(sim::Context& ctx, std::uint64_t tag);
     void disarm() { armed_ = false; }
     bool armed() const { return armed_; }
     // The timer event `tag` fired: true if the view timed out, false if it was early (set
@@ -94,6 +97,7 @@ public:
 
 private:
     proto::NodeId compute_leader(std::uint64_t view) const;
+    void set_deadline(sim::Context& ctx, std::uint64_t tag);
 
     proto::Quorum quorum_;
     proto::SimTime base_;
@@ -104,7 +108,7 @@ private:
     sim::TimerId timer_ = 0;
     bool armed_ = false;    // a view timer is running, to deadline_
     bool pending_ = false;  // a timer event is scheduled, at pending_at_
-    proto::SimTime deadline_{}, pending_at_{};
+    proto::SimTime deadline_{}, pending_at_{}, length_{};
     std::map<std::uint64_t, std::set<std::uint32_t>> new_views_;
     std::map<std::uint32_t, std::uint64_t> reported_;  // sender -> highest view it reported
     struct Cached {

@@ -129,6 +129,7 @@ private:
     void observe(sim::Context& ctx, const proto::SignedVote& v);
     void propose(sim::Context& ctx, const BlockRef& parent, std::vector<ClientMessageRef> batch);
     void maybe_arm(sim::Context& ctx);
+    void restart_phase_timer(sim::Context& ctx);  // basic.cpp
     void fetch(sim::Context& ctx, Digest hash, NodeId from);
     void index_height(const Block& b);  // adds a stored block to by_height_
     // Handles what was parked waiting for the block `hash`, now stored.
