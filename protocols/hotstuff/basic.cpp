@@ -30,7 +30,7 @@ void Replica::basic_on_proposal(sim::Context& ctx, const BlockRef& b,
     if (b->view > view_) enter_view(ctx, b->view);  // a valid proposal from a later view
     if (b->view != view_ || b->view <= last_voted_view_ || !safe_node(*b)) return;
     last_voted_view_ = b->view;
-    restart_phase_timer(ctx);
+    restart_phase_timer(ctx, kPrepare);
     send_vote(ctx, proto::Statement{kPrepare, b->view, b->height, b->digest},
               pacemaker_.leader(b->view), stmt);
 }
@@ -71,7 +71,7 @@ void Replica::basic_on_phase(sim::Context& ctx, NodeId from, const PhaseQc& p) {
         return stmt ? *stmt : proto::SignedVote{};
     };
     const NodeId leader = pacemaker_.leader(view_);
-    if (p.phase != kDecide && qc.stmt.view == view_) restart_phase_timer(ctx);
+    if (p.phase != kDecide && qc.stmt.view == view_) restart_phase_timer(ctx, p.phase);
     switch (p.phase) {
         case kPreCommit:
             if (qc.stmt.view > prepare_qc_.stmt.view) prepare_qc_ = qc;
@@ -95,10 +95,15 @@ void Replica::basic_on_phase(sim::Context& ctx, NodeId from, const PhaseQc& p) {
 }
 
 // A phase of this view arrived (the proposal voted for, prepareQC, precommitQC): the next one
-// gets the view's full timeout, so a view lasts as long as its phases keep coming, four at
-// most. A network too slow for one phase fails views with no QC, and those double it.
-void Replica::restart_phase_timer(sim::Context& ctx) {
-    if (!cfg_.mutations.has(Mutation::OneTimerPerView)) pacemaker_.restart(ctx, kViewTimer);
+// gets the view's full timeout, so a view lasts as long as its phases keep coming. Once per
+// phase: a leader sending one phase's QC again does not hold the view open (four timeouts at
+// most). A network too slow for one phase fails views with no QC, and those double it.
+void Replica::restart_phase_timer(sim::Context& ctx, std::uint8_t phase) {
+    if (cfg_.mutations.has(Mutation::OneTimerPerView)) return;
+    if (timed_phase_.first != view_) timed_phase_ = {view_, 0};
+    if (phase <= timed_phase_.second) return;
+    timed_phase_.second = phase;
+    pacemaker_.restart(ctx, kViewTimer);
 }
 
 // End of view: NEW-VIEW(prepareQC) to the next leader (Algorithm 2's last step).

@@ -129,7 +129,7 @@ private:
     void observe(sim::Context& ctx, const proto::SignedVote& v);
     void propose(sim::Context& ctx, const BlockRef& parent, std::vector<ClientMessageRef> batch);
     void maybe_arm(sim::Context& ctx);
-    void restart_phase_timer(sim::Context& ctx);  // basic.cpp
+    void restart_phase_timer(sim::Context& ctx, std::uint8_t phase);  // basic.cpp
     void fetch(sim::Context& ctx, Digest hash, NodeId from);
     void index_height(const Block& b);  // adds a stored block to by_height_
     // Handles what was parked waiting for the block `hash`, now stored.
@@ -269,6 +269,7 @@ private:
     void snapshot_into(SyncReply& s) const;  // the executed block, state and client progress
     // basic.cpp: the highest prepareQC this replica holds (sent in NEW-VIEW).
     QuorumCert prepare_qc_;
+    std::pair<std::uint64_t, std::uint8_t> timed_phase_{};  // (view, last phase that restarted)
 };
 
 }  // namespace hotstuff
