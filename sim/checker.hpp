@@ -66,10 +66,12 @@ public:
         if (log_ && log_->due(now)) report(log_->on_step(now), now, event);
         if (totality_ && totality_->due(now)) report(totality_->on_step(now), now, event);
     }
-    // Nothing owed is outstanding that a run stopping "when done" would leave unchecked: for a
-    // protocol that orders no log, no honest replica that is up lacks an index another honest
-    // replica delivered (while liveness is owed).
-    bool settled() const { return !totality_ || totality_->settled(); }
+    // Nothing owed is outstanding that a run stopping "when done" would leave unchecked (while
+    // liveness is owed): no honest replica that is up lacks an index another honest replica
+    // delivered (reliable broadcast) or executed (a protocol that orders one log).
+    bool settled() const {
+        return (!totality_ || totality_->settled()) && (!log_ || log_->settled());
+    }
     void set_active(NodeId replica, bool active, SimTime now = {});
     // The protocol's own monitor (sim/monitor.hpp), if it has one.
     void set_wire_monitor(std::unique_ptr<WireMonitor> m);

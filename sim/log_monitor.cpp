@@ -205,6 +205,14 @@ void LogMonitor::add_deadline(SimTime now, std::uint64_t index) {
     }
 }
 
+bool LogMonitor::settled() const {
+    if (deadlines_.empty()) return true;
+    const std::uint64_t owed = deadlines_.back().index;  // indexes only grow along the deque
+    for (const Replica& p : replicas_)
+        if (p.honest && p.active && p.index < owed) return false;
+    return true;
+}
+
 std::optional<Finding> LogMonitor::catch_up_due(SimTime now) {
     while (!deadlines_.empty() && deadlines_.front().deadline_ns < now.ns) {
         const Deadline d = deadlines_.front();

@@ -49,6 +49,9 @@ public:
         return !deadlines_.empty() && deadlines_.front().deadline_ns < now.ns;
     }
     std::optional<Finding> on_step(SimTime now) { return catch_up_due(now); }
+    // Whether every honest replica that is up has executed what the others did (or nothing is
+    // owed): a run that stops when its requests are done waits for this, up to the deadlines.
+    bool settled() const;
 
 private:
     struct Ref {

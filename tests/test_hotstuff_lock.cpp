@@ -41,7 +41,11 @@ TEST_CASE("hotstuff lock: without the wire monitor, the checker sees two logs di
     const sim::RunResult safe = run_unmonitored(regression(), honest);
     CHECK_FALSE(safe.violation);
     CHECK(safe.stop_reason == "all requests done");
-    const sim::RunResult broken = run_unmonitored(with_lock_by_height(regression()), mutated);
+    // Idle syncs off too: with them replica 1 takes the fork's state from replica 3 and the
+    // Byzantine one before it commits, and its own committed_chain_extends check fires first.
+    nlohmann::json doc = with_lock_by_height(regression());
+    doc["protocol"]["mutations"].push_back("no_idle_sync");
+    const sim::RunResult broken = run_unmonitored(doc, mutated);
     REQUIRE(broken.violation);
     // Replica 3 executed the view-3 block at height 1; replicas 1 and 2 commit the view-1 block
     // there once three consecutive views certify the view-10 block above it.

@@ -21,13 +21,15 @@ constexpr Case kPbftCases[] = {
     {"pbft-backups_skip_o_check.json", "committed_kept"},
     {"pbft-out_of_order_execution.json", "agreement"},
     {"pbft-transfer_without_reply_cache.json", "integrity"},
-    {"pbft-trust_stored_digest.json", "prepared_once"},
+    {"pbft-trust_stored_digest.json", "view_change_timer"},
     {"pbft-no_checkpoint_resend.json", "liveness"},
     {"pbft-accept_replica_requests.json", "validity"},
     {"pbft-no_catch_up.json", "catch_up"},
     {"pbft-one_request_timer.json", "liveness"},
-    {"pbft-propose_before_new_view_installed.json", "sign_once"},
     {"pbft-keep_old_view_timers.json", "view_change_timer"},
+    {"pbft-no_idle_status.json", "catch_up"},
+    {"pbft-proof_above_executed_only.json", "catch_up"},
+    {"pbft-forget_committed_cert.json", "catch_up"},
 };
 
 // Most were found by `byzsim hunt` and shrunk; the wire monitor (protocols/hotstuff/monitor.hpp)
@@ -46,6 +48,7 @@ constexpr Case kHotStuffCases[] = {
     {"hotstuff-idle_by_own_commit.json", "liveness"},
     {"hotstuff-trust_author_caches.json", "three_chain"},
     {"hotstuff-one_timer_per_view.json", "liveness"},
+    {"hotstuff-no_idle_sync.json", "catch_up"},
 };
 
 constexpr Case kRbcCases[] = {
@@ -131,7 +134,8 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "backups_skip_o_check, out_of_order_execution, transfer_without_reply_cache, "
         "trust_stored_digest, no_checkpoint_resend, accept_replica_requests, no_catch_up, "
         "one_request_timer, "
-        "propose_before_new_view_installed, keep_old_view_timers",
+        "propose_before_new_view_installed, keep_old_view_timers, no_idle_status, "
+        "proof_above_executed_only, forget_committed_cert",
         sim::ScenarioError);
     CHECK_THROWS_WITH_AS(
         protocols::validate(sim::parse_scenario(with_mutations(
@@ -140,7 +144,7 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "two_chain_commit, no_consecutive_view_check, vote_without_lock_check, accept_small_qc, "
         "forget_lock_after_restart, basic_leader_waits_for_work, prune_without_snapshots, "
         "trust_block_commands, trust_block_height, trust_proposal_view, idle_by_own_commit, "
-        "ignore_old_decide, lock_by_height, trust_author_caches, one_timer_per_view",
+        "ignore_old_decide, lock_by_height, trust_author_caches, one_timer_per_view, no_idle_sync",
         sim::ScenarioError);
     CHECK_THROWS_AS(protocols::validate(sim::parse_scenario(with_mutations(base, "typo"))),
                     sim::ScenarioError);

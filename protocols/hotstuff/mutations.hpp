@@ -73,15 +73,32 @@ enum class Mutation : std::uint8_t {
     // view ever decides (PROTOCOLS.md §2.6 and §4.10: a livelock under a slow network). The
     // fix gives each phase the timeout: the timer restarts as each phase of the view arrives.
     OneTimerPerView,
+    // no_idle_sync: a replica asks for a sync only when a block far above its executed height
+    // arrives, never once nothing executes for a while, and a SYNC-REQUEST from a replica
+    // that executed more tells it nothing; one cut off while the others executed the last
+    // blocks of a workload stays behind for good (PROTOCOLS.md §4.13: a replica that fell
+    // behind must catch up; the checker's catch_up once the requests are done).
+    NoIdleSync,
 };
 
 // In enum order.
 inline std::vector<std::string> mutation_names() {
-    return {"two_chain_commit",        "no_consecutive_view_check", "vote_without_lock_check",
-            "accept_small_qc",         "forget_lock_after_restart", "basic_leader_waits_for_work",
-            "prune_without_snapshots", "trust_block_commands",      "trust_block_height",
-            "trust_proposal_view",     "idle_by_own_commit",        "ignore_old_decide",
-            "lock_by_height",          "trust_author_caches",       "one_timer_per_view"};
+    return {"two_chain_commit",
+            "no_consecutive_view_check",
+            "vote_without_lock_check",
+            "accept_small_qc",
+            "forget_lock_after_restart",
+            "basic_leader_waits_for_work",
+            "prune_without_snapshots",
+            "trust_block_commands",
+            "trust_block_height",
+            "trust_proposal_view",
+            "idle_by_own_commit",
+            "ignore_old_decide",
+            "lock_by_height",
+            "trust_author_caches",
+            "one_timer_per_view",
+            "no_idle_sync"};
 }
 // The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
 // basic_leader_waits_for_work only the basic variant's leader.

@@ -132,6 +132,7 @@ Digest Replica::vote_digest(const proto::Statement& s) {
 
 void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
     if (tag == kViewTimer && pacemaker_.fire(ctx, tag)) on_view_timeout(ctx);
+    if (tag == kIdleTimer) on_idle_timer(ctx);
 }
 
 void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m) {
@@ -307,6 +308,7 @@ void Replica::commit_chain(sim::Context& ctx, const Block& b) {
     }
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) execute(ctx, **it);
     chain.clear();
+    note_executed(ctx);
     // Pruning every few heights keeps memory as flat and costs a fraction of doing it on each
     // (prune_without_snapshots prunes on each, as it did).
     if (b_exec_->height >= next_prune_ || cfg_.mutations.has(Mutation::PruneWithoutSnapshots)) {

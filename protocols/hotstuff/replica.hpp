@@ -79,7 +79,7 @@ public:
     Footprint footprint() const;
 
 private:
-    enum Timer : std::uint64_t { kViewTimer = 1 };
+    enum Timer : std::uint64_t { kViewTimer = 1, kIdleTimer = 2 };
 
     // replica.cpp
     void on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m);
@@ -136,6 +136,16 @@ private:
     void unpark(sim::Context& ctx, Digest hash);
     // State sync (messages.hpp): asked for when a block arrives too far above what we executed.
     void request_sync(sim::Context& ctx, std::uint64_t target_height);
+    // sync.cpp: once nothing executed for a view timeout, up to kIdleAsks SYNC-REQUESTs with
+    // back-off; one that reaches a replica behind tells it so (it asks in turn).
+    void note_executed(sim::Context& ctx);
+    void on_idle_timer(sim::Context& ctx);
+    // Off under no_idle_sync, and under prune_without_snapshots, which is the sync as it was
+    // before snapshots, with no idle rounds either.
+    bool idle_sync() const {
+        return !cfg_.mutations.has(Mutation::NoIdleSync) &&
+               !cfg_.mutations.has(Mutation::PruneWithoutSnapshots);
+    }
     void on_sync_request(sim::Context& ctx, NodeId from, const SyncRequest& r);
     void on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r);
     void adopt(sim::Context& ctx, const SyncReply& r);
@@ -244,6 +254,10 @@ private:
     };
     std::map<Digest, SyncVotes> sync_votes_;
     proto::SimTime last_sync_request_{-1};
+    proto::SimTime idle_at_{};
+    bool idle_timer_on_ = false;
+    std::uint32_t idle_asks_ = 0;
+    static constexpr std::uint32_t kIdleAsks = 5;
     // Snapshots of the executed state at the last two heights that are multiples of
     // kSnapshotEvery, newest first (a null block: none yet). Replicas a few heights apart
     // still hold a common one, so a replica that syncs finds f+1 identical replies.

@@ -19,18 +19,52 @@ void Replica::request_sync(sim::Context& ctx, std::uint64_t target_height) {
     ctx.broadcast(make_message(ctx, SyncRequest{b_exec_->height}));
 }
 
-// Answers with each kept snapshot above the requester's executed height: replicas that
-// executed different heights still send one identical reply for a snapshot they share.
+// Something executed: once nothing more does for a view timeout, ask. At the end of a workload
+// every replica asks; a replica cut off while the others executed the last blocks learns from
+// the question that it is behind, with nothing else to tell it (PROTOCOLS.md §4.13). One timer
+// event at most is pending; an early one sets itself again for the rest.
+void Replica::note_executed(sim::Context& ctx) {
+    if (!idle_sync()) return;
+    idle_at_ = ctx.now() + cfg_.view_timeout;
+    idle_asks_ = 0;
+    if (idle_timer_on_) return;
+    idle_timer_on_ = true;
+    ctx.set_timer(cfg_.view_timeout, kIdleTimer);
+}
+
+void Replica::on_idle_timer(sim::Context& ctx) {
+    idle_timer_on_ = false;
+    if (ctx.now() < idle_at_) {
+        idle_timer_on_ = true;
+        ctx.set_timer(idle_at_ - ctx.now(), kIdleTimer);
+        return;
+    }
+    if (idle_asks_ >= kIdleAsks) return;
+    ctx.broadcast(make_message(ctx, SyncRequest{b_exec_->height}));
+    idle_timer_on_ = true;
+    idle_at_ = ctx.now() + cfg_.view_timeout * (1LL << idle_asks_++);
+    ctx.set_timer(idle_at_ - ctx.now(), kIdleTimer);
+}
+
+// Answers with each kept snapshot above the requester's executed height (replicas that
+// executed different heights still send one identical reply for a snapshot they share) and the
+// current state, which replicas that executed the same height, as at the end of a workload,
+// send identically. A requester above us tells us we are behind: we ask in turn.
 void Replica::on_sync_request(sim::Context& ctx, NodeId from, const SyncRequest& r) {
     if (from == ctx.self()) return;
+    if (r.executed > b_exec_->height && idle_sync()) request_sync(ctx, r.executed);
+    if (b_exec_->height <= r.executed) return;
     if (cfg_.mutations.has(Mutation::PruneWithoutSnapshots)) {
-        if (b_exec_->height <= r.executed) return;
         SyncReply now;
         snapshot_into(now);
         return ctx.send(from, make_message(ctx, std::move(now)));
     }
     for (const SyncReply& s : snapshots_)
         if (s.block && s.block->height > r.executed) ctx.send(from, make_message(ctx, s));
+    if (snapshots_[0].block == b_exec_) return;  // the current state is that snapshot
+    SyncReply now;
+    snapshot_into(now);
+    ctx.send(from, make_message(ctx, std::move(now)));
 }
 
 void Replica::take_snapshot() {
@@ -51,7 +85,8 @@ void Replica::snapshot_into(SyncReply& s) const {
 void Replica::on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r) {
     if (!r.block || r.block->height <= b_exec_->height || !well_formed(ctx, *r.block)) return;
     const Digest content = r.content_digest();
-    // Bounded: an honest replica keeps two snapshots, so a sender backs two at most.
+    // Bounded: an honest replica keeps two snapshots and sends its current state, so a sender
+    // backs three at most.
     std::size_t backed = 0;
     for (const auto& [digest, v] : sync_votes_) {
         const bool by_sender =
@@ -59,7 +94,7 @@ void Replica::on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r) 
         if (by_sender && digest == content) return;
         backed += by_sender ? 1 : 0;
     }
-    if (backed >= 2) {
+    if (backed >= 3) {
         ++refused_syncs_;
         return;
     }

@@ -24,15 +24,42 @@ void Replica::note_ahead(sim::Context& ctx, View v, Seq n) {
     ctx.set_timer(status_period(), kStatusTimer);
 }
 
+// Something executed: once nothing more does for a status period, one STATUS round. At the end
+// of a workload every replica asks once and q-1 answers end it; a replica cut off while the
+// others executed the last requests learns of them then, with nothing else to tell it (Castro's
+// thesis §5.2: replicas send status messages periodically). One timer event at most is pending;
+// an early one sets itself again for the rest.
+void Replica::note_executed(sim::Context& ctx) {
+    if (cfg_.mutations.has(Mutation::NoCatchUp) || cfg_.mutations.has(Mutation::NoIdleStatus))
+        return;
+    idle_at_ = ctx.now() + status_period();
+    if (idle_timer_on_) return;
+    idle_timer_on_ = true;
+    ctx.set_timer(status_period(), kIdleTimer);
+}
+
+void Replica::on_idle_timer(sim::Context& ctx) {
+    idle_timer_on_ = false;
+    if (ctx.now() < idle_at_) {
+        idle_timer_on_ = true;
+        ctx.set_timer(idle_at_ - ctx.now(), kIdleTimer);
+        return;
+    }
+    send_status(ctx, true);
+}
+
 // Asks until q-1 replicas answered (a STATUS or its answers may be lost, or the asker cut
 // off), backing off from one period to 32.
-void Replica::send_status(sim::Context& ctx) {
+void Replica::send_status(sim::Context& ctx, bool idle) {
     if (cfg_.mutations.has(Mutation::NoCatchUp)) return;
     answered_.clear();
     if (!asking_) {
         asking_ = true;
+        idle_round_ = idle;
         status_attempts_ = 0;
         ctx.set_timer(status_period(), kStatusRetry);
+    } else if (!idle) {
+        idle_round_ = false;  // a round for a reason: until q-1 answered, however long
     }
     // At most one per half period, whatever asks for it.
     if (status_sent_.ns >= 0 && ctx.now().ns < status_sent_.ns + status_period().ns / 2) return;
@@ -45,7 +72,9 @@ void Replica::broadcast_status(sim::Context& ctx) {
 }
 
 void Replica::retry_status(sim::Context& ctx) {
-    if (!asking_ || answered_.size() + 1 >= cfg_.quorum.q()) {
+    const std::size_t enough = idle_round_ ? cfg_.quorum.n - 1 : cfg_.quorum.q() - 1;
+    if (!asking_ || answered_.size() >= enough ||
+        (idle_round_ && status_attempts_ + 1 >= kIdleAttempts)) {
         asking_ = false;
         return;
     }
@@ -65,10 +94,17 @@ void Replica::on_status(sim::Context& ctx, const MessageRef& m) {
         return;
     }
     last->second = ctx.now();
+    // The asker executed more, or is in a later view: we are the one behind (a STATUS is what
+    // reaches a replica back from a partition once the others fell idle).
+    if ((st.n > last_exec_ || st.v > view_) && !cfg_.mutations.has(Mutation::NoIdleStatus))
+        note_ahead(ctx, st.v, st.n);
     if (st.v < view_ && last_new_view_) ctx.send(m->signer, last_new_view_);
     // Answered even with nothing to give: the asker stops asking once q-1 replicas answered.
+    // The stable checkpoint's proof whenever it is above the asker's: one that executed that
+    // far but never saw it stable (CHECKPOINTs lost) can execute nothing beyond its window.
     CatchUp out;
-    if (h_ > st.n && !h_proof_.empty()) {
+    const Seq above = cfg_.mutations.has(Mutation::ProofAboveExecutedOnly) ? st.n : st.low;
+    if (h_ > above && !h_proof_.empty()) {
         out.n = h_;
         out.state = h_state_;
         out.C = h_proof_;
@@ -78,15 +114,19 @@ void Replica::on_status(sim::Context& ctx, const MessageRef& m) {
 }
 
 // The certificates of the numbers above the requester's execution and our checkpoint that we
-// executed and still hold complete; the first gap ends them (it could not execute past it).
+// executed and still hold complete (in the slot's view, or kept from the view it committed in
+// when a later view took the slot over); the first gap ends them (it could not execute past).
 void Replica::add_certs(const Status& st, CatchUp& out) const {
     const std::uint64_t from = std::max(st.n.v, h_.v) + 1;
     for (std::uint64_t k = from; k <= last_exec_.v; ++k) {
         const Slot& s = log_[k & (log_.size() - 1)];
-        if (s.n.v != k || !s.committed || !s.pp) return;
-        const PrePrepare& pp = *as<PrePrepare>(*s.pp);
-        CommitCert cert{s.pp, {}};
-        for (const auto& c : s.commits)
+        if (s.n.v != k) return;
+        const bool current = s.committed && s.pp;
+        const MessageRef& pm = current ? s.pp : s.committed_cert.pre_prepare;
+        if (!pm) return;
+        const PrePrepare& pp = *as<PrePrepare>(*pm);
+        CommitCert cert{pm, {}};
+        for (const auto& c : current ? s.commits : s.committed_cert.commits)
             if (as<Commit>(*c)->d == pp.d && cert.commits.size() < cfg_.quorum.q())
                 cert.commits.push_back(c);
         if (cert.commits.size() < cfg_.quorum.q()) return;

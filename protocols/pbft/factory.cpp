@@ -18,7 +18,8 @@ std::vector<std::string> mutation_names() {
             "backups_skip_o_check", "out_of_order_execution", "transfer_without_reply_cache",
             "trust_stored_digest",  "no_checkpoint_resend",   "accept_replica_requests",
             "no_catch_up",          "one_request_timer",      "propose_before_new_view_installed",
-            "keep_old_view_timers"};
+            "keep_old_view_timers", "no_idle_status",         "proof_above_executed_only",
+            "forget_committed_cert"};
 }
 
 namespace {

@@ -109,10 +109,10 @@ void Replica::accept_pre_prepare(sim::Context& ctx, Slot& s, const MessageRef& m
 
 // A sequence number's votes count only within one view: moving a slot to a newer view forgets
 // the older view's pre-prepare and votes, but keeps its prepared certificate (§1.5 P).
-void Replica::move_to_view(Slot& s, View v) {
+void Replica::move_to_view(Slot& s, View v) const {
     if (s.v >= v) return;
     s.v = v;
-    s.forget_votes();
+    s.forget_votes(!cfg_.mutations.has(Mutation::ForgetCommittedCert));
 }
 
 void Replica::on_prepare(sim::Context& ctx, const MessageRef& m) {
@@ -211,6 +211,12 @@ void Replica::execute_certified(sim::Context& ctx, Slot& s, const CommitCert& c)
 
 // Executes strictly in order, without gaps (§1.3 step 8).
 void Replica::try_execute(sim::Context& ctx) {
+    const Seq before = last_exec_;
+    execute_ready(ctx);
+    if (last_exec_ > before) note_executed(ctx);
+}
+
+void Replica::execute_ready(sim::Context& ctx) {
     while (true) {
         Seq next(last_exec_.v + 1);
         if (!in_window(next)) return;

@@ -62,10 +62,16 @@ void Replica::reuse(Slot& s, Seq n) {
     // Cleared, not replaced: the vector keeps its room for the next sequence number.
     s.cert.pre_prepare = MessageRef();
     s.cert.prepares.clear();
+    s.committed_cert.pre_prepare = MessageRef();
+    s.committed_cert.commits.clear();
 }
 
 // The pre-prepare and votes of the slot's view, not its prepared certificate (§1.5 P).
-void Replica::Slot::forget_votes() {
+void Replica::Slot::forget_votes(bool keep_committed_cert) {
+    if (keep_committed_cert && committed && pp) {  // a later view took the slot over
+        committed_cert.pre_prepare = std::move(pp);
+        committed_cert.commits = std::move(commits);
+    }
     pp = MessageRef();
     prepares.clear();
     commits.clear();
@@ -158,6 +164,9 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
             break;
         case kStatusRetry:
             retry_status(ctx);
+            break;
+        case kIdleTimer:
+            on_idle_timer(ctx);
             break;
         case kBatchTimer:
             batch_timer_on_ = false;

@@ -71,6 +71,20 @@ enum class Mutation : std::uint8_t {
     // view's, which the replica then abandons early (PROTOCOLS.md §4.13: timers of views
     // already left must be cancelled; §1.6 rule 2 times the view the replica waits for).
     KeepOldViewTimers,
+    // no_idle_status: a replica sends a STATUS only for a reason it sees (a timer, numbers or
+    // views ahead of its own), never once nothing executes for a while, and a STATUS from a
+    // replica that executed more tells it nothing: one cut off while the others executed the
+    // last requests of a workload stays behind for good (PROTOCOLS.md §4.13; Castro's thesis
+    // §5.2: status messages are sent periodically).
+    NoIdleStatus,
+    // proof_above_executed_only: a CATCH-UP carries the stable checkpoint's proof only when the
+    // asker executed less than it, so one that executed that far but never saw it stable
+    // (CHECKPOINTs lost) stays below its window and executes no certificate above it (§1.4).
+    ProofAboveExecutedOnly,
+    // forget_committed_cert: a view change clears a committed slot's PRE-PREPARE and COMMITs
+    // once a later view takes the slot over, so no replica can hand that number's commit
+    // certificate to one that missed it (PROTOCOLS.md §4.13).
+    ForgetCommittedCert,
 };
 // In enum order.
 std::vector<std::string> mutation_names();
@@ -125,6 +139,7 @@ private:
         kResendViewChange = 4,
         kStatusTimer = 5,
         kStatusRetry = 6,
+        kIdleTimer = 7,
     };
 
     // One sequence number's log entry for the view it was last touched in (§1.3).
@@ -138,7 +153,10 @@ private:
         bool prepared = false, commit_sent = false, committed = false;
         bool executed_early = false;  // out_of_order_execution only: ran before its turn
         PreparedCert cert;  // the latest prepared certificate, kept across views (§1.5 P)
-        void forget_votes();
+        // The PRE-PREPARE and COMMITs it committed on, when a later view took the slot over:
+        // what a CATCH-UP still passes on for n (pbft/catch_up.cpp).
+        CommitCert committed_cert;
+        void forget_votes(bool keep_committed_cert = true);
     };
     struct CachedReply {
         std::uint64_t timestamp = 0;
@@ -155,8 +173,9 @@ private:
     void count_and_advance(sim::Context& ctx, Slot& s);
     // Executes n from a catch-up certificate; the slot keeps it, to pass on in turn.
     void execute_certified(sim::Context& ctx, Slot& s, const CommitCert& c);
-    static void move_to_view(Slot& s, View v);
+    void move_to_view(Slot& s, View v) const;
     void try_execute(sim::Context& ctx);
+    void execute_ready(sim::Context& ctx);  // in order, as far as committed or certified
     void execute_out_of_order(sim::Context& ctx, Slot& s);
     void execute(sim::Context& ctx, const PrePrepare& pp);
     void restart_request_timer(sim::Context& ctx);
@@ -191,7 +210,9 @@ private:
     // Evidence that others are ahead (a message beyond the window or in a later view, a
     // CHECKPOINT above what we executed): if it still holds after a while, send a STATUS.
     void note_ahead(sim::Context& ctx, View v, Seq n);
-    void send_status(sim::Context& ctx);
+    void note_executed(sim::Context& ctx);
+    void on_idle_timer(sim::Context& ctx);
+    void send_status(sim::Context& ctx, bool idle = false);
     void broadcast_status(sim::Context& ctx);
     void retry_status(sim::Context& ctx);
     void on_status(sim::Context& ctx, const MessageRef& m);
@@ -312,9 +333,16 @@ private:
     View ahead_view_{};  // the highest view and sequence number others were seen in
     Seq ahead_seq_{};
     bool status_timer_on_ = false;
+    // Idle: one STATUS round once nothing executed for a status period (pbft/catch_up.cpp).
+    bool idle_timer_on_ = false;
+    proto::SimTime idle_at_{};
     bool asking_ = false;  // a STATUS round: re-sent until q-1 replicas answered
     std::uint32_t status_attempts_ = 0;
     std::set<std::uint32_t> answered_;
+    // An idle round asks until every other replica answered (one cut off then learns it is
+    // behind from the question), for kIdleAttempts sends at most; others until q-1 answered.
+    bool idle_round_ = false;
+    static constexpr std::uint32_t kIdleAttempts = 6;
     proto::SimTime status_sent_{-1};
     std::map<std::uint32_t, proto::SimTime> status_answered_;  // requester -> last answer
     std::vector<sim::ExecutedRequest> executed_scratch_;       // reused by execute()
