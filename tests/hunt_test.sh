@@ -46,9 +46,10 @@ slow = {"proof_above_executed_only": 20000}
 # (tests/test_hotstuff_adversary.cpp); a chained-HotStuff lock moved by height, which takes a
 # leader schedule of five Byzantine choices (scenarios/regressions/, tests/test_hotstuff_lock.cpp);
 # a chained leader idle after executing alone what the others miss, whose followers an idle
-# sync now brings up to date (scenarios/regressions/hotstuff-idle-leader-ahead.json).
+# sync now brings up to date (scenarios/regressions/hotstuff-idle-leader-ahead.json); a PBFT
+# view change that drops a commit certificate, found (seed 1,457) but shrunk to 4 fault entries.
 unreached = {"propose_before_new_view_installed", "ignore_old_decide", "lock_by_height",
-             "idle_by_own_commit"}
+             "idle_by_own_commit", "forget_committed_cert"}
 bad = []
 protocols = {r["protocol"] for r in rows}
 for p in ("pbft", "hotstuff", "rbc"):

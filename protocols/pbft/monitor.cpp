@@ -176,10 +176,16 @@ std::optional<sim::Finding> Monitor::record(std::uint32_t replica, std::uint32_t
     return std::nullopt;
 }
 
+// A replica that lost its state no longer holds what it prepared: the COMMITs it sent stop
+// backing "f+1 honest replicas prepared", P5's premise (PBFT tolerates it as one of the f
+// faulty). The monitor keeps counts, not senders, so every P5 premise goes: it may miss a
+// finding for the numbers then recorded, never report one the protocol does not promise. P2's
+// counts stay (what was sent was sent).
 void Monitor::on_state_lost(std::uint32_t replica) {
     if (replica >= life_.size()) return;
     ++life_[replica];
     amnesic_[replica] = true;
+    std::fill(committed_.begin(), committed_.end(), Committed{});
 }
 
 }  // namespace pbft
