@@ -17,6 +17,7 @@
 #include <tuple>
 #include <vector>
 
+#include "protocols/common/idle_timer.hpp"
 #include "protocols/hotstuff/mempool.hpp"
 #include "protocols/hotstuff/messages.hpp"
 #include "protocols/hotstuff/mutations.hpp"
@@ -254,8 +255,7 @@ private:
     };
     std::map<Digest, SyncVotes> sync_votes_;
     proto::SimTime last_sync_request_{-1};
-    proto::SimTime idle_at_{};
-    bool idle_timer_on_ = false;
+    proto::IdleTimer idle_;
     std::uint32_t idle_asks_ = 0;
     static constexpr std::uint32_t kIdleAsks = 5;
     // Snapshots of the executed state at the last two heights that are multiples of

@@ -21,29 +21,17 @@ void Replica::request_sync(sim::Context& ctx, std::uint64_t target_height) {
 
 // Something executed: once nothing more does for a view timeout, ask. At the end of a workload
 // every replica asks; a replica cut off while the others executed the last blocks learns from
-// the question that it is behind, with nothing else to tell it (PROTOCOLS.md §4.13). One timer
-// event at most is pending; an early one sets itself again for the rest.
+// the question that it is behind, with nothing else to tell it (PROTOCOLS.md §4.13).
 void Replica::note_executed(sim::Context& ctx) {
     if (!idle_sync()) return;
-    idle_at_ = ctx.now() + cfg_.view_timeout;
     idle_asks_ = 0;
-    if (idle_timer_on_) return;
-    idle_timer_on_ = true;
-    ctx.set_timer(cfg_.view_timeout, kIdleTimer);
+    idle_.push(ctx, cfg_.view_timeout, kIdleTimer);
 }
 
 void Replica::on_idle_timer(sim::Context& ctx) {
-    idle_timer_on_ = false;
-    if (ctx.now() < idle_at_) {
-        idle_timer_on_ = true;
-        ctx.set_timer(idle_at_ - ctx.now(), kIdleTimer);
-        return;
-    }
-    if (idle_asks_ >= kIdleAsks) return;
+    if (!idle_.fire(ctx, kIdleTimer) || idle_asks_ >= kIdleAsks) return;
     ctx.broadcast(make_message(ctx, SyncRequest{b_exec_->height}));
-    idle_timer_on_ = true;
-    idle_at_ = ctx.now() + cfg_.view_timeout * (1LL << idle_asks_++);
-    ctx.set_timer(idle_at_ - ctx.now(), kIdleTimer);
+    idle_.push(ctx, cfg_.view_timeout * (1LL << idle_asks_++), kIdleTimer);
 }
 
 // Answers with each kept snapshot above the requester's executed height (replicas that

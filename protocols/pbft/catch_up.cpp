@@ -24,28 +24,14 @@ void Replica::note_ahead(sim::Context& ctx, View v, Seq n) {
     ctx.set_timer(status_period(), kStatusTimer);
 }
 
-// Something executed: once nothing more does for a status period, one STATUS round. At the end
-// of a workload every replica asks once and q-1 answers end it; a replica cut off while the
-// others executed the last requests learns of them then, with nothing else to tell it (Castro's
-// thesis §5.2: replicas send status messages periodically). One timer event at most is pending;
-// an early one sets itself again for the rest.
+// Something executed: once nothing more does for a status period, one STATUS round, asked until
+// every other replica answered. At the end of a workload every replica asks; a replica cut off
+// while the others executed the last requests learns of them then, with nothing else to tell it
+// (Castro's thesis §5.2: replicas send status messages periodically).
 void Replica::note_executed(sim::Context& ctx) {
     if (cfg_.mutations.has(Mutation::NoCatchUp) || cfg_.mutations.has(Mutation::NoIdleStatus))
         return;
-    idle_at_ = ctx.now() + status_period();
-    if (idle_timer_on_) return;
-    idle_timer_on_ = true;
-    ctx.set_timer(status_period(), kIdleTimer);
-}
-
-void Replica::on_idle_timer(sim::Context& ctx) {
-    idle_timer_on_ = false;
-    if (ctx.now() < idle_at_) {
-        idle_timer_on_ = true;
-        ctx.set_timer(idle_at_ - ctx.now(), kIdleTimer);
-        return;
-    }
-    send_status(ctx, true);
+    idle_.push(ctx, status_period(), kIdleTimer);
 }
 
 // Asks until q-1 replicas answered (a STATUS or its answers may be lost, or the asker cut

@@ -166,7 +166,7 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
             retry_status(ctx);
             break;
         case kIdleTimer:
-            on_idle_timer(ctx);
+            if (idle_.fire(ctx, kIdleTimer)) send_status(ctx, true);
             break;
         case kBatchTimer:
             batch_timer_on_ = false;

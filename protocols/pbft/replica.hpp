@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "protocols/common/idle_timer.hpp"
 #include "protocols/common/mutations.hpp"
 #include "protocols/pbft/messages.hpp"
 #include "sim/actor.hpp"
@@ -211,7 +212,6 @@ private:
     // CHECKPOINT above what we executed): if it still holds after a while, send a STATUS.
     void note_ahead(sim::Context& ctx, View v, Seq n);
     void note_executed(sim::Context& ctx);
-    void on_idle_timer(sim::Context& ctx);
     void send_status(sim::Context& ctx, bool idle = false);
     void broadcast_status(sim::Context& ctx);
     void retry_status(sim::Context& ctx);
@@ -334,8 +334,7 @@ private:
     Seq ahead_seq_{};
     bool status_timer_on_ = false;
     // Idle: one STATUS round once nothing executed for a status period (pbft/catch_up.cpp).
-    bool idle_timer_on_ = false;
-    proto::SimTime idle_at_{};
+    proto::IdleTimer idle_;
     bool asking_ = false;  // a STATUS round: re-sent until q-1 replicas answered
     std::uint32_t status_attempts_ = 0;
     std::set<std::uint32_t> answered_;
