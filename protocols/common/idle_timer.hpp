@@ -27,6 +27,9 @@ public:
         ctx.set_timer(deadline_ - ctx.now(), tag);
         return false;
     }
+    // A crash took every timer event: none is pending any more, and the next push sets one.
+    void lost() { pending_ = false; }
+
 private:
     sim::SimTime deadline_{};
     bool pending_ = false;

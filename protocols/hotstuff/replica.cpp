@@ -48,7 +48,8 @@ void Replica::on_recover(sim::Context& ctx) {
         b_lock_ = genesis_block();
         locked_qc_ = genesis_qc();
     }
-    // The view timer died with the crash; time out of the current view to resynchronise.
+    // The timers died with the crash; time out of the current view to resynchronise.
+    idle_.lost();
     on_view_timeout(ctx);
 }
 

@@ -36,6 +36,7 @@ void Replica::on_recover(sim::Context& ctx) {
     status_timer_on_ = false;
     asking_ = false;
     status_sent_ = proto::SimTime{-1};
+    idle_.lost();
     send_status(ctx);  // what the others did while it was down
     restart_request_timer(ctx);
     if (view_changing_) {
