@@ -21,6 +21,7 @@ constexpr Case kPbftCases[] = {
     {"pbft-backups_skip_o_check.json", "committed_kept"},
     {"pbft-out_of_order_execution.json", "agreement"},
     {"pbft-transfer_without_reply_cache.json", "integrity"},
+    {"pbft-recover_arms_view_change_timer.json", "view_change_timer"},
     {"pbft-trust_stored_digest.json", "view_change_timer"},
     {"pbft-no_checkpoint_resend.json", "liveness"},
     {"pbft-accept_replica_requests.json", "validity"},
@@ -69,6 +70,8 @@ constexpr Regression kRegressions[] = {
     {"hotstuff-lock-by-height.json", "lock_by_height", "safe_node"},
     {"hotstuff-seeded-block-caches.json", "trust_author_caches", "three_chain"},
     {"hotstuff-basic-slow-network.json", "one_timer_per_view", "liveness"},
+    {"pbft-recover-arms-view-change-timer.json", "recover_arms_view_change_timer",
+     "view_change_timer"},
 };
 
 nlohmann::json load(const std::string& file, const char* dir = "mutations") {
@@ -79,7 +82,8 @@ nlohmann::json load(const std::string& file, const char* dir = "mutations") {
 
 // The scenario with the mutation on, then without it (and without its expectations).
 void check_case(const Case& c) {
-    CAPTURE(c.file);
+    const std::string file = c.file;
+    CAPTURE(file);
     nlohmann::json doc = load(c.file);
     REQUIRE(doc["protocol"]["mutations"].size() == 1);
     auto mutated = testing::run(doc);
@@ -113,7 +117,8 @@ TEST_CASE("mutations: each seeded RBC bug trips its invariant, and honest RBC is
 
 TEST_CASE("mutations: each regression is safe, and shows its defect again with the old behaviour") {
     for (const Regression& r : kRegressions) {
-        CAPTURE(r.file);
+        const std::string file = r.file;
+        CAPTURE(file);
         nlohmann::json doc = load(r.file, "regressions");
         REQUIRE(doc["expect"]["outcome"] == "safe");
         doc.erase("expect");
@@ -135,7 +140,8 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "trust_stored_digest, no_checkpoint_resend, accept_replica_requests, no_catch_up, "
         "one_request_timer, "
         "propose_before_new_view_installed, keep_old_view_timers, no_idle_status, "
-        "proof_above_executed_only, forget_committed_cert",
+        "proof_above_executed_only, forget_committed_cert, "
+        "recover_arms_view_change_timer",
         sim::ScenarioError);
     CHECK_THROWS_WITH_AS(
         protocols::validate(sim::parse_scenario(with_mutations(

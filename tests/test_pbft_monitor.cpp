@@ -141,6 +141,8 @@ TEST_CASE("pbft monitor: a later VIEW-CHANGE only after a timer, or after f+1 ot
         return w.send(r, pbft::ViewChange{View(v), {}, {}, {}, {}});
     };
     CHECK_FALSE(vc(0, 1, 0));
+    CHECK_FALSE(vc(1, 1, 10));  // q = 3 ask for view 1: view-change timers may run
+    CHECK_FALSE(vc(2, 1, 20));
     CHECK_FALSE(vc(0, 1, 500));   // the same request again
     CHECK_FALSE(vc(0, 2, 1000));  // a timer's length later
     CHECK_FALSE(vc(1, 3, 1100));  // another replica's first
@@ -155,4 +157,33 @@ TEST_CASE("pbft monitor: a later VIEW-CHANGE only after a timer, or after f+1 ot
     CHECK_FALSE(byz.send(0, pbft::ViewChange{View(1), {}, {}, {}, {}}));
     byz.mon.at(sim::milliseconds(1));
     CHECK_FALSE(byz.send(0, pbft::ViewChange{View(9), {}, {}, {}, {}}));  // Byzantine: no rule
+}
+
+TEST_CASE("pbft monitor: a view-change timer runs only with q VIEW-CHANGEs or after a NEW-VIEW") {
+    // §1.6 rule 2: the timer for view 1 starts once 2f+1 replicas asked for it; the request
+    // timer runs only in a view a NEW-VIEW began. One replica alone asking for view 1 has
+    // neither, so asking for view 2 a timer's length later breaks it.
+    const auto asks = [](Wire& w, std::uint32_t r, std::uint64_t v, std::int64_t at_ms) {
+        w.mon.at(sim::milliseconds(at_ms));
+        return w.send(r, pbft::ViewChange{View(v), {}, {}, {}, {}});
+    };
+    Wire alone;
+    CHECK_FALSE(asks(alone, 0, 1, 0));
+    CHECK_FALSE(asks(alone, 3, 1, 10));  // two of q = 3
+    const auto f = asks(alone, 0, 2, 1000);
+    REQUIRE(f);
+    CHECK(f->invariant == "view_change_timer");
+    CHECK(f->nodes == std::vector<std::uint32_t>{0});
+    Wire quorum;
+    for (std::uint32_t r : {0U, 1U, 3U}) CHECK_FALSE(asks(quorum, r, 1, 0));
+    CHECK_FALSE(asks(quorum, 0, 2, 1000));
+    Wire started;
+    CHECK_FALSE(asks(started, 0, 1, 0));
+    CHECK_FALSE(started.send(1, NewView{View(1), {}, {}}));  // view 1's primary began it
+    CHECK_FALSE(asks(started, 0, 2, 1000));
+    Wire joined;  // f+1 others asked for view 2 or later: rule 3, whatever the timers
+    CHECK_FALSE(asks(joined, 0, 1, 0));
+    CHECK_FALSE(asks(joined, 1, 2, 5));
+    CHECK_FALSE(asks(joined, 2, 3, 5));
+    CHECK_FALSE(asks(joined, 0, 2, 1000));
 }

@@ -14,12 +14,23 @@
 namespace pbft {
 
 std::vector<std::string> mutation_names() {
-    return {"commit_quorum_2f",     "prepare_ignores_digest", "new_primary_ignores_p_sets",
-            "backups_skip_o_check", "out_of_order_execution", "transfer_without_reply_cache",
-            "trust_stored_digest",  "no_checkpoint_resend",   "accept_replica_requests",
-            "no_catch_up",          "one_request_timer",      "propose_before_new_view_installed",
-            "keep_old_view_timers", "no_idle_status",         "proof_above_executed_only",
-            "forget_committed_cert"};
+    return {"commit_quorum_2f",
+            "prepare_ignores_digest",
+            "new_primary_ignores_p_sets",
+            "backups_skip_o_check",
+            "out_of_order_execution",
+            "transfer_without_reply_cache",
+            "trust_stored_digest",
+            "no_checkpoint_resend",
+            "accept_replica_requests",
+            "no_catch_up",
+            "one_request_timer",
+            "propose_before_new_view_installed",
+            "keep_old_view_timers",
+            "no_idle_status",
+            "proof_above_executed_only",
+            "forget_committed_cert",
+            "recover_arms_view_change_timer"};
 }
 
 namespace {

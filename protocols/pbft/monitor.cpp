@@ -20,7 +20,8 @@ Monitor::Monitor(const sim::MonitorEnv& env, std::vector<sim::SimTime> timeouts)
       timeouts_(std::move(timeouts)),
       asked_view_(env.replicas, 0),
       asked_high_(env.replicas, 0),
-      asked_at_(env.replicas) {
+      asked_at_(env.replicas),
+      views_(kViews) {
     timeouts_.resize(env.replicas, sim::seconds(1));
 }
 
@@ -40,10 +41,20 @@ const char* name_of(std::uint32_t kind) {
 std::optional<sim::Finding> Monitor::on_send(std::uint32_t from, const sim::Payload& msg) {
     const auto& m = static_cast<const Message&>(msg);
     if (const auto* vc = as<ViewChange>(m); vc && m.signer.v == from && from < asked_high_.size()) {
-        // Every replica's requests count for rule 3, the Byzantine ones' too.
+        // Every replica's requests count for rules 2 and 3, the Byzantine ones' too.
         asked_high_[from] = std::max(asked_high_[from], vc->v.v);
+        ViewSeen& e = seen(vc->v.v);
+        if (vc->v.v != 0 && e.view == vc->v.v && !e.asked[from]) {
+            e.asked[from] = true;
+            ++e.count;
+        }
         if (!honest_[from] || amnesic_[from]) return std::nullopt;
         return view_change(from, vc->v.v);
+    }
+    // Any NEW-VIEW sent, relayed or Byzantine, may have started its view somewhere.
+    if (const auto* nv = as<NewView>(m); nv && nv->v.v != 0) {
+        ViewSeen& e = seen(nv->v.v);
+        if (e.view == nv->v.v) e.new_view = true;
     }
     // Only what an honest replica signs itself binds it: a relayed message binds its signer.
     if (from >= honest_.size() || !honest_[from]) return std::nullopt;
@@ -105,11 +116,12 @@ std::optional<sim::Finding> Monitor::view_change(std::uint32_t replica, std::uin
     const sim::SimTime since = asked_at_[replica];
     asked_view_[replica] = view;
     asked_at_[replica] = now_;
-    if (last == 0 || now_ >= since + timeouts_[replica]) return std::nullopt;
+    if (last == 0) return std::nullopt;
     std::uint32_t others = 0;
     for (std::uint32_t r = 0; r < asked_high_.size(); ++r)
         others += r != replica && asked_high_[r] >= view ? 1 : 0;
     if (others >= f_ + 1) return std::nullopt;
+    if (now_ >= since + timeouts_[replica]) return timer_without_quorum(replica, view, last);
     return sim::Finding{
         "view_change_timer",
         fmt::format("honest replica {} asked for view {} {} after asking for view {}, sooner than "
@@ -152,6 +164,31 @@ std::optional<sim::Finding> Monitor::kept(std::uint32_t replica, std::uint32_t k
                     "(OSDI'99 §4.4: a later view's O carries what was committed; invariant P5)",
                     replica, name_of(kind), view, seq, d.v, c.digest.v, c.view),
         {replica}};
+}
+
+// Rule 2: the view-change timer for `last` starts with q VIEW-CHANGEs for it, q the smallest
+// count any two of which share f+1 replicas; the request timer runs in a view a NEW-VIEW began.
+std::optional<sim::Finding> Monitor::timer_without_quorum(std::uint32_t replica, std::uint64_t view,
+                                                          std::uint64_t last) {
+    const ViewSeen& e = views_[last % kViews];
+    const auto n = static_cast<std::uint32_t>(asked_high_.size());
+    const std::uint32_t q = (n + f_ + 2) / 2;
+    if (e.view != last || e.new_view || e.count >= q) return std::nullopt;
+    return sim::Finding{
+        "view_change_timer",
+        fmt::format("honest replica {} asked for view {} after asking for view {}, which only {} "
+                    "replicas asked for (q = {} start the view-change timer, §1.6 rule 2) and no "
+                    "NEW-VIEW started, with fewer than f+1 = {} others asking for it: a timer "
+                    "with no reason to run fired",
+                    replica, view, last, e.count, q, f_ + 1),
+        {replica}};
+}
+
+Monitor::ViewSeen& Monitor::seen(std::uint64_t view) {
+    ViewSeen& e = views_[view % kViews];
+    // A newer view takes the place over; an older one finds it taken and is not recorded.
+    if (view > e.view) e = ViewSeen{view, std::vector<bool>(asked_high_.size(), false), 0, false};
+    return e;
 }
 
 std::optional<sim::Finding> Monitor::record(std::uint32_t replica, std::uint32_t kind,

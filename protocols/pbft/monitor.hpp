@@ -19,6 +19,9 @@
 //   when a timer of §1.6 expired, its request timer or its view-change timer, so not sooner than
 //   the shorter of the two after that VIEW-CHANGE, or when f+1 others asked for that view or a
 //   later one (rule 3). A timer of a view it left, firing for the view it is in, breaks it.
+//   The view-change timer runs only once q replicas asked for the view (rule 2), and the request
+//   timer only in a view entered by a NEW-VIEW: asking past a view that fewer than q replicas
+//   asked for and no NEW-VIEW started, without f+1 others asking, breaks it too.
 //
 // It reads PRE-PREPARE, PREPARE and COMMIT as their signer sends them (and the PRE-PREPAREs of
 // a NEW-VIEW's O as its primary sends them), and remembers each honest replica's digests per
@@ -92,6 +95,19 @@ private:
     std::vector<sim::SimTime> timeouts_;
     std::vector<std::uint64_t> asked_view_, asked_high_;
     std::vector<sim::SimTime> asked_at_;
+    std::optional<sim::Finding> timer_without_quorum(std::uint32_t replica, std::uint64_t view,
+                                                     std::uint64_t last);
+    // Per view (a ring by view mod kViews): which replicas sent a VIEW-CHANGE for it, and
+    // whether a NEW-VIEW for it was sent, which §1.6 rule 2's timer needs first.
+    static constexpr std::uint64_t kViews = 64;
+    struct ViewSeen {
+        std::uint64_t view = 0;  // 0: unused (no VIEW-CHANGE asks for view 0)
+        std::vector<bool> asked;
+        std::uint32_t count = 0;
+        bool new_view = false;
+    };
+    ViewSeen& seen(std::uint64_t view);
+    std::vector<ViewSeen> views_;
 };
 
 }  // namespace pbft

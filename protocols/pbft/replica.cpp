@@ -43,6 +43,10 @@ void Replica::on_recover(sim::Context& ctx) {
         // §1.6 rule 2's timer runs only with q VIEW-CHANGEs for the view held: arm it as
         // arm_view_change_timer would, not unconditionally.
         vc_timer_view_ = View{};
+        if (cfg_.mutations.has(Mutation::RecoverArmsViewChangeTimer)) {
+            vc_timer_ = ctx.set_timer(cfg_.view_change_timeout, kViewChangeTimer);
+            vc_timer_view_ = view_;
+        }
         arm_view_change_timer(ctx);
         resend_timer_ = ctx.set_timer(cfg_.view_change_timeout, kResendViewChange);
     }

@@ -86,6 +86,11 @@ enum class Mutation : std::uint8_t {
     // once a later view takes the slot over, so no replica can hand that number's commit
     // certificate to one that missed it (PROTOCOLS.md §4.13).
     ForgetCommittedCert,
+    // recover_arms_view_change_timer: a replica that recovers (state kept) in the middle of a
+    // view change arms its view-change timer whether or not it holds q VIEW-CHANGEs for the
+    // view, so one that alone asked for a view leaves it for the next when the timer fires
+    // (OSDI'99 §4.4, PROTOCOLS.md §1.6 rule 2: the timer starts with 2f+1 VIEW-CHANGEs).
+    RecoverArmsViewChangeTimer,
 };
 // In enum order.
 std::vector<std::string> mutation_names();
