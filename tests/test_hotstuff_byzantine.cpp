@@ -87,6 +87,8 @@ TEST_CASE("hotstuff: f+1 twins at n=4 split the honest replicas and the checker 
     doc["allow_unsafe_f"] = true;
     doc["protocol"]["clients_send_to"] = "all";
     doc["protocol"]["view_timeout"] = "100ms";
+    // NEW-VIEWs to the leader only: neither side's timers follow the other's.
+    doc["protocol"]["view_sync"] = "leader";
     doc["faults"] = {{{"type", "byzantine"},
                       {"node", 0},
                       {"behavior", "twins"},

@@ -47,6 +47,7 @@ constexpr Case kHotStuffCases[] = {
     {"hotstuff-trust_block_height.json", "agreement"},
     {"hotstuff-trust_proposal_view.json", "liveness"},
     {"hotstuff-idle_by_own_commit.json", "liveness"},
+    {"hotstuff-silent_after_vote.json", "liveness"},
     {"hotstuff-trust_author_caches.json", "three_chain"},
     {"hotstuff-one_timer_per_view.json", "liveness"},
     {"hotstuff-no_idle_sync.json", "catch_up"},
@@ -60,16 +61,18 @@ constexpr Case kRbcCases[] = {
 // scenarios/regressions/: the defect each shows, kept as a mutation; the file expects safe.
 struct Regression {
     const char* file;
-    const char* mutation;
+    const char* mutation;  // or several, comma-separated
     const char* invariant;
 };
 constexpr Regression kRegressions[] = {
     {"pbft-recovered-replica-never-catches-up.json", "no_catch_up", "catch_up"},
     {"pbft-lagging-replica-alone-in-view-change.json", "no_catch_up", "catch_up"},
-    {"hotstuff-idle-leader-ahead.json", "idle_by_own_commit", "liveness"},
+    // Masked by the fix of silent_after_vote since: the old behaviour needs both.
+    {"hotstuff-idle-leader-ahead.json", "idle_by_own_commit,silent_after_vote", "liveness"},
     {"hotstuff-lock-by-height.json", "lock_by_height", "safe_node"},
     {"hotstuff-seeded-block-caches.json", "trust_author_caches", "three_chain"},
     {"hotstuff-basic-slow-network.json", "one_timer_per_view", "liveness"},
+    {"hotstuff-view-ahead-after-vote.json", "silent_after_vote", "liveness"},
     {"pbft-recover-arms-view-change-timer.json", "recover_arms_view_change_timer",
      "view_change_timer"},
 };
@@ -85,7 +88,7 @@ void check_case(const Case& c) {
     const std::string file = c.file;
     CAPTURE(file);
     nlohmann::json doc = load(c.file);
-    REQUIRE(doc["protocol"]["mutations"].size() == 1);
+    REQUIRE(!doc["protocol"]["mutations"].empty());  // more than one: a bug another fix masks
     auto mutated = testing::run(doc);
     REQUIRE(mutated.result->violation);
     CHECK(mutated.result->violation->invariant == c.invariant);
@@ -123,7 +126,13 @@ TEST_CASE("mutations: each regression is safe, and shows its defect again with t
         REQUIRE(doc["expect"]["outcome"] == "safe");
         doc.erase("expect");
         CHECK_FALSE(testing::run(doc).result->violation);
-        auto mutated = testing::run(with_mutations(doc, nlohmann::json::array({r.mutation})));
+        nlohmann::json names = nlohmann::json::array();
+        for (std::string rest = r.mutation; !rest.empty();) {
+            const std::size_t comma = rest.find(',');
+            names.push_back(rest.substr(0, comma));
+            rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+        }
+        auto mutated = testing::run(with_mutations(doc, names));
         REQUIRE(mutated.result->violation);
         CHECK(mutated.result->violation->invariant == r.invariant);
     }
@@ -150,7 +159,8 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "two_chain_commit, no_consecutive_view_check, vote_without_lock_check, accept_small_qc, "
         "forget_lock_after_restart, basic_leader_waits_for_work, prune_without_snapshots, "
         "trust_block_commands, trust_block_height, trust_proposal_view, idle_by_own_commit, "
-        "ignore_old_decide, lock_by_height, trust_author_caches, one_timer_per_view, no_idle_sync",
+        "ignore_old_decide, lock_by_height, trust_author_caches, one_timer_per_view, no_idle_sync, "
+        "silent_after_vote",
         sim::ScenarioError);
     CHECK_THROWS_AS(protocols::validate(sim::parse_scenario(with_mutations(base, "typo"))),
                     sim::ScenarioError);

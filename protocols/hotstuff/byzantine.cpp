@@ -28,6 +28,9 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
     if (b.kind == Behavior::Kind::WithholdVotes) {
         proto::Params p(f.params, path, {"targets"});
         b.targets = p.nodes("targets", spec.nodes);
+    } else if (b.kind == Behavior::Kind::SilentLeader) {
+        proto::Params p(f.params, path, {"to"});
+        b.targets = p.nodes("to", spec.nodes);
     } else if (b.kind == Behavior::Kind::Twins) {
         proto::Params p(f.params, path, {"a", "b", "views"});
         b.a = p.nodes("a", spec.nodes);
@@ -235,7 +238,7 @@ private:
                 case K::Silent:
                     return;
                 case K::SilentLeader:
-                    if (prop) return;
+                    if (prop && !contains(b.targets, to.v)) return;
                     break;
                 case K::WithholdVotes:
                     if (vote && (b.targets.empty() || contains(b.targets, to.v))) return;

@@ -57,7 +57,7 @@ struct Behavior {
     };
     Kind kind = Kind::Silent;
     sim::SimTime from{}, until = sim::SimTime::max();
-    std::vector<std::uint32_t> targets;  // withhold_votes (empty: everyone)
+    std::vector<std::uint32_t> targets;  // withhold_votes (empty: everyone); silent_leader's `to`
     // fork_old_qc: fork from the newest remembered block two views or more behind the justify
     // (in a steady chain the locked block: the fork is its sibling, an unsafe node), not the
     // oldest (which usually lies at or below the executed height, and honest replicas drop it).

@@ -215,8 +215,8 @@ void Replica::try_propose(sim::Context& ctx) {
     // it has work), so the leader proposes even if it has nothing left itself, e.g. because it
     // already committed what the others still wait to commit (found by a sweep).
     const bool asked = pacemaker_.new_view_from(view_, ctx.self().v) >= cfg_.votes_needed();
-    const bool ready =
-        next_view(qc_high_.stmt.view) == view_ || next_view(split_view_) == view_ || asked;
+    const bool ready = next_view(qc_high_.stmt.view) == view_ || next_view(split_view_) == view_ ||
+                       (asked && !collecting());
     if (!ready) return;
     BlockRef parent = find(qc_high_.stmt.value);
     if (!parent) {
@@ -247,10 +247,47 @@ void Replica::on_new_view(sim::Context& ctx, NodeId from, const NewView& nv) {
         if (!pacemaker_.armed() && in_window(nv.view))
             pacemaker_.arm(ctx, kViewTimer, view_, qc_high_.stmt.view);
     }
+    echo_new_view(ctx, from, nv.view);
     if (pacemaker_.leader(nv.view) != ctx.self() || nv.view < view_) return;
     if (nv.view > view_ && have >= cfg_.votes_needed()) enter_view(ctx, nv.view);
     if (cfg_.basic) return basic_try_propose(ctx);
     try_propose(ctx);
+}
+
+// Another replica timed out into our view, which we entered by a vote or a QC and announced to
+// no one: its leader proposes without a QC only on n-f NEW-VIEWs, so send ours (once per
+// view), and run the view's timer from now, as they do. A replica that voted for a Byzantine
+// leader's block the others never got is in the next view before them; without this no later
+// view after a Byzantine one gathers n-f in time and nothing commits (found by a sweep: a leader
+// whose proposals reach one replica).
+void Replica::echo_new_view(sim::Context& ctx, NodeId from, std::uint64_t view) {
+    if (cfg_.basic || view != view_ || from == ctx.self() || announced_ >= view_ ||
+        cfg_.mutations.has(Mutation::SilentAfterVote))
+        return;
+    announced_ = view_;
+    // They start the view's timer now; ours, started when we voted, would end first, and we
+    // would leave the view just as its leader proposes.
+    pacemaker_.restart(ctx, kViewTimer);
+    const NodeId leader = pacemaker_.leader(view_);
+    if (leader == ctx.self()) return;
+    ctx.send(leader, make_message(ctx, NewView{view_, qc_high_, last_vote_, last_vote_proposal_}));
+}
+
+// A leader holding some votes of the view before but no QC yet waits for that QC rather than
+// propose on n-f NEW-VIEWs while it can still come: some of those NEW-VIEWs may be echoes of
+// replicas that voted too, and a proposal on an older QC would waste the one coming. It comes
+// no more once fewer than n-f replicas are left that did not give up on the view (sent a
+// NEW-VIEW without voting in it).
+bool Replica::collecting() const {
+    if (cfg_.mutations.has(Mutation::SilentAfterVote) || view_ == 0 ||
+        next_view(qc_high_.stmt.view) == view_)
+        return false;
+    const auto voted = voters_by_view_.find(view_ - 1);
+    if (voted == voters_by_view_.end()) return false;
+    std::size_t gave_up = 0;
+    for (const std::uint32_t r : pacemaker_.senders(view_))
+        gave_up += std::find(voted->second.begin(), voted->second.end(), r) == voted->second.end();
+    return cfg_.quorum.n - gave_up >= cfg_.votes_needed();
 }
 
 // No progress in time: go to the next view and send our highest QC (Algorithm 5,
@@ -270,6 +307,7 @@ void Replica::announce_view(sim::Context& ctx, std::uint64_t v) {
     if (v <= view_) return;
     const NodeId leader = pacemaker_.leader(v);
     pacemaker_.new_view_from(v, ctx.self().v);
+    announced_ = v;
     if (!cfg_.basic && last_vote_.stmt.view > qc_high_.stmt.view) add_vote(ctx, last_vote_);
     MessageRef nv = make_message(
         ctx, NewView{v, cfg_.basic ? prepare_qc_ : qc_high_, last_vote_, last_vote_proposal_});

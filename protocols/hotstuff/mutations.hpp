@@ -79,6 +79,13 @@ enum class Mutation : std::uint8_t {
     // blocks of a workload stays behind for good (PROTOCOLS.md §4.13: a replica that fell
     // behind must catch up; the checker's catch_up once the requests are done).
     NoIdleSync,
+    // silent_after_vote: chained variant: a replica in a view it entered by a vote tells the
+    // view's leader nothing when the others time out into that view, and the leader proposes
+    // on n-f NEW-VIEWs whether or not a QC is coming. After a Byzantine leader's block reached
+    // only some replicas, those that voted never send the next leader a NEW-VIEW, it never
+    // holds n-f, and nothing commits again (PROTOCOLS.md §2.6: replicas in a view without
+    // progress send its leader a NEW-VIEW).
+    SilentAfterVote,
 };
 
 // In enum order.
@@ -98,7 +105,8 @@ inline std::vector<std::string> mutation_names() {
             "lock_by_height",
             "trust_author_caches",
             "one_timer_per_view",
-            "no_idle_sync"};
+            "no_idle_sync",
+            "silent_after_vote"};
 }
 // The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
 // basic_leader_waits_for_work only the basic variant's leader.
@@ -106,7 +114,8 @@ inline std::vector<std::string> mutation_names(bool basic) {
     std::vector<std::string> out;
     for (const std::string& m : mutation_names()) {
         const bool chained_only = m == "two_chain_commit" || m == "no_consecutive_view_check" ||
-                                  m == "idle_by_own_commit" || m == "lock_by_height";
+                                  m == "idle_by_own_commit" || m == "lock_by_height" ||
+                                  m == "silent_after_vote";
         // prune_without_snapshots changes both variants, but only the basic sweep shows it
         // (20,000 chained seeds did not): the hunt looks for it there.
         const bool basic_only = m == "basic_leader_waits_for_work" ||

@@ -88,6 +88,12 @@ public:
     // senders it has. A view below the floor, or more than the window above it (then counted
     // as refused), is only reported for the join rule: it returns 0.
     std::size_t new_view_from(std::uint64_t view, std::uint32_t from);
+    // Who sent a NEW-VIEW for `view` (none below the floor or beyond the window).
+    const std::set<std::uint32_t>& senders(std::uint64_t view) const {
+        static const std::set<std::uint32_t> kNone;
+        const auto it = new_views_.find(view);
+        return it == new_views_.end() ? kNone : it->second;
+    }
     // The view to join given what others reported, if f+1 of them are beyond `current`.
     std::optional<std::uint64_t> join(std::uint64_t current) const;
     // Drops the tallies below `view`, the replica's own view, which the window is above.

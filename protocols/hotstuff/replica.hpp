@@ -165,6 +165,8 @@ private:
     proto::QcBuilder* builder_for(const proto::SignedVote& v);
     void update_qc_high(sim::Context& ctx, const QuorumCert& qc);
     void check_split(sim::Context& ctx, std::uint64_t view);
+    void echo_new_view(sim::Context& ctx, NodeId from, std::uint64_t view);
+    bool collecting() const;
     void report_qc(sim::Context& ctx, const QuorumCert& qc);
     void enter_view(sim::Context& ctx, std::uint64_t v);
     void try_propose(sim::Context& ctx);
@@ -189,6 +191,7 @@ private:
     // The last view whose votes reached a quorum of replicas without a QC (split by an
     // equivocating leader).
     std::uint64_t split_view_ = 0;
+    std::uint64_t announced_ = 0;  // the last view it sent a NEW-VIEW for
     BlockRef b_lock_, b_exec_;
     Digest state_{};
     std::uint64_t verified_qcs_view_ = 0;  // the highest view among verified_qcs_
