@@ -589,8 +589,10 @@ void add_shrink_options(po::options_description& d) {
     auto add = d.add_options();
     add("out", po::value<std::string>()->value_name("FILE"),
         "where the minimal scenario goes (default: FAILURE with .min.json)");
-    add("max-runs", po::value<std::uint64_t>()->value_name("N")->default_value(1000),
+    add("max-runs", po::value<std::uint64_t>()->value_name("N")->default_value(4000),
         "give up shrinking after this many runs");
+    add("reseeds", po::value<std::uint64_t>()->value_name("N")->default_value(256),
+        "seeds tried without each fault entry the other steps keep (0: none)");
     add("quiet,q", po::bool_switch(), "print only the result");
 }
 
@@ -604,6 +606,7 @@ int shrink_verb(const Operands& operands, const po::variables_map& vm) {
         o.out = p.replace_extension(".min.json");
     }
     o.max_runs = vm["max-runs"].as<std::uint64_t>();
+    o.reseeds = vm["reseeds"].as<std::uint64_t>();
     o.verbose = !vm["quiet"].as<bool>();
     tools::ShrinkResult r;
     try {

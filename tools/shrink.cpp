@@ -97,6 +97,17 @@ public:
     void run() {
         bool changed = true;
         while (changed && res_.runs < o_.max_runs) {
+            changed = greedy_passes();
+            if (!changed) changed = drop_faults_reseeded();
+        }
+    }
+
+    const json& best() const { return best_; }
+
+private:
+    bool greedy_passes() {
+        bool any = false;
+        for (bool changed = true; changed && res_.runs < o_.max_runs;) {
             changed = false;
             changed |= end_at_violation();
             changed |= drop_faults();
@@ -106,12 +117,11 @@ public:
             changed |= lower_nodes();
             changed |= simplify_network();
             changed |= drop_protocol_params();
+            any |= changed;
         }
+        return any;
     }
 
-    const json& best() const { return best_; }
-
-private:
     json faults() const { return best_.value("faults", json::array()); }
 
     bool with_faults(json list, const std::string& what) {
@@ -178,6 +188,27 @@ private:
             if (chunk == 1) break;
         }
         return any;
+    }
+
+    // A fault entry (with its recovery) gone, under each of the next o_.reseeds seeds.
+    bool drop_faults_reseeded() {
+        const std::uint64_t seed = best_.value("seed", std::uint64_t{1});
+        for (std::size_t i = 0; i < faults().size(); ++i) {
+            const json list = faults();
+            const std::optional<std::size_t> rec = recovery_of(list, i);
+            json kept = json::array();
+            for (std::size_t k = 0; k < list.size(); ++k)
+                if (k != i && (!rec || k != *rec)) kept.push_back(list[k]);
+            for (std::uint64_t s = 1; s <= o_.reseeds && res_.runs < o_.max_runs; ++s) {
+                json c = best_;
+                c["faults"] = kept;
+                c["seed"] = seed + s;
+                if (attempt(std::move(c), fmt::format("drop {} and take seed {}",
+                                                      describe_fault(list[i]), seed + s)))
+                    return true;
+            }
+        }
+        return false;
     }
 
     bool drop_params() {

@@ -8,7 +8,9 @@
 // drop a behaviour's parameters; shorten fault windows (halve them, start them later); lower
 // requests and clients; lower n (keeping n >= 3f+1 unless the scenario allows unsafe f);
 // simplify the network (fixed delay, no loss, duplication, corruption, reordering, queue
-// bound, explicit links or GST); drop protocol parameters (but never `mutations`).
+// bound, explicit links or GST); drop protocol parameters (but never `mutations`). When a
+// whole pass keeps nothing, each fault entry is tried once more without it under the next
+// `reseeds` seeds (the seed after the file's first), and the passes start again if one fails.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +25,10 @@ namespace tools {
 struct ShrinkOptions {
     std::filesystem::path out;  // where the smallest scenario goes; empty: not written
     bool verbose = true;        // print each kept step to stdout
-    std::uint64_t max_runs = 1000;
+    std::uint64_t max_runs = 4000;
+    // Seeds tried for each fault entry the greedy passes could not drop: without the entry,
+    // the same run under another seed (its delays, losses and Byzantine draws) may still fail.
+    std::uint64_t reseeds = 256;
 };
 
 // How big a scenario is, in the terms shrinking reduces.
