@@ -1,6 +1,7 @@
 // The randomize section, one-seed runs, sweep.csv rows and shrinking.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -214,6 +215,27 @@ TEST_CASE("shrink: a failure keeps its invariant and loses what it does not need
     CHECK(tools::shrink_document(doc, o).minimal == r.minimal);
     // A scenario that does not fail is refused.
     CHECK_THROWS_AS(tools::shrink_document(testing::pbft_base(4, 3), o), std::runtime_error);
+}
+
+TEST_CASE("shrink: a fault entry the other steps keep can go under another seed") {
+    std::ifstream in(std::string(BYZSIM_SOURCE_ROOT) + "/tests/data/shrink-reseed.json");
+    REQUIRE(in.good());
+    const json doc = json::parse(in);
+    tools::ShrinkOptions o;
+    o.verbose = false;
+    o.reseeds = 0;
+    const tools::ShrinkResult kept = tools::shrink_document(doc, o);
+    CHECK(kept.after.faults == 4);
+    CHECK(kept.minimal["seed"] == 1457);
+    o.reseeds = 256;
+    const tools::ShrinkResult r = tools::shrink_document(doc, o);
+    CHECK(r.invariant == kept.invariant);
+    CHECK(r.after.faults <= 3);
+    CHECK(r.minimal["seed"] != 1457);
+    const tools::RunOutcome replay = tools::run_concrete(sim::parse_scenario(r.minimal));
+    REQUIRE(replay.violation);
+    CHECK(replay.violation->invariant == r.invariant);
+    CHECK(replay.fingerprint == r.fingerprint);
 }
 
 TEST_CASE("randomize: a combination of behaviours goes to one drawn replica, each part valid") {
