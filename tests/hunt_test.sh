@@ -26,11 +26,16 @@ rc=$((rc | $?))
 "$byzsim" hunt "$root/scenarios/sweeps/hotstuff-basic-wan.json" --mutations one_timer_per_view \
     --seeds "$seeds" --jobs 2 --out "$tmp/wan" --no-progress
 rc=$((rc | $?))
+# Chained HotStuff with view timers shorter than a view: a replica that stops asking for a sync
+# while cut off, and the honest protocol again.
+"$byzsim" hunt "$root/scenarios/sweeps/hotstuff-fast-timers.json" --mutations bounded_idle_sync \
+    --seeds "$seeds" --jobs 2 --out "$tmp/fast" --no-progress
+rc=$((rc | $?))
 "$byzsim" hunt "$root/scenarios/sweeps/rbc.json" --seeds "$seeds" --jobs 2 --out "$tmp/rbc" \
     --no-progress
 rc=$((rc | $?))
 { cat "$tmp/main/hunt.csv"; tail -n +2 "$tmp/basic/hunt.csv"; tail -n +2 "$tmp/wan/hunt.csv"
-  tail -n +2 "$tmp/rbc/hunt.csv"; } \
+  tail -n +2 "$tmp/fast/hunt.csv"; tail -n +2 "$tmp/rbc/hunt.csv"; } \
     >"$tmp/hunt.csv"
 cat "$tmp/hunt.csv"
 python3 - "$tmp/hunt.csv" "$rc" <<'PY'
@@ -46,7 +51,7 @@ slow = {"proof_above_executed_only": 20000}
 # (tests/test_hotstuff_adversary.cpp); a chained-HotStuff lock moved by height, which takes a
 # leader schedule of five Byzantine choices (scenarios/regressions/, tests/test_hotstuff_lock.cpp);
 # a chained leader idle after executing alone what the others miss, which the fix of
-# silent_after_vote masks (its regression needs both mutations on).
+# silent_after_vote and bounded_idle_sync mask (its regression needs all three mutations on).
 unreached = {"propose_before_new_view_installed", "ignore_old_decide", "lock_by_height",
              "idle_by_own_commit"}
 bad = []
@@ -54,30 +59,43 @@ protocols = {r["protocol"] for r in rows}
 for p in ("pbft", "hotstuff", "rbc"):
     if p not in protocols:
         bad.append(f"no hunt rows for {p}")
+def problems(r):
+    """What keeps one sweep's row from showing its bug (empty: it shows it)."""
+    name = f'{r["protocol"]}/{r["mutation"]}'
+    if r["found"] != "yes":
+        return [f"{name}: not found in {r['seeds_to_first']} seeds"]
+    out = []
+    budget = slow.get(r["mutation"], 5000)
+    if int(r["seeds_to_first"]) > budget:
+        out.append(f"{name}: found only after {r['seeds_to_first']} seeds, more than {budget}")
+    if not (0 < int(r["shrunk_size"]) <= int(r["original_size"])):
+        out.append(f"{name}: shrunk size {r['shrunk_size']} vs original {r['original_size']}")
+    if int(r["shrunk_faults"]) > 3:
+        out.append(f"{name}: shrunk to {r['shrunk_faults']} fault entries, more than 3")
+    return out
+
+# A seeded bug must show in one of the sweeps that hunt it (a bug of catching up shows only
+# where timers are short, for one).
+by_bug = {}
 for r in rows:
     name = f'{r["protocol"]}/{r["mutation"]}'
     if r["mutation"] == "none":
         if r["found"] != "no":
             bad.append(f"{name}: the honest protocol failed {r['invariant']} at seed {r['first_seed']}")
         continue
-    if r["mutation"] in unreached:
+    by_bug.setdefault(name, []).append(r)
+for name, found in by_bug.items():
+    if found[0]["mutation"] in unreached:
         # Not held to the budget either way; a find is reported, as progress.
-        how = f"found at seed {r['first_seed']}" if r["found"] == "yes" else "not found"
-        print(f"note: {name} {how} in {r['seeds_to_first']} seeds (known: see the list)")
+        for r in found:
+            how = f"found at seed {r['first_seed']}" if r["found"] == "yes" else "not found"
+            print(f"note: {name} {how} in {r['seeds_to_first']} seeds (known: see the list)")
         continue
-    if r["found"] != "yes":
-        bad.append(f"{name}: not found in {r['seeds_to_first']} seeds")
-        continue
-    budget = slow.get(r["mutation"], 5000)
-    if int(r["seeds_to_first"]) > budget:
-        bad.append(f"{name}: found only after {r['seeds_to_first']} seeds, more than {budget}")
-    if not (0 < int(r["shrunk_size"]) <= int(r["original_size"])):
-        bad.append(f"{name}: shrunk size {r['shrunk_size']} vs original {r['original_size']}")
-    if int(r["shrunk_faults"]) > 3:
-        bad.append(f"{name}: shrunk to {r['shrunk_faults']} fault entries, more than 3")
-mutations = [r for r in rows if r["mutation"] != "none"]
-if len(mutations) < 36:
-    bad.append(f"only {len(mutations)} mutations hunted; expected the 36 documented ones")
+    each = [problems(r) for r in found]
+    if all(each):
+        bad.extend(each[0])
+if len(by_bug) < 37:
+    bad.append(f"only {len(by_bug)} seeded bugs hunted; expected the 37 documented ones")
 # byzsim hunt fails when any sweep misses, the known unreached ones included.
 missed = any((r["mutation"] == "none") == (r["found"] == "yes") for r in rows)
 if int(sys.argv[2]) != (1 if bad or missed else 0):

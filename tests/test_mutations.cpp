@@ -48,7 +48,8 @@ constexpr Case kHotStuffCases[] = {
     {"hotstuff-trust_proposal_view.json", "liveness"},
     {"hotstuff-idle_by_own_commit.json", "liveness"},
     {"hotstuff-silent_after_vote.json", "liveness"},
-    {"hotstuff-trust_author_caches.json", "three_chain"},
+    {"hotstuff-trust_author_caches.json", "integrity"},
+    {"hotstuff-bounded_idle_sync.json", "catch_up"},
     {"hotstuff-one_timer_per_view.json", "liveness"},
     {"hotstuff-no_idle_sync.json", "catch_up"},
 };
@@ -67,12 +68,15 @@ struct Regression {
 constexpr Regression kRegressions[] = {
     {"pbft-recovered-replica-never-catches-up.json", "no_catch_up", "catch_up"},
     {"pbft-lagging-replica-alone-in-view-change.json", "no_catch_up", "catch_up"},
-    // Masked by the fix of silent_after_vote since: the old behaviour needs both.
-    {"hotstuff-idle-leader-ahead.json", "idle_by_own_commit,silent_after_vote", "liveness"},
+    // Masked by the fixes of silent_after_vote and bounded_idle_sync since: the old behaviour
+    // needs all three.
+    {"hotstuff-idle-leader-ahead.json", "idle_by_own_commit,silent_after_vote,bounded_idle_sync",
+     "liveness"},
     {"hotstuff-lock-by-height.json", "lock_by_height", "safe_node"},
     {"hotstuff-seeded-block-caches.json", "trust_author_caches", "three_chain"},
     {"hotstuff-basic-slow-network.json", "one_timer_per_view", "liveness"},
     {"hotstuff-view-ahead-after-vote.json", "silent_after_vote", "liveness"},
+    {"hotstuff-cut-off-past-idle-sync.json", "bounded_idle_sync", "catch_up"},
     {"pbft-recover-arms-view-change-timer.json", "recover_arms_view_change_timer",
      "view_change_timer"},
 };
@@ -160,7 +164,7 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "forget_lock_after_restart, basic_leader_waits_for_work, prune_without_snapshots, "
         "trust_block_commands, trust_block_height, trust_proposal_view, idle_by_own_commit, "
         "ignore_old_decide, lock_by_height, trust_author_caches, one_timer_per_view, no_idle_sync, "
-        "silent_after_vote",
+        "silent_after_vote, bounded_idle_sync",
         sim::ScenarioError);
     CHECK_THROWS_AS(protocols::validate(sim::parse_scenario(with_mutations(base, "typo"))),
                     sim::ScenarioError);

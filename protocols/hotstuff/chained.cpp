@@ -45,7 +45,9 @@ void Replica::on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m) {
         proposals_[b->digest] = p.leader_statement;
         return basic_on_proposal(ctx, b, p.leader_statement);
     }
+    const std::uint64_t executed = b_exec_->height;
     process_proposal(ctx, b, p.leader_statement);
+    if (b_exec_->height > executed) commit_proof_ = m;
 }
 
 void Replica::process_proposal(sim::Context& ctx, const BlockRef& b,

@@ -86,6 +86,11 @@ enum class Mutation : std::uint8_t {
     // holds n-f, and nothing commits again (PROTOCOLS.md §2.6: replicas in a view without
     // progress send its leader a NEW-VIEW).
     SilentAfterVote,
+    // bounded_idle_sync: once idle, a replica sends five SYNC-REQUESTs with back-off and stops,
+    // whoever it heard: one cut off for longer than that while the others executed the last
+    // blocks of a workload stays behind for good (PROTOCOLS.md §4.13; the fix asks, up to
+    // 2^5 view timeouts apart, until every other replica asked at its height or answered).
+    BoundedIdleSync,
 };
 
 // In enum order.
@@ -106,7 +111,8 @@ inline std::vector<std::string> mutation_names() {
             "trust_author_caches",
             "one_timer_per_view",
             "no_idle_sync",
-            "silent_after_vote"};
+            "silent_after_vote",
+            "bounded_idle_sync"};
 }
 // The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
 // basic_leader_waits_for_work only the basic variant's leader.

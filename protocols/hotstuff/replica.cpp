@@ -428,13 +428,16 @@ void Replica::propose(sim::Context& ctx, const BlockRef& parent,
                               b->view, b->height, qc_high_.stmt.view, b->cmds.size()));
     const proto::SignedVote stmt =
         proto::sign_vote(ctx, proposal_statement(*b), b->proposal_digest());
-    ctx.broadcast(make_message(ctx, Proposal{b, stmt}));
+    MessageRef m = make_message(ctx, Proposal{b, stmt});
+    ctx.broadcast(m);
     store(ctx, ctx.self(), b, MessageRef());
     if (cfg_.basic) {
         proposals_[b->digest] = stmt;  // basic HotStuff's phases carry the leader statement
         return basic_on_proposal(ctx, b, stmt);
     }
+    const std::uint64_t executed = b_exec_->height;
     process_proposal(ctx, b, stmt);
+    if (b_exec_->height > executed) commit_proof_ = std::move(m);
 }
 
 void Replica::fetch(sim::Context& ctx, Digest hash, NodeId from) {

@@ -137,10 +137,12 @@ private:
     void unpark(sim::Context& ctx, Digest hash);
     // State sync (messages.hpp): asked for when a block arrives too far above what we executed.
     void request_sync(sim::Context& ctx, std::uint64_t target_height);
-    // sync.cpp: once nothing executed for a view timeout, up to kIdleAsks SYNC-REQUESTs with
-    // back-off; one that reaches a replica behind tells it so (it asks in turn).
+    // sync.cpp: once nothing executed for a view timeout, SYNC-REQUESTs with back-off (up to
+    // 2^kIdleAsks view timeouts apart) until every other replica was heard not to be ahead;
+    // one that reaches a replica behind tells it so (it asks in turn).
     void note_executed(sim::Context& ctx);
     void on_idle_timer(sim::Context& ctx);
+    void heard_idle(NodeId from);
     // Off under no_idle_sync, and under prune_without_snapshots, which is the sync as it was
     // before snapshots, with no idle rounds either.
     bool idle_sync() const {
@@ -261,6 +263,13 @@ private:
     proto::IdleTimer idle_;
     std::uint32_t idle_asks_ = 0;
     static constexpr std::uint32_t kIdleAsks = 5;
+    // The proposal whose QCs committed our executed block: a sync answer carries it, so that a
+    // replica behind commits what it misses on one honest peer's word (it fetches the blocks
+    // below), where adopting a snapshot takes f+1 identical ones.
+    MessageRef commit_proof_;
+    // Per replica, this idle round: it asked at our height or above, or answered.
+    std::vector<bool> idle_heard_;
+    std::uint32_t idle_heard_count_ = 0;
     // Snapshots of the executed state at the last two heights that are multiples of
     // kSnapshotEvery, newest first (a null block: none yet). Replicas a few heights apart
     // still hold a common one, so a replica that syncs finds f+1 identical replies.
