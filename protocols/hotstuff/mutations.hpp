@@ -87,9 +87,11 @@ enum class Mutation : std::uint8_t {
     // progress send its leader a NEW-VIEW).
     SilentAfterVote,
     // bounded_idle_sync: once idle, a replica sends five SYNC-REQUESTs with back-off and stops,
-    // whoever it heard: one cut off for longer than that while the others executed the last
-    // blocks of a workload stays behind for good (PROTOCOLS.md §4.13; the fix asks, up to
-    // 2^5 view timeouts apart, until every other replica asked at its height or answered).
+    // whoever it heard, and a sync answer carries snapshots only, adopted once f+1 replicas
+    // send the same: one cut off for longer than the asks while the others executed the last
+    // blocks of a workload stays behind for good (PROTOCOLS.md §4.13; the fix asks, up to 2^5
+    // view timeouts apart, until every other replica asked at its height or answered, and
+    // answers with the proposal whose QCs committed its last block as well).
     BoundedIdleSync,
 };
 
