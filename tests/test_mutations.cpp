@@ -77,6 +77,7 @@ constexpr Regression kRegressions[] = {
     {"hotstuff-basic-slow-network.json", "one_timer_per_view", "liveness"},
     {"hotstuff-view-ahead-after-vote.json", "silent_after_vote", "liveness"},
     {"hotstuff-cut-off-past-idle-sync.json", "bounded_idle_sync", "catch_up"},
+    {"pbft-cut-off-past-idle-status.json", "bounded_idle_status", "catch_up"},
     {"pbft-recover-arms-view-change-timer.json", "recover_arms_view_change_timer",
      "view_change_timer"},
 };
@@ -154,7 +155,7 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "one_request_timer, "
         "propose_before_new_view_installed, keep_old_view_timers, no_idle_status, "
         "proof_above_executed_only, forget_committed_cert, "
-        "recover_arms_view_change_timer",
+        "recover_arms_view_change_timer, bounded_idle_status",
         sim::ScenarioError);
     CHECK_THROWS_WITH_AS(
         protocols::validate(sim::parse_scenario(with_mutations(

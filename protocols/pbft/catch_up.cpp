@@ -59,8 +59,9 @@ void Replica::broadcast_status(sim::Context& ctx) {
 
 void Replica::retry_status(sim::Context& ctx) {
     const std::size_t enough = idle_round_ ? cfg_.quorum.n - 1 : cfg_.quorum.q() - 1;
+    const bool bounded = cfg_.mutations.has(Mutation::BoundedIdleStatus);
     if (!asking_ || answered_.size() >= enough ||
-        (idle_round_ && status_attempts_ + 1 >= kIdleAttempts)) {
+        (bounded && idle_round_ && status_attempts_ + 1 >= kIdleAttempts)) {
         asking_ = false;
         return;
     }

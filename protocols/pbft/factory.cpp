@@ -30,7 +30,8 @@ std::vector<std::string> mutation_names() {
             "no_idle_status",
             "proof_above_executed_only",
             "forget_committed_cert",
-            "recover_arms_view_change_timer"};
+            "recover_arms_view_change_timer",
+            "bounded_idle_status"};
 }
 
 namespace {

@@ -91,6 +91,11 @@ enum class Mutation : std::uint8_t {
     // view, so one that alone asked for a view leaves it for the next when the timer fires
     // (OSDI'99 §4.4, PROTOCOLS.md §1.6 rule 2: the timer starts with 2f+1 VIEW-CHANGEs).
     RecoverArmsViewChangeTimer,
+    // bounded_idle_status: an idle STATUS round stops after six sends (about 63 status
+    // periods), answered or not: a replica cut off for longer once the workload ends stays
+    // behind for good (PROTOCOLS.md §4.13; Castro's thesis §5.2: status messages are sent
+    // periodically; the fix asks until every other replica answered).
+    BoundedIdleStatus,
 };
 // In enum order.
 std::vector<std::string> mutation_names();
@@ -344,7 +349,8 @@ private:
     std::uint32_t status_attempts_ = 0;
     std::set<std::uint32_t> answered_;
     // An idle round asks until every other replica answered (one cut off then learns it is
-    // behind from the question), for kIdleAttempts sends at most; others until q-1 answered.
+    // behind from the question, however long the cut), others until q-1 answered; both back
+    // off up to 32 periods (kIdleAttempts sends at most under bounded_idle_status).
     bool idle_round_ = false;
     static constexpr std::uint32_t kIdleAttempts = 6;
     proto::SimTime status_sent_{-1};
