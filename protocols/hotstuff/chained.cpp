@@ -45,14 +45,14 @@ void Replica::on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m) {
         proposals_[b->digest] = p.leader_statement;
         return basic_on_proposal(ctx, b, p.leader_statement);
     }
-    const std::uint64_t executed = b_exec_->height;
-    process_proposal(ctx, b, p.leader_statement);
-    if (b_exec_->height > executed) commit_proof_ = m;
+    process_proposal(ctx, b, p.leader_statement, m);
 }
 
 void Replica::process_proposal(sim::Context& ctx, const BlockRef& b,
-                               const proto::SignedVote& stmt) {
+                               const proto::SignedVote& stmt, const MessageRef& m) {
+    const std::uint64_t executed = b_exec_->height;
     update(ctx, *b);
+    if (b_exec_->height > executed) commit_proof_ = m;
     if (b->view < view_) return;
     // Vote once per view, only for a safe block, to the next view's leader (§2.5).
     const bool vote = b->view > last_voted_view_ && safe_node(*b);

@@ -435,9 +435,7 @@ void Replica::propose(sim::Context& ctx, const BlockRef& parent,
         proposals_[b->digest] = stmt;  // basic HotStuff's phases carry the leader statement
         return basic_on_proposal(ctx, b, stmt);
     }
-    const std::uint64_t executed = b_exec_->height;
-    process_proposal(ctx, b, stmt);
-    if (b_exec_->height > executed) commit_proof_ = std::move(m);
+    process_proposal(ctx, b, stmt, m);
 }
 
 void Replica::fetch(sim::Context& ctx, Digest hash, NodeId from) {

@@ -155,7 +155,9 @@ private:
 
     // chained.cpp (Algorithms 4 and 5)
     void on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m);
-    void process_proposal(sim::Context& ctx, const BlockRef& b, const proto::SignedVote& stmt);
+    // `m` is the proposal as sent: kept as commit_proof_ when it commits something.
+    void process_proposal(sim::Context& ctx, const BlockRef& b, const proto::SignedVote& stmt,
+                          const MessageRef& m);
     void update(sim::Context& ctx, const Block& b);
     bool safe_node(const Block& b) const;
     void on_vote(sim::Context& ctx, const proto::SignedVote& v);

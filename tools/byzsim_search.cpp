@@ -1,0 +1,281 @@
+// byzsim's verbs that run many seeds or search a failure: sweep, merge, shrink, hunt.
+#include <unistd.h>
+
+#include <thread>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <fmt/format.h>
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "byzsim_version.h"
+#include "protocols/registry.hpp"
+#include "reports/report.hpp"
+#include "sim/scenario.hpp"
+#include "sim/simulator.hpp"
+#include "tools/cli.hpp"
+#include "tools/hunt.hpp"
+#include "tools/shrink.hpp"
+#include "tools/sweep.hpp"
+
+namespace cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// ---- sweep, merge, shrink ------------------------------------------------------------------
+
+void add_sweep_options(po::options_description& d) {
+    auto add = d.add_options();
+    add("seeds", po::value<std::string>()->value_name("A..B")->default_value("1..100"),
+        "the seeds to run, inclusive");
+    add("jobs,j", po::value<unsigned>()->value_name("N"),
+        "worker processes (default: the number of cores)");
+    add("time-budget", po::value<std::string>()->value_name("T"),
+        "start no seed after this wall time, e.g. 60s or 10m");
+    add("stop-on-first", po::bool_switch(),
+        "stop at the first failing seed (seeds are kept up to the lowest failing one)");
+    add("out", po::value<std::string>()->value_name("DIR")->default_value("sweep"),
+        "write sweep.csv, sweep.json and failures/seed-N.json here");
+    add("resume", po::bool_switch(), "continue an interrupted sweep in --out");
+    add("shard", po::value<std::string>()->value_name("K/M"),
+        "run only the K-th of M disjoint slices of the seeds (join them with byzsim merge)");
+    add("check-determinism", po::bool_switch(),
+        "run every seed twice and fail on the first event whose fingerprint differs");
+    add("shrink", po::bool_switch(), "shrink each failure (up to 10) to failures/seed-N.min.json");
+    add("no-progress", po::bool_switch(), "no progress bar");
+}
+
+namespace {
+
+std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& text) {
+    const std::size_t slash = text.find('/');
+    std::uint32_t k = 0, m = 0;
+    const char* end = text.data() + text.size();
+    bool ok = slash != std::string::npos;
+    if (ok) {
+        const auto a = std::from_chars(text.data(), text.data() + slash, k);
+        const auto b = std::from_chars(text.data() + slash + 1, end, m);
+        ok = a.ec == std::errc() && a.ptr == text.data() + slash && b.ec == std::errc() &&
+             b.ptr == end && m >= 1 && k >= 1 && k <= m;
+    }
+    if (!ok)
+        throw UsageError(fmt::format("--shard: expected K/M with 1 <= K <= M, got '{}'", text),
+                         "sweep");
+    return {k, m};
+}
+
+// --seeds, --jobs and --time-budget, which sweep and hunt share.
+void read_run_options(const po::variables_map& vm, const std::string& verb, std::uint64_t& first,
+                      std::uint64_t& last, unsigned& jobs, std::optional<double>& budget_s) {
+    try {
+        std::tie(first, last) = tools::parse_seed_range(vm["seeds"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what(), verb);
+    }
+    jobs = vm.count("jobs") ? vm["jobs"].as<unsigned>()
+                            : std::max(1u, std::thread::hardware_concurrency());
+    if (jobs == 0 || jobs > 1024) throw UsageError("--jobs: expected 1 to 1024", verb);
+    if (vm.count("time-budget")) {
+        try {
+            const sim::SimTime t = sim::parse_duration(vm["time-budget"].as<std::string>(), "");
+            budget_s = static_cast<double>(t.ns) / 1e9;
+        } catch (const sim::ScenarioError& e) {
+            throw UsageError("--time-budget: " + e.reason(), verb);
+        }
+    }
+}
+
+}  // namespace
+
+int sweep_verb(const Operands& operands, const po::variables_map& vm) {
+    const std::string& file = operands[0];
+    tools::SweepOptions o;
+    o.scenario_file = file;
+    read_run_options(vm, "sweep", o.first, o.last, o.jobs, o.time_budget_s);
+    o.stop_on_first = vm["stop-on-first"].as<bool>();
+    o.out = vm["out"].as<std::string>();
+    o.resume = vm["resume"].as<bool>();
+    if (vm.count("shard")) std::tie(o.shard, o.shards) = parse_shard(vm["shard"].as<std::string>());
+    o.check_determinism = vm["check-determinism"].as<bool>();
+    o.shrink = vm["shrink"].as<bool>();
+    o.progress = !vm["no-progress"].as<bool>();
+
+    const sim::ScenarioSpec spec = load(file);
+    fmt::print("byzsim {} sweep {} ({}) seeds {}..{}{} with {} worker(s){}\n", BYZSIM_VERSION, file,
+               spec.name, o.first, o.last,
+               o.shards > 1 ? fmt::format(" shard {}/{}", o.shard, o.shards) : "", o.jobs,
+               spec.randomize ? ""
+                              : "; note: the scenario has no randomize section, so seeds "
+                                "vary only its random streams");
+    std::fflush(stdout);
+    tools::SweepSummary s;
+    try {
+        s = tools::sweep(spec, o);
+    } catch (const sim::ScenarioError& e) {
+        throw_input_error(file, e);
+    } catch (const std::system_error& e) {
+        throw InputError(fmt::format("sweep output: {}", e.what()));
+    } catch (const std::runtime_error& e) {
+        throw InputError(e.what());
+    }
+    fmt::print("{} seeds done, {} failing ({} violations); {:.1f} s; wrote {}\n", s.seeds_done,
+               s.failures, s.violations, s.wall_seconds, (o.out / "sweep.csv").string());
+    if (s.first_failure) {
+        fmt::print(
+            "first failure: seed {} ({}); reproduce with: byzsim run {}\n", *s.first_failure,
+            s.first_invariant.empty() ? "error" : s.first_invariant,
+            shell_quote(
+                (o.out / "failures" / fmt::format("seed-{}.json", *s.first_failure)).string()));
+    }
+    if (s.interrupted) {
+        fmt::print(
+            "interrupted: the {} finished seeds are kept; continue with the same command "
+            "and --resume\n",
+            s.seeds_done);
+        return kExitInterrupted;
+    }
+    return s.failures ? kExitFailed : kExitOk;
+}
+
+void add_merge_options(po::options_description& d) {
+    d.add_options()("out", po::value<std::string>()->value_name("DIR")->required(),
+                    "write the merged sweep.csv, sweep.json and failures/ here");
+}
+
+int merge_verb(const Operands& operands, const po::variables_map& vm) {
+    std::vector<fs::path> dirs(operands.begin(), operands.end());
+    const fs::path out = vm["out"].as<std::string>();
+    tools::SweepSummary s;
+    try {
+        s = tools::merge_sweeps(dirs, out);
+    } catch (const std::runtime_error& e) {
+        throw InputError(e.what());
+    }
+    fmt::print("merged {} sweep(s): {} seeds, {} failing ({} violations){}; wrote {}\n",
+               dirs.size(), s.seeds_done, s.failures, s.violations,
+               s.complete ? "" : " (incomplete: shards missing or unfinished)",
+               (out / "sweep.csv").string());
+    return s.failures ? kExitFailed : kExitOk;
+}
+
+void add_shrink_options(po::options_description& d) {
+    auto add = d.add_options();
+    add("out", po::value<std::string>()->value_name("FILE"),
+        "where the minimal scenario goes (default: FAILURE with .min.json)");
+    add("max-runs", po::value<std::uint64_t>()->value_name("N")->default_value(4000),
+        "give up shrinking after this many runs");
+    add("reseeds", po::value<std::uint64_t>()->value_name("N")->default_value(256),
+        "seeds tried without each fault entry the other steps keep (0: none)");
+    add("quiet,q", po::bool_switch(), "print only the result");
+}
+
+int shrink_verb(const Operands& operands, const po::variables_map& vm) {
+    const std::string& file = operands[0];
+    tools::ShrinkOptions o;
+    if (vm.count("out")) {
+        o.out = vm["out"].as<std::string>();
+    } else {
+        fs::path p = file;
+        o.out = p.replace_extension(".min.json");
+    }
+    o.max_runs = vm["max-runs"].as<std::uint64_t>();
+    o.reseeds = vm["reseeds"].as<std::uint64_t>();
+    o.verbose = !vm["quiet"].as<bool>();
+    tools::ShrinkResult r;
+    try {
+        r = tools::shrink_file(file, o);
+    } catch (const sim::ScenarioError& e) {
+        throw_input_error(file, e);
+    } catch (const std::system_error& e) {
+        throw InputError(fmt::format("cannot write: {}", e.what()));
+    } catch (const std::runtime_error& e) {
+        throw InputError(fmt::format("{}: {}", file, e.what()));
+    }
+    fmt::print(
+        "shrunk in {} runs, {} steps: size {} -> {} (faults {} -> {}, nodes {} -> {}, "
+        "requests {} -> {}, clients {} -> {}, network settings {} -> {}); still fails {}\n",
+        r.runs, r.steps.size(), r.before.total(), r.after.total(), r.before.faults, r.after.faults,
+        r.before.nodes, r.after.nodes, r.before.requests, r.after.requests, r.before.clients,
+        r.after.clients, r.before.network_settings, r.after.network_settings, r.invariant);
+    fmt::print("wrote {}; replay with: byzsim run {}\n", o.out.string(),
+               shell_quote(o.out.string()));
+    return kExitOk;
+}
+
+// ---- hunt ----------------------------------------------------------------------------------
+
+void add_hunt_options(po::options_description& d) {
+    auto add = d.add_options();
+    add("seeds", po::value<std::string>()->value_name("A..B")->default_value("1..500"),
+        "the seeds each sweep may run (it stops at the first failure)");
+    add("jobs,j", po::value<unsigned>()->value_name("N"),
+        "worker processes (default: the number of cores)");
+    add("time-budget", po::value<std::string>()->value_name("T"),
+        "per sweep: start no seed after this wall time");
+    add("mutations", po::value<std::string>()->value_name("M,M"),
+        "hunt only these mutations (default: every one the protocol has)");
+    add("no-honest", po::bool_switch(), "skip the sweep of the honest protocol");
+    add("witnesses", po::value<unsigned>()->value_name("N")->default_value(5),
+        "shrink up to N failing seeds per bug while the smallest case has more than 3 faults");
+    add("out", po::value<std::string>()->value_name("DIR")->default_value("hunt"),
+        "write hunt.csv and each sweep's directory here");
+    add("no-progress", po::bool_switch(), "no progress bars");
+}
+
+int hunt_verb(const Operands& operands, const po::variables_map& vm) {
+    tools::HuntOptions o;
+    read_run_options(vm, "hunt", o.first, o.last, o.jobs, o.time_budget_s);
+    if (vm.count("mutations")) o.only = split_list(vm["mutations"].as<std::string>());
+    o.honest = !vm["no-honest"].as<bool>();
+    o.witnesses = std::max(1U, vm["witnesses"].as<unsigned>());
+    o.out = vm["out"].as<std::string>();
+    o.progress = !vm["no-progress"].as<bool>();
+    std::vector<nlohmann::json> docs;
+    for (const std::string& file : operands) {
+        const sim::ScenarioSpec spec = load(file);
+        if (!spec.randomize)
+            throw InputError(
+                fmt::format("{}: a hunt needs a scenario with a randomize section", file));
+        for (const std::string& m : o.only) {
+            const auto known = protocols::mutation_names(spec.protocol);
+            if (std::find(known.begin(), known.end(), m) == known.end())
+                throw UsageError(fmt::format("--mutations: {} has no mutation '{}'; it has: {}",
+                                             spec.protocol, m, fmt::join(known, ", ")),
+                                 "hunt");
+        }
+        docs.push_back(spec.source);
+    }
+    std::vector<tools::HuntRow> rows;
+    try {
+        rows = tools::hunt(operands, docs, o);
+    } catch (const sim::ScenarioError& e) {
+        throw InputError(fmt::format("hunt: {}: {}", e.path(), e.reason()));
+    } catch (const std::system_error& e) {
+        throw InputError(fmt::format("hunt output: {}", e.what()));
+    } catch (const std::runtime_error& e) {
+        throw InputError(e.what());
+    }
+    int missed = 0;
+    for (const tools::HuntRow& r : rows) missed += (r.mutation == "none") == r.found;
+    fmt::print("wrote {}; {}\n", (o.out / "hunt.csv").string(),
+               missed ? fmt::format("{} sweep(s) did not come out as they should", missed)
+                      : "every mutation found, nothing found in the honest protocols");
+    return missed ? kExitFailed : kExitOk;
+}
+
+}  // namespace cli
