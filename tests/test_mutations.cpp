@@ -31,6 +31,10 @@ constexpr Case kPbftCases[] = {
     {"pbft-no_idle_status.json", "catch_up"},
     {"pbft-proof_above_executed_only.json", "catch_up"},
     {"pbft-forget_committed_cert.json", "catch_up"},
+    {"pbft-bounded_idle_status.json", "catch_up"},
+    {"pbft-long_status_backoff.json", "catch_up"},
+    {"pbft-reason_ends_idle_round.json", "catch_up"},
+    {"pbft-uncapped_view_change_backoff.json", "liveness"},
 };
 
 // Most were found by `byzsim hunt` and shrunk; the wire monitor (protocols/hotstuff/monitor.hpp)
@@ -155,7 +159,8 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "one_request_timer, "
         "propose_before_new_view_installed, keep_old_view_timers, no_idle_status, "
         "proof_above_executed_only, forget_committed_cert, "
-        "recover_arms_view_change_timer, bounded_idle_status",
+        "recover_arms_view_change_timer, bounded_idle_status, long_status_backoff, "
+        "reason_ends_idle_round, uncapped_view_change_backoff",
         sim::ScenarioError);
     CHECK_THROWS_WITH_AS(
         protocols::validate(sim::parse_scenario(with_mutations(

@@ -35,7 +35,8 @@ void Replica::note_executed(sim::Context& ctx) {
 }
 
 // Asks until q-1 replicas answered (a STATUS or its answers may be lost, or the asker cut
-// off), backing off from one period to 32.
+// off), backing off from one period to four: a replica back from a cut hears the next ask
+// within four periods, so it catches up within a liveness bound of a few request timeouts.
 void Replica::send_status(sim::Context& ctx, bool idle) {
     if (cfg_.mutations.has(Mutation::NoCatchUp)) return;
     answered_.clear();
@@ -44,8 +45,13 @@ void Replica::send_status(sim::Context& ctx, bool idle) {
         idle_round_ = idle;
         status_attempts_ = 0;
         ctx.set_timer(status_period(), kStatusRetry);
-    } else if (!idle) {
-        idle_round_ = false;  // a round for a reason: until q-1 answered, however long
+    } else if (cfg_.mutations.has(Mutation::ReasonEndsIdleRound)) {
+        if (!idle) idle_round_ = false;
+    } else if (idle) {
+        // A round for a reason asks until q-1 answered; one asked for while idle keeps asking
+        // until every other replica answered, whichever came first, so a replica cut off then
+        // still hears it once the cut heals.
+        idle_round_ = true;
     }
     // At most one per half period, whatever asks for it.
     if (status_sent_.ns >= 0 && ctx.now().ns < status_sent_.ns + status_period().ns / 2) return;
@@ -66,8 +72,9 @@ void Replica::retry_status(sim::Context& ctx) {
         return;
     }
     broadcast_status(ctx);
-    status_attempts_ = std::min(status_attempts_ + 1, 5u);
-    ctx.set_timer(status_period() * (1LL << status_attempts_), kStatusRetry);
+    status_attempts_ = std::min(status_attempts_ + 1, kIdleAttempts);
+    const std::uint32_t cap = cfg_.mutations.has(Mutation::LongStatusBackoff) ? 5 : 2;
+    ctx.set_timer(status_period() * (1LL << std::min(status_attempts_, cap)), kStatusRetry);
 }
 
 void Replica::on_status(sim::Context& ctx, const MessageRef& m) {

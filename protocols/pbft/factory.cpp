@@ -31,7 +31,10 @@ std::vector<std::string> mutation_names() {
             "proof_above_executed_only",
             "forget_committed_cert",
             "recover_arms_view_change_timer",
-            "bounded_idle_status"};
+            "bounded_idle_status",
+            "long_status_backoff",
+            "reason_ends_idle_round",
+            "uncapped_view_change_backoff"};
 }
 
 namespace {

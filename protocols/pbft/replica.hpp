@@ -91,11 +91,27 @@ enum class Mutation : std::uint8_t {
     // view, so one that alone asked for a view leaves it for the next when the timer fires
     // (OSDI'99 §4.4, PROTOCOLS.md §1.6 rule 2: the timer starts with 2f+1 VIEW-CHANGEs).
     RecoverArmsViewChangeTimer,
-    // bounded_idle_status: an idle STATUS round stops after six sends (about 63 status
+    // bounded_idle_status: an idle STATUS round stops after six sends (about 19 status
     // periods), answered or not: a replica cut off for longer once the workload ends stays
     // behind for good (PROTOCOLS.md §4.13; Castro's thesis §5.2: status messages are sent
     // periodically; the fix asks until every other replica answered).
     BoundedIdleStatus,
+    // long_status_backoff: a STATUS round backs off up to 32 periods between asks, not four: a
+    // replica cut off for a while after the workload ends asks next only long after the cut
+    // heals, past any liveness bound of a few request timeouts (found by the PBFT long-outages
+    // sweep; Castro's thesis §5.2: status messages are sent periodically).
+    LongStatusBackoff,
+    // reason_ends_idle_round: a STATUS round asked for a reason (numbers or views ahead, a
+    // timer) during an idle round turns it into one that ends once q-1 replicas answered, so
+    // a replica cut off since before the workload ended is asked no more and stays behind
+    // (found by the PBFT long-outages sweep; Castro's thesis §5.2).
+    ReasonEndsIdleRound,
+    // uncapped_view_change_backoff: the view-change timer doubles per failed attempt without
+    // a cap (2^20 periods at most), so views that failed through a long fault leave a timer
+    // that, once the fault ends, waits far past the liveness bound for a silent primary's
+    // NEW-VIEW (found by a PBFT sweep with long rules; OSDI'99 §4.5 doubles T without a cap,
+    // for delays that grow without end).
+    UncappedViewChangeBackoff,
 };
 // In enum order.
 std::vector<std::string> mutation_names();
@@ -350,7 +366,7 @@ private:
     std::set<std::uint32_t> answered_;
     // An idle round asks until every other replica answered (one cut off then learns it is
     // behind from the question, however long the cut), others until q-1 answered; both back
-    // off up to 32 periods (kIdleAttempts sends at most under bounded_idle_status).
+    // off up to four periods (kIdleAttempts sends at most under bounded_idle_status).
     bool idle_round_ = false;
     static constexpr std::uint32_t kIdleAttempts = 6;
     proto::SimTime status_sent_{-1};

@@ -100,11 +100,15 @@ void Replica::start_view_change(sim::Context& ctx, View w) {
     try_new_view(ctx, w);
 }
 
-// §1.6 rule 2: with q VIEW-CHANGEs for the view we want, wait T (doubled per failed attempt).
+// §1.6 rule 2: with q VIEW-CHANGEs for the view we want, wait T, doubled per failed attempt
+// up to 8T. The paper's doubling without end serves a network whose delays grow without end;
+// after GST they are bounded, and a timer doubled through a long fault (views that failed
+// for want of a stable checkpoint, say) would wait far past any liveness bound once it ends.
 void Replica::arm_view_change_timer(sim::Context& ctx) {
     if (!view_changing_ || vc_timer_view_ == view_) return;
     if (view_changes_[view_].size() < cfg_.quorum.q()) return;
-    const proto::SimTime t = cfg_.view_change_timeout * (1LL << std::min(vc_attempts_, 20u));
+    const std::uint32_t cap = cfg_.mutations.has(Mutation::UncappedViewChangeBackoff) ? 20 : 3;
+    const proto::SimTime t = cfg_.view_change_timeout * (1LL << std::min(vc_attempts_, cap));
     vc_timer_ = ctx.set_timer(t, kViewChangeTimer);
     vc_timer_view_ = view_;
 }
