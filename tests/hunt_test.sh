@@ -21,6 +21,11 @@ rc=$?
 "$byzsim" hunt "$root/scenarios/sweeps/pbft-long-outages.json" --seeds "$seeds" --jobs 2 \
     --out "$tmp/long" --no-progress
 rc=$((rc | $?))
+# Chained HotStuff with long outages: its bugs again (a view timer or a sync that outlasts a
+# fault shows only here), and the honest protocol.
+"$byzsim" hunt "$root/scenarios/sweeps/hotstuff-long-outages.json" --seeds "$seeds" --jobs 2 \
+    --out "$tmp/hlong" --no-progress
+rc=$((rc | $?))
 # Basic HotStuff: the bugs its sweep shows (the 3-chain ones do not apply to it), and the
 # honest variant; then reliable broadcast's.
 "$byzsim" hunt "$root/scenarios/sweeps/hotstuff-basic.json" \
@@ -40,7 +45,7 @@ rc=$((rc | $?))
     --no-progress
 rc=$((rc | $?))
 { cat "$tmp/main/hunt.csv"
-  for d in long basic wan fast rbc; do tail -n +2 "$tmp/$d/hunt.csv"; done; } \
+  for d in long hlong basic wan fast rbc; do tail -n +2 "$tmp/$d/hunt.csv"; done; } \
     >"$tmp/hunt.csv"
 cat "$tmp/hunt.csv"
 python3 - "$tmp/hunt.csv" "$rc" <<'PY'
@@ -53,9 +58,11 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 # (tests/test_hotstuff_adversary.cpp); a chained-HotStuff lock moved by height, which takes a
 # leader schedule of five Byzantine choices (scenarios/regressions/, tests/test_hotstuff_lock.cpp);
 # a chained leader idle after executing alone what the others miss, which the fix of
-# silent_after_vote and bounded_idle_sync mask (its regression needs all three mutations on).
+# silent_after_vote and bounded_idle_sync mask (its regression needs all three mutations on); a
+# chained replica back from a lost-state restart that refuses fresh snapshots after stale ones,
+# found once in 20,000 long-outage seeds (2,740) with four fault entries that do not shrink.
 unreached = {"propose_before_new_view_installed", "ignore_old_decide", "lock_by_height",
-             "idle_by_own_commit"}
+             "idle_by_own_commit", "sync_votes_never_expire"}
 bad = []
 protocols = {r["protocol"] for r in rows}
 for p in ("pbft", "hotstuff", "rbc"):
@@ -96,8 +103,8 @@ for name, found in by_bug.items():
     each = [problems(r) for r in found]
     if all(each):
         bad.extend(each[0])
-if len(by_bug) < 41:
-    bad.append(f"only {len(by_bug)} seeded bugs hunted; expected the 41 documented ones")
+if len(by_bug) < 43:
+    bad.append(f"only {len(by_bug)} seeded bugs hunted; expected the 43 documented ones")
 # byzsim hunt fails when any sweep misses, the known unreached ones included.
 missed = any((r["mutation"] == "none") == (r["found"] == "yes") for r in rows)
 if int(sys.argv[2]) != (1 if bad or missed else 0):

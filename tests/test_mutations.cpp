@@ -56,6 +56,8 @@ constexpr Case kHotStuffCases[] = {
     {"hotstuff-bounded_idle_sync.json", "catch_up"},
     {"hotstuff-one_timer_per_view.json", "liveness"},
     {"hotstuff-no_idle_sync.json", "catch_up"},
+    {"hotstuff-uncapped_view_timer.json", "liveness"},
+    {"hotstuff-sync_votes_never_expire.json", "catch_up"},
 };
 
 constexpr Case kRbcCases[] = {
@@ -170,7 +172,7 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "forget_lock_after_restart, basic_leader_waits_for_work, prune_without_snapshots, "
         "trust_block_commands, trust_block_height, trust_proposal_view, idle_by_own_commit, "
         "ignore_old_decide, lock_by_height, trust_author_caches, one_timer_per_view, no_idle_sync, "
-        "silent_after_vote, bounded_idle_sync",
+        "silent_after_vote, bounded_idle_sync, uncapped_view_timer, sync_votes_never_expire",
         sim::ScenarioError);
     CHECK_THROWS_AS(protocols::validate(sim::parse_scenario(with_mutations(base, "typo"))),
                     sim::ScenarioError);

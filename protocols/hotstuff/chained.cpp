@@ -48,8 +48,8 @@ void Replica::on_proposal(sim::Context& ctx, NodeId from, const MessageRef& m) {
     process_proposal(ctx, b, p.leader_statement, m);
 }
 
-void Replica::process_proposal(sim::Context& ctx, const BlockRef& b,
-                               const proto::SignedVote& stmt, const MessageRef& m) {
+void Replica::process_proposal(sim::Context& ctx, const BlockRef& b, const proto::SignedVote& stmt,
+                               const MessageRef& m) {
     const std::uint64_t executed = b_exec_->height;
     update(ctx, *b);
     if (b_exec_->height > executed) commit_proof_ = m;

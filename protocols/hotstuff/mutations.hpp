@@ -93,6 +93,17 @@ enum class Mutation : std::uint8_t {
     // view timeouts apart, until every other replica asked at its height or answered, and
     // answers with the proposal whose QCs committed its last block as well).
     BoundedIdleSync,
+    // uncapped_view_timer: the view timer doubles per view missed since the highest QC up to
+    // 2^16 times, not 2^3, so views that failed through a long partition leave a timer that,
+    // once it heals, waits far past the liveness bound (found by the chained long-outages
+    // sweep; PODC'19 §4.4 leaves the pacemaker's back-off open, and after GST delays are
+    // bounded).
+    UncappedViewTimer,
+    // sync_votes_never_expire: a replica that syncs refuses a sender's snapshot once it backed
+    // three others, however old: one that heard stale snapshots while cut off from most
+    // replicas refuses every fresh one after and never catches up (found by the chained
+    // long-outages sweep; the fix lets a fourth replace the sender's oldest).
+    SyncVotesNeverExpire,
 };
 
 // In enum order.
@@ -114,7 +125,9 @@ inline std::vector<std::string> mutation_names() {
             "one_timer_per_view",
             "no_idle_sync",
             "silent_after_vote",
-            "bounded_idle_sync"};
+            "bounded_idle_sync",
+            "uncapped_view_timer",
+            "sync_votes_never_expire"};
 }
 // The mutations a variant runs: the commit-rule ones change only the chained variant's rule,
 // basic_leader_waits_for_work only the basic variant's leader.
@@ -123,7 +136,7 @@ inline std::vector<std::string> mutation_names(bool basic) {
     for (const std::string& m : mutation_names()) {
         const bool chained_only = m == "two_chain_commit" || m == "no_consecutive_view_check" ||
                                   m == "idle_by_own_commit" || m == "lock_by_height" ||
-                                  m == "silent_after_vote";
+                                  m == "silent_after_vote" || m == "uncapped_view_timer";
         // prune_without_snapshots changes both variants, but only the basic sweep shows it
         // (20,000 chained seeds did not): the hunt looks for it there.
         const bool basic_only = m == "basic_leader_waits_for_work" ||

@@ -13,7 +13,7 @@ proto::NodeId Pacemaker::compute_leader(std::uint64_t view) const {
 void Pacemaker::arm(sim::Context& ctx, std::uint64_t tag, std::uint64_t view,
                     std::uint64_t qc_view) {
     const std::uint64_t misses = view > qc_view ? view - qc_view - 1 : 0;
-    length_ = base_ * (1LL << std::min<std::uint64_t>(misses, 16));
+    length_ = base_ * (1LL << std::min<std::uint64_t>(misses, max_doublings_));
     armed_ = true;
     set_deadline(ctx, tag);
 }

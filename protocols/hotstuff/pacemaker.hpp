@@ -77,6 +77,10 @@ public:
     // from now; nothing if no timer runs.
     void restart(sim::Context& ctx, std::uint64_t tag);
     void disarm() { armed_ = false; }
+    // A view timer doubles per view missed since the highest QC, this many times at most: after
+    // GST delays are bounded, and a timer doubled through a long partition would wait far past
+    // any liveness bound once it heals.
+    void set_max_doublings(std::uint32_t n) { max_doublings_ = n; }
     bool armed() const { return armed_; }
     // The timer event `tag` fired: true if the view timed out, false if it was early (set
     // again for the deadline) or the timer was disarmed meanwhile.
@@ -111,6 +115,7 @@ private:
     std::uint64_t window_;
     std::uint64_t floor_ = 0;  // the replica's view, as forget_below last gave it
     std::uint64_t refused_ = 0;
+    std::uint32_t max_doublings_ = 16;
     sim::TimerId timer_ = 0;
     bool armed_ = false;    // a view timer is running, to deadline_
     bool pending_ = false;  // a timer event is scheduled, at pending_at_

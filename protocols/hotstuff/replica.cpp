@@ -28,6 +28,11 @@ Replica::Replica(Config cfg)
       prepare_qc_(genesis_qc()) {
     blocks_[genesis_block()->digest] = genesis_block();
     by_height_.emplace_back(0, genesis_block()->digest);
+    // Chained: 2^3 at most. Basic HotStuff keeps 2^16: its views need every replica in the view
+    // the leader's NEW-VIEWs are for, and replicas a view apart under equal capped timers stay
+    // apart for good (the basic WAN sweep: one silent, one a view ahead of the other two).
+    const bool uncapped = cfg_.basic || cfg_.mutations.has(Mutation::UncappedViewTimer);
+    pacemaker_.set_max_doublings(uncapped ? 16 : 3);
 }
 
 void Replica::on_start(sim::Context& ctx) {

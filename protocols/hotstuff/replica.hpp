@@ -74,7 +74,7 @@ public:
         std::size_t detector_entries = 0;  // signed statements the equivocation detector holds
         std::uint64_t refused_votes = 0, refused_new_views = 0, refused_proposals = 0;
         std::uint64_t refused_blocks = 0;  // BLOCKs nobody asked for
-        std::uint64_t refused_syncs = 0;   // SYNC-REPLY snapshots beyond two per sender
+        std::uint64_t refused_syncs = 0;   // SYNC-REPLY snapshots beyond three per sender
         std::uint64_t refused_parked = 0;  // blocks beyond the parked table's missing parents
     };
     Footprint footprint() const;
@@ -151,6 +151,7 @@ private:
     }
     void on_sync_request(sim::Context& ctx, NodeId from, const SyncRequest& r);
     void on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r);
+    bool make_room_for_sync_vote(NodeId from, const Digest& content);
     void adopt(sim::Context& ctx, const SyncReply& r);
 
     // chained.cpp (Algorithms 4 and 5)
@@ -258,8 +259,10 @@ private:
     // State sync: matching replies by content, and when we last asked.
     struct SyncVotes {
         std::vector<std::uint32_t> senders;
+        std::vector<std::uint64_t> arrivals;  // per sender: when it backed this content
         SyncReply reply;
     };
+    std::uint64_t sync_arrivals_ = 0;
     std::map<Digest, SyncVotes> sync_votes_;
     proto::SimTime last_sync_request_{-1};
     proto::IdleTimer idle_;

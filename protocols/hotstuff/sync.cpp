@@ -95,23 +95,42 @@ void Replica::on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r) 
     heard_idle(from);
     if (!r.block || r.block->height <= b_exec_->height || !well_formed(ctx, *r.block)) return;
     const Digest content = r.content_digest();
-    // Bounded: an honest replica keeps two snapshots and sends its current state, so a sender
-    // backs three at most.
-    std::size_t backed = 0;
-    for (const auto& [digest, v] : sync_votes_) {
-        const bool by_sender =
-            std::find(v.senders.begin(), v.senders.end(), from.v) != v.senders.end();
-        if (by_sender && digest == content) return;
-        backed += by_sender ? 1 : 0;
-    }
-    if (backed >= 3) {
-        ++refused_syncs_;
-        return;
-    }
+    if (!make_room_for_sync_vote(from, content)) return;
     SyncVotes& votes = sync_votes_[content];
     votes.senders.push_back(from.v);
+    votes.arrivals.push_back(++sync_arrivals_);
     if (votes.senders.size() == 1) votes.reply = r;
     if (votes.senders.size() >= cfg_.quorum.weak()) adopt(ctx, votes.reply);
+}
+
+// Bounded: an honest replica keeps two snapshots and sends its current state, so a sender backs
+// three contents at most; a fourth replaces its oldest (a sender that moved on since a cut
+// sends snapshots newer than those it backed then). False: nothing to add (a repeat, or
+// refused).
+bool Replica::make_room_for_sync_vote(NodeId from, const Digest& content) {
+    std::size_t backed = 0;
+    auto oldest = sync_votes_.end();
+    std::size_t oldest_at = 0;
+    for (auto it = sync_votes_.begin(); it != sync_votes_.end(); ++it) {
+        const SyncVotes& v = it->second;
+        for (std::size_t i = 0; i < v.senders.size(); ++i) {
+            if (v.senders[i] != from.v) continue;
+            if (it->first == content) return false;
+            ++backed;
+            if (oldest == sync_votes_.end() || v.arrivals[i] < oldest->second.arrivals[oldest_at]) {
+                oldest = it;
+                oldest_at = i;
+            }
+        }
+    }
+    if (backed < 3) return true;
+    ++refused_syncs_;
+    if (cfg_.mutations.has(Mutation::SyncVotesNeverExpire)) return false;
+    SyncVotes& v = oldest->second;
+    v.senders.erase(v.senders.begin() + static_cast<std::ptrdiff_t>(oldest_at));
+    v.arrivals.erase(v.arrivals.begin() + static_cast<std::ptrdiff_t>(oldest_at));
+    if (v.senders.empty()) sync_votes_.erase(oldest);
+    return true;
 }
 
 // Takes a snapshot f+1 replicas agree on as our executed state (PROTOCOLS.md allows state
