@@ -16,7 +16,7 @@ namespace protocols {
 
 namespace {
 
-using Maker = Protocol (*)(const sim::ScenarioSpec&);
+using Maker = Protocol (*)(const sim::ScenarioSpec&, const proto::AppFactory&);
 
 // One row per protocol: its scenario name and the function that validates and assembles it.
 struct Entry {
@@ -26,15 +26,17 @@ struct Entry {
 constexpr Entry kProtocols[] = {
     {"pbft", &pbft::make_protocol},
     {"hotstuff", &hotstuff::make_protocol},
-    {"rbc", &rbc::make_protocol},
+    // Reliable broadcast delivers values and runs no service.
+    {"rbc",
+     [](const sim::ScenarioSpec& s, const proto::AppFactory&) { return rbc::make_protocol(s); }},
 };
 
-Protocol assemble(const sim::ScenarioSpec& spec) {
+Protocol assemble(const sim::ScenarioSpec& spec, const proto::AppFactory& app = {}) {
     std::string names;
     for (const Entry& e : kProtocols) {
         names += names.empty() ? e.name : fmt::format(", {}", e.name);
         if (spec.protocol != e.name) continue;
-        Protocol p = e.make(spec);
+        Protocol p = e.make(spec, app);
         sim::check_rule_kinds(spec, p.kind_names);
         return p;
     }
@@ -116,8 +118,9 @@ sim::ScenarioSpec concrete_scenario(const sim::ScenarioSpec& spec, std::uint64_t
     return sim::concrete_scenario(spec, seed, draw_hints(assemble(spec)));
 }
 
-std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOptions opts) {
-    Protocol p = assemble(spec);
+std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOptions opts,
+                                      const proto::AppFactory& app) {
+    Protocol p = assemble(spec, app);
     auto s = std::make_unique<sim::Simulator>(spec, p.kind_names, opts);
     for (std::uint32_t i = 0; i < spec.nodes; ++i)
         s->add_actor(p.make_replica(sim::NodeId(i)), p.byzantine(sim::NodeId(i)));

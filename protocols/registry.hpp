@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocols/common/application.hpp"
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
 
@@ -32,7 +33,9 @@ void validate(const sim::ScenarioSpec& spec);
 sim::ScenarioSpec concrete_scenario(const sim::ScenarioSpec& spec, std::uint64_t seed);
 nlohmann::json concrete_document(const sim::ScenarioSpec& spec, std::uint64_t seed);
 
-// Builds the simulator with every actor added. Calls validate() first.
-std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOptions opts = {});
+// Builds the simulator with every actor added. Calls validate() first. PBFT and HotStuff
+// replicas run the service `app` makes (LogChain when empty).
+std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOptions opts = {},
+                                      const proto::AppFactory& app = {});
 
 }  // namespace protocols

@@ -59,14 +59,15 @@ std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec
 
 }  // namespace
 
-protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
+protocols::Protocol make_protocol(const sim::ScenarioSpec& spec, const proto::AppFactory& app) {
     // One replica leads every view and its own vote is a quorum: each proposal would certify
     // the previous one at once, with no message in between to end the chain of proposals.
     if (spec.nodes < 2)
         throw sim::ScenarioError("/nodes",
                                  "HotStuff needs at least 2 replicas (a single "
                                  "replica is its own quorum in every view)");
-    const Config cfg = parse_config(spec);
+    Config cfg = parse_config(spec);
+    cfg.app = app;
     const auto configs = std::make_shared<const std::vector<Config>>(
         proto::replica_configs(spec, cfg, kKeys, kShared, read_replica_params));
     protocols::Protocol p;

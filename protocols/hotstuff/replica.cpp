@@ -28,6 +28,7 @@ Replica::Replica(Config cfg)
       prepare_qc_(genesis_qc()) {
     blocks_[genesis_block()->digest] = genesis_block();
     by_height_.emplace_back(0, genesis_block()->digest);
+    app_ = proto::make_application(cfg_.app);
     // Chained: 2^3 at most. Basic HotStuff keeps 2^16: its views need every replica in the view
     // the leader's NEW-VIEWs are for, and replicas a view apart under equal capped timers stay
     // apart for good (the basic WAN sweep: one silent, one a view ahead of the other two).
@@ -335,7 +336,7 @@ void Replica::execute(sim::Context& ctx, const Block& b) {
         auto& last = last_reply_[req.client.v];
         mempool_.remove(proto::request_key(req));
         if (req.timestamp <= last.first) continue;  // exactly once
-        const Digest result = proto::execution_result(r->digest, b.height, position);
+        const Digest result = app_->execute(req, r->digest, b.height, position);
         done.push_back({proto::request_key(req), r->digest, result});
         last.first = req.timestamp;
         last.second =
@@ -343,10 +344,10 @@ void Replica::execute(sim::Context& ctx, const Block& b) {
                                                 ctx.self(), result, b.height});
         ctx.send(req.client, last.second);
     }
-    state_ = Digest(sim::Hasher(state_.v).add(b.height).add(b.digest.v).value());
+    const Digest state = app_->seal(b.height, b.digest);
     b_exec_ = find(b.digest);
     if (b.height % kSnapshotEvery == 0) take_snapshot();
-    ctx.commit(sim::CommitRecord{b.height, b.view, b.digest, state_, done});
+    ctx.commit(sim::CommitRecord{b.height, b.view, b.digest, state, done});
 }
 
 bool Replica::chain_has_cmds(const Block* from) const {

@@ -17,6 +17,7 @@
 #include <tuple>
 #include <vector>
 
+#include "protocols/common/application.hpp"
 #include "protocols/common/idle_timer.hpp"
 #include "protocols/hotstuff/mempool.hpp"
 #include "protocols/hotstuff/messages.hpp"
@@ -43,6 +44,7 @@ struct Config {
     bool broadcast_timeouts = true;
     bool clients_send_to_all = false;  // else clients send to one leader, which forwards
     Mutations mutations;               // seeded bugs; empty for the honest protocol
+    proto::AppFactory app;             // the replicated service (LogChain when empty)
     // HotStuff's quorum: n - f votes (PROTOCOLS.md §0).
     std::uint32_t votes_needed() const { return quorum.n - quorum.f; }
 };
@@ -198,7 +200,7 @@ private:
     std::uint64_t split_view_ = 0;
     std::uint64_t announced_ = 0;  // the last view it sent a NEW-VIEW for
     BlockRef b_lock_, b_exec_;
-    Digest state_{};
+    std::unique_ptr<proto::Application> app_;  // the service the chain executes
     std::uint64_t verified_qcs_view_ = 0;  // the highest view among verified_qcs_
     // Hash maps here are only looked up, never iterated; by_height_ orders pruning: the stored
     // blocks as (height, digest), sorted by height (flat: no allocation per block).

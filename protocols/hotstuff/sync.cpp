@@ -82,7 +82,7 @@ void Replica::take_snapshot() {
 }
 
 void Replica::snapshot_into(SyncReply& s) const {
-    s = SyncReply{b_exec_, state_, {}};
+    s = SyncReply{b_exec_, app_->digest(), {}};
     last_reply_.for_each_unordered([&](std::uint32_t client, const auto& last) {
         const auto& body = std::get<proto::Reply>(last.second->body);
         s.clients.push_back({client, last.first, body.result, body.index, body.view.v});
@@ -137,6 +137,9 @@ bool Replica::make_room_for_sync_vote(NodeId from, const Digest& content) {
 // transfer in place of re-executing history that peers have pruned).
 void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
     const BlockRef b = r.block;
+    // A SYNC-REPLY carries the service's digest only: a service whose digest is not all of its
+    // state refuses it, and the replica catches up by fetching blocks instead.
+    if (!app_->restore(proto::AppSnapshot{r.state, nullptr})) return;
     if (ctx.tracing())
         ctx.trace(fmt::format("hotstuff sync: adopt executed height {} (was {})", b->height,
                               b_exec_->height));
@@ -145,7 +148,6 @@ void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
         index_height(*b);
     }
     b_exec_ = b;
-    state_ = r.state;
     for (const ClientProgress& c : r.clients) {
         auto& last = last_reply_[c.client];
         if (c.timestamp <= last.first) continue;
@@ -159,7 +161,7 @@ void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
     update_qc_high(ctx, b->justify);
     sync_votes_.clear();
     if (b->height % kSnapshotEvery == 0) take_snapshot();
-    ctx.state_transferred(b->height, state_);
+    ctx.state_transferred(b->height, app_->digest());
     prune();
     unpark(ctx, b->digest);
     if (cfg_.basic) return basic_try_propose(ctx);

@@ -63,7 +63,7 @@ void Replica::make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<Me
 }
 
 Checkpoint Replica::checkpoint_now() const {
-    Checkpoint c{last_exec_, {}, state_, {}};
+    Checkpoint c{last_exec_, {}, app_->digest(), {}};
     c.clients.reserve(last_reply_.size());
     for (const auto& [client, cached] : last_reply_) {
         if (!cached.reply) continue;  // an entry with nothing executed yet
@@ -78,9 +78,11 @@ Checkpoint Replica::checkpoint_now() const {
 // against its body), so the first one serves.
 bool Replica::transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof) {
     const Checkpoint* c = proof.empty() ? nullptr : as<Checkpoint>(*proof.front());
-    if (!c || !consistent(*c)) return false;
+    // A CHECKPOINT carries the service's digest only: a service whose digest is not all of its
+    // state refuses it, and the replica catches up from commit certificates instead.
+    if (!c || !consistent(*c) || !app_->restore(proto::AppSnapshot{c->chain, nullptr}))
+        return false;
     last_exec_ = n;
-    state_ = c->chain;
     if (!cfg_.mutations.has(Mutation::TransferWithoutReplyCache)) {
         for (const ClientEntry& e : c->clients) {
             CachedReply& cached = last_reply_[e.client];
@@ -97,7 +99,7 @@ bool Replica::transfer_state(sim::Context& ctx, Seq n, const std::vector<Message
             it = done ? waiting_.erase(it) : std::next(it);
         }
     }
-    ctx.state_transferred(n.v, state_);
+    ctx.state_transferred(n.v, app_->digest());
     return true;
 }
 

@@ -99,8 +99,9 @@ std::vector<std::vector<Behavior>> parse_behaviors(const sim::ScenarioSpec& spec
 
 }  // namespace
 
-protocols::Protocol make_protocol(const sim::ScenarioSpec& spec) {
-    const Config cfg = parse_config(spec);
+protocols::Protocol make_protocol(const sim::ScenarioSpec& spec, const proto::AppFactory& app) {
+    Config cfg = parse_config(spec);
+    cfg.app = app;
     const auto configs = std::make_shared<const std::vector<Config>>(
         proto::replica_configs(spec, cfg, kKeys, kShared, read_replica_params));
     protocols::Protocol p;

@@ -1,11 +1,13 @@
 // PBFT as the registry sees it.
 #pragma once
 
+#include "protocols/common/application.hpp"
 #include "protocols/protocol.hpp"
 
 namespace pbft {
 
 // Validates `/protocol` and every byzantine entry, then returns the protocol's parts.
-protocols::Protocol make_protocol(const sim::ScenarioSpec& spec);
+// Every replica runs the service `app` makes (LogChain when empty).
+protocols::Protocol make_protocol(const sim::ScenarioSpec& spec, const proto::AppFactory& app);
 
 }  // namespace pbft

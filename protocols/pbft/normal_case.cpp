@@ -251,7 +251,7 @@ void Replica::execute(sim::Context& ctx, const PrePrepare& pp) {
         if (known != last_reply_.end() && req.timestamp <= known->second.timestamp) continue;
         if (req.timestamp == 0) continue;  // no client issues timestamp 0: nothing to execute
         CachedReply& cached = last_reply_[req.client.v];
-        const Digest result = proto::execution_result(r->digest, pp.n.v, position);
+        const Digest result = app_->execute(req, r->digest, pp.n.v, position);
         done.push_back({key, r->digest, result});
         cached.timestamp = req.timestamp;
         cached.reply = proto::make_reply(
@@ -261,8 +261,8 @@ void Replica::execute(sim::Context& ctx, const PrePrepare& pp) {
         assigned_.erase(key);
     }
     last_exec_ = pp.n;
-    state_ = Digest(sim::Hasher(state_.v).add(pp.n.v).add(pp.d.v).value());
-    ctx.commit(sim::CommitRecord{pp.n.v, pp.v.v, pp.d, state_, done});
+    const Digest state = app_->seal(pp.n.v, pp.d);
+    ctx.commit(sim::CommitRecord{pp.n.v, pp.v.v, pp.d, state, done});
     if (progressed) {
         vc_attempts_ = 0;  // progress resets the view-change back-off
         // The timer is for one request: others executing do not push its deadline back.

@@ -12,7 +12,8 @@ std::size_t ring_size(std::uint64_t window) {
 }
 }  // namespace
 
-Replica::Replica(Config cfg) : cfg_(cfg), log_(ring_size(cfg.watermark_window)) {
+Replica::Replica(Config cfg)
+    : cfg_(cfg), app_(proto::make_application(cfg.app)), log_(ring_size(cfg.watermark_window)) {
     const std::size_t words = (cfg_.quorum.n + 63) / 64;
     for (Slot& s : log_) {
         s.prepared_by.assign(words, 0);

@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "protocols/common/application.hpp"
 #include "protocols/common/idle_timer.hpp"
 #include "protocols/common/mutations.hpp"
 #include "protocols/pbft/messages.hpp"
@@ -127,6 +128,7 @@ struct Config {
     proto::SimTime view_change_timeout = sim::seconds(1);  // T of §1.6 rule 2
     bool state_transfer = true;  // fetch state at a stable checkpoint one is behind (§1.4)
     Mutations mutations;         // seeded bugs; empty for the honest protocol
+    proto::AppFactory app;       // the replicated service (LogChain when empty)
 };
 
 class Replica : public sim::Actor {
@@ -294,7 +296,7 @@ private:
     std::vector<MessageRef> h_proof_;
     Seq last_exec_{};
     Seq next_seq_{1};                                  // primary: next sequence number to assign
-    Digest state_{};                                   // digest of the executed history
+    std::unique_ptr<proto::Application> app_;          // the service the log executes
     std::vector<Slot> log_;                            // ring of L slots, indexed by n mod L
     std::map<std::uint32_t, CachedReply> last_reply_;  // per client (§1.3 step 10)
     std::deque<ClientMessageRef> pending_;             // primary: requests not yet ordered
