@@ -22,6 +22,12 @@ bool LogChain::restore(const AppSnapshot& s) {
     return true;
 }
 
+std::uint64_t data_hash(const AppData& data) {
+    if (!data) return 0;
+    const std::string_view bytes(reinterpret_cast<const char*>(data->data()), data->size());
+    return sim::Hasher(0x4150).add(bytes).value();
+}
+
 std::unique_ptr<Application> make_application(const AppFactory& factory) {
     if (factory) return factory();
     return std::make_unique<LogChain>();

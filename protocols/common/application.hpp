@@ -17,10 +17,16 @@ namespace proto {
 
 // A service's state as one replica hands it to another. The digest is what replicas agreed
 // on; `data`, when the digest alone is not the state, is what restore() rebuilds it from.
+using AppData = std::shared_ptr<const std::vector<std::uint8_t>>;
 struct AppSnapshot {
     Digest digest{};
-    std::shared_ptr<const std::vector<std::uint8_t>> data;
+    AppData data;
 };
+// Folds data into a message digest (a signature then covers it); none adds nothing.
+std::uint64_t data_hash(const AppData& data);
+inline std::uint32_t data_size(const AppData& data) {
+    return data ? static_cast<std::uint32_t>(data->size()) : 0;
+}
 
 class Application {
 public:

@@ -161,7 +161,8 @@ struct Describe {
     }
     void operator()(const SyncReply& m) const {
         kind = kSyncReply;
-        size += m.block->size_bytes + 8 + static_cast<std::uint32_t>(m.clients.size()) * 36;
+        size += m.block->size_bytes + 8 + static_cast<std::uint32_t>(m.clients.size()) * 36 +
+                proto::data_size(m.app_data);
         of(8, m.content_digest().v);
     }
 };
@@ -173,6 +174,7 @@ Digest SyncReply::content_digest() const {
     h.add(block->digest.v).add(state.v).add(clients.size());
     for (const ClientProgress& c : clients)
         h.add(c.client).add(c.timestamp).add(c.result.v).add(c.height).add(c.view);
+    if (app_data) h.add(proto::data_hash(app_data));
     return Digest(h.value());
 }
 

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "protocols/common/application.hpp"
 #include "protocols/common/client_messages.hpp"
 #include "protocols/common/qc.hpp"
 
@@ -150,6 +151,7 @@ struct SyncReply {
     BlockRef block;  // the sender's executed block
     Digest state{};
     std::vector<ClientProgress> clients;  // by client id
+    proto::AppData app_data;              // the service's state, where its digest is not all
     bool operator==(const SyncReply&) const = default;
     Digest content_digest() const;  // what f+1 replies must agree on
 };

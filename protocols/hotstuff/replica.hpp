@@ -201,7 +201,7 @@ private:
     std::uint64_t announced_ = 0;  // the last view it sent a NEW-VIEW for
     BlockRef b_lock_, b_exec_;
     std::unique_ptr<proto::Application> app_;  // the service the chain executes
-    std::uint64_t verified_qcs_view_ = 0;  // the highest view among verified_qcs_
+    std::uint64_t verified_qcs_view_ = 0;      // the highest view among verified_qcs_
     // Hash maps here are only looked up, never iterated; by_height_ orders pruning: the stored
     // blocks as (height, digest), sorted by height (flat: no allocation per block).
     sim::FlatMap<Digest, BlockRef, DigestHash> blocks_;

@@ -82,7 +82,8 @@ void Replica::take_snapshot() {
 }
 
 void Replica::snapshot_into(SyncReply& s) const {
-    s = SyncReply{b_exec_, app_->digest(), {}};
+    proto::AppSnapshot app = app_->snapshot();
+    s = SyncReply{b_exec_, app.digest, {}, std::move(app.data)};
     last_reply_.for_each_unordered([&](std::uint32_t client, const auto& last) {
         const auto& body = std::get<proto::Reply>(last.second->body);
         s.clients.push_back({client, last.first, body.result, body.index, body.view.v});
@@ -137,9 +138,9 @@ bool Replica::make_room_for_sync_vote(NodeId from, const Digest& content) {
 // transfer in place of re-executing history that peers have pruned).
 void Replica::adopt(sim::Context& ctx, const SyncReply& r) {
     const BlockRef b = r.block;
-    // A SYNC-REPLY carries the service's digest only: a service whose digest is not all of its
-    // state refuses it, and the replica catches up by fetching blocks instead.
-    if (!app_->restore(proto::AppSnapshot{r.state, nullptr})) return;
+    // f+1 replicas sent this content, data included; the service checks the data against the
+    // digest they agree on.
+    if (!app_->restore(proto::AppSnapshot{r.state, r.app_data})) return;
     if (ctx.tracing())
         ctx.trace(fmt::format("hotstuff sync: adopt executed height {} (was {})", b->height,
                               b_exec_->height));

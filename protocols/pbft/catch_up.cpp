@@ -102,6 +102,7 @@ void Replica::on_status(sim::Context& ctx, const MessageRef& m) {
         out.n = h_;
         out.state = h_state_;
         out.C = h_proof_;
+        out.app_data = h_data_;
     }
     if (st.n < last_exec_) add_certs(st, out);
     ctx.send(m->signer, make_message(ctx, std::move(out)));
@@ -137,7 +138,7 @@ void Replica::on_catch_up(sim::Context& ctx, const MessageRef& m) {
             refuse(ctx, refused_.catch_ups, "pbft.catch_up_invalid");
             return;
         }
-        make_stable(ctx, cu.n, cu.state, cu.C);
+        make_stable(ctx, cu.n, cu.state, cu.C, cu.app_data);
     }
     for (const CommitCert& c : cu.certs) {
         const PrePrepare* pp = c.pre_prepare ? as<PrePrepare>(*c.pre_prepare) : nullptr;

@@ -30,13 +30,18 @@ void Replica::on_checkpoint(sim::Context& ctx, const MessageRef& m) {
     if (proofs.size() >= cfg_.quorum.q()) make_stable(ctx, c.n, c.state, proofs);
 }
 
-void Replica::make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<MessageRef> proof) {
+void Replica::make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<MessageRef> proof,
+                          const proto::AppData& data) {
     if (n <= h_) return;
     if (last_exec_ < n) {
         if (!cfg_.state_transfer) return;
         // Behind a stable checkpoint: take the certified state instead of replaying the log.
-        if (!transfer_state(ctx, n, proof)) return;
+        if (!transfer_state(ctx, n, proof, data)) return;
+        h_data_ = data;
+    } else if (auto own = own_snapshots_.find(n); own != own_snapshots_.end()) {
+        h_data_ = own->second.data;
     }
+    own_snapshots_.erase(own_snapshots_.begin(), own_snapshots_.upper_bound(n));
     const Seq old_h = h_;
     h_ = n;
     h_state_ = state;
@@ -76,12 +81,12 @@ Checkpoint Replica::checkpoint_now() const {
 
 // Every CHECKPOINT in a proof carries the same state (their digests match and each was checked
 // against its body), so the first one serves.
-bool Replica::transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof) {
+bool Replica::transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof,
+                             const proto::AppData& data) {
     const Checkpoint* c = proof.empty() ? nullptr : as<Checkpoint>(*proof.front());
-    // A CHECKPOINT carries the service's digest only: a service whose digest is not all of its
-    // state refuses it, and the replica catches up from commit certificates instead.
-    if (!c || !consistent(*c) || !app_->restore(proto::AppSnapshot{c->chain, nullptr}))
-        return false;
+    // The service checks the data against the digest the proof certifies: a service whose
+    // digest is not all of its state refuses a transfer without data (from CHECKPOINTs alone).
+    if (!c || !consistent(*c) || !app_->restore(proto::AppSnapshot{c->chain, data})) return false;
     last_exec_ = n;
     if (!cfg_.mutations.has(Mutation::TransferWithoutReplyCache)) {
         for (const ClientEntry& e : c->clients) {

@@ -66,6 +66,7 @@ struct DigestOf {
             h.add(c.pre_prepare ? c.pre_prepare->digest.v : 0).add(c.commits.size());
             for (const auto& q : c.commits) h.add(q ? q->digest.v : 0);
         }
+        if (m.app_data) h.add(proto::data_hash(m.app_data));
         out = Digest(h.value());
     }
 };
@@ -94,7 +95,7 @@ std::uint32_t size_of(const Body& b) {
             return s;
         }
         std::uint32_t operator()(const CatchUp& m) const {
-            std::uint32_t s = kHeader + kSig;
+            std::uint32_t s = kHeader + kSig + proto::data_size(m.app_data);
             for (const auto& c : m.C) s += c ? c->size_bytes : 0;
             for (const CommitCert& c : m.certs) {
                 s += c.pre_prepare ? c.pre_prepare->size_bytes : 0;

@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "protocols/common/application.hpp"
 #include "protocols/common/client_messages.hpp"
 #include "protocols/common/ids.hpp"
 
@@ -110,6 +111,7 @@ struct CatchUp {
     Digest state{};
     std::vector<MessageRef> C;
     std::vector<CommitCert> certs;
+    proto::AppData app_data;  // the service's state at n, where its digest is not all of it
     bool operator==(const CatchUp&) const = default;
 };
 

@@ -270,6 +270,7 @@ void Replica::execute(sim::Context& ctx, const PrePrepare& pp) {
             restart_request_timer(ctx);
     }
     if (last_exec_.v % cfg_.checkpoint_interval == 0) {
+        if (proto::AppSnapshot s = app_->snapshot(); s.data) own_snapshots_[last_exec_] = s;
         MessageRef c = make_message(ctx, checkpoint_now());
         ctx.broadcast(c);
         on_checkpoint(ctx, c);

@@ -226,10 +226,14 @@ private:
 
     // checkpoint.cpp
     void on_checkpoint(sim::Context& ctx, const MessageRef& m);
-    void make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<MessageRef> proof);
-    // Adopts the service state a stable checkpoint's proof carries (history and reply cache).
-    // False (nothing changed) if the proof carries no consistent state.
-    bool transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof);
+    // `data`: the service's state at n, as a CATCH-UP carries it (none from CHECKPOINTs).
+    void make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<MessageRef> proof,
+                     const proto::AppData& data = nullptr);
+    // Adopts the service state a stable checkpoint's proof carries (history and reply cache),
+    // the service's own from `data`. False (nothing changed) if the proof carries no
+    // consistent state or the service refuses it.
+    bool transfer_state(sim::Context& ctx, Seq n, const std::vector<MessageRef>& proof,
+                        const proto::AppData& data);
     // Sends our CHECKPOINTs above the low watermark again: lost ones would otherwise keep the
     // window where it is for ever once every number in it is used.
     void resend_checkpoints(sim::Context& ctx);
@@ -294,6 +298,9 @@ private:
     Seq h_{};           // low watermark: last stable checkpoint
     Digest h_state_{};  // its state digest
     std::vector<MessageRef> h_proof_;
+    proto::AppData h_data_;  // the service's state at h, where its digest is not all of it
+    // The service's snapshots at our checkpoints not yet stable (the window holds L/K at most).
+    std::map<Seq, proto::AppSnapshot> own_snapshots_;
     Seq last_exec_{};
     Seq next_seq_{1};                                  // primary: next sequence number to assign
     std::unique_ptr<proto::Application> app_;          // the service the log executes
