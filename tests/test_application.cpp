@@ -46,7 +46,11 @@ public:
         return {digest_, data};
     }
     bool restore(const proto::AppSnapshot& s) override {
-        if (!s.data || s.data->size() % 24 != 0) return false;
+        if (!s.data) return false;
+        if (s.data->size() % 24 != 0) {
+            ++refused;
+            return false;
+        }
         Clients parsed;
         for (std::size_t at = 0; at < s.data->size(); at += 24) {
             std::uint64_t w[3] = {};
@@ -55,7 +59,10 @@ public:
                     w[i] |= std::uint64_t{(*s.data)[at + 8 * i + k]} << (8 * k);
             parsed[w[0]] = {w[1], w[2]};
         }
-        if (digest_of(parsed) != s.digest) return false;
+        if (digest_of(parsed) != s.digest) {
+            ++refused;
+            return false;
+        }
         clients_ = std::move(parsed);
         digest_ = s.digest;
         ++restored;
@@ -63,6 +70,7 @@ public:
     }
 
     std::uint32_t restored = 0;
+    std::uint32_t refused = 0;  // snapshots whose data did not give their digest
     struct Executed {
         std::uint64_t index, client, timestamp;
         bool operator==(const Executed&) const = default;
@@ -185,4 +193,31 @@ TEST_CASE("application: a replica that lost its state restores the service from 
         CHECK(back->digest() == t.made[0]->digest());
         CHECK(t.made[0]->digest() != proto::Digest{});
     }
+}
+
+// The check on the service's data meets a message made to fail it: a Byzantine replica answers
+// every other STATUS with the honest proof and edited service data (false_catch_up).
+TEST_CASE("application: edited service data in a CATCH-UP is refused") {
+    nlohmann::json doc = testing::pbft_base(4, 200);
+    doc["protocol"]["checkpoint_interval"] = 10;
+    doc["workload"] = {{"clients", 2}, {"requests", 200}, {"think", "5ms"}};
+    doc["faults"] = {{{"type", "crash"}, {"node", 2}, {"at", "100ms"}},
+                     {{"type", "recover"}, {"node", 2}, {"at", "1s"}, {"state", "lost"}},
+                     {{"type", "byzantine"}, {"node", 3}, {"behavior", "false_catch_up"}}};
+    // The honest answers come later, so the edited one is the first the recovered replica reads.
+    for (int from : {0, 1})
+        doc["faults"].push_back({{"type", "rule"},
+                                 {"match", {{"kind", "CATCH-UP"}, {"from", from}}},
+                                 {"action", {{"delay", "100ms"}}}});
+    doc["stop"] = {{"at", "10s"}, {"when_done", false}};
+    Tallies t;
+    const auto r = run_with(doc, t.factory());
+    REQUIRE(!r.result->violation);
+    REQUIRE(t.made.size() == 5);
+    CHECK(t.made[4]->restored >= 1);
+    CHECK(t.made[4]->refused >= 1);
+    CHECK(t.made[4]->digest() == t.made[0]->digest());
+    const auto refused = r.result->refused.find("pbft.catch_up_invalid");
+    REQUIRE(refused != r.result->refused.end());
+    CHECK(refused->second >= 1);
 }

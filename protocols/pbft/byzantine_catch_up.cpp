@@ -1,7 +1,8 @@
 // false_catch_up (byzantine.hpp): each CATCH-UP its honest core sends is replaced by one that
 // breaks one of the asker's checks (catch_up.cpp), in turn, so each check meets a message made
 // to fail it alone. Every message is signed with the replica's own key, claims another node
-// under that key (a forgery), or keeps another's signature over another body (a splice).
+// under that key (a forgery), or keeps another's signature over another body (a splice). Where
+// the service has data of its own, every other answer is the honest one with that data edited.
 #include "protocols/pbft/byzantine_craft.hpp"
 #include "protocols/pbft/replica.hpp"
 
@@ -24,6 +25,14 @@ CommitCert Crafter::own_cert(sim::Context& ctx, const Replica& inner, Seq n) con
 sim::PayloadRef Crafter::false_catch_up(sim::Context& ctx, const Replica& inner, NodeId to,
                                         const Message& honest) {
     CatchUp lie = *as<CatchUp>(honest);
+    if (lie.app_data && service_lies_++ % 2 == 0) {
+        // The honest proof with the service's data edited: it no longer gives the certified
+        // digest (a service without data of its own sends none, and this lie does not occur).
+        auto edited = std::make_shared<std::vector<std::uint8_t>>(*lie.app_data);
+        edited->push_back(0x5a);
+        lie.app_data = std::move(edited);
+        return make_message(ctx, std::move(lie));
+    }
     const auto asked = asker_n_.find(to.v);
     const Seq next(asked == asker_n_.end() ? 1 : asked->second.v + 1);
     const std::uint64_t variant = lies_++ % 5;

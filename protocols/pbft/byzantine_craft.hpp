@@ -94,6 +94,7 @@ private:
     std::uint64_t flood_budget_ = 0, flood_sent_ = 0;    // far_future
     std::map<std::uint32_t, Seq> asker_n_;               // false_catch_up: per replica
     std::uint64_t lies_ = 0;                             // false_catch_up: answers so far
+    std::uint64_t service_lies_ = 0;  // false_catch_up: answers that carried service data
 };
 
 }  // namespace pbft

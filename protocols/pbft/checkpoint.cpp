@@ -86,7 +86,12 @@ bool Replica::transfer_state(sim::Context& ctx, Seq n, const std::vector<Message
     const Checkpoint* c = proof.empty() ? nullptr : as<Checkpoint>(*proof.front());
     // The service checks the data against the digest the proof certifies: a service whose
     // digest is not all of its state refuses a transfer without data (from CHECKPOINTs alone).
-    if (!c || !consistent(*c) || !app_->restore(proto::AppSnapshot{c->chain, data})) return false;
+    if (!c || !consistent(*c)) return false;
+    if (!app_->restore(proto::AppSnapshot{c->chain, data})) {
+        // Data that does not give the certified digest came from a Byzantine sender.
+        if (data) refuse(ctx, refused_.catch_ups, "pbft.catch_up_invalid");
+        return false;
+    }
     last_exec_ = n;
     if (!cfg_.mutations.has(Mutation::TransferWithoutReplyCache)) {
         for (const ClientEntry& e : c->clients) {
