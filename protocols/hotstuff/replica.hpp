@@ -260,8 +260,11 @@ private:
     std::map<Digest, proto::SimTime> fetching_;
     // State sync: matching replies by content, and when we last asked.
     struct SyncVotes {
-        std::vector<std::uint32_t> senders;
-        std::vector<std::uint64_t> arrivals;  // per sender: when it backed this content
+        struct Backer {
+            std::uint32_t sender;
+            std::uint64_t arrival;  // when it backed this content (sync_arrivals_)
+        };
+        std::vector<Backer> backers;
         SyncReply reply;
     };
     std::uint64_t sync_arrivals_ = 0;

@@ -98,10 +98,9 @@ void Replica::on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r) 
     const Digest content = r.content_digest();
     if (!make_room_for_sync_vote(from, content)) return;
     SyncVotes& votes = sync_votes_[content];
-    votes.senders.push_back(from.v);
-    votes.arrivals.push_back(++sync_arrivals_);
-    if (votes.senders.size() == 1) votes.reply = r;
-    if (votes.senders.size() >= cfg_.quorum.weak()) adopt(ctx, votes.reply);
+    votes.backers.push_back({from.v, ++sync_arrivals_});
+    if (votes.backers.size() == 1) votes.reply = r;
+    if (votes.backers.size() >= cfg_.quorum.weak()) adopt(ctx, votes.reply);
 }
 
 // Bounded: an honest replica keeps two snapshots and sends its current state, so a sender backs
@@ -110,27 +109,25 @@ void Replica::on_sync_reply(sim::Context& ctx, NodeId from, const SyncReply& r) 
 // refused).
 bool Replica::make_room_for_sync_vote(NodeId from, const Digest& content) {
     std::size_t backed = 0;
-    auto oldest = sync_votes_.end();
-    std::size_t oldest_at = 0;
+    auto oldest = sync_votes_.end();  // the content the sender backed first
+    std::uint64_t oldest_arrival = 0;
     for (auto it = sync_votes_.begin(); it != sync_votes_.end(); ++it) {
-        const SyncVotes& v = it->second;
-        for (std::size_t i = 0; i < v.senders.size(); ++i) {
-            if (v.senders[i] != from.v) continue;
+        for (const SyncVotes::Backer& b : it->second.backers) {
+            if (b.sender != from.v) continue;
             if (it->first == content) return false;
             ++backed;
-            if (oldest == sync_votes_.end() || v.arrivals[i] < oldest->second.arrivals[oldest_at]) {
+            if (oldest == sync_votes_.end() || b.arrival < oldest_arrival) {
                 oldest = it;
-                oldest_at = i;
+                oldest_arrival = b.arrival;
             }
         }
     }
     if (backed < 3) return true;
     ++refused_syncs_;
     if (cfg_.mutations.has(Mutation::SyncVotesNeverExpire)) return false;
-    SyncVotes& v = oldest->second;
-    v.senders.erase(v.senders.begin() + static_cast<std::ptrdiff_t>(oldest_at));
-    v.arrivals.erase(v.arrivals.begin() + static_cast<std::ptrdiff_t>(oldest_at));
-    if (v.senders.empty()) sync_votes_.erase(oldest);
+    auto& backers = oldest->second.backers;
+    std::erase_if(backers, [&](const SyncVotes::Backer& b) { return b.sender == from.v; });
+    if (backers.empty()) sync_votes_.erase(oldest);
     return true;
 }
 
