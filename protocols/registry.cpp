@@ -5,6 +5,7 @@
 #include "protocols/common/client.hpp"
 #include "protocols/hotstuff/factory.hpp"
 #include "protocols/hotstuff/mutations.hpp"
+#include "protocols/mapek/factory.hpp"
 #include "protocols/pbft/factory.hpp"
 #include "protocols/pbft/replica.hpp"
 #include "protocols/rbc/factory.hpp"
@@ -32,6 +33,11 @@ constexpr Entry kProtocols[] = {
 };
 
 Protocol assemble(const sim::ScenarioSpec& spec, const proto::AppFactory& app = {}) {
+    if (spec.system == "mapek") {
+        Protocol p = mapek::assemble(spec).consensus;
+        sim::check_rule_kinds(spec, p.kind_names);
+        return p;
+    }
     std::string names;
     for (const Entry& e : kProtocols) {
         names += names.empty() ? e.name : fmt::format(", {}", e.name);
@@ -89,6 +95,8 @@ std::vector<std::string> protocol_names() {
 }
 
 std::vector<std::string> mutation_names(const sim::ScenarioSpec& spec) {
+    // A MAPE-K hunt looks for the loop's own bugs; its consensus's are hunted on their own.
+    if (spec.system == "mapek") return mapek::mutation_names();
     if (spec.protocol == "hotstuff") {
         const auto variant = spec.protocol_params.find("variant");
         const bool basic = variant != spec.protocol_params.end() && *variant == "basic";
@@ -120,6 +128,7 @@ sim::ScenarioSpec concrete_scenario(const sim::ScenarioSpec& spec, std::uint64_t
 
 std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOptions opts,
                                       const proto::AppFactory& app) {
+    if (spec.system == "mapek") return mapek::build(spec, opts);
     Protocol p = assemble(spec, app);
     auto s = std::make_unique<sim::Simulator>(spec, p.kind_names, opts);
     for (std::uint32_t i = 0; i < spec.nodes; ++i)

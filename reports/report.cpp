@@ -213,7 +213,7 @@ json report_json(const sim::ScenarioSpec& spec, const sim::RunResult& r, const R
     const auto commits_end =
         r.commits_per_node.begin() + std::min<std::size_t>(replicas, r.commits_per_node.size());
 
-    return {
+    json out = {
         {"version", meta.version},
         {"scenario", std::move(scenario)},
         {"scenario_file", meta.scenario_file},
@@ -237,6 +237,8 @@ json report_json(const sim::ScenarioSpec& spec, const sim::RunResult& r, const R
         {"node_states", std::move(states)},
         {"replay", meta.replay_command},
     };
+    if (!r.system.is_null()) out[spec.system] = r.system;
+    return out;
 }
 
 std::string requests_csv(const sim::RunResult& r) {
@@ -260,6 +262,48 @@ std::string messages_csv(const sim::RunResult& r, std::uint32_t replicas) {
     }
     return out;
 }
+
+namespace {
+
+std::string since_ms(const json& v) {
+    return v.is_number() ? fmt::format("+{}", ms(v.get<std::int64_t>())) : std::string("never");
+}
+
+// A MAPE-K run's own lines: its actions, each anomaly's timings, knowledge and detection.
+void append_system(std::string& out, const json& m) {
+    if (!m.is_object()) return;
+    out += fmt::format("{:<14}{} over {}: {} actions, {} false, {} suppressed anomalies, {} "
+                       "redundant decisions\n",
+                       "mapek", m["coordination"].get<std::string>(),
+                       m["consensus"].get<std::string>(), m["actions"].get<std::uint64_t>(),
+                       m["false_actions"].get<std::uint64_t>(),
+                       m["suppressed_anomalies"].get<std::uint64_t>(),
+                       m["redundant_decisions"].get<std::uint64_t>());
+    std::size_t i = 0;
+    for (const json& a : m["anomalies"]) {
+        out += fmt::format("{:<14}{} {} at {}: detected {} decided {} mitigated {}{}\n",
+                           fmt::format("  anomaly {}", i++), a["workflow"].get<std::string>(),
+                           a["metric"].get<std::string>(),
+                           sim::format_duration(sim::SimTime{a["at_ns"].get<std::int64_t>()}),
+                           since_ms(a["time_to_detect_ns"]), since_ms(a["time_to_decide_ns"]),
+                           since_ms(a["time_to_mitigate_ns"]),
+                           a["suppressed"].get<bool>() ? " (suppressed)" : "");
+    }
+    const std::uint64_t divergent = m["knowledge"]["divergent_nodes"].get<std::uint64_t>();
+    out += fmt::format("{:<14}{}\n", "knowledge",
+                       divergent == 0 ? std::string("identical on every honest node")
+                                      : fmt::format("{} honest nodes diverge", divergent));
+    std::string marked;
+    for (const json& n : m["detection"]["marked"])
+        marked += fmt::format("r{}={} ", n["node"].get<std::uint32_t>(),
+                              n["mark"].get<std::string>());
+    out += fmt::format("{:<14}marked {}precision {:.2f} recall {:.2f}\n", "detection",
+                       marked.empty() ? std::string("none ") : marked,
+                       m["detection"]["precision"].get<double>(),
+                       m["detection"]["recall"].get<double>());
+}
+
+}  // namespace
 
 std::string summary_text(const sim::ScenarioSpec& spec, const sim::RunResult& r,
                          const ReportMeta& meta) {
@@ -288,6 +332,7 @@ std::string summary_text(const sim::ScenarioSpec& spec, const sim::RunResult& r,
     out += fmt::format("{:<14}p50 {}  p90 {}  p99 {}  max {}\n", "latency", ms(lat.p50),
                        ms(lat.p90), ms(lat.p99), ms(lat.max));
     append_messages(out, r);
+    append_system(out, r.system);
 
     const auto changes = view_changes(r);
     std::string views;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "sim/hash.hpp"
 #include "sim/payload.hpp"
@@ -15,6 +16,8 @@
 #include "sim/types.hpp"
 
 namespace sim {
+
+class Environment;
 
 // One client request as the invariant checker sees it.
 struct RequestKey {
@@ -36,6 +39,9 @@ struct ExecutedRequest {
     RequestKey key;
     Digest digest{};  // of the request as the client issued it
     Digest result{};  // what the replica replies
+    // The command's own data, where it has any (a MAPE-K decision and its justification);
+    // valid during the commit call only.
+    const std::vector<std::uint8_t>* data = nullptr;
 };
 struct CommitRecord {
     std::uint64_t index = 0;
@@ -120,6 +126,9 @@ public:
     // arrivals wait at the client until then): liveness is owed from here.
     virtual void request_sent(RequestKey key) { (void)key; }
     virtual void accept(RequestKey key, Digest result, std::uint64_t view, std::uint64_t index) = 0;
+
+    // The world outside the protocol that this run simulates (sim/environment.hpp), if any.
+    virtual Environment* environment() { return nullptr; }
 
     // This actor's own random stream (forked from the root by its id).
     virtual RandomStream& rng() = 0;

@@ -106,6 +106,11 @@ public:
     // as passed).
     void finish(SimTime now, std::uint64_t event, bool quiescent = false);
 
+    // A finding of a monitor outside the checker (the environment's).
+    void on_finding(std::optional<Finding> f, SimTime now, std::uint64_t event) {
+        if (!violation_) report(std::move(f), now, event);
+    }
+
     const std::optional<Violation>& violation() const { return violation_; }
     bool honest(NodeId replica) const {
         return replica.v < cfg_.replicas && !cfg_.byzantine[replica.v];

@@ -356,17 +356,39 @@ void check_times(ScenarioSpec& s) {
     }
 }
 
+// A MAPE-K system's agents are its clients, one per node: it has no workload of its own.
+void read_system(const Fields& o, ScenarioSpec& s) {
+    if (const json* sys = o.find("system"))
+        s.system = read_choice(*sys, o.at("system"), {"consensus", "mapek"}) == 1 ? "mapek"
+                                                                                  : "consensus";
+    const json* m = o.find("mapek");
+    if (s.system != "mapek") {
+        if (m) fail(o.at("mapek"), "only a scenario with \"system\": \"mapek\" has this section");
+        return;
+    }
+    if (!m) fail(o.at("mapek"), "required: a \"system\": \"mapek\" scenario describes its loop here");
+    if (!m->is_object()) wrong_type(*m, o.at("mapek"), "an object");
+    if (o.find("workload"))
+        fail(o.at("workload"), "a MAPE-K system's clients are its agents, one per node; it has "
+                               "no workload of its own");
+    s.mapek = *m;
+    s.workload.clients = s.nodes;
+    s.workload.requests = 0;
+}
+
 ScenarioSpec read_scenario(const json& doc) {
     ScenarioSpec s;
     const Fields o(
         doc, "",
         {"name", "description", "seed", "nodes", "f", "allow_unsafe_f", "protocol", "crypto",
-         "costs", "network", "workload", "faults", "stop", "invariants", "expect", "randomize"});
+         "costs", "network", "workload", "faults", "stop", "invariants", "expect", "randomize",
+         "system", "mapek"});
     s.name = read_name(o.need("name"), o.at("name"));
     s.description = o.text("description").value_or("");
     s.seed = o.integer("seed", 0, kU64Max).value_or(s.seed);
     s.nodes = static_cast<std::uint32_t>(read_uint(o.need("nodes"), o.at("nodes"), 1, 1024));
     read_fault_tolerance(o, s);
+    read_system(o, s);
     if (const json* p = o.find("protocol")) read_protocol(*p, s);
     if (const json* c = o.find("crypto")) {
         s.ed25519 = read_choice(*c, o.at("crypto"), {"simulated", "ed25519"}) == 1;

@@ -175,6 +175,10 @@ struct ScenarioSpec {
     std::uint32_t nodes = 4;
     std::uint32_t f = 1;
     bool allow_unsafe_f = false;
+    // "consensus": clients' requests ordered by the protocol; "mapek": an autonomic MAPE-K loop
+    // on top of it (protocols/mapek), its section kept as given and read there.
+    std::string system = "consensus";
+    nlohmann::json mapek;
     std::string protocol = "pbft";
     nlohmann::json protocol_params = nlohmann::json::object();  // "/protocol" minus "name"
     bool ed25519 = false;

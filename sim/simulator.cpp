@@ -74,6 +74,15 @@ void Simulator::set_wire_monitor(const WireMonitorFactory& make) {
     checker_.set_wire_monitor(make(env));
 }
 
+void Simulator::set_environment(std::unique_ptr<Environment> env) {
+    env_ = std::move(env);
+    if (!env_) return;
+    std::vector<bool> honest(spec_.nodes, true);
+    for (std::uint32_t r = 0; r < spec_.nodes && r < nodes_.size(); ++r)
+        honest[r] = !nodes_[r].byzantine;
+    env_->set_run(honest, &keys_);
+}
+
 void Simulator::trace_event(const char* what, std::uint32_t from, std::uint32_t to,
                             const Payload* msg, std::uint64_t extra) {
     if (!opts_.trace) return;
@@ -130,6 +139,7 @@ const RunResult& Simulator::run() {
         step(e);
         if (release_due_) release_held();
         checker_.on_step(now_, result_.events);
+        if (env_) checker_.on_finding(env_->on_step(now_), now_, result_.events);
         if (opts_.fingerprint_log) opts_.fingerprint_log->push_back(result_.fingerprint);
         if (checker_.violation()) {
             result_.stop_reason = "violation";
@@ -143,6 +153,11 @@ const RunResult& Simulator::run() {
     }
     if (!checker_.violation())
         checker_.finish(now_, result_.events, result_.stop_reason == "queue empty");
+    if (env_ && !checker_.violation()) checker_.on_finding(env_->finish(now_), now_, result_.events);
+    if (env_) {
+        result_.system = env_->report();
+        result_.system_csv = env_->csv_files();
+    }
     result_.violation = checker_.violation();
     result_.end_time = now_;
     for (std::uint32_t i = 0; i < spec_.nodes; ++i)

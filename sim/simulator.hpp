@@ -20,6 +20,7 @@
 #include "sim/actor.hpp"
 #include "sim/checker.hpp"
 #include "sim/crypto.hpp"
+#include "sim/environment.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/flat_map.hpp"
 #include "sim/flat_set.hpp"
@@ -81,6 +82,9 @@ struct RunResult {
     std::uint64_t evidence = 0;  // proofs of misbehaviour reported by replicas
     // What honest replicas' bounded tables refused, per table (Context::refused).
     std::map<std::string, std::uint64_t, std::less<>> refused;
+    // The simulated system's own report section and CSV files (a MAPE-K run's), if any.
+    nlohmann::json system = nullptr;
+    std::map<std::string, std::string> system_csv;
 
     KindCounters total_for_kind(std::size_t kind) const;
 };
@@ -116,6 +120,8 @@ public:
     // The protocol's own monitor, built once every replica is added (it needs to know which
     // are honest).
     void set_wire_monitor(const WireMonitorFactory& make);
+    // The world the nodes observe and act on (sim/environment.hpp), set after every node.
+    void set_environment(std::unique_ptr<Environment> env);
 
     // Runs to the stop condition. Call once.
     const RunResult& run();
@@ -202,6 +208,7 @@ private:
     bool release_due_ = false;
     KeyRing keys_;
     Checker checker_;
+    std::unique_ptr<Environment> env_;
     EventQueue queue_;
     std::vector<Node> nodes_;
     std::vector<InFlight> inflight_;

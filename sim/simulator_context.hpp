@@ -94,11 +94,14 @@ public:
         if (s_.opts_.keep_commit_log) r.commit_log.push_back({node_, rec.index, rec.view, s_.now_});
         s_.fold(0xc0, node_, rec.index, rec.digest.v, rec.state.v);
         s_.checker_.on_commit(NodeId(node_), rec, s_.now_, r.events);
+        if (s_.env_ && s_.checker_.honest(NodeId(node_)))
+            s_.checker_.on_finding(s_.env_->on_commit(s_.now_, node_, rec), s_.now_, r.events);
         if (s_.rules_active_ && s_.rules_.on_commit(node_, rec.index)) s_.release_due_ = true;
         if (tracing())
             trace(fmt::format("commit index={} view={} digest={:016x} requests={}", rec.index,
                               rec.view, rec.digest.v, rec.requests.size()));
     }
+    Environment* environment() override { return s_.env_.get(); }
     void state_transferred(std::uint64_t index, Digest state) override {
         s_.fold(0x57, node_, index, state.v, 0);
         s_.checker_.on_state_transfer(NodeId(node_), index, state, s_.now_, s_.result_.events);

@@ -17,7 +17,6 @@ namespace proto {
 
 // A service's state as one replica hands it to another. The digest is what replicas agreed
 // on; `data`, when the digest alone is not the state, is what restore() rebuilds it from.
-using AppData = std::shared_ptr<const std::vector<std::uint8_t>>;
 struct AppSnapshot {
     Digest digest{};
     AppData data;
@@ -31,6 +30,14 @@ inline std::uint32_t data_size(const AppData& data) {
 class Application {
 public:
     virtual ~Application() = default;
+    // Whether an honest replica may order this command: checked on a request before a leader
+    // proposes it and on every command of a proposal before a replica accepts it. A pure
+    // function of the command and the run's keys (a certificate carrying it is checked again).
+    virtual bool admits(sim::Context& ctx, const Request& req) const {
+        (void)ctx;
+        (void)req;
+        return true;
+    }
     // Executes one client command, the `position`-th (from 1) of the batch or block at log
     // index `index`: the result the replica replies with. `request` is the command's digest.
     virtual Digest execute(const Request& req, Digest request, std::uint64_t index,

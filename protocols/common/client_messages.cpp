@@ -5,7 +5,10 @@
 namespace proto {
 
 Digest request_digest(const Request& r) {
-    return Digest(sim::hash_fields(0x5245, r.client.v, r.timestamp, r.op));
+    const std::uint64_t d = sim::hash_fields(0x5245, r.client.v, r.timestamp, r.op);
+    if (!r.data) return Digest(d);
+    const std::string_view bytes(reinterpret_cast<const char*>(r.data->data()), r.data->size());
+    return Digest(sim::Hasher(d).add(bytes).value());
 }
 
 sim::RequestKey request_key(const Request& r) {
@@ -23,7 +26,7 @@ ClientMessageRef make_request(sim::Context& ctx, const Request& r) {
     auto [ref, m] = sim::make_payload<ClientMessage>();
     m->body = r;
     m->kind = kRequestKind;
-    m->size_bytes = 48 + 64;
+    m->size_bytes = 48 + 64 + (r.data ? static_cast<std::uint32_t>(r.data->size()) : 0);
     m->digest = request_digest(r);
     m->signer = ctx.self();
     m->sig = ctx.sign(m->digest);

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <variant>
+#include <vector>
 
 #include "protocols/common/ids.hpp"
 #include "sim/actor.hpp"
@@ -15,11 +17,16 @@ inline constexpr std::uint16_t kRequestKind = 0;
 inline constexpr std::uint16_t kReplyKind = 1;
 inline constexpr std::uint16_t kFirstProtocolKind = 2;
 
-// REQUEST(o, t, c), signed by client c.
+// Bytes a command or a service's state carries beyond a digest, shared, never changed.
+using AppData = std::shared_ptr<const std::vector<std::uint8_t>>;
+
+// REQUEST(o, t, c), signed by client c. `data`, when set, is the command's body (a MAPE-K
+// decision and its justification): the digest, and so the signature, cover it.
 struct Request {
     std::uint64_t op = 0;
     std::uint64_t timestamp = 0;
     NodeId client{};
+    AppData data;
     bool operator==(const Request&) const = default;
 };
 

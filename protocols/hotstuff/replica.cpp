@@ -145,6 +145,7 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
 void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m) {
     const auto& req = std::get<proto::Request>(m->body);
     if (req.client.v < ctx.replica_count() || !proto::authentic(ctx, *m)) return;
+    if (req.data && !app_->admits(ctx, req)) return ctx.refused("hotstuff.inadmissible_request");
     if (const auto* last = last_reply_.find(req.client.v)) {
         if (req.timestamp < last->first) return;
         if (req.timestamp == last->first) return ctx.send(req.client, last->second);
@@ -199,7 +200,13 @@ bool Replica::commands_valid(sim::Context& ctx, const Block& b) {
     bool checked = false;
     const bool ok = b.commands_valid(ctx, checked, trust_author_caches());
     if (!checked) ctx.charge_verify(static_cast<std::uint32_t>(b.cmds.size()));
-    return ok;
+    if (!ok) return false;
+    // The service's own rule on each command: its answer depends on the command alone.
+    for (const ClientMessageRef& c : b.cmds) {
+        const auto* req = std::get_if<proto::Request>(&c->body);
+        if (req && req->data && !app_->admits(ctx, *req)) return false;
+    }
+    return true;
 }
 
 bool Replica::valid_qc(sim::Context& ctx, const QuorumCert& qc) {
@@ -337,7 +344,7 @@ void Replica::execute(sim::Context& ctx, const Block& b) {
         mempool_.remove(proto::request_key(req));
         if (req.timestamp <= last.first) continue;  // exactly once
         const Digest result = app_->execute(req, r->digest, b.height, position);
-        done.push_back({proto::request_key(req), r->digest, result});
+        done.push_back({proto::request_key(req), r->digest, result, req.data.get()});
         last.first = req.timestamp;
         last.second =
             proto::make_reply(ctx, proto::Reply{proto::View(b.view), req.timestamp, req.client,

@@ -19,6 +19,7 @@ void set_bit(std::vector<std::uint64_t>& b, std::uint32_t i) {
 void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m) {
     const auto& req = std::get<proto::Request>(m->body);
     if (req.client.v < ctx.replica_count() || !proto::authentic(ctx, *m)) return;
+    if (req.data && !app_->admits(ctx, req)) return ctx.refused("pbft.inadmissible_request");
     const sim::RequestKey key = proto::request_key(req);
     // §1.3 step 10: an old request is not re-executed; the latest gets its cached reply again.
     if (auto it = last_reply_.find(req.client.v); it != last_reply_.end()) {
@@ -252,7 +253,7 @@ void Replica::execute(sim::Context& ctx, const PrePrepare& pp) {
         if (req.timestamp == 0) continue;  // no client issues timestamp 0: nothing to execute
         CachedReply& cached = last_reply_[req.client.v];
         const Digest result = app_->execute(req, r->digest, pp.n.v, position);
-        done.push_back({key, r->digest, result});
+        done.push_back({key, r->digest, result, req.data.get()});
         cached.timestamp = req.timestamp;
         cached.reply = proto::make_reply(
             ctx, proto::Reply{view_, req.timestamp, req.client, ctx.self(), result, pp.n.v});

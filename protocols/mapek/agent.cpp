@@ -1,0 +1,157 @@
+#include "protocols/mapek/agent.hpp"
+
+#include <algorithm>
+
+#include "protocols/mapek/knowledge.hpp"
+#include "protocols/mapek/world.hpp"
+
+namespace mapek {
+
+namespace {
+constexpr std::uint64_t kKeptRounds = 16;
+}  // namespace
+
+Agent::Agent(std::shared_ptr<const Config> cfg, std::uint32_t node, std::uint16_t reading_kind)
+    : cfg_(std::move(cfg)), node_(node), reading_kind_(reading_kind) {
+    honest_ = cfg_->lies[node_].empty();
+    replies_.assign(cfg_->n, std::nullopt);
+}
+
+World& Agent::world(sim::Context& ctx) const {
+    return static_cast<World&>(*ctx.environment());
+}
+
+bool Agent::lies(Lie::Kind k, SimTime now) const {
+    return std::any_of(cfg_->lies[node_].begin(), cfg_->lies[node_].end(),
+                       [&](const Lie& l) { return l.kind == k && l.active(now); });
+}
+
+void Agent::on_start(sim::Context& ctx) {
+    ctx.set_timer(cfg_->sample_period, kSample);
+}
+
+void Agent::on_timer(sim::Context& ctx, std::uint64_t tag) {
+    if (tag == kSample) {
+        round_ = static_cast<std::uint64_t>(ctx.now().ns / cfg_->sample_period.ns);
+        sample(ctx, round_);
+        ctx.set_timer(cfg_->sample_period, kSample);
+    } else if (tag == kRetry && outstanding_) {
+        for (std::uint32_t r = 0; r < cfg_->n; ++r) ctx.send(NodeId(r), current_);
+        ctx.set_timer(cfg_->retry_timeout, kRetry);
+    } else if (tag == kDelayed && !delayed_.empty()) {
+        for (std::uint32_t a = 0; a < cfg_->n; ++a)
+            if (a != node_) ctx.send(NodeId(cfg_->n + a), delayed_.front());
+        delayed_.pop_front();
+    }
+}
+
+// What a lying agent reports instead of `v`, its honest reading of `r`.
+std::int64_t Agent::lie(sim::Context& ctx, const Reading& r, std::int64_t v) const {
+    const SimTime now = ctx.now();
+    const ActionSpec* a = cfg_->action_for(r.metric);
+    for (const Lie& l : cfg_->lies[node_]) {
+        if (!l.active(now)) continue;
+        const auto scaled = static_cast<double>(v);
+        if (l.kind == Lie::Kind::Inflate) v = static_cast<std::int64_t>(scaled * l.factor);
+        if (l.kind == Lie::Kind::Deflate) v = static_cast<std::int64_t>(scaled / l.factor);
+        if (l.kind == Lie::Kind::Fake && a)
+            v = a->below ? a->threshold / 2 : a->threshold + a->threshold / 2 + 1;
+        if (l.kind == Lie::Kind::Hide)
+            v = cfg_->workflows[r.workflow].baseline[static_cast<std::size_t>(r.metric)];
+    }
+    return v;
+}
+
+void Agent::sample(sim::Context& ctx, std::uint64_t round) {
+    std::vector<Reading> mine, other;
+    const bool equivocate = lies(Lie::Kind::Equivocate, ctx.now());
+    for (std::uint32_t w = 0; w < cfg_->workflows.size(); ++w) {
+        for (const ActionSpec& a : cfg_->actions) {
+            Reading r{node_, w, a.metric, round, 0, {}};
+            const std::int64_t nb = cfg_->noise_bound(w, a.metric);
+            const std::int64_t honest =
+                world(ctx).truth(w, a.metric, round) + ctx.rng().uniform(-nb, nb);
+            r.value = lie(ctx, r, honest);
+            r.sig = ctx.sign(reading_digest(r));
+            if (equivocate) {
+                Reading twin = r;
+                twin.value = a.below ? a.threshold / 2 : a.threshold + a.threshold / 2 + 1;
+                if (twin.value == r.value) twin.value += 1;
+                twin.sig = ctx.sign(reading_digest(twin));
+                other.push_back(twin);
+            }
+            mine.push_back(r);
+        }
+    }
+    send_readings(ctx, mine, equivocate ? other : mine);
+    for (const Reading& r : mine) {
+        store(ctx, r);
+        analyze(ctx, r);
+    }
+    lie_in_plans(ctx, round);
+}
+
+// `mine` to the agents of the lower half of the other nodes, `other` to the upper half (the
+// same readings unless it equivocates); late, on a timer, under delay_readings.
+void Agent::send_readings(sim::Context& ctx, const std::vector<Reading>& mine,
+                          const std::vector<Reading>& other) {
+    const ReadingRef low = make_readings(ctx, reading_kind_, mine);
+    const ReadingRef high = &mine == &other ? low : make_readings(ctx, reading_kind_, other);
+    if (lies(Lie::Kind::Delay, ctx.now())) {
+        for (const Lie& l : cfg_->lies[node_])
+            if (l.kind == Lie::Kind::Delay && l.active(ctx.now())) {
+                delayed_.push_back(low);
+                ctx.set_timer(l.delay, kDelayed);
+                return;
+            }
+    }
+    for (std::uint32_t a = 0; a < cfg_->n; ++a)
+        if (a != node_) ctx.send(NodeId(cfg_->n + a), a < cfg_->n / 2 ? low : high);
+}
+
+bool Agent::store(sim::Context& ctx, const Reading& r) {
+    if (r.round + kKeptRounds < round_ || r.round > round_ + 2 || r.node >= cfg_->n ||
+        r.workflow >= cfg_->workflows.size() || !cfg_->action_for(r.metric)) {
+        ctx.refused("mapek.readings");
+        return false;
+    }
+    auto& list = readings_[Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)}];
+    for (const Reading& x : list)
+        if (x.node == r.node) return false;
+    list.push_back(r);
+    while (!readings_.empty() && std::get<0>(readings_.begin()->first) + kKeptRounds < round_)
+        readings_.erase(readings_.begin());
+    return true;
+}
+
+void Agent::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
+    if (msg.kind == proto::kReplyKind) {
+        const auto& m = static_cast<const proto::ClientMessage&>(msg);
+        if (from.v < cfg_->n && proto::authentic(ctx, m)) on_reply(ctx, m);
+        return;
+    }
+    if (msg.kind != reading_kind_ || from.v < cfg_->n || from.v >= 2 * cfg_->n) return;
+    const auto& m = static_cast<const ReadingMessage&>(msg);
+    if (m.readings.size() > cfg_->workflows.size() * kMetrics) {
+        ctx.refused("mapek.readings", m.readings.size());
+        return;
+    }
+    for (const Reading& r : m.readings) {
+        // A reading counts only from the agent of the node it names, under its signature.
+        if (r.node != from.v - cfg_->n || !reading_signed(ctx, cfg_->n, r)) continue;
+        if (store(ctx, r))
+            try_decide(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
+    }
+}
+
+void Agent::analyze(sim::Context& ctx, const Reading& own) {
+    const ActionSpec* a = cfg_->action_for(own.metric);
+    if (!a || !Config::beyond(*a, own.value)) return;
+    if (honest_) world(ctx).detected(own.workflow, own.metric, ctx.now());
+    if (cfg_->coordination == Coordination::Bft)
+        try_decide(ctx, Key{own.round, own.workflow, static_cast<std::uint8_t>(own.metric)});
+    else if (cfg_->coordination == Coordination::Local || node_ == cfg_->leader)
+        act_alone(ctx, own);
+}
+
+}  // namespace mapek

@@ -1,0 +1,76 @@
+// A node's MAPE-K agent, a client of the replicated knowledge base (client id n + node).
+// Monitor: every sampling round it reads each watched metric of each workflow, with its own
+// noise, signs the readings and sends them to every other agent. Analyze: its own reading past
+// an action's threshold is an anomaly. Plan: with readings of that round from 2f+1 nodes, f+1
+// of them past the threshold, it submits a decision carrying them (and their median) to the
+// replicas, which check it before ordering it; the leader's batch or block of decisions is the
+// plan. Execute: the knowledge base executes committed decisions in log order, and the world
+// applies each action then. Without agreement (`local`, `leader`), it acts on its own reading.
+// A lying agent (config.hpp's Lie) does what its lies say, and nothing of this is owed to it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+#include "protocols/common/client_messages.hpp"
+#include "protocols/mapek/config.hpp"
+#include "protocols/mapek/messages.hpp"
+#include "sim/actor.hpp"
+
+namespace mapek {
+
+class World;
+
+class Agent final : public sim::Actor {
+public:
+    Agent(std::shared_ptr<const Config> cfg, std::uint32_t node, std::uint16_t reading_kind);
+
+    void on_start(sim::Context& ctx) override;
+    void on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) override;
+    void on_timer(sim::Context& ctx, std::uint64_t tag) override;
+
+private:
+    enum Timer : std::uint64_t { kSample = 1, kRetry = 2, kDelayed = 3 };
+    using Key = std::tuple<std::uint64_t, std::uint32_t, std::uint8_t>;  // round, workflow, metric
+    using Watch = std::pair<std::uint32_t, std::uint8_t>;                // workflow, metric
+
+    World& world(sim::Context& ctx) const;
+    bool lies(Lie::Kind k, SimTime now) const;
+    std::int64_t lie(sim::Context& ctx, const Reading& r, std::int64_t v) const;
+    void sample(sim::Context& ctx, std::uint64_t round);
+    void send_readings(sim::Context& ctx, const std::vector<Reading>& mine,
+                       const std::vector<Reading>& other);
+    bool store(sim::Context& ctx, const Reading& r);
+    void analyze(sim::Context& ctx, const Reading& own);
+    void try_decide(sim::Context& ctx, const Key& key);
+    void act_alone(sim::Context& ctx, const Reading& own);
+    void submit(sim::Context& ctx, Decision d);
+    void send_next(sim::Context& ctx);
+    void on_reply(sim::Context& ctx, const proto::ClientMessage& m);
+    void lie_in_plans(sim::Context& ctx, std::uint64_t round);
+
+    std::shared_ptr<const Config> cfg_;
+    std::uint32_t node_;
+    std::uint16_t reading_kind_;
+    bool honest_ = true;
+    std::uint64_t round_ = 0;
+    // Readings by (round, workflow, metric), the last kKeptRounds rounds; one per node.
+    std::map<Key, std::vector<Reading>> readings_;
+    std::map<Watch, SimTime> quiet_until_;  // no new decision on it before then
+    std::deque<Decision> queue_;
+    std::optional<Decision> replayable_;  // the first decision it submitted (replay_evidence)
+    std::deque<ReadingRef> delayed_;      // delay_readings: sent on their timer
+    // The outstanding request and its replies, per replica.
+    bool outstanding_ = false;
+    std::uint64_t timestamp_ = 0;
+    proto::ClientMessageRef current_;
+    Watch current_watch_{};
+    std::vector<std::optional<sim::Digest>> replies_;
+};
+
+}  // namespace mapek

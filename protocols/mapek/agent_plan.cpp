@@ -1,0 +1,109 @@
+// An agent's Plan step: decisions it submits for ordering, or, without agreement, the actions
+// it takes alone; and the requests that carry decisions to the replicas.
+#include <algorithm>
+
+#include "protocols/mapek/agent.hpp"
+#include "protocols/mapek/knowledge.hpp"
+#include "protocols/mapek/world.hpp"
+
+namespace mapek {
+
+// With its own reading of the round past the threshold, readings of it from 2f+1 nodes and
+// f+1 of them past the threshold, and no decision on this metric pending or settling, it
+// submits one carrying every reading it holds of the round.
+void Agent::try_decide(sim::Context& ctx, const Key& key) {
+    if (cfg_->coordination != Coordination::Bft) return;
+    const auto& [round, workflow, metric] = key;
+    std::size_t action = 0;
+    const ActionSpec* a = cfg_->action_for(static_cast<Metric>(metric), &action);
+    const auto it = readings_.find(key);
+    if (!a || it == readings_.end()) return;
+    const Watch watch{workflow, metric};
+    if (const auto q = quiet_until_.find(watch); q != quiet_until_.end() && q->second > ctx.now())
+        return;
+    const std::vector<Reading>& list = it->second;
+    const auto own =
+        std::find_if(list.begin(), list.end(), [&](const Reading& r) { return r.node == node_; });
+    if (own == list.end() || !Config::beyond(*a, own->value) || list.size() < cfg_->quorum())
+        return;
+    std::vector<std::int64_t> values;
+    std::uint32_t past = 0;
+    for (const Reading& r : list) {
+        values.push_back(r.value);
+        past += Config::beyond(*a, r.value) ? 1 : 0;
+    }
+    if (past < cfg_->f + 1) return;
+    Decision d{
+        workflow, a->metric, static_cast<std::uint8_t>(action), round, aggregate(*cfg_, values),
+        node_,    list};
+    quiet_until_[watch] = SimTime::max();
+    submit(ctx, std::move(d));
+}
+
+void Agent::act_alone(sim::Context& ctx, const Reading& own) {
+    const Watch watch{own.workflow, static_cast<std::uint8_t>(own.metric)};
+    if (const auto q = quiet_until_.find(watch); q != quiet_until_.end() && q->second > ctx.now())
+        return;
+    std::size_t action = 0;
+    const ActionSpec* a = cfg_->action_for(own.metric, &action);
+    Decision d{own.workflow, own.metric, static_cast<std::uint8_t>(action), own.round, own.value,
+               node_,        {own}};
+    world(ctx).actuate(node_, d, ctx.now());
+    quiet_until_[watch] = ctx.now() + a->delay + cfg_->sample_period * 3;
+}
+
+// A lying agent's own plans: a decision with no evidence (unjustified_plan), or the first
+// decision it submitted again, old evidence and all (replay_evidence), while nothing else of
+// its is outstanding.
+void Agent::lie_in_plans(sim::Context& ctx, std::uint64_t round) {
+    if (outstanding_ || cfg_->coordination != Coordination::Bft) return;
+    if (lies(Lie::Kind::Unjustified, ctx.now())) {
+        const ActionSpec& a = cfg_->actions.front();
+        submit(ctx, Decision{0, a.metric, 0, round, a.threshold + 1, node_, {}});
+    } else if (lies(Lie::Kind::Replay, ctx.now()) && replayable_) {
+        submit(ctx, *replayable_);
+    }
+}
+
+void Agent::submit(sim::Context& ctx, Decision d) {
+    if (!replayable_ && !d.evidence.empty()) replayable_ = d;
+    // The execute_on_propose bug: the action is taken as the decision is proposed.
+    if (cfg_->bug(Bug::ExecuteOnPropose) && honest_) world(ctx).actuate(node_, d, ctx.now());
+    queue_.push_back(std::move(d));
+    if (!outstanding_) send_next(ctx);
+}
+
+void Agent::send_next(sim::Context& ctx) {
+    if (queue_.empty()) return;
+    const Decision& d = queue_.front();
+    proto::Request req{kDecisionOp, ++timestamp_, ctx.self(), encode(d)};
+    current_watch_ = {d.workflow, static_cast<std::uint8_t>(d.metric)};
+    queue_.pop_front();
+    current_ = proto::make_request(ctx, req);
+    ctx.issue(proto::request_key(req), current_->digest);
+    // Liveness is owed to honest agents only.
+    if (honest_) ctx.request_sent(proto::request_key(req));
+    outstanding_ = true;
+    replies_.assign(cfg_->n, std::nullopt);
+    for (std::uint32_t r = 0; r < cfg_->n; ++r) ctx.send(NodeId(r), current_);
+    ctx.set_timer(cfg_->retry_timeout, kRetry);
+}
+
+// f+1 matching replies from distinct replicas: the decision committed.
+void Agent::on_reply(sim::Context& ctx, const proto::ClientMessage& m) {
+    const auto& rep = std::get<proto::Reply>(m.body);
+    if (!outstanding_ || rep.timestamp != timestamp_ || rep.client != ctx.self()) return;
+    replies_[rep.replica.v] = rep.result;
+    const auto matching = std::count(replies_.begin(), replies_.end(), rep.result);
+    if (static_cast<std::uint32_t>(matching) < cfg_->f + 1) return;
+    outstanding_ = false;
+    const auto& req = std::get<proto::Request>(current_->body);
+    if (honest_) ctx.accept(proto::request_key(req), rep.result, rep.view.v, rep.index);
+    std::size_t action = 0;
+    cfg_->action_for(static_cast<Metric>(current_watch_.second), &action);
+    quiet_until_[current_watch_] =
+        ctx.now() + cfg_->actions[action].delay + cfg_->sample_period * 3;
+    send_next(ctx);
+}
+
+}  // namespace mapek

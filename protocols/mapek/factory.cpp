@@ -1,0 +1,86 @@
+#include "protocols/mapek/factory.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "protocols/hotstuff/factory.hpp"
+#include "protocols/mapek/agent.hpp"
+#include "protocols/mapek/knowledge.hpp"
+#include "protocols/mapek/world.hpp"
+#include "protocols/pbft/factory.hpp"
+
+namespace mapek {
+
+namespace {
+
+// The consensus's own scenario: its name, its mutations, the replicas' own behaviours.
+sim::ScenarioSpec consensus_spec(const sim::ScenarioSpec& spec, Config& cfg) {
+    sim::ScenarioSpec c = spec;
+    const auto named = spec.source.find("protocol");
+    if (named != spec.source.end() && named->is_object() && named->contains("name") &&
+        (*named)["name"] != cfg.consensus)
+        throw sim::ScenarioError(
+            "/protocol/name",
+            fmt::format("the MAPE-K loop runs on /mapek/consensus = '{}'", cfg.consensus));
+    c.protocol = cfg.consensus;
+    if (auto m = c.protocol_params.find("mutations");
+        m != c.protocol_params.end() && m->is_array()) {
+        nlohmann::json rest = nlohmann::json::array();
+        for (const auto& name : *m) {
+            const auto bug = std::find(kBugNames.begin(), kBugNames.end(),
+                                       name.is_string() ? name.get<std::string>() : "");
+            if (bug == kBugNames.end())
+                rest.push_back(name);
+            else
+                cfg.bugs[static_cast<std::size_t>(bug - kBugNames.begin())] = true;
+        }
+        *m = rest;
+    }
+    std::erase_if(c.faults, [](const sim::FaultSpec& f) {
+        return f.type == sim::FaultSpec::Type::Byzantine && is_lie(f.behavior);
+    });
+    return c;
+}
+
+}  // namespace
+
+System assemble(const sim::ScenarioSpec& spec) {
+    Config cfg = read_config(spec);
+    const sim::ScenarioSpec c = consensus_spec(spec, cfg);
+    auto shared = std::make_shared<const Config>(std::move(cfg));
+    System s{shared, {}, 0};
+    const proto::AppFactory app = knowledge_factory(shared);
+    s.consensus =
+        c.protocol == "pbft" ? pbft::make_protocol(c, app) : hotstuff::make_protocol(c, app);
+    s.reading_kind = static_cast<std::uint16_t>(s.consensus.kind_names.size());
+    s.consensus.kind_names.emplace_back("READING");
+    return s;
+}
+
+std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOptions opts) {
+    System s = assemble(spec);
+    const protocols::Protocol& p = s.consensus;
+    auto sim = std::make_unique<sim::Simulator>(spec, p.kind_names, opts);
+    std::vector<bool> faulty(spec.nodes, false);
+    for (std::uint32_t i = 0; i < spec.nodes; ++i) {
+        faulty[i] = p.byzantine(sim::NodeId(i)) || !s.cfg->lies[i].empty();
+        sim->add_actor(p.make_replica(sim::NodeId(i)), faulty[i]);
+    }
+    sim->set_factory(p.make_replica);
+    sim->set_compare_states(p.total_order);
+    sim->set_wire_monitor(p.monitor);
+    for (std::uint32_t i = 0; i < spec.nodes; ++i)
+        sim->add_actor(std::make_unique<Agent>(s.cfg, i, s.reading_kind), !s.cfg->lies[i].empty());
+    const sim::CheckerConfig cc = sim::checker_config_for(spec);
+    const std::uint64_t seed = sim::RandomStream(spec.seed).fork("mapek/world").seed();
+    sim->set_environment(std::make_unique<World>(s.cfg, seed, cc.liveness_from,
+                                                 cc.liveness_expected, std::move(faulty)));
+    return sim;
+}
+
+std::vector<std::string> mutation_names() {
+    return {kBugNames.begin(), kBugNames.end()};
+}
+
+}  // namespace mapek

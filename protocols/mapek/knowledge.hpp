@@ -1,0 +1,81 @@
+// The knowledge base: the MAPE-K loop's replicated service. Every honest replica executes the
+// same committed decisions in the same order; its state digest, which the protocol certifies
+// like any service's, covers the decisions taken, the evidence seen and the nodes it marked.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "protocols/common/application.hpp"
+#include "protocols/mapek/config.hpp"
+#include "protocols/mapek/messages.hpp"
+
+namespace mapek {
+
+// The value a decision records for its readings: their median (lower middle), or under the
+// mean_instead_of_median bug their mean.
+std::int64_t aggregate(const Config& cfg, std::vector<std::int64_t> values);
+
+// The honest replicas' check of a decision before it is ordered: a known workflow and the
+// action for its metric; readings of that (workflow, metric, round) from at least 2f+1 distinct
+// nodes, each signed by its node's agent, at least f+1 of them past the threshold; and the
+// aggregate they give. Returns why not, or nothing.
+std::optional<std::string> unjustified(const Config& cfg, sim::Context& ctx, const Decision& d);
+
+// What executing a decision did.
+enum class Outcome : std::uint8_t { Executed, Redundant, Malformed };
+inline constexpr std::array<const char*, 3> kOutcomeNames = {"executed", "redundant", "malformed"};
+
+// A node the knowledge base marked, from the readings in the decisions it executed: two
+// signed readings of one (workflow, metric, round) that differ prove it Byzantine; a reading
+// farther from its decision's median than two honest noise bounds, `suspect_after` times,
+// makes it suspected (an honest reading never is: the median of 2f+1 with at most f liars lies
+// within the honest readings, each within one noise bound of the truth).
+enum class Mark : std::uint8_t { None, Suspected, Byzantine };
+
+class KnowledgeBase final : public proto::Application {
+public:
+    explicit KnowledgeBase(std::shared_ptr<const Config> cfg);
+
+    bool admits(sim::Context& ctx, const proto::Request& req) const override;
+    Digest execute(const proto::Request& req, Digest request, std::uint64_t index,
+                   std::uint32_t position) override;
+    Digest seal(std::uint64_t index, Digest batch) override;
+    Digest digest() const override { return digest_; }
+    proto::AppSnapshot snapshot() const override;
+    bool restore(const proto::AppSnapshot& s) override;
+
+    // For the world's own copy: the outcome of the last command executed.
+    Outcome apply(const Decision& d);
+    Mark mark(std::uint32_t node) const { return marks_[node]; }
+    std::uint64_t executed() const { return executed_; }
+
+private:
+    using ReadingKey = std::tuple<std::uint32_t, std::uint8_t, std::uint64_t, std::uint32_t>;
+    void observe(const Decision& d);
+    std::vector<std::uint8_t> serialize() const;
+    bool deserialize(const std::vector<std::uint8_t>& bytes);
+
+    std::shared_ptr<const Config> cfg_;
+    std::uint64_t chain_ = 0;     // over the executed batches, as LogChain's
+    std::uint64_t executed_ = 0;  // decisions that took an action
+    std::uint64_t redundant_ = 0;
+    // Per (workflow, metric): the round of the last decision executed on it, plus one.
+    std::map<std::pair<std::uint32_t, std::uint8_t>, std::uint64_t> last_round_;
+    std::map<ReadingKey, std::int64_t> seen_;  // recent readings, for equivocation
+    std::vector<std::uint32_t> outliers_;      // per node
+    std::vector<Mark> marks_;                  // per node
+    Digest digest_{};
+};
+
+// The service the consensus replicas run. A replica whose node lies with `unjustified_plan`
+// admits any decision (a Byzantine leader orders what it likes; honest replicas still check).
+proto::AppFactory knowledge_factory(std::shared_ptr<const Config> cfg);
+
+}  // namespace mapek

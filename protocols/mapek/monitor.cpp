@@ -1,0 +1,152 @@
+#include "protocols/mapek/monitor.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace mapek {
+
+namespace {
+
+sim::Finding finding(const char* invariant, std::string detail,
+                     std::vector<std::uint32_t> nodes = {}) {
+    return sim::Finding{invariant, std::move(detail), std::move(nodes)};
+}
+
+}  // namespace
+
+LoopMonitor::LoopMonitor(std::shared_ptr<const Config> cfg, Truth truth, SimTime liveness_from,
+                         bool liveness_owed)
+    : cfg_(std::move(cfg)),
+      truth_(std::move(truth)),
+      liveness_from_(liveness_from),
+      liveness_owed_(liveness_owed),
+      anomalies_(cfg_->anomalies.size()) {}
+
+void LoopMonitor::set_run(const std::vector<bool>& honest, const sim::KeyRing* keys) {
+    honest_ = honest;
+    keys_ = keys;
+}
+
+// Counted from the readings themselves, with the run's keys: f+1 distinct nodes of the run,
+// each reading signed by that node's agent, of the decision's workflow, metric and round, past
+// the threshold; and the aggregate within the honest readings' range.
+std::optional<sim::Finding> LoopMonitor::check_evidence(const Decision& d,
+                                                        const ActionSpec& a) const {
+    const std::uint32_t n = cfg_->n;
+    std::vector<bool> counted(n, false);
+    std::uint32_t past = 0;
+    std::optional<std::int64_t> lo, hi;
+    for (const Reading& r : d.evidence) {
+        if (r.node >= n || r.workflow != d.workflow || r.metric != d.metric || r.round != d.round)
+            continue;
+        if (!keys_->verify(sim::NodeId(n + r.node), reading_digest(r), r.sig)) continue;
+        if (honest(r.node)) {
+            lo = std::min(lo.value_or(r.value), r.value);
+            hi = std::max(hi.value_or(r.value), r.value);
+        }
+        if (counted[r.node] || !(a.below ? r.value < a.threshold : r.value > a.threshold)) continue;
+        counted[r.node] = true;
+        ++past;
+    }
+    if (past < cfg_->f + 1)
+        return finding("mapek_justified",
+                       fmt::format("{} on workflow {} (round {}) executed with {} valid readings "
+                                   "past {} from distinct nodes; f+1 = {} are needed",
+                                   a.name, d.workflow, d.round, past, a.threshold, cfg_->f + 1),
+                       {d.proposer});
+    if (lo && (d.aggregate < *lo || d.aggregate > *hi))
+        return finding("mapek_aggregate",
+                       fmt::format("{} on workflow {} (round {}) records {}, outside the honest "
+                                   "readings' range [{}, {}]",
+                                   a.name, d.workflow, d.round, d.aggregate, *lo, *hi),
+                       {d.proposer});
+    return std::nullopt;
+}
+
+void LoopMonitor::note_action(const Decision& d, SimTime now) {
+    const ActionSpec& a = cfg_->actions.at(d.action);
+    for (std::size_t i = 0; i < anomalies_.size(); ++i) {
+        const AnomalySpec& an = cfg_->anomalies[i];
+        if (an.workflow == d.workflow && an.metric == a.metric && an.at <= now && now < an.until &&
+            !anomalies_[i].acted)
+            anomalies_[i].acted = now;
+    }
+}
+
+// Whether some honest reading of the decision's round could pass the threshold: an honest
+// reading is within the noise bound of the true value.
+bool LoopMonitor::visible(const Decision& d) const {
+    const ActionSpec& a = cfg_->actions.at(d.action);
+    const std::int64_t truth = truth_(d.workflow, a.metric, d.round);
+    const std::int64_t nb = cfg_->noise_bound(d.workflow, a.metric);
+    return a.below ? truth - nb < a.threshold : truth + nb > a.threshold;
+}
+
+bool LoopMonitor::baseline_action(const Decision& d, SimTime now) {
+    note_action(d, now);
+    return !visible(d);
+}
+
+std::optional<sim::Finding> LoopMonitor::on_action(const Decision& d, bool committed, SimTime now) {
+    note_action(d, now);
+    const ActionSpec& a = cfg_->actions.at(d.action);
+    if (!committed)
+        return finding("mapek_uncommitted",
+                       fmt::format("{} on workflow {} took effect before any honest replica "
+                                   "committed its decision",
+                                   a.name, d.workflow),
+                       {d.proposer});
+    if (!visible(d))
+        return finding(
+            "mapek_false_action",
+            fmt::format("{} on workflow {}: its true {} at round {} was {}, and no "
+                        "honest reading (within {} of it) passes {}",
+                        a.name, d.workflow, kMetricNames[static_cast<std::size_t>(a.metric)],
+                        d.round, truth_(d.workflow, a.metric, d.round),
+                        cfg_->noise_bound(d.workflow, a.metric), a.threshold),
+            {d.proposer});
+    return check_evidence(d, a);
+}
+
+std::optional<sim::Finding> LoopMonitor::on_mark(std::uint32_t node, bool byzantine) {
+    if (!honest(node)) return std::nullopt;
+    return finding("mapek_detection",
+                   fmt::format("the knowledge base marked honest node {} {}", node,
+                               byzantine ? "Byzantine" : "suspected"),
+                   {node});
+}
+
+void LoopMonitor::check_round(std::uint64_t round) {
+    const SimTime t{static_cast<std::int64_t>(round) * cfg_->sample_period.ns};
+    for (std::size_t i = 0; i < anomalies_.size(); ++i) {
+        const AnomalySpec& an = cfg_->anomalies[i];
+        AnomalyState& s = anomalies_[i];
+        const ActionSpec* a = cfg_->action_for(an.metric);
+        if (!a || s.observed || s.acted || t < an.at || t >= an.until) continue;
+        const std::int64_t truth = truth_(an.workflow, an.metric, round);
+        const std::int64_t nb = cfg_->noise_bound(an.workflow, an.metric);
+        if (a->below ? truth + nb < a->threshold : truth - nb > a->threshold) s.observed = t;
+    }
+}
+
+std::optional<sim::Finding> LoopMonitor::on_step(SimTime now) {
+    while (next_round_ * static_cast<std::uint64_t>(cfg_->sample_period.ns) <=
+           static_cast<std::uint64_t>(now.ns))
+        check_round(next_round_++);
+    for (std::size_t i = 0; i < anomalies_.size(); ++i) {
+        AnomalyState& s = anomalies_[i];
+        if (!s.observed || s.acted || s.suppressed) continue;
+        const SimTime deadline = std::max(*s.observed, liveness_from_) + cfg_->liveness_bound;
+        if (now <= deadline || cfg_->anomalies[i].until <= deadline) continue;
+        s.suppressed = true;
+        if (!liveness_owed_) continue;
+        return finding("mapek_liveness",
+                       fmt::format("anomaly {} on workflow {}, observed by every honest node "
+                                   "from {}ns, has no action by {}ns",
+                                   i, cfg_->anomalies[i].workflow, s.observed->ns, deadline.ns));
+    }
+    return std::nullopt;
+}
+
+}  // namespace mapek

@@ -1,0 +1,174 @@
+#include "protocols/mapek/world.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "protocols/mapek/bytes.hpp"
+#include "sim/hash.hpp"
+
+namespace mapek {
+
+namespace {
+
+constexpr std::int64_t kPpm = 1'000'000;
+
+std::int64_t ppm(double x) {
+    return static_cast<std::int64_t>(x * static_cast<double>(kPpm) + 0.5);
+}
+
+// An anomaly's factor at time t, in parts per million.
+std::int64_t factor_ppm(const AnomalySpec& a, SimTime t) {
+    const std::int64_t full = ppm(a.magnitude);
+    switch (a.type) {
+        case AnomalyType::Spike:
+            return full;
+        case AnomalyType::Drift: {
+            const Wide span = a.until.ns - a.at.ns;
+            return kPpm + static_cast<std::int64_t>((full - kPpm) * Wide{t.ns - a.at.ns} / span);
+        }
+        case AnomalyType::Flap:
+            return ((t.ns - a.at.ns) / a.period.ns) % 2 == 0 ? full : kPpm;
+    }
+    return kPpm;
+}
+
+}  // namespace
+
+World::World(std::shared_ptr<const Config> cfg, std::uint64_t seed, SimTime liveness_from,
+             bool liveness_owed, std::vector<bool> faulty)
+    : cfg_(std::move(cfg)),
+      seed_(seed),
+      faulty_(std::move(faulty)),
+      monitor_(
+          cfg_, [this](std::uint32_t w, Metric m, std::uint64_t r) { return truth(w, m, r); },
+          liveness_from, liveness_owed && cfg_->coordination == Coordination::Bft),
+      kb_(cfg_),
+      detected_(cfg_->anomalies.size()),
+      marked_(cfg_->n, Mark::None),
+      knowledge_(cfg_->n),
+      diverged_(cfg_->n, false) {}
+
+std::int64_t World::truth(std::uint32_t workflow, Metric m, std::uint64_t round) const {
+    const SimTime t{static_cast<std::int64_t>(round) * cfg_->sample_period.ns};
+    const std::int64_t base = cfg_->workflows[workflow].baseline[static_cast<std::size_t>(m)];
+    // The model's own wander: uniform in ±variation·baseline, one draw per round.
+    const std::uint64_t h =
+        sim::hash_fields(seed_, workflow, static_cast<std::uint64_t>(m), round, 0x574c);
+    const std::int64_t u = static_cast<std::int64_t>(h % (2 * kPpm + 1)) - kPpm;
+    Wide v = Wide{base} * kPpm + Wide{base} * ppm(cfg_->variation) * u / kPpm;
+    for (const AnomalySpec& a : cfg_->anomalies) {
+        if (a.workflow != workflow || a.metric != m || t < a.at || t >= a.until || cleared(a, t))
+            continue;
+        v = v * factor_ppm(a, t) / kPpm;
+    }
+    return static_cast<std::int64_t>(v / kPpm);
+}
+
+bool World::cleared(const AnomalySpec& a, SimTime t) const {
+    return std::any_of(effects_.begin(), effects_.end(), [&](const Effect& e) {
+        return e.workflow == a.workflow && e.metric == a.metric && e.at >= a.at && e.at <= t;
+    });
+}
+
+void World::detected(std::uint32_t workflow, Metric m, SimTime now) {
+    for (std::size_t i = 0; i < cfg_->anomalies.size(); ++i) {
+        const AnomalySpec& a = cfg_->anomalies[i];
+        if (a.workflow == workflow && a.metric == m && a.at <= now && now < a.until &&
+            !detected_[i])
+            detected_[i] = now;
+    }
+}
+
+void World::set_run(const std::vector<bool>& honest, const sim::KeyRing* keys) {
+    honest_ = honest;
+    monitor_.set_run(honest, keys);
+}
+
+// An action executes now; its effect lands after the action's delay. Without agreement, many
+// nodes may act on one anomaly: one effect stands for those taken while it is pending.
+std::optional<sim::Finding> World::take(const Decision& d, std::uint64_t index, SimTime now,
+                                        std::uint32_t node, bool committed) {
+    const ActionSpec& a = cfg_->actions.at(d.action);
+    const SimTime at = now + a.delay;
+    const SimTime settle{a.delay.ns + 3 * cfg_->sample_period.ns};
+    const bool pending = std::any_of(effects_.begin(), effects_.end(), [&](const Effect& e) {
+        return e.workflow == d.workflow && e.metric == a.metric && e.at.ns > now.ns - settle.ns;
+    });
+    if (cfg_->coordination == Coordination::Bft || !pending)
+        effects_.push_back({d.workflow, a.metric, at});
+    ++actions_;
+    std::optional<sim::Finding> f;
+    bool false_action = false;
+    if (cfg_->coordination == Coordination::Bft) {
+        f = monitor_.on_action(d, committed, now);
+        false_action = f && f->invariant == "mapek_false_action";
+    } else {
+        false_action = monitor_.baseline_action(d, now);
+    }
+    false_actions_ += false_action ? 1 : 0;
+    rows_.push_back({index, now, node, d, Outcome::Executed, committed, false_action});
+    return f;
+}
+
+void World::actuate(std::uint32_t node, const Decision& d, SimTime now) {
+    if (cfg_->coordination != Coordination::Bft)
+        knowledge_[node] =
+            sim::Digest(sim::hash_fields(knowledge_[node].v, d.workflow, d.action, d.round));
+    auto f = take(d, 0, now, node, false);
+    if (f && !pending_) pending_ = std::move(f);
+}
+
+std::optional<sim::Finding> World::new_marks() {
+    for (std::uint32_t i = 0; i < cfg_->n; ++i) {
+        const Mark m = kb_.mark(i);
+        if (m == marked_[i]) continue;
+        marked_[i] = m;
+        if (auto f = monitor_.on_mark(i, m == Mark::Byzantine)) return f;
+    }
+    return std::nullopt;
+}
+
+std::optional<sim::Finding> World::replay(SimTime now, const sim::CommitRecord& rec) {
+    std::optional<sim::Finding> first;
+    for (const sim::ExecutedRequest& r : rec.requests) {
+        if (!r.data) continue;
+        const std::optional<Decision> d = decode(*r.data);
+        if (!d) continue;
+        const Outcome o = kb_.apply(*d);
+        if (o == Outcome::Executed) {
+            auto f = take(*d, rec.index, now, d->proposer, true);
+            if (!first) first = std::move(f);
+        } else {
+            rows_.push_back({rec.index, now, d->proposer, *d, o, true, false});
+        }
+    }
+    auto marks = new_marks();
+    return first ? first : marks;
+}
+
+std::optional<sim::Finding> World::on_commit(SimTime now, std::uint32_t replica,
+                                             const sim::CommitRecord& rec) {
+    const auto [it, fresh] = canonical_.emplace(rec.index, rec.state);
+    if (!fresh && it->second != rec.state) diverged_[replica] = true;
+    knowledge_[replica] = rec.state;
+    if (rec.index <= replayed_) return std::nullopt;
+    replayed_ = rec.index;
+    return replay(now, rec);
+}
+
+std::optional<sim::Finding> World::on_step(SimTime now) {
+    if (pending_) {
+        auto f = std::move(pending_);
+        pending_.reset();
+        return f;
+    }
+    return monitor_.on_step(now);
+}
+
+std::optional<sim::Finding> World::finish(SimTime now) {
+    end_ = now;
+    return on_step(now);
+}
+
+}  // namespace mapek

@@ -1,0 +1,91 @@
+// The simulated workflows and everything that happens to them: their true metrics over virtual
+// time (a seeded model, the injected anomalies, the actions' effects), the actions taken, and
+// the measures a run reports (time to detect, decide and mitigate each anomaly, false actions,
+// suppressed anomalies, knowledge per node, detection of Byzantine nodes). Agents read it
+// through Context::environment(); it hears honest replicas' commits and replays the committed
+// decisions through its own knowledge base, in log order, to know which took an action.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocols/mapek/config.hpp"
+#include "protocols/mapek/knowledge.hpp"
+#include "protocols/mapek/monitor.hpp"
+#include "sim/environment.hpp"
+
+namespace mapek {
+
+class World final : public sim::Environment {
+public:
+    // `faulty`: per node, whether its agent lies or its replica is Byzantine (for detection's
+    // precision and recall).
+    World(std::shared_ptr<const Config> cfg, std::uint64_t seed, SimTime liveness_from,
+          bool liveness_owed, std::vector<bool> faulty);
+
+    // The true value of a metric at a sampling round (time round · sample_period).
+    std::int64_t truth(std::uint32_t workflow, Metric m, std::uint64_t round) const;
+    // An honest agent's own analysis found (workflow, metric) past its threshold.
+    void detected(std::uint32_t workflow, Metric m, SimTime now);
+    // An agent acts without agreement: the `local` and `leader` loops, and a loop that acts
+    // on what it proposes (the execute_on_propose bug).
+    void actuate(std::uint32_t node, const Decision& d, SimTime now);
+
+    void set_run(const std::vector<bool>& honest, const sim::KeyRing* keys) override;
+    std::optional<sim::Finding> on_commit(SimTime now, std::uint32_t replica,
+                                          const sim::CommitRecord& rec) override;
+    std::optional<sim::Finding> on_step(SimTime now) override;
+    std::optional<sim::Finding> finish(SimTime now) override;
+    nlohmann::json report() const override;
+    std::map<std::string, std::string> csv_files() const override;
+
+private:
+    struct Row {  // one decision that executed or acted: a line of mapek.csv
+        std::uint64_t index = 0;
+        SimTime at{};
+        std::uint32_t node = 0;
+        Decision decision;
+        Outcome outcome = Outcome::Executed;
+        bool committed = true;
+        bool false_action = false;
+    };
+    struct Effect {
+        std::uint32_t workflow = 0;
+        Metric metric = Metric::Latency;
+        SimTime at{};
+    };
+    bool cleared(const AnomalySpec& a, SimTime t) const;
+    std::optional<sim::Finding> take(const Decision& d, std::uint64_t index, SimTime now,
+                                     std::uint32_t node, bool committed);
+    std::optional<sim::Finding> replay(SimTime now, const sim::CommitRecord& rec);
+    std::optional<sim::Finding> new_marks();
+    nlohmann::json anomaly_report() const;
+    nlohmann::json detection_report() const;
+    nlohmann::json knowledge_report() const;
+
+    std::shared_ptr<const Config> cfg_;
+    std::uint64_t seed_;
+    std::vector<bool> faulty_;
+    std::vector<bool> honest_;
+    LoopMonitor monitor_;
+    KnowledgeBase kb_;  // the committed decisions, replayed in log order
+    std::uint64_t replayed_ = 0;
+    std::vector<Effect> effects_;
+    std::vector<Row> rows_;
+    std::vector<std::optional<SimTime>> detected_;  // per anomaly
+    std::vector<Mark> marked_;
+    std::optional<sim::Finding> pending_;
+    std::uint64_t false_actions_ = 0, actions_ = 0;
+    // Knowledge per node: a replica's state digest at each index it executed (checked against
+    // the first honest one there), or a loop without agreement's own record of its actions.
+    std::map<std::uint64_t, sim::Digest> canonical_;
+    std::vector<sim::Digest> knowledge_;
+    std::vector<bool> diverged_;
+    SimTime end_{};
+};
+
+}  // namespace mapek
