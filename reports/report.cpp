@@ -266,19 +266,21 @@ std::string messages_csv(const sim::RunResult& r, std::uint32_t replicas) {
 namespace {
 
 std::string since_ms(const json& v) {
-    return v.is_number() ? fmt::format("+{}", ms(v.get<std::int64_t>())) : std::string("never");
+    if (!v.is_number()) return "never";
+    const std::int64_t ns = v.get<std::int64_t>();
+    return ns < 0 ? fmt::format("-{}", ms(-ns)) : fmt::format("+{}", ms(ns));
 }
 
 // A MAPE-K run's own lines: its actions, each anomaly's timings, knowledge and detection.
 void append_system(std::string& out, const json& m) {
     if (!m.is_object()) return;
-    out += fmt::format("{:<14}{} over {}: {} actions, {} false, {} suppressed anomalies, {} "
-                       "redundant decisions\n",
-                       "mapek", m["coordination"].get<std::string>(),
-                       m["consensus"].get<std::string>(), m["actions"].get<std::uint64_t>(),
-                       m["false_actions"].get<std::uint64_t>(),
-                       m["suppressed_anomalies"].get<std::uint64_t>(),
-                       m["redundant_decisions"].get<std::uint64_t>());
+    out += fmt::format(
+        "{:<14}{} over {}: {} actions, {} false, {} suppressed anomalies, {} "
+        "redundant decisions\n",
+        "mapek", m["coordination"].get<std::string>(), m["consensus"].get<std::string>(),
+        m["actions"].get<std::uint64_t>(), m["false_actions"].get<std::uint64_t>(),
+        m["suppressed_anomalies"].get<std::uint64_t>(),
+        m["redundant_decisions"].get<std::uint64_t>());
     std::size_t i = 0;
     for (const json& a : m["anomalies"]) {
         out += fmt::format("{:<14}{} {} at {}: detected {} decided {} mitigated {}{}\n",
@@ -295,8 +297,8 @@ void append_system(std::string& out, const json& m) {
                                       : fmt::format("{} honest nodes diverge", divergent));
     std::string marked;
     for (const json& n : m["detection"]["marked"])
-        marked += fmt::format("r{}={} ", n["node"].get<std::uint32_t>(),
-                              n["mark"].get<std::string>());
+        marked +=
+            fmt::format("r{}={} ", n["node"].get<std::uint32_t>(), n["mark"].get<std::string>());
     out += fmt::format("{:<14}marked {}precision {:.2f} recall {:.2f}\n", "detection",
                        marked.empty() ? std::string("none ") : marked,
                        m["detection"]["precision"].get<double>(),

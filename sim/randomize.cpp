@@ -351,6 +351,28 @@ void draw_rules(Draw& d, const DrawRange& count_range) {
 
 }  // namespace
 
+void draw_anomalies(Draw& d, const DrawRange& count) {
+    RandomStream rng = d.root.fork("anomalies");
+    const auto& a = *d.r.anomalies;
+    json& list = d.doc["mapek"]["anomalies"];
+    if (!list.is_array()) list = json::array();
+    for (std::int64_t i = pick(rng, count); i > 0; --i) {
+        const std::string workflow = pick_one(rng, a.workflows);
+        const std::string metric = pick_one(rng, a.metrics);
+        const std::string type = pick_one(rng, a.types);
+        const auto [from, until] = d.window(rng, a.at, a.duration);
+        const double magnitude = static_cast<double>(pick(rng, a.magnitude)) / 1000.0;
+        list.push_back({{"workflow", workflow},
+                        {"metric", metric},
+                        {"type", type},
+                        {"at", time_text(from)},
+                        {"until", time_text(until)},
+                        {"magnitude", magnitude}});
+        d.drawn.push_back(fmt::format("{} on {} {} x{} from {} to {}", type, workflow, metric,
+                                      magnitude, time_text(from), time_text(until)));
+    }
+}
+
 json draw_document(const ScenarioSpec& spec, std::uint64_t seed, const DrawHints& hints) {
     json doc = spec.source;
     doc.erase("randomize");
@@ -368,14 +390,18 @@ json draw_document(const ScenarioSpec& spec, std::uint64_t seed, const DrawHints
                                 swarm.gate(r.duplicate.value_or(DrawRange{})),
                                 swarm.gate(r.corrupt.value_or(DrawRange{}))};
     const DrawRange rule_count = swarm.gate(r.rules ? r.rules->count : DrawRange{});
+    // Anomalies are what a MAPE-K run is about: drawn on every seed, never gated off.
+    const DrawRange anomaly_count = r.anomalies ? r.anomalies->count : DrawRange{};
 
     if (!d.faults().is_array()) d.faults() = json::array();
     if (r.byzantine) draw_byzantine(d, byz_count);
     if (r.crashes) draw_crashes(d, crash_count);
     if (r.partitions) draw_partitions(d, part_count);
     if (r.rules) draw_rules(d, rule_count);
+    if (r.anomalies) draw_anomalies(d, anomaly_count);
     draw_network(d, gated);
-    draw_workload(d);
+    // A MAPE-K system's agents are its only clients: it has no workload to draw.
+    if (spec.system != "mapek") draw_workload(d);
     const std::string what =
         fmt::format("seed {} of '{}' drew: {}", seed, spec.name,
                     d.drawn.empty() ? "no faults" : fmt::format("{}", fmt::join(d.drawn, "; ")));

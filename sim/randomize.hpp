@@ -73,6 +73,15 @@ struct RandomizeSpec {
     std::optional<Delay> delay;
     std::optional<DrawRange> loss, duplicate, corrupt, gst;
     std::vector<bool> reorder;  // choices; empty: the scenario's own
+    // A MAPE-K system's anomalies: each on a drawn workflow and metric, of a drawn type, with
+    // a drawn window and magnitude (in thousandths), appended to /mapek/anomalies.
+    struct Anomalies {
+        DrawRange count;
+        std::vector<std::string> workflows, metrics, types;
+        DrawRange at, duration;
+        DrawRange magnitude{1500, 6000};
+    };
+    std::optional<Anomalies> anomalies;
     std::optional<DrawRange> requests, clients;
     std::vector<bool> open_loop;     // workload mode choices (true: open); empty: the scenario's
     std::optional<DrawRange> rate;   // open loop: requests per second over all clients

@@ -304,11 +304,59 @@ RandomizeSpec::Rules read_rules(const json& v, const std::string& path, const Sc
     return r;
 }
 
+// A list of names, each one of `allowed` (all of them when absent).
+std::vector<std::string> read_names(const Fields& o, std::string_view key,
+                                    const std::vector<std::string>& allowed) {
+    const json* v = o.find(key);
+    if (!v) return allowed;
+    if (!v->is_array() || v->empty()) wrong_type(*v, o.at(key), "a non-empty array of names");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v->size(); ++i) {
+        const std::string name = read_string((*v)[i], child(o.at(key), i));
+        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
+            fail(child(o.at(key), i),
+                 "'" + name + "' is not one of: " + join(Keys(allowed.begin(), allowed.end())));
+        out.push_back(name);
+    }
+    return out;
+}
+
+RandomizeSpec::Anomalies read_anomalies(const json& v, const std::string& path,
+                                        const ScenarioSpec& base) {
+    if (base.system != "mapek") fail(path, "only a \"system\": \"mapek\" scenario has anomalies");
+    const Fields o(v, path,
+                   {"count", "workflows", "metrics", "types", "at", "duration", "magnitude"});
+    RandomizeSpec::Anomalies a;
+    a.count = read_count(o.need("count"), o.at("count"), 64);
+    std::vector<std::string> workflows, metrics;
+    for (const json& w : base.mapek.value("workflows", json::array()))
+        if (w.is_object() && w.contains("name") && w["name"].is_string())
+            workflows.push_back(w["name"]);
+    for (const json& x : base.mapek.value("actions", json::array()))
+        if (x.is_object() && x.contains("metric") && x["metric"].is_string())
+            metrics.push_back(x["metric"]);
+    a.workflows = read_names(o, "workflows", workflows);
+    a.metrics = read_names(o, "metrics", metrics);
+    a.types = read_names(o, "types", {"spike", "drift", "flap"});
+    if (a.workflows.empty() || a.metrics.empty()) fail(path, "/mapek names no workflow or action");
+    a.at = read_start(o, "at", base);
+    a.duration = read_window_length(o, "duration", base);
+    if (const json* m = o.find("magnitude")) {
+        a.magnitude = read_range(*m, o.at("magnitude"), [](const json& x, const std::string& p) {
+            const double d = read_number(x, p, "a factor from 1.01 to 1000");
+            if (d < 1.01 || d > 1000) fail(p, "a factor from 1.01 to 1000");
+            return static_cast<std::int64_t>(d * 1000 + 0.5);
+        });
+    }
+    return a;
+}
+
 }  // namespace
 
 RandomizeSpec read_randomize(const json& doc, const ScenarioSpec& base) {
     const Fields o(doc, "/randomize",
-                   {"swarm", "byzantine", "crashes", "partitions", "rules", "network", "workload"});
+                   {"swarm", "byzantine", "crashes", "partitions", "rules", "network", "workload",
+                    "anomalies"});
     RandomizeSpec r;
     r.swarm = o.flag("swarm").value_or(true);
     if (const json* v = o.find("byzantine"))
@@ -318,7 +366,10 @@ RandomizeSpec read_randomize(const json& doc, const ScenarioSpec& base) {
         r.partitions = read_partitions(*v, o.at("partitions"), base);
     if (const json* v = o.find("rules")) r.rules = read_rules(*v, o.at("rules"), base);
     if (const json* v = o.find("network")) read_network_ranges(*v, o.at("network"), base, r);
+    if (const json* v = o.find("anomalies"))
+        r.anomalies = read_anomalies(*v, o.at("anomalies"), base);
     if (const json* v = o.find("workload")) {
+        if (base.system == "mapek") fail(o.at("workload"), "a MAPE-K system has no workload");
         const Fields w(*v, o.at("workload"), {"requests", "clients", "modes", "rate", "think"});
         read_workload_modes(w, r);
         if (const json* q = w.find("requests"))

@@ -283,7 +283,13 @@ void read_expect(const json& v, ExpectSpec& e) {
                                  "prepared_once",
                                  "committed_kept",
                                  "committed_local",
-                                 "view_change_timer"};
+                                 "view_change_timer",
+                                 "mapek_justified",
+                                 "mapek_false_action",
+                                 "mapek_aggregate",
+                                 "mapek_uncommitted",
+                                 "mapek_detection",
+                                 "mapek_liveness"};
         e.invariant = std::string(invariants[read_choice(*inv, o.at("invariant"), invariants)]);
     }
     e.min_commits = o.integer("min_commits", 0, kU64Max).value_or(0);

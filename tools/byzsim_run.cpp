@@ -29,6 +29,7 @@
 #include "sim/simulator.hpp"
 #include "tools/cli.hpp"
 #include "tools/compare.hpp"
+#include "tools/compare_loops.hpp"
 #include "tools/sweep.hpp"
 
 namespace cli {
@@ -344,12 +345,45 @@ void add_compare_options(po::options_description& d) {
         "protocols to compare");
     add("nodes", po::value<std::string>()->value_name("N,N")->default_value("4,7,16,31,64"),
         "replica counts");
+    add("coordination",
+        po::value<std::string>()->value_name("C,C")->default_value("bft,local,leader"),
+        "a MAPE-K scenario: the coordinations to compare (instead of protocols and sizes)");
     add("out", po::value<std::string>()->value_name("DIR"), "write compare.csv here");
 }
+
+namespace {
+
+// A MAPE-K scenario under each coordination: one row each.
+int compare_loops_verb(const std::string& file, const sim::ScenarioSpec& spec,
+                       const po::variables_map& vm) {
+    const auto coordinations = split_list(vm["coordination"].as<std::string>());
+    for (const auto& c : coordinations)
+        if (c != "bft" && c != "local" && c != "leader")
+            throw UsageError(fmt::format("--coordination: '{}' is not bft, local or leader", c),
+                             "compare");
+    std::vector<tools::LoopRow> rows;
+    try {
+        rows = tools::compare_loops(spec.source, coordinations);
+    } catch (const sim::ScenarioError& e) {
+        throw_input_error(file, e);
+    }
+    fmt::print("{}", tools::loops_table(rows));
+    if (vm.count("out")) {
+        const fs::path dir = vm["out"].as<std::string>();
+        reports::write_atomic(dir / "compare.csv", tools::loops_csv(rows));
+        fmt::print("wrote {}\n", (dir / "compare.csv").string());
+    }
+    for (const auto& r : rows)
+        if (r.outcome != "safe") return kExitFailed;
+    return kExitOk;
+}
+
+}  // namespace
 
 int compare_verb(const Operands& operands, const po::variables_map& vm) {
     const std::string& file = operands[0];
     const sim::ScenarioSpec spec = load(file);
+    if (spec.system == "mapek") return compare_loops_verb(file, spec, vm);
     const auto protocols = split_list(vm["protocols"].as<std::string>());
     std::vector<std::uint32_t> sizes;
     for (const auto& word : split_list(vm["nodes"].as<std::string>())) {

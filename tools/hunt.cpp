@@ -91,7 +91,7 @@ HuntRow hunt_one(const std::string& file, const json& base, const std::string& m
     row.mutation = mutation;
     const sim::ScenarioSpec spec = sim::parse_scenario(with_mutation(base, mutation));
     protocols::validate(spec);
-    row.protocol = spec.protocol;
+    row.protocol = spec.system == "mapek" ? "mapek" : spec.protocol;
     const fs::path out = o.out / fmt::format("{}-{}", row.protocol, mutation);
     const Witness first = find_failure(spec, file, o.first, out, o);
     row.seeds_run = first.seeds_done;
@@ -131,7 +131,7 @@ std::vector<HuntRow> hunt(const std::vector<std::string>& files, const std::vect
             if (o.only.empty() || std::find(o.only.begin(), o.only.end(), m) != o.only.end())
                 mutations.push_back(m);
         for (const std::string& m : mutations) {
-            fmt::print("hunt: {} {} ... ", base.protocol, m);
+            fmt::print("hunt: {} {} ... ", base.system == "mapek" ? "mapek" : base.protocol, m);
             std::fflush(stdout);
             rows.push_back(hunt_one(files[i], docs[i], m, o));
             const HuntRow& r = rows.back();

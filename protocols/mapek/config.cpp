@@ -103,7 +103,12 @@ ActionSpec read_action(const Config& c, const json& v, const std::string& at) {
 Lie read_lie(const sim::FaultSpec& f) {
     Lie l;
     l.kind = static_cast<Lie::Kind>(pick(kLieNames, f.behavior, f.path + "/behavior", "lie"));
-    const proto::Params p(f.params, f.path + "/params", {"factor", "delay"});
+    using K = Lie::Kind;
+    const bool scales = l.kind == K::Inflate || l.kind == K::Deflate;
+    const proto::Params p(f.params, f.path + "/params",
+                          scales ? std::initializer_list<const char*>{"factor"}
+                          : l.kind == K::Delay ? std::initializer_list<const char*>{"delay"}
+                                               : std::initializer_list<const char*>{});
     l.factor = p.number("factor", 10.0, 1.01, 1e6);
     l.delay = p.duration("delay", sim::milliseconds(80));
     l.at = f.at;

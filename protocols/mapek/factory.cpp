@@ -3,12 +3,15 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "protocols/hotstuff/factory.hpp"
+#include "protocols/hotstuff/mutations.hpp"
 #include "protocols/mapek/agent.hpp"
 #include "protocols/mapek/knowledge.hpp"
 #include "protocols/mapek/world.hpp"
 #include "protocols/pbft/factory.hpp"
+#include "protocols/pbft/replica.hpp"
 
 namespace mapek {
 
@@ -26,14 +29,27 @@ sim::ScenarioSpec consensus_spec(const sim::ScenarioSpec& spec, Config& cfg) {
     c.protocol = cfg.consensus;
     if (auto m = c.protocol_params.find("mutations");
         m != c.protocol_params.end() && m->is_array()) {
+        // The loop's bugs are taken out here; each other name must be the consensus's.
+        const std::vector<std::string> theirs = cfg.consensus == "pbft"
+                                                    ? pbft::mutation_names()
+                                                    : hotstuff::mutation_names();
         nlohmann::json rest = nlohmann::json::array();
-        for (const auto& name : *m) {
-            const auto bug = std::find(kBugNames.begin(), kBugNames.end(),
-                                       name.is_string() ? name.get<std::string>() : "");
-            if (bug == kBugNames.end())
-                rest.push_back(name);
-            else
+        for (std::size_t i = 0; i < m->size(); ++i) {
+            const nlohmann::json& name = (*m)[i];
+            const std::string at = fmt::format("/protocol/mutations/{}", i);
+            if (!name.is_string()) throw sim::ScenarioError(at, "expected a mutation's name");
+            const std::string text = name.get<std::string>();
+            const auto bug = std::find(kBugNames.begin(), kBugNames.end(), text);
+            if (bug != kBugNames.end()) {
                 cfg.bugs[static_cast<std::size_t>(bug - kBugNames.begin())] = true;
+            } else if (std::find(theirs.begin(), theirs.end(), text) != theirs.end()) {
+                rest.push_back(name);
+            } else {
+                throw sim::ScenarioError(
+                    at, fmt::format("unknown mutation '{}'; the MAPE-K loop has {}, {} has {}",
+                                    text, fmt::join(kBugNames, ", "), cfg.consensus,
+                                    fmt::join(theirs, ", ")));
+            }
         }
         *m = rest;
     }

@@ -30,46 +30,55 @@ void LoopMonitor::set_run(const std::vector<bool>& honest, const sim::KeyRing* k
 
 // Counted from the readings themselves, with the run's keys: f+1 distinct nodes of the run,
 // each reading signed by that node's agent, of the decision's workflow, metric and round, past
-// the threshold; and the aggregate within the honest readings' range.
-std::optional<sim::Finding> LoopMonitor::check_evidence(const Decision& d,
-                                                        const ActionSpec& a) const {
+// the threshold.
+std::optional<sim::Finding> LoopMonitor::check_justified(const Decision& d,
+                                                         const ActionSpec& a) const {
     const std::uint32_t n = cfg_->n;
     std::vector<bool> counted(n, false);
     std::uint32_t past = 0;
-    std::optional<std::int64_t> lo, hi;
     for (const Reading& r : d.evidence) {
-        if (r.node >= n || r.workflow != d.workflow || r.metric != d.metric || r.round != d.round)
+        if (r.node >= n || r.workflow != d.workflow || r.metric != d.metric ||
+            r.round != d.round || counted[r.node])
             continue;
         if (!keys_->verify(sim::NodeId(n + r.node), reading_digest(r), r.sig)) continue;
-        if (honest(r.node)) {
-            lo = std::min(lo.value_or(r.value), r.value);
-            hi = std::max(hi.value_or(r.value), r.value);
-        }
-        if (counted[r.node] || !(a.below ? r.value < a.threshold : r.value > a.threshold)) continue;
+        if (!(a.below ? r.value < a.threshold : r.value > a.threshold)) continue;
         counted[r.node] = true;
         ++past;
     }
-    if (past < cfg_->f + 1)
-        return finding("mapek_justified",
-                       fmt::format("{} on workflow {} (round {}) executed with {} valid readings "
-                                   "past {} from distinct nodes; f+1 = {} are needed",
-                                   a.name, d.workflow, d.round, past, a.threshold, cfg_->f + 1),
-                       {d.proposer});
-    if (lo && (d.aggregate < *lo || d.aggregate > *hi))
-        return finding("mapek_aggregate",
-                       fmt::format("{} on workflow {} (round {}) records {}, outside the honest "
-                                   "readings' range [{}, {}]",
-                                   a.name, d.workflow, d.round, d.aggregate, *lo, *hi),
-                       {d.proposer});
-    return std::nullopt;
+    if (past >= cfg_->f + 1) return std::nullopt;
+    return finding("mapek_justified",
+                   fmt::format("{} on workflow {} (round {}) executed with {} valid readings "
+                               "past {} from distinct nodes; f+1 = {} are needed",
+                               a.name, d.workflow, d.round, past, a.threshold, cfg_->f + 1),
+                   {d.proposer});
+}
+
+// The aggregate a committed decision records lies within its honest readings' range.
+std::optional<sim::Finding> LoopMonitor::on_recorded(const Decision& d) const {
+    std::optional<std::int64_t> lo, hi;
+    for (const Reading& r : d.evidence) {
+        if (!honest(r.node) || r.workflow != d.workflow || r.metric != d.metric ||
+            r.round != d.round ||
+            !keys_->verify(sim::NodeId(cfg_->n + r.node), reading_digest(r), r.sig))
+            continue;
+        lo = std::min(lo.value_or(r.value), r.value);
+        hi = std::max(hi.value_or(r.value), r.value);
+    }
+    if (!lo || (d.aggregate >= *lo && d.aggregate <= *hi)) return std::nullopt;
+    return finding("mapek_aggregate",
+                   fmt::format("a decision on workflow {} (round {}) records {}, outside its "
+                               "honest readings' range [{}, {}]",
+                               d.workflow, d.round, d.aggregate, *lo, *hi),
+                   {d.proposer});
 }
 
 void LoopMonitor::note_action(const Decision& d, SimTime now) {
     const ActionSpec& a = cfg_->actions.at(d.action);
     for (std::size_t i = 0; i < anomalies_.size(); ++i) {
         const AnomalySpec& an = cfg_->anomalies[i];
-        if (an.workflow == d.workflow && an.metric == a.metric && an.at <= now && now < an.until &&
-            !anomalies_[i].acted)
+        // An action clears the anomalies its effect finds under way (the model's rule).
+        if (an.workflow == d.workflow && an.metric == a.metric && an.at <= now + a.delay &&
+            now < an.until && !anomalies_[i].acted)
             anomalies_[i].acted = now;
     }
 }
@@ -106,7 +115,7 @@ std::optional<sim::Finding> LoopMonitor::on_action(const Decision& d, bool commi
                         d.round, truth_(d.workflow, a.metric, d.round),
                         cfg_->noise_bound(d.workflow, a.metric), a.threshold),
             {d.proposer});
-    return check_evidence(d, a);
+    return check_justified(d, a);
 }
 
 std::optional<sim::Finding> LoopMonitor::on_mark(std::uint32_t node, bool byzantine) {

@@ -40,6 +40,8 @@ public:
     // The same for a loop without agreement (`local`, `leader`): counts the anomaly as acted
     // on, and says whether the action was false, checking nothing else.
     bool baseline_action(const Decision& d, SimTime now);
+    // Any decision committed, whether it took an action or not.
+    std::optional<sim::Finding> on_recorded(const Decision& d) const;
     std::optional<sim::Finding> on_mark(std::uint32_t node, bool byzantine);
     // Sampling rounds up to now; finds a missed deadline.
     std::optional<sim::Finding> on_step(SimTime now);
@@ -55,7 +57,7 @@ public:
 
 private:
     bool honest(std::uint32_t node) const { return node < honest_.size() && honest_[node]; }
-    std::optional<sim::Finding> check_evidence(const Decision& d, const ActionSpec& a) const;
+    std::optional<sim::Finding> check_justified(const Decision& d, const ActionSpec& a) const;
     void check_round(std::uint64_t round);
     void note_action(const Decision& d, SimTime now);
     bool visible(const Decision& d) const;

@@ -85,18 +85,11 @@ void World::set_run(const std::vector<bool>& honest, const sim::KeyRing* keys) {
     monitor_.set_run(honest, keys);
 }
 
-// An action executes now; its effect lands after the action's delay. Without agreement, many
-// nodes may act on one anomaly: one effect stands for those taken while it is pending.
+// An action executes now; its effect lands after the action's delay.
 std::optional<sim::Finding> World::take(const Decision& d, std::uint64_t index, SimTime now,
                                         std::uint32_t node, bool committed) {
     const ActionSpec& a = cfg_->actions.at(d.action);
-    const SimTime at = now + a.delay;
-    const SimTime settle{a.delay.ns + 3 * cfg_->sample_period.ns};
-    const bool pending = std::any_of(effects_.begin(), effects_.end(), [&](const Effect& e) {
-        return e.workflow == d.workflow && e.metric == a.metric && e.at.ns > now.ns - settle.ns;
-    });
-    if (cfg_->coordination == Coordination::Bft || !pending)
-        effects_.push_back({d.workflow, a.metric, at});
+    effects_.push_back({d.workflow, a.metric, now + a.delay});
     ++actions_;
     std::optional<sim::Finding> f;
     bool false_action = false;
@@ -142,6 +135,7 @@ std::optional<sim::Finding> World::replay(SimTime now, const sim::CommitRecord& 
         } else {
             rows_.push_back({rec.index, now, d->proposer, *d, o, true, false});
         }
+        if (auto f = monitor_.on_recorded(*d); f && !first) first = std::move(f);
     }
     auto marks = new_marks();
     return first ? first : marks;
@@ -158,6 +152,7 @@ std::optional<sim::Finding> World::on_commit(SimTime now, std::uint32_t replica,
 }
 
 std::optional<sim::Finding> World::on_step(SimTime now) {
+    end_ = now;
     if (pending_) {
         auto f = std::move(pending_);
         pending_.reset();
