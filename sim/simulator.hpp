@@ -130,6 +130,8 @@ public:
     std::uint32_t replicas() const { return spec_.nodes; }
     // Read-only access to a node's actor, for tests that inspect protocol state.
     const Actor& actor(std::uint32_t node) const { return *nodes_[node].actor; }
+    // The simulated world, if the run has one (tests read its model).
+    const Environment* environment() const { return env_.get(); }
 
 private:
     class NodeContext;

@@ -15,7 +15,8 @@ for f in quickstart.json pbft/lossy_wan.json pbft/batching_open_loop.json pbft/r
          pbft/slow_cpus.json pbft/crash_recover.json hotstuff/crashed_leader.json \
          hotstuff/twins_per_view.json rbc/equivocating_sender.json \
          rules/pbft_hold_commits.json rules/hotstuff_duplicate_and_hold.json \
-         rules/hotstuff_twins_view_partition.json rules/rbc_hold_readies.json; do
+         rules/hotstuff_twins_view_partition.json rules/rbc_hold_readies.json \
+         mapek/drift_and_flap.json mapek/crashed_primary.json mapek/hotstuff_error_burst.json; do
     [ -f "$root/scenarios/$f" ] || { echo "FAIL: missing scenarios/$f"; fail=$((fail + 1)); continue; }
     for seed in 1 2 3; do
         fa=$(fingerprint "$a" "$root/scenarios/$f" "$seed")
@@ -30,7 +31,7 @@ done
 # Sweeps: the drawn scenarios and every run of 150 seeds, row for row.
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-for f in sweeps/pbft.json sweeps/hotstuff.json; do
+for f in sweeps/pbft.json sweeps/hotstuff.json sweeps/mapek.json; do
     for side in a b; do
         bin="$a"
         [ "$side" = b ] && bin="$b"

@@ -65,6 +65,13 @@ constexpr Case kRbcCases[] = {
     {"rbc-ready_needs_quorum_only.json", "totality"},
 };
 
+// The MAPE-K loop's own (protocols/mapek/config.hpp), found by the hunt on its sweep.
+constexpr Case kMapekCases[] = {
+    {"mapek-skip_justification.json", "mapek_false_action"},
+    {"mapek-mean_instead_of_median.json", "mapek_aggregate"},
+    {"mapek-execute_on_propose.json", "mapek_uncommitted"},
+};
+
 // scenarios/regressions/: the defect each shows, kept as a mutation; the file expects safe.
 struct Regression {
     const char* file;
@@ -127,6 +134,10 @@ TEST_CASE("mutations: each seeded HotStuff bug trips its invariant, and honest H
 
 TEST_CASE("mutations: each seeded RBC bug trips its invariant, and honest RBC is safe") {
     for (const Case& c : kRbcCases) check_case(c);
+}
+
+TEST_CASE("mutations: each seeded MAPE-K bug trips its invariant, and the honest loop is safe") {
+    for (const Case& c : kMapekCases) check_case(c);
 }
 
 TEST_CASE("mutations: each regression is safe, and shows its defect again with the old behaviour") {

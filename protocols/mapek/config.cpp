@@ -106,7 +106,7 @@ Lie read_lie(const sim::FaultSpec& f) {
     using K = Lie::Kind;
     const bool scales = l.kind == K::Inflate || l.kind == K::Deflate;
     const proto::Params p(f.params, f.path + "/params",
-                          scales ? std::initializer_list<const char*>{"factor"}
+                          scales               ? std::initializer_list<const char*>{"factor"}
                           : l.kind == K::Delay ? std::initializer_list<const char*>{"delay"}
                                                : std::initializer_list<const char*>{});
     l.factor = p.number("factor", 10.0, 1.01, 1e6);

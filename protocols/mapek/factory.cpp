@@ -30,9 +30,8 @@ sim::ScenarioSpec consensus_spec(const sim::ScenarioSpec& spec, Config& cfg) {
     if (auto m = c.protocol_params.find("mutations");
         m != c.protocol_params.end() && m->is_array()) {
         // The loop's bugs are taken out here; each other name must be the consensus's.
-        const std::vector<std::string> theirs = cfg.consensus == "pbft"
-                                                    ? pbft::mutation_names()
-                                                    : hotstuff::mutation_names();
+        const std::vector<std::string> theirs =
+            cfg.consensus == "pbft" ? pbft::mutation_names() : hotstuff::mutation_names();
         nlohmann::json rest = nlohmann::json::array();
         for (std::size_t i = 0; i < m->size(); ++i) {
             const nlohmann::json& name = (*m)[i];

@@ -37,8 +37,8 @@ std::optional<sim::Finding> LoopMonitor::check_justified(const Decision& d,
     std::vector<bool> counted(n, false);
     std::uint32_t past = 0;
     for (const Reading& r : d.evidence) {
-        if (r.node >= n || r.workflow != d.workflow || r.metric != d.metric ||
-            r.round != d.round || counted[r.node])
+        if (r.node >= n || r.workflow != d.workflow || r.metric != d.metric || r.round != d.round ||
+            counted[r.node])
             continue;
         if (!keys_->verify(sim::NodeId(n + r.node), reading_digest(r), r.sig)) continue;
         if (!(a.below ? r.value < a.threshold : r.value > a.threshold)) continue;

@@ -1,0 +1,167 @@
+// The MAPE-K loop end to end: it closes (an action brings the metric back, when the model says),
+// its monitor fires on hand-built breaks and not on honest runs, and the coordinations compare.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "protocols/mapek/monitor.hpp"
+#include "protocols/mapek/world.hpp"
+#include "tests/helpers.hpp"
+#include "tests/recording_context.hpp"
+#include "tools/compare_loops.hpp"
+
+namespace {
+
+nlohmann::json load(const std::string& file) {
+    std::ifstream in(std::string(BYZSIM_SOURCE_ROOT) + "/scenarios/mapek/" + file);
+    REQUIRE(in.good());
+    return nlohmann::json::parse(in);
+}
+
+const nlohmann::json& anomaly(const sim::RunResult& r, std::size_t i) {
+    return r.system["anomalies"][i];
+}
+
+}  // namespace
+
+TEST_CASE(
+    "mapek: the loop closes: the spike's latency is back below the threshold after the "
+    "scale-out lands, and not before") {
+    auto run = testing::run(load("latency_spike.json"));
+    const sim::RunResult& r = *run.result;
+    REQUIRE_FALSE(r.violation);
+    const auto& a = anomaly(r, 0);
+    REQUIRE(a["decided_ns"].is_number());
+    const std::int64_t decided = a["decided_ns"].get<std::int64_t>();
+    // The action executes as its decision commits; its effect lands 300ms (its delay) later.
+    CHECK(a["mitigated_ns"].get<std::int64_t>() == decided + 300'000'000);
+    // A decision takes the spike's first round (1s), its readings, and one PBFT commit (a few
+    // 1-5ms delays).
+    CHECK(decided > 1'000'000'000);
+    CHECK(decided < 1'050'000'000);
+    const auto& world = dynamic_cast<const mapek::World&>(*run.sim->environment());
+    const std::int64_t period = 100'000'000;
+    const std::uint64_t landed = static_cast<std::uint64_t>((decided + 300'000'000) / period);
+    // Rounds from the spike to the effect: 4x the 100ms baseline, past 200ms; after: under.
+    for (std::uint64_t round = 10; round <= landed; ++round) {
+        CAPTURE(round);
+        CHECK(world.truth(0, mapek::Metric::Latency, round) > 200'000);
+    }
+    for (std::uint64_t round = landed + 1; round < 80; ++round) {
+        CAPTURE(round);
+        CHECK(world.truth(0, mapek::Metric::Latency, round) < 200'000);
+    }
+    CHECK(r.system["false_actions"] == 0);
+    CHECK(r.system["actions"] == 1);
+    CHECK(r.system["knowledge"]["divergent_nodes"] == 0);
+    // mapek.csv: one row per decision committed (one executed, the others redundant).
+    const std::string csv = r.system_csv.at("mapek.csv");
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 4);
+}
+
+TEST_CASE(
+    "mapek: local and leader coordination with one liar act falsely or not at all; bft "
+    "does neither") {
+    const auto liar = tools::compare_loops(load("compare_liar.json"), {"bft", "local", "leader"});
+    REQUIRE(liar.size() == 3);
+    CHECK(liar[0].outcome == "safe");
+    CHECK(liar[0].false_actions == 0);
+    CHECK(liar[0].suppressed == 0);
+    CHECK(liar[1].false_actions > 0);
+    CHECK(liar[2].false_actions > 0);
+    const auto hider = tools::compare_loops(load("hiding_leader.json"), {"bft", "local", "leader"});
+    CHECK(hider[0].suppressed == 0);
+    CHECK(hider[0].mitigated == 1);
+    CHECK(hider[2].suppressed == 1);
+    CHECK(hider[2].mitigated == 0);
+    const std::string table = tools::loops_table(hider);
+    CHECK(table.find("leader") != std::string::npos);
+}
+
+TEST_CASE("mapek: each lie alone keeps the loop safe, and the liar is the only node marked") {
+    for (const char* lie :
+         {"inflate", "deflate", "fake_anomaly", "hide_anomaly", "equivocate_readings",
+          "replay_evidence", "delay_readings", "unjustified_plan"}) {
+        for (const char* consensus : {"pbft", "hotstuff"}) {
+            CAPTURE(lie);
+            CAPTURE(consensus);
+            nlohmann::json doc = load("latency_spike.json");
+            doc["mapek"]["consensus"] = consensus;
+            doc["protocol"] = {{"name", consensus}};
+            doc["faults"] = {{{"type", "byzantine"}, {"node", 0}, {"behavior", lie}}};
+            auto run = testing::run(doc);
+            REQUIRE_FALSE(run.result->violation);
+            const auto& m = run.result->system;
+            CHECK(m["false_actions"] == 0);
+            CHECK(m["suppressed_anomalies"] == 0);
+            CHECK(anomaly(*run.result, 0)["mitigated_ns"].is_number());
+            for (const auto& marked : m["detection"]["marked"]) CHECK(marked["node"] == 0);
+        }
+    }
+}
+
+TEST_CASE(
+    "mapek monitor: each invariant fires on a hand-built break, and not on the honest "
+    "version") {
+    testing::RecordingContext ctx(4, 1);
+    mapek::Config c;
+    c.n = 4;
+    c.f = 1;
+    c.workflows.push_back({"checkout", {100'000, 50, 1000, 10}});
+    c.actions.push_back(
+        {"scale_out", mapek::Metric::Latency, 200'000, false, sim::milliseconds(300)});
+    c.anomalies.push_back({0,
+                           mapek::AnomalyType::Spike,
+                           mapek::Metric::Latency,
+                           sim::seconds(1),
+                           sim::seconds(20),
+                           4.0,
+                           {}});
+    c.lies.assign(4, {});
+    auto cfg = std::make_shared<const mapek::Config>(std::move(c));
+    // The truth: 400,000 from round 10 (1s) on, 100,000 before.
+    auto truth = [](std::uint32_t, mapek::Metric, std::uint64_t round) -> std::int64_t {
+        return round >= 10 ? 400'000 : 100'000;
+    };
+    mapek::LoopMonitor m(cfg, truth, sim::SimTime{}, true);
+    m.set_run({true, true, true, false}, &ctx.keys());
+    auto reading = [&](std::uint32_t node, std::uint64_t round, std::int64_t v) {
+        mapek::Reading r{node, 0, mapek::Metric::Latency, round, v, {}};
+        r.sig = ctx.keys().sign(sim::NodeId(4 + node), mapek::reading_digest(r));
+        return r;
+    };
+    mapek::Decision d{0, mapek::Metric::Latency, 0, 12, 400'001, 0, {}};
+    for (std::uint32_t i = 0; i < 3; ++i) d.evidence.push_back(reading(i, 12, 400'000 + i));
+    const sim::SimTime t{1'300'000'000};
+    CHECK_FALSE(m.on_action(d, true, t));
+    CHECK_FALSE(m.on_recorded(d));
+    CHECK(m.on_action(d, false, t)->invariant == "mapek_uncommitted");
+    mapek::Decision thin = d;
+    thin.evidence.resize(1);
+    CHECK(m.on_action(thin, true, t)->invariant == "mapek_justified");
+    mapek::Decision forged = d;
+    forged.evidence[1].sig = forged.evidence[0].sig;  // node 0's signature on node 1's reading
+    forged.evidence[2].node = 0;                      // and node 0 counted twice
+    CHECK(m.on_action(forged, true, t)->invariant == "mapek_justified");
+    mapek::Decision early = d;
+    early.round = 5;  // truth 100,000: no honest reading passes 200,000
+    CHECK(m.on_action(early, true, t)->invariant == "mapek_false_action");
+    mapek::Decision moved = d;
+    moved.aggregate = 900'000;
+    CHECK(m.on_recorded(moved)->invariant == "mapek_aggregate");
+    CHECK(m.on_mark(1, false)->invariant == "mapek_detection");
+    CHECK_FALSE(m.on_mark(3, true));
+
+    // Liveness: observed at 1s (round 10), no action: found once the 3s bound is past.
+    mapek::LoopMonitor idle(cfg, truth, sim::SimTime{}, true);
+    idle.set_run({true, true, true, true}, &ctx.keys());
+    CHECK_FALSE(idle.on_step(sim::seconds(4)));
+    const auto f = idle.on_step(sim::SimTime{4'000'000'001});
+    REQUIRE(f);
+    CHECK(f->invariant == "mapek_liveness");
+    mapek::LoopMonitor acted(cfg, truth, sim::SimTime{}, true);
+    acted.set_run({true, true, true, true}, &ctx.keys());
+    CHECK_FALSE(acted.on_step(sim::seconds(2)));
+    CHECK_FALSE(acted.on_action(d, true, sim::seconds(2)));
+    CHECK_FALSE(acted.on_step(sim::seconds(10)));
+}
