@@ -83,12 +83,34 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
             mine.push_back(r);
         }
     }
-    send_readings(ctx, mine, equivocate ? other : mine);
+    // Readings go out by exception: those past a threshold now, the others when asked (an
+    // equivocating liar sends both of its versions of everything).
+    std::vector<Reading> past;
+    for (const Reading& r : mine)
+        if (equivocate || Config::beyond(*cfg_->action_for(r.metric), r.value)) past.push_back(r);
+    if (equivocate) send_readings(ctx, mine, other);
+    if (!equivocate && !past.empty()) send_readings(ctx, past, past);
+    for (const Reading& r : past)
+        answered_.insert(Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
     for (const Reading& r : mine) {
         store(ctx, r);
         analyze(ctx, r);
     }
     lie_in_plans(ctx, round);
+}
+
+// A reading past its threshold from another agent asks for this agent's own of that round, so
+// that a decision can gather 2f+1: sent to every agent, once per (round, workflow, metric).
+void Agent::answer(sim::Context& ctx, const Reading& r) {
+    const Key key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
+    if (!Config::beyond(*cfg_->action_for(r.metric), r.value) || answered_.count(key)) return;
+    const std::vector<Reading>& list = readings_[key];
+    const auto own =
+        std::find_if(list.begin(), list.end(), [&](const Reading& x) { return x.node == node_; });
+    if (own == list.end()) return;
+    answered_.insert(key);
+    const std::vector<Reading> one{*own};
+    send_readings(ctx, one, one);
 }
 
 // `mine` to the agents of the lower half of the other nodes, `other` to the upper half (the
@@ -119,8 +141,12 @@ bool Agent::store(sim::Context& ctx, const Reading& r) {
     for (const Reading& x : list)
         if (x.node == r.node) return false;
     list.push_back(r);
-    while (!readings_.empty() && std::get<0>(readings_.begin()->first) + kKeptRounds < round_)
+    while (!readings_.empty() && std::get<0>(readings_.begin()->first) + kKeptRounds < round_) {
+        checked_.erase(readings_.begin()->first);
         readings_.erase(readings_.begin());
+    }
+    while (!answered_.empty() && std::get<0>(*answered_.begin()) + kKeptRounds < round_)
+        answered_.erase(answered_.begin());
     return true;
 }
 
@@ -137,10 +163,12 @@ void Agent::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) 
         return;
     }
     for (const Reading& r : m.readings) {
-        // A reading counts only from the agent of the node it names, under its signature.
-        if (r.node != from.v - cfg_->n || !reading_signed(ctx, cfg_->n, r)) continue;
-        if (store(ctx, r))
-            try_decide(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
+        // A reading counts only from the agent of the node it names; its signature is checked
+        // when a decision would carry it.
+        if (r.node != from.v - cfg_->n) continue;
+        if (!store(ctx, r)) continue;
+        answer(ctx, r);
+        try_decide(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
     }
 }
 

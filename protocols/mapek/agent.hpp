@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <tuple>
 #include <vector>
 
@@ -46,8 +47,11 @@ private:
     void send_readings(sim::Context& ctx, const std::vector<Reading>& mine,
                        const std::vector<Reading>& other);
     bool store(sim::Context& ctx, const Reading& r);
+    void answer(sim::Context& ctx, const Reading& r);
     void analyze(sim::Context& ctx, const Reading& own);
+    bool designated(const Key& key) const;
     void try_decide(sim::Context& ctx, const Key& key);
+    void check_signatures(sim::Context& ctx, const Key& key, std::vector<Reading>& list);
     void act_alone(sim::Context& ctx, const Reading& own);
     void submit(sim::Context& ctx, Decision d);
     void send_next(sim::Context& ctx);
@@ -61,6 +65,10 @@ private:
     std::uint64_t round_ = 0;
     // Readings by (round, workflow, metric), the last kKeptRounds rounds; one per node.
     std::map<Key, std::vector<Reading>> readings_;
+    // Per key, how many of its readings had their signatures checked (only those a decision
+    // would carry are: a reading names its sender, so a bad one can spoil only its own).
+    std::map<Key, std::size_t> checked_;
+    std::set<Key> answered_;                // keys whose own reading went to every agent
     std::map<Watch, SimTime> quiet_until_;  // no new decision on it before then
     std::deque<Decision> queue_;
     std::optional<Decision> replayable_;  // the first decision it submitted (replay_evidence)

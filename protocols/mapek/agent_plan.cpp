@@ -8,11 +8,19 @@
 
 namespace mapek {
 
-// With its own reading of the round past the threshold, readings of it from 2f+1 nodes and
-// f+1 of them past the threshold, and no decision on this metric pending or settling, it
-// submits one carrying every reading it holds of the round.
+// f+1 agents, a different set each round and workflow, submit a decision on it: at least one
+// of them is honest, and the others' duplicates cost the replicas no more than f.
+bool Agent::designated(const Key& key) const {
+    const auto& [round, workflow, metric] = key;
+    const std::uint64_t first = (round + workflow * 7 + metric) % cfg_->n;
+    return (node_ + cfg_->n - first) % cfg_->n < cfg_->f + 1;
+}
+
+// A designated agent with its own reading of the round past the threshold, readings of it from
+// 2f+1 nodes and f+1 of them past the threshold, and no decision on this metric pending or
+// settling, submits one carrying every reading it holds of the round.
 void Agent::try_decide(sim::Context& ctx, const Key& key) {
-    if (cfg_->coordination != Coordination::Bft) return;
+    if (cfg_->coordination != Coordination::Bft || !designated(key)) return;
     const auto& [round, workflow, metric] = key;
     std::size_t action = 0;
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(metric), &action);
@@ -21,11 +29,13 @@ void Agent::try_decide(sim::Context& ctx, const Key& key) {
     const Watch watch{workflow, metric};
     if (const auto q = quiet_until_.find(watch); q != quiet_until_.end() && q->second > ctx.now())
         return;
-    const std::vector<Reading>& list = it->second;
+    std::vector<Reading>& list = it->second;
     const auto own =
         std::find_if(list.begin(), list.end(), [&](const Reading& r) { return r.node == node_; });
     if (own == list.end() || !Config::beyond(*a, own->value) || list.size() < cfg_->quorum())
         return;
+    check_signatures(ctx, key, list);
+    if (list.size() < cfg_->quorum()) return;
     std::vector<std::int64_t> values;
     std::uint32_t past = 0;
     for (const Reading& r : list) {
@@ -38,6 +48,19 @@ void Agent::try_decide(sim::Context& ctx, const Key& key) {
         node_,    list};
     quiet_until_[watch] = SimTime::max();
     submit(ctx, std::move(d));
+}
+
+void Agent::check_signatures(sim::Context& ctx, const Key& key, std::vector<Reading>& list) {
+    std::size_t& done = checked_[key];
+    for (std::size_t i = done; i < list.size();) {
+        if (list[i].node == node_ || reading_signed(ctx, cfg_->n, list[i])) {
+            ++i;
+        } else {
+            ctx.refused("mapek.bad_reading_signature");
+            list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+    }
+    done = list.size();
 }
 
 void Agent::act_alone(sim::Context& ctx, const Reading& own) {

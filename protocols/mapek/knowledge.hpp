@@ -57,8 +57,16 @@ public:
     std::uint64_t executed() const { return executed_; }
 
 private:
-    using ReadingKey = std::tuple<std::uint32_t, std::uint8_t, std::uint64_t, std::uint32_t>;
+    // round, workflow, metric, node: old rounds come first.
+    using ReadingKey = std::tuple<std::uint64_t, std::uint32_t, std::uint8_t, std::uint32_t>;
+    static std::uint64_t seen_hash(const ReadingKey& k, std::int64_t value);
+    static std::uint64_t round_hash(const std::pair<std::uint32_t, std::uint8_t>& k,
+                                    std::uint64_t round);
+    std::uint64_t node_hash(std::uint32_t node) const;
+    void note_reading(const Reading& r, std::int64_t mid, std::int64_t far);
     void observe(const Decision& d);
+    std::uint64_t recount() const;
+    Digest state_digest() const;
     std::vector<std::uint8_t> serialize() const;
     bool deserialize(const std::vector<std::uint8_t>& bytes);
 
@@ -71,6 +79,7 @@ private:
     std::map<ReadingKey, std::int64_t> seen_;  // recent readings, for equivocation
     std::vector<std::uint32_t> outliers_;      // per node
     std::vector<Mark> marks_;                  // per node
+    std::uint64_t sum_ = 0;                    // of one hash per entry of the state
     Digest digest_{};
 };
 

@@ -141,14 +141,24 @@ void LoopMonitor::check_round(std::uint64_t round) {
 
 std::optional<sim::Finding> LoopMonitor::on_step(SimTime now) {
     while (next_round_ * static_cast<std::uint64_t>(cfg_->sample_period.ns) <=
-           static_cast<std::uint64_t>(now.ns))
+           static_cast<std::uint64_t>(now.ns)) {
         check_round(next_round_++);
+        next_check_ = {};
+    }
+    if (now <= next_check_) return std::nullopt;
+    // The earliest deadline still open is the next time worth looking.
+    next_check_ = SimTime::max();
     for (std::size_t i = 0; i < anomalies_.size(); ++i) {
         AnomalyState& s = anomalies_[i];
         if (!s.observed || s.acted || s.suppressed) continue;
         const SimTime deadline = std::max(*s.observed, liveness_from_) + cfg_->liveness_bound;
-        if (now <= deadline || cfg_->anomalies[i].until <= deadline) continue;
+        if (cfg_->anomalies[i].until <= deadline) continue;
+        if (now <= deadline) {
+            next_check_ = std::min(next_check_, deadline);
+            continue;
+        }
         s.suppressed = true;
+        next_check_ = {};
         if (!liveness_owed_) continue;
         return finding("mapek_liveness",
                        fmt::format("anomaly {} on workflow {}, observed by every honest node "

@@ -70,6 +70,7 @@ private:
     const sim::KeyRing* keys_ = nullptr;
     std::vector<AnomalyState> anomalies_;
     std::uint64_t next_round_ = 1;
+    SimTime next_check_{};  // no deadline passes before then
 };
 
 }  // namespace mapek

@@ -165,7 +165,8 @@ json sweep_rates(const json& hyperfine, std::uint64_t seeds) {
 
 json report(const std::string& mode, const json& micro, const std::vector<json>& pbft,
             const std::vector<json>& memory, const std::vector<json>& hotstuff,
-            const std::vector<json>& hotstuff_memory, const json& sweep, std::uint64_t seeds) {
+            const std::vector<json>& hotstuff_memory, const json& sweep, std::uint64_t seeds,
+            const std::vector<json>& mapek) {
     const auto ips = items_per_s(micro);
     const double loop_64 = need(ips, "event_loop_hold/pending:64");
     const double loop_4096 = need(ips, "event_loop_hold/pending:4096");
@@ -230,8 +231,23 @@ json report(const std::string& mode, const json& micro, const std::vector<json>&
                 target(r.at("seeds_per_s_per_core").get<double>(), kSweepSeedsPerSPerCore, true,
                        "seeds/s per core");
     }
-    bool all =
-        runs_ok(pbft) && runs_ok(hotstuff) && memory_ok(memory) && memory_ok(hotstuff_memory);
+    // A MAPE-K run costs at most twice its protocol's plain run per committed command: in the
+    // protocol's messages, and in wall time (which also pays for sampling and readings).
+    doc["mapek"] = mapek;
+    bool mapek_safe = true;
+    for (const json& run : mapek) {
+        std::string name = "mapek_";
+        name += run.at("protocol").get<std::string>();
+        name += "_n";
+        name += std::to_string(run.at("nodes").get<int>());
+        targets[name + "_messages_per_command_ratio"] =
+            target(run.at("ratio_messages").get<double>(), 2.0, false, "x");
+        targets[name + "_wall_per_command_ratio"] =
+            target(run.at("ratio_wall").get<double>(), 2.0, false, "x");
+        mapek_safe &= run.at("safe").get<bool>();
+    }
+    bool all = runs_ok(pbft) && runs_ok(hotstuff) && memory_ok(memory) &&
+               memory_ok(hotstuff_memory) && mapek_safe;
     for (const auto& [name, t] : targets.items()) all &= t.at("met").get<bool>();
     doc["targets"] = targets;
     doc["all_targets_met"] = all;
@@ -242,7 +258,7 @@ json report(const std::string& mode, const json& micro, const std::vector<json>&
 
 int main(int argc, char** argv) {
     std::string mode = "full", micro;
-    std::vector<std::string> pbft, memory, hotstuff, hotstuff_memory;
+    std::vector<std::string> pbft, memory, hotstuff, hotstuff_memory, mapek;
     std::string sweep;
     std::uint64_t sweep_seeds = 0;
     po::options_description options("bench_report [options]");
@@ -256,7 +272,8 @@ int main(int argc, char** argv) {
         ("hotstuff-memory", po::value(&hotstuff_memory)->multitoken(),
          "two bench_runs memory --protocol hotstuff outputs, short first")
         ("sweep", po::value(&sweep), "hyperfine JSON of byzsim sweep, parameter jobs")
-        ("sweep-seeds", po::value(&sweep_seeds), "seeds per sweep run");
+        ("sweep-seeds", po::value(&sweep_seeds), "seeds per sweep run")
+        ("mapek", po::value(&mapek)->multitoken(), "bench_mapek outputs");
     // clang-format on
     try {
         po::variables_map vm;
@@ -269,7 +286,7 @@ int main(int argc, char** argv) {
         };
         std::cout << report(mode, read_json(micro), read_all(pbft), read_all(memory),
                             read_all(hotstuff), read_all(hotstuff_memory),
-                            sweep.empty() ? json() : read_json(sweep), sweep_seeds)
+                            sweep.empty() ? json() : read_json(sweep), sweep_seeds, read_all(mapek))
                          .dump(2)
                   << '\n';
         return 0;
