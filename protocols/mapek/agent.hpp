@@ -1,12 +1,14 @@
 // A node's MAPE-K agent, a client of the replicated knowledge base (client id n + node).
 // Monitor: every sampling round it reads each watched metric of each workflow, with its own
-// noise, signs the readings and sends them to every other agent. Analyze: its own reading past
-// an action's threshold is an anomaly. Plan: with readings of that round from 2f+1 nodes, f+1
-// of them past the threshold, it submits a decision carrying them (and their median) to the
-// replicas, which check it before ordering it; the leader's batch or block of decisions is the
-// plan. Execute: the knowledge base executes committed decisions in log order, and the world
-// applies each action then. Without agreement (`local`, `leader`), it acts on its own reading.
-// A lying agent (config.hpp's Lie) does what its lies say, and nothing of this is owed to it.
+// noise, and signs the readings; those past an action's threshold go to every other agent, and
+// a reading past a threshold from another agent makes it send its own of that round to every
+// agent, once. Analyze: its own reading past a threshold is an anomaly. Plan: f+1 agents (a set
+// that rotates per round and workflow) with readings of that round from 2f+1 nodes, f+1 of
+// them past the threshold, submit a decision carrying them (and their median) to the replicas,
+// which check it before ordering it; the leader's batch or block of decisions is the plan.
+// Execute: the knowledge base executes committed decisions in log order, and the world applies
+// each action then. Without agreement (`local`, `leader`), it acts on its own reading. A lying
+// agent (config.hpp's Lie) does what its lies say, and nothing of this is owed to it.
 #pragma once
 
 #include <cstdint>
