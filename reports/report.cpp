@@ -292,9 +292,13 @@ void append_system(std::string& out, const json& m) {
                            a["suppressed"].get<bool>() ? " (suppressed)" : "");
     }
     const std::uint64_t divergent = m["knowledge"]["divergent_nodes"].get<std::uint64_t>();
-    out += fmt::format("{:<14}{}\n", "knowledge",
+    std::size_t cleared = 0;
+    const json& actions = m["knowledge"]["actions"];
+    for (const json& a : actions) cleared += a["cleared_round"].is_number() ? 1 : 0;
+    out += fmt::format("{:<14}{}; {} of its {} actions measured cleared\n", "knowledge",
                        divergent == 0 ? std::string("identical on every honest node")
-                                      : fmt::format("{} honest nodes diverge", divergent));
+                                      : fmt::format("{} honest nodes diverge", divergent),
+                       cleared, actions.size());
     std::string marked;
     for (const json& n : m["detection"]["marked"])
         marked +=

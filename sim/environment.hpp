@@ -27,6 +27,8 @@ public:
     // An honest replica executed a slot.
     virtual std::optional<Finding> on_commit(SimTime now, std::uint32_t replica,
                                              const CommitRecord& rec) = 0;
+    // A replica holds proof that `culprit` misbehaved (the protocol's equivocation evidence).
+    virtual void on_evidence(std::uint32_t culprit) { (void)culprit; }
     // After every event.
     virtual std::optional<Finding> on_step(SimTime now) = 0;
     // The run ended at `now` with no violation so far: deadlines before it are checked.

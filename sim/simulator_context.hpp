@@ -75,6 +75,7 @@ public:
         ++s_.result_.evidence;
         s_.fold(0xe7, node_, culprit.v, 0, 0);
         s_.checker_.on_evidence(NodeId(node_), culprit, what, s_.now_, s_.result_.events);
+        if (s_.env_) s_.env_->on_evidence(culprit.v);
         if (tracing()) trace(fmt::format("evidence against {}: {}", culprit.v, what));
     }
 

@@ -54,9 +54,15 @@ TEST_CASE(
     CHECK(r.system["false_actions"] == 0);
     CHECK(r.system["actions"] == 1);
     CHECK(r.system["knowledge"]["divergent_nodes"] == 0);
-    // mapek.csv: one row per decision committed (one executed, the others redundant).
+    // mapek.csv: one row per decision committed (every agent is honest: each was accepted).
     const std::string csv = r.system_csv.at("mapek.csv");
-    CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 4);
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + static_cast<std::ptrdiff_t>(r.accepted));
+    // The knowledge base holds the action and its outcome as the loop measured it: the first
+    // round whose readings were back under the threshold, the one after the effect landed.
+    const auto& actions = r.system["knowledge"]["actions"];
+    REQUIRE(actions.size() == 1);
+    CHECK(actions[0]["cleared_round"] == landed + 1);
+    CHECK(actions[0]["round"] == 10);
 }
 
 TEST_CASE(

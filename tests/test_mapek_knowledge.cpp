@@ -141,6 +141,38 @@ TEST_CASE("mapek knowledge: one action per anomaly, equivocation and outliers ma
     CHECK(kb.mark(1) == mapek::Mark::None);
 }
 
+TEST_CASE(
+    "mapek knowledge: an outcome needs f+1 readings within the threshold and clears the "
+    "last action before it, once") {
+    testing::RecordingContext ctx(4, 1);
+    auto cfg = config();
+    mapek::KnowledgeBase kb(cfg);
+    CHECK(kb.apply(justified(ctx, 10)) == mapek::Outcome::Executed);
+    // Readings of round 14 back at the baseline: an outcome.
+    Decision clear{0, Metric::Latency, 0, 14, 100'001, 2, {}};
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        Reading r{i, 0, Metric::Latency, 14, 100'000 + i, {}};
+        r.sig = ctx.keys().sign(sim::NodeId(4 + i), mapek::reading_digest(r));
+        clear.evidence.push_back(r);
+    }
+    clear.outcome = true;
+    CHECK_FALSE(mapek::unjustified(*cfg, ctx, clear));
+    // The readings of an anomaly do not show it cleared.
+    Decision still = justified(ctx, 12);
+    still.outcome = true;
+    CHECK(mapek::unjustified(*cfg, ctx, still) ==
+          std::string("fewer than f+1 readings within the threshold"));
+    CHECK(kb.apply(clear) == mapek::Outcome::Cleared);
+    REQUIRE(kb.records().size() == 1);
+    CHECK(kb.records()[0].cleared == 14);
+    CHECK(kb.apply(clear) == mapek::Outcome::Redundant);
+    // An outcome of a round before the action clears nothing.
+    mapek::KnowledgeBase other(cfg);
+    other.apply(justified(ctx, 20));
+    CHECK(other.apply(clear) == mapek::Outcome::Redundant);
+    CHECK(other.records()[0].cleared == 0);
+}
+
 TEST_CASE("mapek knowledge: a snapshot restores the same state; edited data is refused") {
     testing::RecordingContext ctx(4, 1);
     auto cfg = config();

@@ -99,11 +99,12 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
     lie_in_plans(ctx, round);
 }
 
-// A reading past its threshold from another agent asks for this agent's own of that round, so
-// that a decision can gather 2f+1: sent to every agent, once per (round, workflow, metric).
+// A reading from another agent (sent because it was past its threshold, or back within it)
+// asks for this agent's own of that round, so that a decision or an outcome can gather 2f+1:
+// sent to every agent, once per (round, workflow, metric).
 void Agent::answer(sim::Context& ctx, const Reading& r) {
     const Key key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
-    if (!Config::beyond(*cfg_->action_for(r.metric), r.value) || answered_.count(key)) return;
+    if (answered_.count(key)) return;
     const std::vector<Reading>& list = readings_[key];
     const auto own =
         std::find_if(list.begin(), list.end(), [&](const Reading& x) { return x.node == node_; });
@@ -147,6 +148,8 @@ bool Agent::store(sim::Context& ctx, const Reading& r) {
     }
     while (!answered_.empty() && std::get<0>(*answered_.begin()) + kKeptRounds < round_)
         answered_.erase(answered_.begin());
+    while (!outcome_wanted_.empty() && std::get<0>(*outcome_wanted_.begin()) + kKeptRounds < round_)
+        outcome_wanted_.erase(outcome_wanted_.begin());
     return true;
 }
 
@@ -168,13 +171,29 @@ void Agent::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) 
         if (r.node != from.v - cfg_->n) continue;
         if (!store(ctx, r)) continue;
         answer(ctx, r);
-        try_decide(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
+        const Key key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
+        try_decide(ctx, key);
+        try_outcome(ctx, key);
     }
 }
 
 void Agent::analyze(sim::Context& ctx, const Reading& own) {
     const ActionSpec* a = cfg_->action_for(own.metric);
-    if (!a || !Config::beyond(*a, own.value)) return;
+    if (!a) return;
+    const Watch watch{own.workflow, static_cast<std::uint8_t>(own.metric)};
+    const Key key{own.round, own.workflow, static_cast<std::uint8_t>(own.metric)};
+    if (!Config::beyond(*a, own.value)) {
+        // Back within the threshold after an anomaly: say so, and measure the outcome.
+        if (cfg_->coordination != Coordination::Bft || !anomalous_.erase(watch)) return;
+        if (!answered_.count(key)) {
+            answered_.insert(key);
+            const std::vector<Reading> one{own};
+            send_readings(ctx, one, one);
+        }
+        outcome_wanted_.insert(key);
+        return try_outcome(ctx, key);
+    }
+    anomalous_.insert(watch);
     if (honest_) world(ctx).detected(own.workflow, own.metric, ctx.now());
     if (cfg_->coordination == Coordination::Bft)
         try_decide(ctx, Key{own.round, own.workflow, static_cast<std::uint8_t>(own.metric)});

@@ -53,6 +53,7 @@ private:
     void analyze(sim::Context& ctx, const Reading& own);
     bool designated(const Key& key) const;
     void try_decide(sim::Context& ctx, const Key& key);
+    void try_outcome(sim::Context& ctx, const Key& key);
     void check_signatures(sim::Context& ctx, const Key& key, std::vector<Reading>& list);
     void act_alone(sim::Context& ctx, const Reading& own);
     void submit(sim::Context& ctx, Decision d);
@@ -71,6 +72,8 @@ private:
     // would carry are: a reading names its sender, so a bad one can spoil only its own).
     std::map<Key, std::size_t> checked_;
     std::set<Key> answered_;                // keys whose own reading went to every agent
+    std::set<Watch> anomalous_;             // its own last reading was past the threshold
+    std::set<Key> outcome_wanted_;          // its own reading went back within the threshold here
     std::map<Watch, SimTime> quiet_until_;  // no new decision on it before then
     std::deque<Decision> queue_;
     std::optional<Decision> replayable_;  // the first decision it submitted (replay_evidence)
@@ -80,6 +83,7 @@ private:
     std::uint64_t timestamp_ = 0;
     proto::ClientMessageRef current_;
     Watch current_watch_{};
+    bool current_outcome_ = false;
     std::vector<std::optional<sim::Digest>> replies_;
 };
 

@@ -50,6 +50,36 @@ void Agent::try_decide(sim::Context& ctx, const Key& key) {
     submit(ctx, std::move(d));
 }
 
+// The outcome of an action, as the loop measures it: a designated agent whose own reading went
+// back within the threshold, with readings of that round from 2f+1 nodes, f+1 of them within
+// it, submits them; the knowledge base records it against the last action on the metric.
+void Agent::try_outcome(sim::Context& ctx, const Key& key) {
+    if (!outcome_wanted_.count(key) || !designated(key)) return;
+    const auto it = readings_.find(key);
+    std::size_t action = 0;
+    const ActionSpec* a = cfg_->action_for(static_cast<Metric>(std::get<2>(key)), &action);
+    if (!a || it == readings_.end() || it->second.size() < cfg_->quorum()) return;
+    std::vector<Reading>& list = it->second;
+    check_signatures(ctx, key, list);
+    std::vector<std::int64_t> values;
+    std::uint32_t within = 0;
+    for (const Reading& r : list) {
+        values.push_back(r.value);
+        within += Config::beyond(*a, r.value) ? 0 : 1;
+    }
+    if (list.size() < cfg_->quorum() || within < cfg_->f + 1) return;
+    outcome_wanted_.erase(key);
+    Decision d{std::get<1>(key),
+               a->metric,
+               static_cast<std::uint8_t>(action),
+               std::get<0>(key),
+               aggregate(*cfg_, values),
+               node_,
+               list};
+    d.outcome = true;
+    submit(ctx, std::move(d));
+}
+
 void Agent::check_signatures(sim::Context& ctx, const Key& key, std::vector<Reading>& list) {
     std::size_t& done = checked_[key];
     for (std::size_t i = done; i < list.size();) {
@@ -89,9 +119,10 @@ void Agent::lie_in_plans(sim::Context& ctx, std::uint64_t round) {
 }
 
 void Agent::submit(sim::Context& ctx, Decision d) {
-    if (!replayable_ && !d.evidence.empty()) replayable_ = d;
+    if (!replayable_ && !d.evidence.empty() && !d.outcome) replayable_ = d;
     // The execute_on_propose bug: the action is taken as the decision is proposed.
-    if (cfg_->bug(Bug::ExecuteOnPropose) && honest_) world(ctx).actuate(node_, d, ctx.now());
+    if (cfg_->bug(Bug::ExecuteOnPropose) && honest_ && !d.outcome)
+        world(ctx).actuate(node_, d, ctx.now());
     queue_.push_back(std::move(d));
     if (!outstanding_) send_next(ctx);
 }
@@ -101,6 +132,7 @@ void Agent::send_next(sim::Context& ctx) {
     const Decision& d = queue_.front();
     proto::Request req{kDecisionOp, ++timestamp_, ctx.self(), encode(d)};
     current_watch_ = {d.workflow, static_cast<std::uint8_t>(d.metric)};
+    current_outcome_ = d.outcome;
     queue_.pop_front();
     current_ = proto::make_request(ctx, req);
     ctx.issue(proto::request_key(req), current_->digest);
@@ -122,10 +154,12 @@ void Agent::on_reply(sim::Context& ctx, const proto::ClientMessage& m) {
     outstanding_ = false;
     const auto& req = std::get<proto::Request>(current_->body);
     if (honest_) ctx.accept(proto::request_key(req), rep.result, rep.view.v, rep.index);
+    // After an action, no new decision on the metric until its effect can have settled.
     std::size_t action = 0;
     cfg_->action_for(static_cast<Metric>(current_watch_.second), &action);
-    quiet_until_[current_watch_] =
-        ctx.now() + cfg_->actions[action].delay + cfg_->sample_period * 3;
+    if (!current_outcome_)
+        quiet_until_[current_watch_] =
+            ctx.now() + cfg_->actions[action].delay + cfg_->sample_period * 3;
     send_next(ctx);
 }
 

@@ -31,7 +31,7 @@ std::optional<std::string> unjustified(const Config& cfg, sim::Context& ctx, con
     if (d.evidence.size() > cfg.n) return "more readings than nodes";
     std::vector<bool> from(cfg.n, false);
     std::vector<std::int64_t> values;
-    std::uint32_t past = 0;
+    std::uint32_t past = 0;  // past the threshold; for an outcome, within it
     for (const Reading& r : d.evidence) {
         if (r.workflow != d.workflow || r.metric != d.metric || r.round != d.round)
             return "a reading of another workflow, metric or round";
@@ -39,10 +39,12 @@ std::optional<std::string> unjustified(const Config& cfg, sim::Context& ctx, con
         if (!reading_signed(ctx, cfg.n, r)) return "a reading its node's agent did not sign";
         from[r.node] = true;
         values.push_back(r.value);
-        past += Config::beyond(*a, r.value) ? 1 : 0;
+        past += Config::beyond(*a, r.value) != d.outcome ? 1 : 0;
     }
     if (values.size() < cfg.quorum()) return "readings from fewer than 2f+1 nodes";
-    if (past < cfg.f + 1) return "fewer than f+1 readings past the threshold";
+    if (past < cfg.f + 1)
+        return d.outcome ? "fewer than f+1 readings within the threshold"
+                         : "fewer than f+1 readings past the threshold";
     if (d.aggregate != aggregate(cfg, values)) return "an aggregate its readings do not give";
     return std::nullopt;
 }
@@ -122,6 +124,7 @@ std::uint64_t KnowledgeBase::recount() const {
     for (const auto& [key, value] : seen_) sum += seen_hash(key, value);
     for (const auto& [key, round] : last_round_) sum += round_hash(key, round);
     for (std::uint32_t i = 0; i < cfg_->n; ++i) sum += node_hash(i);
+    for (const Record& r : records_) sum += record_hash(r);
     return sum;
 }
 
@@ -129,10 +132,31 @@ Digest KnowledgeBase::state_digest() const {
     return Digest(sim::Hasher(chain_).add(executed_).add(redundant_).add(sum_).value());
 }
 
+std::uint64_t KnowledgeBase::record_hash(const Record& r) {
+    return sim::hash_fields(0x5243, r.workflow, r.metric, r.action, r.round,
+                            static_cast<std::uint64_t>(r.aggregate), r.proposer, r.cleared);
+}
+
+// An outcome clears the last action on its metric taken before its round, once.
+Outcome KnowledgeBase::record_outcome(const Decision& d) {
+    for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
+        if (it->workflow != d.workflow || it->metric != static_cast<std::uint8_t>(d.metric))
+            continue;
+        if (it->cleared != 0 || it->round >= d.round) break;
+        sum_ -= record_hash(*it);
+        it->cleared = d.round;
+        sum_ += record_hash(*it);
+        return Outcome::Cleared;
+    }
+    ++redundant_;
+    return Outcome::Redundant;
+}
+
 Outcome KnowledgeBase::apply(const Decision& d) {
     if (d.workflow >= cfg_->workflows.size() || d.action >= cfg_->actions.size())
         return Outcome::Malformed;
     observe(d);
+    if (d.outcome) return record_outcome(d);
     const std::pair<std::uint32_t, std::uint8_t> key{d.workflow,
                                                      static_cast<std::uint8_t>(d.metric)};
     std::uint64_t& last = last_round_[key];
@@ -145,6 +169,13 @@ Outcome KnowledgeBase::apply(const Decision& d) {
     if (last != 0) sum_ -= round_hash(key, last);
     last = d.round + 1;
     sum_ += round_hash(key, last);
+    records_.push_back({d.workflow, static_cast<std::uint8_t>(d.metric), d.action, d.round,
+                        d.aggregate, d.proposer, 0});
+    sum_ += record_hash(records_.back());
+    if (records_.size() > kKeptRecords) {
+        sum_ -= record_hash(records_.front());
+        records_.pop_front();
+    }
     ++executed_;
     return Outcome::Executed;
 }
@@ -202,6 +233,16 @@ std::vector<std::uint8_t> KnowledgeBase::serialize() const {
         w.put(outliers_[i]);
         w.put(static_cast<std::uint8_t>(marks_[i]));
     }
+    w.put(static_cast<std::uint32_t>(records_.size()));
+    for (const Record& r : records_) {
+        w.put(r.workflow);
+        w.put(r.metric);
+        w.put(r.action);
+        w.put(r.round);
+        w.put(r.aggregate);
+        w.put(r.proposer);
+        w.put(r.cleared);
+    }
     return w.take();
 }
 
@@ -228,6 +269,15 @@ bool KnowledgeBase::deserialize(const std::vector<std::uint8_t>& bytes) {
         std::uint8_t mark = 0;
         if (!r.get(outliers_[i]) || !r.get(mark) || mark > 2) return false;
         marks_[i] = static_cast<Mark>(mark);
+    }
+    std::uint32_t records = 0;
+    if (!r.get(records) || records > kKeptRecords) return false;
+    for (std::uint32_t i = 0; i < records; ++i) {
+        Record x;
+        if (!r.get(x.workflow) || !r.get(x.metric) || !r.get(x.action) || !r.get(x.round) ||
+            !r.get(x.aggregate) || !r.get(x.proposer) || !r.get(x.cleared))
+            return false;
+        records_.push_back(x);
     }
     return r.done();
 }

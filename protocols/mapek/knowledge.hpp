@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,8 +30,10 @@ std::int64_t aggregate(const Config& cfg, std::vector<std::int64_t> values);
 std::optional<std::string> unjustified(const Config& cfg, sim::Context& ctx, const Decision& d);
 
 // What executing a decision did.
-enum class Outcome : std::uint8_t { Executed, Redundant, Malformed };
-inline constexpr std::array<const char*, 3> kOutcomeNames = {"executed", "redundant", "malformed"};
+// Cleared: an outcome recorded against the action it reports on.
+enum class Outcome : std::uint8_t { Executed, Redundant, Malformed, Cleared };
+inline constexpr std::array<const char*, 4> kOutcomeNames = {"executed", "redundant", "malformed",
+                                                             "cleared"};
 
 // A node the knowledge base marked, from the readings in the decisions it executed: two
 // signed readings of one (workflow, metric, round) that differ prove it Byzantine; a reading
@@ -54,6 +57,18 @@ public:
     // For the world's own copy: the outcome of the last command executed.
     Outcome apply(const Decision& d);
     Mark mark(std::uint32_t node) const { return marks_[node]; }
+    // An action the knowledge base took, and its outcome as the loop measured it: the round
+    // whose readings showed the metric back within its threshold (0: not yet).
+    struct Record {
+        std::uint32_t workflow = 0;
+        std::uint8_t metric = 0, action = 0;
+        std::uint64_t round = 0;
+        std::int64_t aggregate = 0;
+        std::uint32_t proposer = 0;
+        std::uint64_t cleared = 0;
+    };
+    static constexpr std::size_t kKeptRecords = 64;  // the last actions, with their outcomes
+    const std::deque<Record>& records() const { return records_; }
     std::uint64_t executed() const { return executed_; }
 
 private:
@@ -63,6 +78,8 @@ private:
     static std::uint64_t round_hash(const std::pair<std::uint32_t, std::uint8_t>& k,
                                     std::uint64_t round);
     std::uint64_t node_hash(std::uint32_t node) const;
+    static std::uint64_t record_hash(const Record& r);
+    Outcome record_outcome(const Decision& d);
     void note_reading(const Reading& r, std::int64_t mid, std::int64_t far);
     void observe(const Decision& d);
     std::uint64_t recount() const;
@@ -78,8 +95,9 @@ private:
     std::map<std::pair<std::uint32_t, std::uint8_t>, std::uint64_t> last_round_;
     std::map<ReadingKey, std::int64_t> seen_;  // recent readings, for equivocation
     std::vector<std::uint32_t> outliers_;      // per node
-    std::vector<Mark> marks_;                  // per node
-    std::uint64_t sum_ = 0;                    // of one hash per entry of the state
+    std::deque<Record> records_;
+    std::vector<Mark> marks_;  // per node
+    std::uint64_t sum_ = 0;    // of one hash per entry of the state
     Digest digest_{};
 };
 

@@ -54,6 +54,7 @@ bool read_reading(Reader& r, Reading& x) {
 proto::AppData encode(const Decision& d) {
     Writer w;
     w.put(kVersion);
+    w.put(static_cast<std::uint8_t>(d.outcome ? 1 : 0));
     w.put(d.workflow);
     w.put(static_cast<std::uint8_t>(d.metric));
     w.put(d.action);
@@ -75,13 +76,14 @@ proto::AppData encode(const Decision& d) {
 std::optional<Decision> decode(const std::vector<std::uint8_t>& bytes) {
     Reader r(bytes);
     Decision d;
-    std::uint8_t version = 0, metric = 0;
+    std::uint8_t version = 0, kind = 0, metric = 0;
     std::uint16_t count = 0;
-    if (!r.get(version) || version != kVersion || !r.get(d.workflow) || !r.get(metric) ||
-        metric >= kMetrics || !r.get(d.action) || !r.get(d.round) || !r.get(d.aggregate) ||
-        !r.get(d.proposer) || !r.get(count) || count > kMaxEvidence)
+    if (!r.get(version) || version != kVersion || !r.get(kind) || kind > 1 || !r.get(d.workflow) ||
+        !r.get(metric) || metric >= kMetrics || !r.get(d.action) || !r.get(d.round) ||
+        !r.get(d.aggregate) || !r.get(d.proposer) || !r.get(count) || count > kMaxEvidence)
         return std::nullopt;
     d.metric = static_cast<Metric>(metric);
+    d.outcome = kind == 1;
     d.evidence.resize(count);
     for (Reading& x : d.evidence)
         if (!read_reading(r, x)) return std::nullopt;

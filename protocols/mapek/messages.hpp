@@ -39,7 +39,10 @@ using ReadingRef = sim::Ref<ReadingMessage>;
 ReadingRef make_readings(sim::Context& ctx, std::uint16_t kind, std::vector<Reading> readings);
 
 // A decision: take `action` on (workflow, metric), justified by `evidence`, readings of one
-// round; `aggregate` is their median (the value the knowledge base records).
+// round; `aggregate` is their median (the value the knowledge base records). An outcome
+// (`outcome`) reports instead that the metric is back within its threshold at `round`, with
+// readings of that round from 2f+1 nodes, f+1 of them within it: the knowledge base records it
+// against the last action on the metric.
 struct Decision {
     std::uint32_t workflow = 0;
     Metric metric = Metric::Latency;
@@ -48,6 +51,7 @@ struct Decision {
     std::int64_t aggregate = 0;
     std::uint32_t proposer = 0;  // the node whose agent submitted it
     std::vector<Reading> evidence;
+    bool outcome = false;
 };
 inline constexpr std::uint64_t kDecisionOp = 0x4d41'5045'4b44;  // a decision's operation word
 proto::AppData encode(const Decision& d);

@@ -115,11 +115,18 @@ void World::actuate(std::uint32_t node, const Decision& d, SimTime now) {
 std::optional<sim::Finding> World::new_marks() {
     for (std::uint32_t i = 0; i < cfg_->n; ++i) {
         const Mark m = kb_.mark(i);
-        if (m == marked_[i]) continue;
+        if (m <= marked_[i]) continue;  // marks only grow (None, Suspected, Byzantine)
         marked_[i] = m;
         if (auto f = monitor_.on_mark(i, m == Mark::Byzantine)) return f;
     }
     return std::nullopt;
+}
+
+// Equivocation evidence from the protocol (two conflicting signed votes or proposals) marks a
+// node Byzantine as the knowledge base's own proof does; against an honest node the checker
+// reports it (false_evidence).
+void World::on_evidence(std::uint32_t culprit) {
+    if (culprit < marked_.size()) marked_[culprit] = Mark::Byzantine;
 }
 
 std::optional<sim::Finding> World::replay(SimTime now, const sim::CommitRecord& rec) {

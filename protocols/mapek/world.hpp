@@ -38,6 +38,7 @@ public:
     void set_run(const std::vector<bool>& honest, const sim::KeyRing* keys) override;
     std::optional<sim::Finding> on_commit(SimTime now, std::uint32_t replica,
                                           const sim::CommitRecord& rec) override;
+    void on_evidence(std::uint32_t culprit) override;
     std::optional<sim::Finding> on_step(SimTime now) override;
     std::optional<sim::Finding> finish(SimTime now) override;
     nlohmann::json report() const override;

@@ -92,7 +92,21 @@ json World::knowledge_report() const {
             divergent += knowledge_[i] != *first ? 1 : 0;
         }
     }
-    return {{"divergent_nodes", divergent}, {"digests", digests}};
+    // The actions the knowledge base holds, with the outcome the loop measured for each.
+    json actions = json::array();
+    for (const KnowledgeBase::Record& r : kb_.records()) {
+        const double period_ms = static_cast<double>(cfg_->sample_period.ns) / 1e6;
+        actions.push_back({{"workflow", cfg_->workflows[r.workflow].name},
+                           {"action", cfg_->actions[r.action].name},
+                           {"round", r.round},
+                           {"aggregate", r.aggregate},
+                           {"proposer", r.proposer},
+                           {"cleared_round", r.cleared ? json(r.cleared) : json(nullptr)},
+                           {"time_to_clear_ms",
+                            r.cleared ? json(static_cast<double>(r.cleared - r.round) * period_ms)
+                                      : json(nullptr)}});
+    }
+    return {{"divergent_nodes", divergent}, {"digests", digests}, {"actions", actions}};
 }
 
 json World::report() const {
