@@ -33,9 +33,11 @@ public:
     // Whether an honest replica may order this command: checked on a request before a leader
     // proposes it and on every command of a proposal before a replica accepts it. A pure
     // function of the command and the run's keys (a certificate carrying it is checked again).
-    virtual bool admits(sim::Context& ctx, const Request& req) const {
+    // `digest` is the request's, already checked against it by the caller.
+    virtual bool admits(sim::Context& ctx, const Request& req, Digest digest) const {
         (void)ctx;
         (void)req;
+        (void)digest;
         return true;
     }
     // Executes one client command, the `position`-th (from 1) of the batch or block at log

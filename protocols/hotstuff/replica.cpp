@@ -145,7 +145,7 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
 void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m) {
     const auto& req = std::get<proto::Request>(m->body);
     if (req.client.v < ctx.replica_count() || !proto::authentic(ctx, *m)) return;
-    if (req.data && !app_->admits(ctx, req)) return ctx.refused("hotstuff.inadmissible_request");
+    if (req.data && !app_->admits(ctx, req, m->digest)) return ctx.refused("hotstuff.inadmissible_request");
     if (const auto* last = last_reply_.find(req.client.v)) {
         if (req.timestamp < last->first) return;
         if (req.timestamp == last->first) return ctx.send(req.client, last->second);
@@ -204,7 +204,7 @@ bool Replica::commands_valid(sim::Context& ctx, const Block& b) {
     // The service's own rule on each command: its answer depends on the command alone.
     for (const ClientMessageRef& c : b.cmds) {
         const auto* req = std::get_if<proto::Request>(&c->body);
-        if (req && req->data && !app_->admits(ctx, *req)) return false;
+        if (req && req->data && !app_->admits(ctx, *req, c->digest)) return false;
     }
     return true;
 }

@@ -55,7 +55,7 @@ KnowledgeBase::KnowledgeBase(std::shared_ptr<const Config> cfg)
     digest_ = state_digest();
 }
 
-bool KnowledgeBase::admits(sim::Context& ctx, const proto::Request& req) const {
+bool KnowledgeBase::admits(sim::Context& ctx, const proto::Request& req, Digest digest) const {
     if (!req.data || req.op != kDecisionOp) return false;
     const std::optional<Decision> d = decode(*req.data);
     if (!d) return false;
@@ -64,7 +64,7 @@ bool KnowledgeBase::admits(sim::Context& ctx, const proto::Request& req) const {
     if (cfg_->bug(Bug::SkipJustification)) return true;
     // The answer is a function of the decision and the run's keys: a replica may take another's
     // from the run-wide memo, paying the signature checks it would have made.
-    const std::uint64_t memo = sim::hash_fields(0x4d4b, proto::request_digest(req).v);
+    const std::uint64_t memo = sim::hash_fields(0x4d4b, digest.v);
     if (ctx.verified_before(memo)) {
         ctx.charge_verify(static_cast<std::uint32_t>(d->evidence.size()));
         return true;

@@ -46,7 +46,7 @@ class KnowledgeBase final : public proto::Application {
 public:
     explicit KnowledgeBase(std::shared_ptr<const Config> cfg);
 
-    bool admits(sim::Context& ctx, const proto::Request& req) const override;
+    bool admits(sim::Context& ctx, const proto::Request& req, Digest digest) const override;
     Digest execute(const proto::Request& req, Digest request, std::uint64_t index,
                    std::uint32_t position) override;
     Digest seal(std::uint64_t index, Digest batch) override;

@@ -121,7 +121,7 @@ bool Replica::batch_valid(sim::Context& ctx, const PrePrepare& pp, bool carried)
         const auto* req = std::get_if<proto::Request>(&r->body);
         if (!req || (!old && req->client.v < ctx.replica_count()) || !proto::authentic(ctx, *r))
             return false;
-        if (req->data && !app_->admits(ctx, *req)) return false;
+        if (req->data && !app_->admits(ctx, *req, r->digest)) return false;
     }
     return true;
 }
