@@ -13,23 +13,33 @@ seeds="${HUNT_SEEDS:-1..5000}"
 # PBFT and chained HotStuff sweep 20,000 seeds: their honest sweeps must stay clean that long;
 # every bug shows within 5,000 seeds of one of the sweeps that hunt it.
 long_seeds="${HUNT_LONG_SEEDS:-1..20000}"
+# The bugs the sweeps are known not to reach (listed below, with where each is shown) are not
+# hunted: each would run every seed of every sweep that has it, minutes of CI for a known
+# "not found". HUNT_ALL=1 hunts them too (and reports a find as progress).
+skip_main=(--skip propose_before_new_view_installed,lock_by_height,idle_by_own_commit,sync_votes_never_expire)
+skip_long=(--skip propose_before_new_view_installed)
+skip_hlong=(--skip lock_by_height,idle_by_own_commit,sync_votes_never_expire)
+basic_bugs=basic_leader_waits_for_work,prune_without_snapshots
+if [ "${HUNT_ALL:-0}" = 1 ]; then
+    skip_main=() skip_long=() skip_hlong=() basic_bugs=$basic_bugs,ignore_old_decide
+fi
 "$byzsim" hunt "$root/scenarios/sweeps/pbft.json" "$root/scenarios/sweeps/hotstuff.json" \
-    --seeds "$long_seeds" --jobs 2 --out "$tmp/main" --no-progress
+    --seeds "$long_seeds" --jobs 2 --out "$tmp/main" --no-progress "${skip_main[@]}"
 rc=$?
 # PBFT with long outages: every seeded PBFT bug again (a bug of catching up or of timers
 # that outlast a fault shows only here), and the honest protocol.
 "$byzsim" hunt "$root/scenarios/sweeps/pbft-long-outages.json" --seeds "$seeds" --jobs 2 \
-    --out "$tmp/long" --no-progress
+    --out "$tmp/long" --no-progress "${skip_long[@]}"
 rc=$((rc | $?))
 # Chained HotStuff with long outages: its bugs again (a view timer or a sync that outlasts a
 # fault shows only here), and the honest protocol.
 "$byzsim" hunt "$root/scenarios/sweeps/hotstuff-long-outages.json" --seeds "$seeds" --jobs 2 \
-    --out "$tmp/hlong" --no-progress
+    --out "$tmp/hlong" --no-progress "${skip_hlong[@]}"
 rc=$((rc | $?))
 # Basic HotStuff: the bugs its sweep shows (the 3-chain ones do not apply to it), and the
 # honest variant; then reliable broadcast's.
 "$byzsim" hunt "$root/scenarios/sweeps/hotstuff-basic.json" \
-    --mutations basic_leader_waits_for_work,prune_without_snapshots,ignore_old_decide \
+    --mutations "$basic_bugs" \
     --seeds "$seeds" --jobs 2 --out "$tmp/basic" --no-progress
 rc=$((rc | $?))
 # Basic HotStuff on a wide-area network: its pacemaker's bug, and the honest variant again.
@@ -107,9 +117,10 @@ for name, found in by_bug.items():
     each = [problems(r) for r in found]
     if all(each):
         bad.extend(each[0])
-if len(by_bug) < 46:
-    bad.append(f"only {len(by_bug)} seeded bugs hunted; expected the 46 documented ones")
-# byzsim hunt fails when any sweep misses, the known unreached ones included.
+hunted = set(by_bug) | {f"{p}/{m}" for p in ("pbft", "hotstuff") for m in unreached}
+if len(hunted) < 46:
+    bad.append(f"only {len(hunted)} seeded bugs hunted or listed; expected the 46 documented ones")
+# byzsim hunt fails when any sweep misses (the known unreached ones, when hunted, included).
 missed = any((r["mutation"] == "none") == (r["found"] == "yes") for r in rows)
 if int(sys.argv[2]) != (1 if bad or missed else 0):
     bad.append(f"byzsim hunt exited {sys.argv[2]}")

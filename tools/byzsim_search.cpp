@@ -11,6 +11,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -229,6 +230,8 @@ void add_hunt_options(po::options_description& d) {
         "per sweep: start no seed after this wall time");
     add("mutations", po::value<std::string>()->value_name("M,M"),
         "hunt only these mutations (default: every one the protocol has)");
+    add("skip", po::value<std::string>()->value_name("M,M"),
+        "do not hunt these mutations (in any of the sweeps)");
     add("no-honest", po::bool_switch(), "skip the sweep of the honest protocol");
     add("witnesses", po::value<unsigned>()->value_name("N")->default_value(5),
         "shrink up to N failing seeds per bug while the smallest case has more than 3 faults");
@@ -241,25 +244,31 @@ int hunt_verb(const Operands& operands, const po::variables_map& vm) {
     tools::HuntOptions o;
     read_run_options(vm, "hunt", o.first, o.last, o.jobs, o.time_budget_s);
     if (vm.count("mutations")) o.only = split_list(vm["mutations"].as<std::string>());
+    if (vm.count("skip")) o.skip = split_list(vm["skip"].as<std::string>());
     o.honest = !vm["no-honest"].as<bool>();
     o.witnesses = std::max(1U, vm["witnesses"].as<unsigned>());
     o.out = vm["out"].as<std::string>();
     o.progress = !vm["no-progress"].as<bool>();
     std::vector<nlohmann::json> docs;
+    std::set<std::string> known_anywhere;
     for (const std::string& file : operands) {
         const sim::ScenarioSpec spec = load(file);
         if (!spec.randomize)
             throw InputError(
                 fmt::format("{}: a hunt needs a scenario with a randomize section", file));
         for (const std::string& m : o.only) {
-            const auto known = protocols::mutation_names(spec.protocol);
+            const auto known = protocols::mutation_names(spec);
             if (std::find(known.begin(), known.end(), m) == known.end())
                 throw UsageError(fmt::format("--mutations: {} has no mutation '{}'; it has: {}",
                                              spec.protocol, m, fmt::join(known, ", ")),
                                  "hunt");
         }
         docs.push_back(spec.source);
+        for (const std::string& m : protocols::mutation_names(spec)) known_anywhere.insert(m);
     }
+    for (const std::string& m : o.skip)
+        if (!known_anywhere.count(m))
+            throw UsageError(fmt::format("--skip: no sweep given has a mutation '{}'", m), "hunt");
     std::vector<tools::HuntRow> rows;
     try {
         rows = tools::hunt(operands, docs, o);

@@ -127,9 +127,12 @@ std::vector<HuntRow> hunt(const std::vector<std::string>& files, const std::vect
         const sim::ScenarioSpec base = sim::parse_scenario(docs[i]);
         std::vector<std::string> mutations;
         if (o.honest) mutations.push_back("none");
-        for (const std::string& m : protocols::mutation_names(base))
-            if (o.only.empty() || std::find(o.only.begin(), o.only.end(), m) != o.only.end())
+        for (const std::string& m : protocols::mutation_names(base)) {
+            const bool skipped = std::find(o.skip.begin(), o.skip.end(), m) != o.skip.end();
+            if (!skipped &&
+                (o.only.empty() || std::find(o.only.begin(), o.only.end(), m) != o.only.end()))
                 mutations.push_back(m);
+        }
         for (const std::string& m : mutations) {
             fmt::print("hunt: {} {} ... ", base.system == "mapek" ? "mapek" : base.protocol, m);
             std::fflush(stdout);

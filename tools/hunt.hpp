@@ -19,6 +19,7 @@ struct HuntOptions {
     unsigned jobs = 1;
     std::optional<double> time_budget_s;  // per sweep
     std::vector<std::string> only;        // mutation names to hunt; empty: all
+    std::vector<std::string> skip;        // mutation names not to hunt
     bool honest = true;                   // also sweep with no mutation
     // A failing seed's shrunk case keeps the faults its timing needs; another failing seed may
     // shrink further. After the first, the sweep goes on to at most this many failing seeds in
