@@ -349,8 +349,6 @@ void draw_rules(Draw& d, const DrawRange& count_range) {
     }
 }
 
-}  // namespace
-
 void draw_anomalies(Draw& d, const DrawRange& count) {
     RandomStream rng = d.root.fork("anomalies");
     const auto& a = *d.r.anomalies;
@@ -372,6 +370,8 @@ void draw_anomalies(Draw& d, const DrawRange& count) {
                                       magnitude, time_text(from), time_text(until)));
     }
 }
+
+}  // namespace
 
 json draw_document(const ScenarioSpec& spec, std::uint64_t seed, const DrawHints& hints) {
     json doc = spec.source;

@@ -259,42 +259,6 @@ void read_workload(const json& v, WorkloadSpec& w) {
     }
 }
 
-void read_expect(const json& v, ExpectSpec& e) {
-    const Fields o(v, "/expect", {"outcome", "invariant", "min_commits"});
-    e.present = true;
-    e.safe = read_choice(o.need("outcome"), o.at("outcome"), {"safe", "violation"}) == 0;
-    if (const json* inv = o.find("invariant")) {
-        if (e.safe) fail(o.at("invariant"), "'invariant' applies only with outcome \"violation\"");
-        const Keys invariants = {"agreement",
-                                 "validity",
-                                 "integrity",
-                                 "client_safety",
-                                 "liveness",
-                                 "false_evidence",
-                                 "quorum",
-                                 "one_certificate_per_view",
-                                 "committed_chain_extends",
-                                 "three_chain",
-                                 "safe_node",
-                                 "catch_up",
-                                 "vote_once",
-                                 "totality",
-                                 "sign_once",
-                                 "prepared_once",
-                                 "committed_kept",
-                                 "committed_local",
-                                 "view_change_timer",
-                                 "mapek_justified",
-                                 "mapek_false_action",
-                                 "mapek_aggregate",
-                                 "mapek_uncommitted",
-                                 "mapek_detection",
-                                 "mapek_liveness"};
-        e.invariant = std::string(invariants[read_choice(*inv, o.at("invariant"), invariants)]);
-    }
-    e.min_commits = o.integer("min_commits", 0, kU64Max).value_or(0);
-}
-
 void read_protocol(const json& v, ScenarioSpec& s) {
     if (v.is_string()) {
         s.protocol = read_name(v, "/protocol");
@@ -365,18 +329,20 @@ void check_times(ScenarioSpec& s) {
 // A MAPE-K system's agents are its clients, one per node: it has no workload of its own.
 void read_system(const Fields& o, ScenarioSpec& s) {
     if (const json* sys = o.find("system"))
-        s.system = read_choice(*sys, o.at("system"), {"consensus", "mapek"}) == 1 ? "mapek"
-                                                                                  : "consensus";
+        s.system =
+            read_choice(*sys, o.at("system"), {"consensus", "mapek"}) == 1 ? "mapek" : "consensus";
     const json* m = o.find("mapek");
     if (s.system != "mapek") {
         if (m) fail(o.at("mapek"), "only a scenario with \"system\": \"mapek\" has this section");
         return;
     }
-    if (!m) fail(o.at("mapek"), "required: a \"system\": \"mapek\" scenario describes its loop here");
+    if (!m)
+        fail(o.at("mapek"), "required: a \"system\": \"mapek\" scenario describes its loop here");
     if (!m->is_object()) wrong_type(*m, o.at("mapek"), "an object");
     if (o.find("workload"))
-        fail(o.at("workload"), "a MAPE-K system's clients are its agents, one per node; it has "
-                               "no workload of its own");
+        fail(o.at("workload"),
+             "a MAPE-K system's clients are its agents, one per node; it has "
+             "no workload of its own");
     s.mapek = *m;
     s.workload.clients = s.nodes;
     s.workload.requests = 0;
@@ -384,11 +350,10 @@ void read_system(const Fields& o, ScenarioSpec& s) {
 
 ScenarioSpec read_scenario(const json& doc) {
     ScenarioSpec s;
-    const Fields o(
-        doc, "",
-        {"name", "description", "seed", "nodes", "f", "allow_unsafe_f", "protocol", "crypto",
-         "costs", "network", "workload", "faults", "stop", "invariants", "expect", "randomize",
-         "system", "mapek"});
+    const Fields o(doc, "",
+                   {"name", "description", "seed", "nodes", "f", "allow_unsafe_f", "protocol",
+                    "crypto", "costs", "network", "workload", "faults", "stop", "invariants",
+                    "expect", "randomize", "system", "mapek"});
     s.name = read_name(o.need("name"), o.at("name"));
     s.description = o.text("description").value_or("");
     s.seed = o.integer("seed", 0, kU64Max).value_or(s.seed);

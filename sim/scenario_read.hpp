@@ -1,5 +1,5 @@
-// Internal to the scenario parser: the readers that sim/scenario.cpp and
-// sim/scenario_faults.cpp share. Each throws ScenarioError naming the JSON path.
+// Internal to the scenario parser: the readers that sim/scenario.cpp and the other
+// sim/scenario_*.cpp files share. Each throws ScenarioError naming the JSON path.
 #pragma once
 
 #include <string>
@@ -22,5 +22,7 @@ RoundRange read_round_range(const nlohmann::json& v, const std::string& path);
 RuleSpec read_rule(const jsonr::Fields& o, const ScenarioSpec& s, SimTime at);
 // Reads "/faults" into s.faults, sorted by time, with crashes and recoveries alternating.
 void read_faults(const nlohmann::json& v, ScenarioSpec& s);
+// Reads "/expect".
+void read_expect(const nlohmann::json& v, ExpectSpec& e);
 
 }  // namespace sim

@@ -153,7 +153,8 @@ const RunResult& Simulator::run() {
     }
     if (!checker_.violation())
         checker_.finish(now_, result_.events, result_.stop_reason == "queue empty");
-    if (env_ && !checker_.violation()) checker_.on_finding(env_->finish(now_), now_, result_.events);
+    if (env_ && !checker_.violation())
+        checker_.on_finding(env_->finish(now_), now_, result_.events);
     if (env_) {
         result_.system = env_->report();
         result_.system_csv = env_->csv_files();

@@ -353,6 +353,21 @@ void add_compare_options(po::options_description& d) {
 
 namespace {
 
+// The table, compare.csv under --out, and exit 1 if a row was not safe.
+template <class Row>
+int print_compare(const std::string& table, const std::string& csv, const std::vector<Row>& rows,
+                  const po::variables_map& vm) {
+    fmt::print("{}", table);
+    if (vm.count("out")) {
+        const fs::path dir = vm["out"].as<std::string>();
+        reports::write_atomic(dir / "compare.csv", csv);
+        fmt::print("wrote {}\n", (dir / "compare.csv").string());
+    }
+    for (const auto& r : rows)
+        if (r.outcome != "safe") return kExitFailed;
+    return kExitOk;
+}
+
 // A MAPE-K scenario under each coordination: one row each.
 int compare_loops_verb(const std::string& file, const sim::ScenarioSpec& spec,
                        const po::variables_map& vm) {
@@ -367,15 +382,7 @@ int compare_loops_verb(const std::string& file, const sim::ScenarioSpec& spec,
     } catch (const sim::ScenarioError& e) {
         throw_input_error(file, e);
     }
-    fmt::print("{}", tools::loops_table(rows));
-    if (vm.count("out")) {
-        const fs::path dir = vm["out"].as<std::string>();
-        reports::write_atomic(dir / "compare.csv", tools::loops_csv(rows));
-        fmt::print("wrote {}\n", (dir / "compare.csv").string());
-    }
-    for (const auto& r : rows)
-        if (r.outcome != "safe") return kExitFailed;
-    return kExitOk;
+    return print_compare(tools::loops_table(rows), tools::loops_csv(rows), rows, vm);
 }
 
 }  // namespace
@@ -402,15 +409,7 @@ int compare_verb(const Operands& operands, const po::variables_map& vm) {
     } catch (const sim::ScenarioError& e) {
         throw_input_error(file, e);
     }
-    fmt::print("{}", tools::compare_table(rows));
-    if (vm.count("out")) {
-        const fs::path dir = vm["out"].as<std::string>();
-        reports::write_atomic(dir / "compare.csv", tools::compare_csv(rows));
-        fmt::print("wrote {}\n", (dir / "compare.csv").string());
-    }
-    for (const auto& r : rows)
-        if (r.outcome != "safe") return kExitFailed;
-    return kExitOk;
+    return print_compare(tools::compare_table(rows), tools::compare_csv(rows), rows, vm);
 }
 
 }  // namespace cli

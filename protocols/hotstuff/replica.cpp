@@ -145,7 +145,8 @@ void Replica::on_timer(sim::Context& ctx, std::uint64_t tag) {
 void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m) {
     const auto& req = std::get<proto::Request>(m->body);
     if (req.client.v < ctx.replica_count() || !proto::authentic(ctx, *m)) return;
-    if (req.data && !app_->admits(ctx, req, m->digest)) return ctx.refused("hotstuff.inadmissible_request");
+    if (req.data && !app_->admits(ctx, req, m->digest))
+        return ctx.refused("hotstuff.inadmissible_request");
     if (const auto* last = last_reply_.find(req.client.v)) {
         if (req.timestamp < last->first) return;
         if (req.timestamp == last->first) return ctx.send(req.client, last->second);

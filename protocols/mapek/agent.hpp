@@ -52,6 +52,7 @@ private:
     void answer(sim::Context& ctx, const Reading& r);
     void analyze(sim::Context& ctx, const Reading& own);
     bool designated(const Key& key) const;
+    std::optional<Decision> justify(sim::Context& ctx, const Key& key, bool outcome);
     void try_decide(sim::Context& ctx, const Key& key);
     void try_outcome(sim::Context& ctx, const Key& key);
     void check_signatures(sim::Context& ctx, const Key& key, std::vector<Reading>& list);

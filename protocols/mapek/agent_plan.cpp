@@ -16,68 +16,60 @@ bool Agent::designated(const Key& key) const {
     return (node_ + cfg_->n - first) % cfg_->n < cfg_->f + 1;
 }
 
-// A designated agent with its own reading of the round past the threshold, readings of it from
-// 2f+1 nodes and f+1 of them past the threshold, and no decision on this metric pending or
-// settling, submits one carrying every reading it holds of the round.
-void Agent::try_decide(sim::Context& ctx, const Key& key) {
-    if (cfg_->coordination != Coordination::Bft || !designated(key)) return;
+// What a designated agent submits for `key` once it holds readings of that round from 2f+1
+// nodes (their signatures checked), f+1 of them past the threshold (for an outcome, within
+// it): all of them, with their aggregate.
+std::optional<Decision> Agent::justify(sim::Context& ctx, const Key& key, bool outcome) {
     const auto& [round, workflow, metric] = key;
     std::size_t action = 0;
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(metric), &action);
     const auto it = readings_.find(key);
-    if (!a || it == readings_.end()) return;
-    const Watch watch{workflow, metric};
-    if (const auto q = quiet_until_.find(watch); q != quiet_until_.end() && q->second > ctx.now())
-        return;
+    if (!a || !designated(key) || it == readings_.end() || it->second.size() < cfg_->quorum())
+        return std::nullopt;
     std::vector<Reading>& list = it->second;
-    const auto own =
-        std::find_if(list.begin(), list.end(), [&](const Reading& r) { return r.node == node_; });
-    if (own == list.end() || !Config::beyond(*a, own->value) || list.size() < cfg_->quorum())
-        return;
     check_signatures(ctx, key, list);
-    if (list.size() < cfg_->quorum()) return;
     std::vector<std::int64_t> values;
-    std::uint32_t past = 0;
+    std::uint32_t counted = 0;
     for (const Reading& r : list) {
         values.push_back(r.value);
-        past += Config::beyond(*a, r.value) ? 1 : 0;
+        counted += Config::beyond(*a, r.value) != outcome ? 1 : 0;
     }
-    if (past < cfg_->f + 1) return;
+    if (list.size() < cfg_->quorum() || counted < cfg_->f + 1) return std::nullopt;
     Decision d{
         workflow, a->metric, static_cast<std::uint8_t>(action), round, aggregate(*cfg_, values),
         node_,    list};
-    quiet_until_[watch] = SimTime::max();
-    submit(ctx, std::move(d));
+    d.outcome = outcome;
+    return d;
 }
 
-// The outcome of an action, as the loop measures it: a designated agent whose own reading went
-// back within the threshold, with readings of that round from 2f+1 nodes, f+1 of them within
-// it, submits them; the knowledge base records it against the last action on the metric.
-void Agent::try_outcome(sim::Context& ctx, const Key& key) {
-    if (!outcome_wanted_.count(key) || !designated(key)) return;
+// A decision, from an agent whose own reading of the round is past the threshold, while no
+// decision on this metric is pending or settling.
+void Agent::try_decide(sim::Context& ctx, const Key& key) {
+    if (cfg_->coordination != Coordination::Bft) return;
+    const Watch watch{std::get<1>(key), std::get<2>(key)};
+    if (const auto q = quiet_until_.find(watch); q != quiet_until_.end() && q->second > ctx.now())
+        return;
     const auto it = readings_.find(key);
-    std::size_t action = 0;
-    const ActionSpec* a = cfg_->action_for(static_cast<Metric>(std::get<2>(key)), &action);
-    if (!a || it == readings_.end() || it->second.size() < cfg_->quorum()) return;
-    std::vector<Reading>& list = it->second;
-    check_signatures(ctx, key, list);
-    std::vector<std::int64_t> values;
-    std::uint32_t within = 0;
-    for (const Reading& r : list) {
-        values.push_back(r.value);
-        within += Config::beyond(*a, r.value) ? 0 : 1;
-    }
-    if (list.size() < cfg_->quorum() || within < cfg_->f + 1) return;
+    const ActionSpec* a = cfg_->action_for(static_cast<Metric>(std::get<2>(key)));
+    if (!a || it == readings_.end()) return;
+    const auto own = std::find_if(it->second.begin(), it->second.end(),
+                                  [&](const Reading& r) { return r.node == node_; });
+    if (own == it->second.end() || !Config::beyond(*a, own->value)) return;
+    std::optional<Decision> d = justify(ctx, key, false);
+    if (!d) return;
+    quiet_until_[watch] = SimTime::max();
+    submit(ctx, std::move(*d));
+}
+
+// The outcome of an action, as the loop measures it, from an agent whose own reading went back
+// within the threshold at this round; the knowledge base records it against the last action on
+// the metric.
+void Agent::try_outcome(sim::Context& ctx, const Key& key) {
+    if (!outcome_wanted_.count(key)) return;
+    std::optional<Decision> d = justify(ctx, key, true);
+    if (!d) return;
     outcome_wanted_.erase(key);
-    Decision d{std::get<1>(key),
-               a->metric,
-               static_cast<std::uint8_t>(action),
-               std::get<0>(key),
-               aggregate(*cfg_, values),
-               node_,
-               list};
-    d.outcome = true;
-    submit(ctx, std::move(d));
+    submit(ctx, std::move(*d));
 }
 
 void Agent::check_signatures(sim::Context& ctx, const Key& key, std::vector<Reading>& list) {

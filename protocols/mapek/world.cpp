@@ -90,7 +90,6 @@ std::optional<sim::Finding> World::take(const Decision& d, std::uint64_t index, 
                                         std::uint32_t node, bool committed) {
     const ActionSpec& a = cfg_->actions.at(d.action);
     effects_.push_back({d.workflow, a.metric, now + a.delay});
-    ++actions_;
     std::optional<sim::Finding> f;
     bool false_action = false;
     if (cfg_->coordination == Coordination::Bft) {
@@ -99,7 +98,6 @@ std::optional<sim::Finding> World::take(const Decision& d, std::uint64_t index, 
     } else {
         false_action = monitor_.baseline_action(d, now);
     }
-    false_actions_ += false_action ? 1 : 0;
     rows_.push_back({index, now, node, d, Outcome::Executed, committed, false_action});
     return f;
 }

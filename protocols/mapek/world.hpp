@@ -80,7 +80,6 @@ private:
     std::vector<std::optional<SimTime>> detected_;  // per anomaly
     std::vector<Mark> marked_;
     std::optional<sim::Finding> pending_;
-    std::uint64_t false_actions_ = 0, actions_ = 0;
     // Knowledge per node: a replica's state digest at each index it executed (checked against
     // the first honest one there), or a loop without agreement's own record of its actions.
     std::map<std::uint64_t, sim::Digest> canonical_;

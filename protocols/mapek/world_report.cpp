@@ -112,13 +112,17 @@ json World::knowledge_report() const {
 json World::report() const {
     std::uint64_t suppressed = 0;
     for (const auto& s : monitor_.anomalies()) suppressed += s.suppressed ? 1 : 0;
-    std::uint64_t redundant = 0;
-    for (const Row& r : rows_) redundant += r.outcome == Outcome::Redundant ? 1 : 0;
+    std::uint64_t redundant = 0, actions = 0, false_actions = 0;
+    for (const Row& r : rows_) {
+        redundant += r.outcome == Outcome::Redundant ? 1 : 0;
+        actions += r.outcome == Outcome::Executed ? 1 : 0;
+        false_actions += r.false_action ? 1 : 0;
+    }
     return {{"coordination", coordination_name(cfg_->coordination)},
             {"consensus", cfg_->consensus},
             {"rounds", end_.ns / cfg_->sample_period.ns},
-            {"actions", actions_},
-            {"false_actions", false_actions_},
+            {"actions", actions},
+            {"false_actions", false_actions},
             {"suppressed_anomalies", suppressed},
             {"redundant_decisions", redundant},
             {"anomalies", anomaly_report()},

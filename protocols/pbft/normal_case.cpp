@@ -19,7 +19,8 @@ void set_bit(std::vector<std::uint64_t>& b, std::uint32_t i) {
 void Replica::on_request(sim::Context& ctx, NodeId from, const ClientMessageRef& m) {
     const auto& req = std::get<proto::Request>(m->body);
     if (req.client.v < ctx.replica_count() || !proto::authentic(ctx, *m)) return;
-    if (req.data && !app_->admits(ctx, req, m->digest)) return ctx.refused("pbft.inadmissible_request");
+    if (req.data && !app_->admits(ctx, req, m->digest))
+        return ctx.refused("pbft.inadmissible_request");
     const sim::RequestKey key = proto::request_key(req);
     // §1.3 step 10: an old request is not re-executed; the latest gets its cached reply again.
     if (auto it = last_reply_.find(req.client.v); it != last_reply_.end()) {
