@@ -105,7 +105,7 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
 void Agent::answer(sim::Context& ctx, const Reading& r) {
     const Key key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
     if (answered_.count(key)) return;
-    const std::vector<Reading>& list = readings_[key];
+    const std::vector<Reading>& list = readings_[key].list;
     const auto own =
         std::find_if(list.begin(), list.end(), [&](const Reading& x) { return x.node == node_; });
     if (own == list.end()) return;
@@ -138,14 +138,13 @@ bool Agent::store(sim::Context& ctx, const Reading& r) {
         ctx.refused("mapek.readings");
         return false;
     }
-    auto& list = readings_[Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)}];
-    for (const Reading& x : list)
-        if (x.node == r.node) return false;
-    list.push_back(r);
-    while (!readings_.empty() && std::get<0>(readings_.begin()->first) + kKeptRounds < round_) {
-        checked_.erase(readings_.begin()->first);
+    Held& held = readings_[Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)}];
+    if (held.from.empty()) held.from.assign(cfg_->n, false);
+    if (held.from[r.node]) return false;
+    held.from[r.node] = true;
+    held.list.push_back(r);
+    while (!readings_.empty() && std::get<0>(readings_.begin()->first) + kKeptRounds < round_)
         readings_.erase(readings_.begin());
-    }
     while (!answered_.empty() && std::get<0>(*answered_.begin()) + kKeptRounds < round_)
         answered_.erase(answered_.begin());
     while (!outcome_wanted_.empty() && std::get<0>(*outcome_wanted_.begin()) + kKeptRounds < round_)

@@ -41,6 +41,7 @@ private:
     enum Timer : std::uint64_t { kSample = 1, kRetry = 2, kDelayed = 3 };
     using Key = std::tuple<std::uint64_t, std::uint32_t, std::uint8_t>;  // round, workflow, metric
     using Watch = std::pair<std::uint32_t, std::uint8_t>;                // workflow, metric
+    struct Held;
 
     World& world(sim::Context& ctx) const;
     bool lies(Lie::Kind k, SimTime now) const;
@@ -55,7 +56,7 @@ private:
     std::optional<Decision> justify(sim::Context& ctx, const Key& key, bool outcome);
     void try_decide(sim::Context& ctx, const Key& key);
     void try_outcome(sim::Context& ctx, const Key& key);
-    void check_signatures(sim::Context& ctx, const Key& key, std::vector<Reading>& list);
+    void check_signatures(sim::Context& ctx, Held& held);
     void act_alone(sim::Context& ctx, const Reading& own);
     void submit(sim::Context& ctx, Decision d);
     void send_next(sim::Context& ctx);
@@ -68,10 +69,14 @@ private:
     bool honest_ = true;
     std::uint64_t round_ = 0;
     // Readings by (round, workflow, metric), the last kKeptRounds rounds; one per node.
-    std::map<Key, std::vector<Reading>> readings_;
-    // Per key, how many of its readings had their signatures checked (only those a decision
-    // would carry are: a reading names its sender, so a bad one can spoil only its own).
-    std::map<Key, std::size_t> checked_;
+    struct Held {
+        std::vector<Reading> list;  // in the order they came
+        std::vector<bool> from;     // per node: its reading is in the list
+        // How many of the list's readings had their signatures checked (only those a decision
+        // would carry are: a reading names its sender, so a bad one can spoil only its own).
+        std::size_t checked = 0;
+    };
+    std::map<Key, Held> readings_;
     std::set<Key> answered_;                // keys whose own reading went to every agent
     std::set<Watch> anomalous_;             // its own last reading was past the threshold
     std::set<Key> outcome_wanted_;          // its own reading went back within the threshold here

@@ -24,10 +24,10 @@ std::optional<Decision> Agent::justify(sim::Context& ctx, const Key& key, bool o
     std::size_t action = 0;
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(metric), &action);
     const auto it = readings_.find(key);
-    if (!a || !designated(key) || it == readings_.end() || it->second.size() < cfg_->quorum())
+    if (!a || !designated(key) || it == readings_.end() || it->second.list.size() < cfg_->quorum())
         return std::nullopt;
-    std::vector<Reading>& list = it->second;
-    check_signatures(ctx, key, list);
+    check_signatures(ctx, it->second);
+    const std::vector<Reading>& list = it->second.list;
     std::vector<std::int64_t> values;
     std::uint32_t counted = 0;
     for (const Reading& r : list) {
@@ -52,9 +52,10 @@ void Agent::try_decide(sim::Context& ctx, const Key& key) {
     const auto it = readings_.find(key);
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(std::get<2>(key)));
     if (!a || it == readings_.end()) return;
-    const auto own = std::find_if(it->second.begin(), it->second.end(),
-                                  [&](const Reading& r) { return r.node == node_; });
-    if (own == it->second.end() || !Config::beyond(*a, own->value)) return;
+    const std::vector<Reading>& list = it->second.list;
+    const auto own =
+        std::find_if(list.begin(), list.end(), [&](const Reading& r) { return r.node == node_; });
+    if (own == list.end() || !Config::beyond(*a, own->value)) return;
     std::optional<Decision> d = justify(ctx, key, false);
     if (!d) return;
     quiet_until_[watch] = SimTime::max();
@@ -72,17 +73,19 @@ void Agent::try_outcome(sim::Context& ctx, const Key& key) {
     submit(ctx, std::move(*d));
 }
 
-void Agent::check_signatures(sim::Context& ctx, const Key& key, std::vector<Reading>& list) {
-    std::size_t& done = checked_[key];
-    for (std::size_t i = done; i < list.size();) {
+// A reading with a bad signature is dropped, and its node's next reading of the round counts.
+void Agent::check_signatures(sim::Context& ctx, Held& held) {
+    std::vector<Reading>& list = held.list;
+    for (std::size_t i = held.checked; i < list.size();) {
         if (list[i].node == node_ || reading_signed(ctx, cfg_->n, list[i])) {
             ++i;
         } else {
             ctx.refused("mapek.bad_reading_signature");
+            held.from[list[i].node] = false;
             list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
         }
     }
-    done = list.size();
+    held.checked = list.size();
 }
 
 void Agent::act_alone(sim::Context& ctx, const Reading& own) {

@@ -25,6 +25,7 @@ public:
         const sim::Signature::Bytes b = s.bytes();
         out_.insert(out_.end(), b.begin(), b.end());
     }
+    void reserve(std::size_t bytes) { out_.reserve(bytes); }
     std::vector<std::uint8_t> take() { return std::move(out_); }
 
 private:

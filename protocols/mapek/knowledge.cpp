@@ -49,15 +49,32 @@ std::optional<std::string> unjustified(const Config& cfg, sim::Context& ctx, con
     return std::nullopt;
 }
 
-KnowledgeBase::KnowledgeBase(std::shared_ptr<const Config> cfg)
-    : cfg_(std::move(cfg)), outliers_(cfg_->n, 0), marks_(cfg_->n, Mark::None) {
+const Decision* DecodeMemo::get(const proto::AppData& data) {
+    if (!data) return nullptr;
+    auto it = entries_.find(data.get());
+    if (it == entries_.end()) {
+        if (order_.size() >= kKept) {
+            entries_.erase(order_.front());
+            order_.pop_front();
+        }
+        it = entries_.emplace(data.get(), Entry{data, decode(*data)}).first;
+        order_.push_back(data.get());
+    }
+    return it->second.decision ? &*it->second.decision : nullptr;
+}
+
+KnowledgeBase::KnowledgeBase(std::shared_ptr<const Config> cfg, std::shared_ptr<DecodeMemo> memo)
+    : cfg_(std::move(cfg)),
+      memo_(memo ? std::move(memo) : std::make_shared<DecodeMemo>()),
+      outliers_(cfg_->n, 0),
+      marks_(cfg_->n, Mark::None) {
     sum_ = recount();
     digest_ = state_digest();
 }
 
 bool KnowledgeBase::admits(sim::Context& ctx, const proto::Request& req, Digest digest) const {
-    if (!req.data || req.op != kDecisionOp) return false;
-    const std::optional<Decision> d = decode(*req.data);
+    if (req.op != kDecisionOp) return false;
+    const Decision* d = memo_->get(req.data);
     if (!d) return false;
     for (const Lie& l : cfg_->lies[ctx.self().v])
         if (l.kind == Lie::Kind::Unjustified) return true;
@@ -77,8 +94,8 @@ bool KnowledgeBase::admits(sim::Context& ctx, const proto::Request& req, Digest 
 // The state digest covers every entry of the state through sum_, a sum of one hash per entry
 // kept as entries come and go, so sealing a batch costs no pass over the state; a snapshot's
 // data is checked by summing its entries afresh.
-std::uint64_t KnowledgeBase::seen_hash(const ReadingKey& k, std::int64_t value) {
-    return sim::hash_fields(0x5345, std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k),
+std::uint64_t KnowledgeBase::seen_hash(const GroupKey& k, std::uint32_t node, std::int64_t value) {
+    return sim::hash_fields(0x5345, std::get<0>(k), std::get<1>(k), std::get<2>(k), node,
                             static_cast<std::uint64_t>(value));
 }
 
@@ -92,13 +109,20 @@ std::uint64_t KnowledgeBase::node_hash(std::uint32_t node) const {
                             static_cast<std::uint64_t>(marks_[node]));
 }
 
-void KnowledgeBase::note_reading(const Reading& r, std::int64_t mid, std::int64_t far) {
-    sum_ -= node_hash(r.node);
-    const ReadingKey key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric), r.node};
-    const auto [it, fresh] = seen_.emplace(key, r.value);
-    if (fresh) sum_ += seen_hash(key, r.value);
-    if (!fresh && it->second != r.value) marks_[r.node] = Mark::Byzantine;
+// A reading seen before with another value proves its node Byzantine; one far from its
+// decision's median counts towards a suspicion. The node's entry of the state changes only then.
+void KnowledgeBase::note_reading(const GroupKey& key, std::optional<std::int64_t>& seen,
+                                 const Reading& r, std::int64_t mid, std::int64_t far) {
+    const bool differs = seen && *seen != r.value && marks_[r.node] != Mark::Byzantine;
+    if (!seen) {
+        seen = r.value;
+        ++seen_count_;
+        sum_ += seen_hash(key, r.node, r.value);
+    }
     const std::int64_t off = r.value > mid ? r.value - mid : mid - r.value;
+    if (!differs && off <= far) return;
+    sum_ -= node_hash(r.node);
+    if (differs) marks_[r.node] = Mark::Byzantine;
     if (off > far && ++outliers_[r.node] >= cfg_->suspect_after && marks_[r.node] == Mark::None)
         marks_[r.node] = Mark::Suspected;
     sum_ += node_hash(r.node);
@@ -109,19 +133,33 @@ void KnowledgeBase::observe(const Decision& d) {
     for (const Reading& r : d.evidence) values.push_back(r.value);
     const std::int64_t mid = median(std::move(values));
     const std::int64_t far = 2 * cfg_->noise_bound(d.workflow, d.metric);
-    for (const Reading& r : d.evidence)
-        if (r.node < cfg_->n) note_reading(r, mid, far);
+    // A decision's readings share one group unless a Byzantine proposer mixed them.
+    auto group = seen_.end();
+    for (const Reading& r : d.evidence) {
+        if (r.node >= cfg_->n) continue;
+        const GroupKey key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
+        if (group == seen_.end() || group->first != key)
+            group = seen_.try_emplace(key, Group(cfg_->n)).first;
+        note_reading(key, group->second[r.node], r, mid, far);
+    }
     // Equivocation is looked for among the last 64 rounds of readings (keys start with one).
     const std::uint64_t keep_from = d.round > 64 ? d.round - 64 : 0;
     while (!seen_.empty() && std::get<0>(seen_.begin()->first) < keep_from) {
-        sum_ -= seen_hash(seen_.begin()->first, seen_.begin()->second);
+        const auto& [key, group] = *seen_.begin();
+        for (std::uint32_t node = 0; node < group.size(); ++node)
+            if (group[node]) {
+                sum_ -= seen_hash(key, node, *group[node]);
+                --seen_count_;
+            }
         seen_.erase(seen_.begin());
     }
 }
 
 std::uint64_t KnowledgeBase::recount() const {
     std::uint64_t sum = 0;
-    for (const auto& [key, value] : seen_) sum += seen_hash(key, value);
+    for (const auto& [key, group] : seen_)
+        for (std::uint32_t node = 0; node < group.size(); ++node)
+            if (group[node]) sum += seen_hash(key, node, *group[node]);
     for (const auto& [key, round] : last_round_) sum += round_hash(key, round);
     for (std::uint32_t i = 0; i < cfg_->n; ++i) sum += node_hash(i);
     for (const Record& r : records_) sum += record_hash(r);
@@ -183,8 +221,7 @@ Outcome KnowledgeBase::apply(const Decision& d) {
 Digest KnowledgeBase::execute(const proto::Request& req, Digest request, std::uint64_t index,
                               std::uint32_t position) {
     Outcome o = Outcome::Malformed;
-    if (req.data)
-        if (const std::optional<Decision> d = decode(*req.data)) o = apply(*d);
+    if (const Decision* d = memo_->get(req.data)) o = apply(*d);
     return Digest(
         sim::hash_fields(0x4b45, request.v, static_cast<std::uint64_t>(o), index, position));
 }
@@ -201,7 +238,7 @@ proto::AppSnapshot KnowledgeBase::snapshot() const {
 
 bool KnowledgeBase::restore(const proto::AppSnapshot& s) {
     if (!s.data) return false;
-    KnowledgeBase fresh(cfg_);
+    KnowledgeBase fresh(cfg_, memo_);
     if (!fresh.deserialize(*s.data)) return false;
     fresh.sum_ = fresh.recount();
     fresh.digest_ = fresh.state_digest();
@@ -212,6 +249,7 @@ bool KnowledgeBase::restore(const proto::AppSnapshot& s) {
 
 std::vector<std::uint8_t> KnowledgeBase::serialize() const {
     Writer w;
+    w.reserve(36 + last_round_.size() * 13 + seen_count_ * 25 + cfg_->n * 5 + records_.size() * 34);
     w.put(chain_);
     w.put(executed_);
     w.put(redundant_);
@@ -221,13 +259,16 @@ std::vector<std::uint8_t> KnowledgeBase::serialize() const {
         w.put(key.second);
         w.put(round);
     }
-    w.put(static_cast<std::uint32_t>(seen_.size()));
-    for (const auto& [key, value] : seen_) {
-        w.put(std::get<0>(key));
-        w.put(std::get<1>(key));
-        w.put(std::get<2>(key));
-        w.put(std::get<3>(key));
-        w.put(value);
+    w.put(seen_count_);
+    for (const auto& [key, group] : seen_) {
+        for (std::uint32_t node = 0; node < group.size(); ++node) {
+            if (!group[node]) continue;
+            w.put(std::get<0>(key));
+            w.put(std::get<1>(key));
+            w.put(std::get<2>(key));
+            w.put(node);
+            w.put(*group[node]);
+        }
     }
     for (std::uint32_t i = 0; i < cfg_->n; ++i) {
         w.put(outliers_[i]);
@@ -258,13 +299,18 @@ bool KnowledgeBase::deserialize(const std::vector<std::uint8_t>& bytes) {
     }
     if (!r.get(seen)) return false;
     for (std::uint32_t i = 0; i < seen; ++i) {
-        ReadingKey key;
+        GroupKey key;
+        std::uint32_t node = 0;
         std::int64_t value = 0;
         if (!r.get(std::get<0>(key)) || !r.get(std::get<1>(key)) || !r.get(std::get<2>(key)) ||
-            !r.get(std::get<3>(key)) || !r.get(value))
+            !r.get(node) || !r.get(value) || node >= cfg_->n)
             return false;
-        seen_[key] = value;
+        std::optional<std::int64_t>& slot =
+            seen_.try_emplace(key, Group(cfg_->n)).first->second[node];
+        if (slot) return false;
+        slot = value;
     }
+    seen_count_ = seen;
     for (std::uint32_t i = 0; i < cfg_->n; ++i) {
         std::uint8_t mark = 0;
         if (!r.get(outliers_[i]) || !r.get(mark) || mark > 2) return false;

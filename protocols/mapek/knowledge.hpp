@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "protocols/common/application.hpp"
@@ -42,9 +43,29 @@ inline constexpr std::array<const char*, 4> kOutcomeNames = {"executed", "redund
 // within the honest readings, each within one noise bound of the truth).
 enum class Mark : std::uint8_t { None, Suspected, Byzantine };
 
+// A run's decisions decoded, by the bytes they came from: every replica checks and executes
+// each decision, and decoding its 2f+1 readings once instead of three times per replica is most
+// of what a decision costs the replicas. An entry holds its bytes (immutable) while it lives, so
+// it answers for exactly those bytes; a decision's result is a function of its bytes alone.
+class DecodeMemo {
+public:
+    // Nothing for bytes that are not one encoded decision.
+    const Decision* get(const proto::AppData& data);
+
+private:
+    static constexpr std::size_t kKept = 1024;
+    struct Entry {
+        proto::AppData data;
+        std::optional<Decision> decision;
+    };
+    std::unordered_map<const std::vector<std::uint8_t>*, Entry> entries_;  // never iterated
+    std::deque<const std::vector<std::uint8_t>*> order_;                   // oldest first
+};
+
 class KnowledgeBase final : public proto::Application {
 public:
-    explicit KnowledgeBase(std::shared_ptr<const Config> cfg);
+    explicit KnowledgeBase(std::shared_ptr<const Config> cfg,
+                           std::shared_ptr<DecodeMemo> memo = nullptr);
 
     bool admits(sim::Context& ctx, const proto::Request& req, Digest digest) const override;
     Digest execute(const proto::Request& req, Digest request, std::uint64_t index,
@@ -72,15 +93,18 @@ public:
     std::uint64_t executed() const { return executed_; }
 
 private:
-    // round, workflow, metric, node: old rounds come first.
-    using ReadingKey = std::tuple<std::uint64_t, std::uint32_t, std::uint8_t, std::uint32_t>;
-    static std::uint64_t seen_hash(const ReadingKey& k, std::int64_t value);
+    // round, workflow, metric: old rounds come first.
+    using GroupKey = std::tuple<std::uint64_t, std::uint32_t, std::uint8_t>;
+    // Per node, its reading of the group's (round, workflow, metric), if one was seen.
+    using Group = std::vector<std::optional<std::int64_t>>;
+    static std::uint64_t seen_hash(const GroupKey& k, std::uint32_t node, std::int64_t value);
     static std::uint64_t round_hash(const std::pair<std::uint32_t, std::uint8_t>& k,
                                     std::uint64_t round);
     std::uint64_t node_hash(std::uint32_t node) const;
     static std::uint64_t record_hash(const Record& r);
     Outcome record_outcome(const Decision& d);
-    void note_reading(const Reading& r, std::int64_t mid, std::int64_t far);
+    void note_reading(const GroupKey& key, std::optional<std::int64_t>& seen, const Reading& r,
+                      std::int64_t mid, std::int64_t far);
     void observe(const Decision& d);
     std::uint64_t recount() const;
     Digest state_digest() const;
@@ -88,13 +112,15 @@ private:
     bool deserialize(const std::vector<std::uint8_t>& bytes);
 
     std::shared_ptr<const Config> cfg_;
+    std::shared_ptr<DecodeMemo> memo_;
     std::uint64_t chain_ = 0;     // over the executed batches, as LogChain's
     std::uint64_t executed_ = 0;  // decisions that took an action
     std::uint64_t redundant_ = 0;
     // Per (workflow, metric): the round of the last decision executed on it, plus one.
     std::map<std::pair<std::uint32_t, std::uint8_t>, std::uint64_t> last_round_;
-    std::map<ReadingKey, std::int64_t> seen_;  // recent readings, for equivocation
-    std::vector<std::uint32_t> outliers_;      // per node
+    std::map<GroupKey, Group> seen_;       // recent readings, for equivocation
+    std::uint32_t seen_count_ = 0;         // readings in seen_
+    std::vector<std::uint32_t> outliers_;  // per node
     std::deque<Record> records_;
     std::vector<Mark> marks_;  // per node
     std::uint64_t sum_ = 0;    // of one hash per entry of the state

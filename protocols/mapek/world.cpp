@@ -47,7 +47,16 @@ World::World(std::shared_ptr<const Config> cfg, std::uint64_t seed, SimTime live
       detected_(cfg_->anomalies.size()),
       marked_(cfg_->n, Mark::None),
       knowledge_(cfg_->n),
-      diverged_(cfg_->n, false) {}
+      diverged_(cfg_->n, false),
+      anomalies_of_(cfg_->workflows.size() * kMetrics),
+      effects_of_(cfg_->workflows.size() * kMetrics) {
+    for (std::size_t i = 0; i < cfg_->anomalies.size(); ++i)
+        anomalies_of_[watch(cfg_->anomalies[i].workflow, cfg_->anomalies[i].metric)].push_back(i);
+}
+
+std::size_t World::watch(std::uint32_t workflow, Metric m) {
+    return workflow * kMetrics + static_cast<std::size_t>(m);
+}
 
 std::int64_t World::truth(std::uint32_t workflow, Metric m, std::uint64_t round) const {
     const SimTime t{static_cast<std::int64_t>(round) * cfg_->sample_period.ns};
@@ -57,26 +66,23 @@ std::int64_t World::truth(std::uint32_t workflow, Metric m, std::uint64_t round)
         sim::hash_fields(seed_, workflow, static_cast<std::uint64_t>(m), round, 0x574c);
     const std::int64_t u = static_cast<std::int64_t>(h % (2 * kPpm + 1)) - kPpm;
     Wide v = Wide{base} * kPpm + Wide{base} * ppm(cfg_->variation) * u / kPpm;
-    for (const AnomalySpec& a : cfg_->anomalies) {
-        if (a.workflow != workflow || a.metric != m || t < a.at || t >= a.until || cleared(a, t))
-            continue;
+    for (const std::size_t i : anomalies_of_[watch(workflow, m)]) {
+        const AnomalySpec& a = cfg_->anomalies[i];
+        if (t < a.at || t >= a.until || cleared(a, t)) continue;
         v = v * factor_ppm(a, t) / kPpm;
     }
     return static_cast<std::int64_t>(v / kPpm);
 }
 
 bool World::cleared(const AnomalySpec& a, SimTime t) const {
-    return std::any_of(effects_.begin(), effects_.end(), [&](const Effect& e) {
-        return e.workflow == a.workflow && e.metric == a.metric && e.at >= a.at && e.at <= t;
-    });
+    const std::vector<SimTime>& at = effects_of_[watch(a.workflow, a.metric)];
+    return std::any_of(at.begin(), at.end(), [&](SimTime e) { return e >= a.at && e <= t; });
 }
 
 void World::detected(std::uint32_t workflow, Metric m, SimTime now) {
-    for (std::size_t i = 0; i < cfg_->anomalies.size(); ++i) {
+    for (const std::size_t i : anomalies_of_[watch(workflow, m)]) {
         const AnomalySpec& a = cfg_->anomalies[i];
-        if (a.workflow == workflow && a.metric == m && a.at <= now && now < a.until &&
-            !detected_[i])
-            detected_[i] = now;
+        if (a.at <= now && now < a.until && !detected_[i]) detected_[i] = now;
     }
 }
 
@@ -90,6 +96,7 @@ std::optional<sim::Finding> World::take(const Decision& d, std::uint64_t index, 
                                         std::uint32_t node, bool committed) {
     const ActionSpec& a = cfg_->actions.at(d.action);
     effects_.push_back({d.workflow, a.metric, now + a.delay});
+    effects_of_[watch(d.workflow, a.metric)].push_back(now + a.delay);
     std::optional<sim::Finding> f;
     bool false_action = false;
     if (cfg_->coordination == Coordination::Bft) {

@@ -60,6 +60,7 @@ private:
         SimTime at{};
     };
     bool cleared(const AnomalySpec& a, SimTime t) const;
+    static std::size_t watch(std::uint32_t workflow, Metric m);  // an index per (workflow, metric)
     std::optional<sim::Finding> take(const Decision& d, std::uint64_t index, SimTime now,
                                      std::uint32_t node, bool committed);
     std::optional<sim::Finding> replay(SimTime now, const sim::CommitRecord& rec);
@@ -85,6 +86,9 @@ private:
     std::map<std::uint64_t, sim::Digest> canonical_;
     std::vector<sim::Digest> knowledge_;
     std::vector<bool> diverged_;
+    // Per (workflow, metric): its anomalies (indices), and when the actions on it take effect.
+    std::vector<std::vector<std::size_t>> anomalies_of_;
+    std::vector<std::vector<SimTime>> effects_of_;
     SimTime end_{};
 };
 
