@@ -329,7 +329,9 @@ bool KnowledgeBase::deserialize(const std::vector<std::uint8_t>& bytes) {
 }
 
 proto::AppFactory knowledge_factory(std::shared_ptr<const Config> cfg) {
-    return [cfg] { return std::make_unique<KnowledgeBase>(cfg); };
+    // One memo for the run's replicas: each decodes what the others decoded before.
+    auto memo = std::make_shared<DecodeMemo>();
+    return [cfg, memo] { return std::make_unique<KnowledgeBase>(cfg, memo); };
 }
 
 }  // namespace mapek
