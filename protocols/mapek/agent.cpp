@@ -37,7 +37,7 @@ void Agent::on_timer(sim::Context& ctx, std::uint64_t tag) {
         ctx.set_timer(cfg_->sample_period, kSample);
     } else if (tag == kRetry && outstanding_) {
         for (std::uint32_t r = 0; r < cfg_->n; ++r) ctx.send(NodeId(r), current_);
-        ctx.set_timer(cfg_->retry_timeout, kRetry);
+        retry_ = ctx.set_timer(cfg_->retry_timeout, kRetry);
     } else if (tag == kDelayed && !delayed_.empty()) {
         for (std::uint32_t a = 0; a < cfg_->n; ++a)
             if (a != node_) ctx.send(NodeId(cfg_->n + a), delayed_.front());

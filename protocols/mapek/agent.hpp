@@ -86,6 +86,7 @@ private:
     std::deque<ReadingRef> delayed_;      // delay_readings: sent on their timer
     // The outstanding request and its replies, per replica.
     bool outstanding_ = false;
+    std::optional<sim::TimerId> retry_;  // the outstanding request's retransmission timer
     std::uint64_t timestamp_ = 0;
     proto::ClientMessageRef current_;
     Watch current_watch_{};

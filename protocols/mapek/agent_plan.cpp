@@ -136,7 +136,7 @@ void Agent::send_next(sim::Context& ctx) {
     outstanding_ = true;
     replies_.assign(cfg_->n, std::nullopt);
     for (std::uint32_t r = 0; r < cfg_->n; ++r) ctx.send(NodeId(r), current_);
-    ctx.set_timer(cfg_->retry_timeout, kRetry);
+    retry_ = ctx.set_timer(cfg_->retry_timeout, kRetry);
 }
 
 // f+1 matching replies from distinct replicas: the decision committed.
@@ -147,6 +147,9 @@ void Agent::on_reply(sim::Context& ctx, const proto::ClientMessage& m) {
     const auto matching = std::count(replies_.begin(), replies_.end(), rep.result);
     if (static_cast<std::uint32_t>(matching) < cfg_->f + 1) return;
     outstanding_ = false;
+    // Its retransmission timer dies with it: left alone, it would fire early on the next one.
+    if (retry_) ctx.cancel_timer(*retry_);
+    retry_.reset();
     const auto& req = std::get<proto::Request>(current_->body);
     if (honest_) ctx.accept(proto::request_key(req), rep.result, rep.view.v, rep.index);
     // After an action, no new decision on the metric until its effect can have settled.
