@@ -7,14 +7,12 @@
 
 namespace mapek {
 
-namespace {
-constexpr std::uint64_t kKeptRounds = 16;
-}  // namespace
-
-Agent::Agent(std::shared_ptr<const Config> cfg, std::uint32_t node, std::uint16_t reading_kind)
-    : cfg_(std::move(cfg)), node_(node), reading_kind_(reading_kind) {
+Agent::Agent(std::shared_ptr<const Config> cfg, std::uint32_t node, std::uint16_t reading_kind,
+             Sending sending)
+    : cfg_(std::move(cfg)), node_(node), reading_kind_(reading_kind), sending_(std::move(sending)) {
     honest_ = cfg_->lies[node_].empty();
     replies_.assign(cfg_->n, std::nullopt);
+    own_.resize((kKeptRounds + 1) * cfg_->workflows.size() * cfg_->actions.size());
 }
 
 World& Agent::world(sim::Context& ctx) const {
@@ -33,6 +31,7 @@ void Agent::on_start(sim::Context& ctx) {
 void Agent::on_timer(sim::Context& ctx, std::uint64_t tag) {
     if (tag == kSample) {
         round_ = static_cast<std::uint64_t>(ctx.now().ns / cfg_->sample_period.ns);
+        forget_old();
         sample(ctx, round_);
         ctx.set_timer(cfg_->sample_period, kSample);
     } else if (tag == kRetry && outstanding_) {
@@ -93,7 +92,11 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
     for (const Reading& r : past)
         answered_.insert(Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
     for (const Reading& r : mine) {
-        store(ctx, r);
+        own_[slot(r.round, r.workflow, r.metric)] = r;
+        const Key key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
+        if (readings_.count(key) || Config::beyond(*cfg_->action_for(r.metric), r.value) ||
+            anomalous_.count(Watch{r.workflow, static_cast<std::uint8_t>(r.metric)}))
+            store(ctx, r);
         analyze(ctx, r);
     }
     lie_in_plans(ctx, round);
@@ -105,12 +108,10 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
 void Agent::answer(sim::Context& ctx, const Reading& r) {
     const Key key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
     if (answered_.count(key)) return;
-    const std::vector<Reading>& list = readings_[key].list;
-    const auto own =
-        std::find_if(list.begin(), list.end(), [&](const Reading& x) { return x.node == node_; });
-    if (own == list.end()) return;
+    const Reading* mine = own(key);
+    if (!mine) return;
     answered_.insert(key);
-    const std::vector<Reading> one{*own};
+    const std::vector<Reading> one{*mine};
     send_readings(ctx, one, one);
 }
 
@@ -132,23 +133,53 @@ void Agent::send_readings(sim::Context& ctx, const std::vector<Reading>& mine,
         if (a != node_) ctx.send(NodeId(cfg_->n + a), a < cfg_->n / 2 ? low : high);
 }
 
-bool Agent::store(sim::Context& ctx, const Reading& r) {
-    if (r.round + kKeptRounds < round_ || r.round > round_ + 2 || r.node >= cfg_->n ||
-        r.workflow >= cfg_->workflows.size() || !cfg_->action_for(r.metric)) {
-        ctx.refused("mapek.readings");
-        return false;
+std::size_t Agent::slot(std::uint64_t round, std::uint32_t workflow, Metric m) const {
+    std::size_t action = 0;
+    cfg_->action_for(m, &action);
+    return ((round % (kKeptRounds + 1)) * cfg_->workflows.size() + workflow) *
+               cfg_->actions.size() +
+           action;
+}
+
+// Its own reading of `key` (a watched metric of a known workflow), if it took one.
+const Reading* Agent::own(const Key& key) const {
+    const auto& [round, workflow, metric] = key;
+    const std::optional<Reading>& r = own_[slot(round, workflow, static_cast<Metric>(metric))];
+    return r && r->round == round ? &*r : nullptr;
+}
+
+// The readings of `key`, its own first if it took one before the entry was made.
+Agent::Held& Agent::held(const Key& key) {
+    const auto [it, fresh] = readings_.try_emplace(key);
+    if (fresh) {
+        it->second.from.assign(cfg_->n, false);
+        if (const Reading* mine = own(key)) {
+            it->second.from[node_] = true;
+            it->second.list.push_back(*mine);
+        }
     }
-    Held& held = readings_[Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)}];
-    if (held.from.empty()) held.from.assign(cfg_->n, false);
-    if (held.from[r.node]) return false;
-    held.from[r.node] = true;
-    held.list.push_back(r);
+    return it->second;
+}
+
+void Agent::forget_old() {
     while (!readings_.empty() && std::get<0>(readings_.begin()->first) + kKeptRounds < round_)
         readings_.erase(readings_.begin());
     while (!answered_.empty() && std::get<0>(*answered_.begin()) + kKeptRounds < round_)
         answered_.erase(answered_.begin());
     while (!outcome_wanted_.empty() && std::get<0>(*outcome_wanted_.begin()) + kKeptRounds < round_)
         outcome_wanted_.erase(outcome_wanted_.begin());
+}
+
+bool Agent::store(sim::Context& ctx, const Reading& r) {
+    if (r.round + kKeptRounds < round_ || r.round > round_ + 2 || r.node >= cfg_->n ||
+        r.workflow >= cfg_->workflows.size() || !cfg_->action_for(r.metric)) {
+        ctx.refused("mapek.readings");
+        return false;
+    }
+    Held& h = held(Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
+    if (h.from[r.node]) return false;
+    h.from[r.node] = true;
+    h.list.push_back(r);
     return true;
 }
 

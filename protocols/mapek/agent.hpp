@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,7 +32,14 @@ class World;
 
 class Agent final : public sim::Actor {
 public:
-    Agent(std::shared_ptr<const Config> cfg, std::uint32_t node, std::uint16_t reading_kind);
+    // How the consensus's clients send a request first: to every replica, or to `target` of
+    // the latest view they know (retransmissions go to every replica).
+    struct Sending {
+        std::function<NodeId(proto::View)> target;
+        bool to_all = true;
+    };
+    Agent(std::shared_ptr<const Config> cfg, std::uint32_t node, std::uint16_t reading_kind,
+          Sending sending);
 
     void on_start(sim::Context& ctx) override;
     void on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) override;
@@ -49,6 +57,10 @@ private:
     void sample(sim::Context& ctx, std::uint64_t round);
     void send_readings(sim::Context& ctx, const std::vector<Reading>& mine,
                        const std::vector<Reading>& other);
+    std::size_t slot(std::uint64_t round, std::uint32_t workflow, Metric m) const;
+    const Reading* own(const Key& key) const;
+    Held& held(const Key& key);
+    void forget_old();
     bool store(sim::Context& ctx, const Reading& r);
     void answer(sim::Context& ctx, const Reading& r);
     void analyze(sim::Context& ctx, const Reading& own);
@@ -68,6 +80,11 @@ private:
     std::uint16_t reading_kind_;
     bool honest_ = true;
     std::uint64_t round_ = 0;
+    static constexpr std::uint64_t kKeptRounds = 16;
+    // Its own readings of the last kKeptRounds + 1 rounds, by slot(): a key gets an entry in
+    // readings_ only once it matters (another agent's reading of it came, or its own is past
+    // the threshold or back within it), most rounds none.
+    std::vector<std::optional<Reading>> own_;
     // Readings by (round, workflow, metric), the last kKeptRounds rounds; one per node.
     struct Held {
         std::vector<Reading> list;  // in the order they came
@@ -85,6 +102,8 @@ private:
     std::optional<Decision> replayable_;  // the first decision it submitted (replay_evidence)
     std::deque<ReadingRef> delayed_;      // delay_readings: sent on their timer
     // The outstanding request and its replies, per replica.
+    Sending sending_;
+    proto::View view_{};  // the highest view of a request it saw committed
     bool outstanding_ = false;
     std::optional<sim::TimerId> retry_;  // the outstanding request's retransmission timer
     std::uint64_t timestamp_ = 0;

@@ -135,7 +135,11 @@ void Agent::send_next(sim::Context& ctx) {
     if (honest_) ctx.request_sent(proto::request_key(req));
     outstanding_ = true;
     replies_.assign(cfg_->n, std::nullopt);
-    for (std::uint32_t r = 0; r < cfg_->n; ++r) ctx.send(NodeId(r), current_);
+    if (sending_.to_all || !sending_.target) {
+        for (std::uint32_t r = 0; r < cfg_->n; ++r) ctx.send(NodeId(r), current_);
+    } else {
+        ctx.send(sending_.target(view_), current_);
+    }
     retry_ = ctx.set_timer(cfg_->retry_timeout, kRetry);
 }
 
@@ -147,6 +151,7 @@ void Agent::on_reply(sim::Context& ctx, const proto::ClientMessage& m) {
     const auto matching = std::count(replies_.begin(), replies_.end(), rep.result);
     if (static_cast<std::uint32_t>(matching) < cfg_->f + 1) return;
     outstanding_ = false;
+    view_ = std::max(view_, rep.view);
     // Its retransmission timer dies with it: left alone, it would fire early on the next one.
     if (retry_) ctx.cancel_timer(*retry_);
     retry_.reset();

@@ -85,8 +85,11 @@ std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOpt
     sim->set_factory(p.make_replica);
     sim->set_compare_states(p.total_order);
     sim->set_wire_monitor(p.monitor);
+    // Agents send their decisions as the consensus's own clients send requests.
+    const Agent::Sending sending{p.client_target, p.clients_send_to_all};
     for (std::uint32_t i = 0; i < spec.nodes; ++i)
-        sim->add_actor(std::make_unique<Agent>(s.cfg, i, s.reading_kind), !s.cfg->lies[i].empty());
+        sim->add_actor(std::make_unique<Agent>(s.cfg, i, s.reading_kind, sending),
+                       !s.cfg->lies[i].empty());
     const sim::CheckerConfig cc = sim::checker_config_for(spec);
     const std::uint64_t seed = sim::RandomStream(spec.seed).fork("mapek/world").seed();
     sim->set_environment(std::make_unique<World>(s.cfg, seed, cc.liveness_from,
