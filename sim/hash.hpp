@@ -40,18 +40,17 @@ public:
         h_ = mix64(h_ ^ (v + 0x9e3779b97f4a7c15ULL + (h_ << 6) + (h_ >> 2)));
         return *this;
     }
+    // Each whole 8 bytes as one big-endian word, then the rest (a zero word when none).
     constexpr Hasher& add(std::string_view s) {
         add(s.size());
-        std::uint64_t w = 0;
-        int k = 0;
-        for (char c : s) {
-            w = (w << 8) | static_cast<unsigned char>(c);
-            if (++k == 8) {
-                add(w);
-                w = 0;
-                k = 0;
-            }
+        std::size_t i = 0;
+        for (; i + 8 <= s.size(); i += 8) {
+            std::uint64_t w = 0;
+            for (std::size_t k = 0; k < 8; ++k) w = (w << 8) | static_cast<unsigned char>(s[i + k]);
+            add(w);
         }
+        std::uint64_t w = 0;
+        for (; i < s.size(); ++i) w = (w << 8) | static_cast<unsigned char>(s[i]);
         return add(w);
     }
     constexpr std::uint64_t value() const { return h_; }

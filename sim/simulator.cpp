@@ -24,6 +24,10 @@ const char* node_state_name(NodeState s) {
     return "?";
 }
 
+std::map<std::string, std::string> RunResult::system_csv() const {
+    return environment ? environment->csv_files() : std::map<std::string, std::string>{};
+}
+
 KindCounters RunResult::total_for_kind(std::size_t kind) const {
     KindCounters t;
     const std::size_t kinds = kind_names.size();
@@ -157,7 +161,7 @@ const RunResult& Simulator::run() {
         checker_.on_finding(env_->finish(now_), now_, result_.events);
     if (env_) {
         result_.system = env_->report();
-        result_.system_csv = env_->csv_files();
+        result_.environment = env_;
     }
     result_.violation = checker_.violation();
     result_.end_time = now_;

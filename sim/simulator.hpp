@@ -82,9 +82,11 @@ struct RunResult {
     std::uint64_t evidence = 0;  // proofs of misbehaviour reported by replicas
     // What honest replicas' bounded tables refused, per table (Context::refused).
     std::map<std::string, std::uint64_t, std::less<>> refused;
-    // The simulated system's own report section and CSV files (a MAPE-K run's), if any.
+    // The simulated system's own report section and CSV files (a MAPE-K run's), if any; the
+    // files are made when asked for, from the system the result keeps.
     nlohmann::json system = nullptr;
-    std::map<std::string, std::string> system_csv;
+    std::shared_ptr<const Environment> environment;
+    std::map<std::string, std::string> system_csv() const;
 
     KindCounters total_for_kind(std::size_t kind) const;
 };
@@ -210,7 +212,7 @@ private:
     bool release_due_ = false;
     KeyRing keys_;
     Checker checker_;
-    std::unique_ptr<Environment> env_;
+    std::shared_ptr<Environment> env_;
     EventQueue queue_;
     std::vector<Node> nodes_;
     std::vector<InFlight> inflight_;

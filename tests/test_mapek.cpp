@@ -55,7 +55,7 @@ TEST_CASE(
     CHECK(r.system["actions"] == 1);
     CHECK(r.system["knowledge"]["divergent_nodes"] == 0);
     // mapek.csv: one row per decision committed (every agent is honest: each was accepted).
-    const std::string csv = r.system_csv.at("mapek.csv");
+    const std::string csv = r.system_csv().at("mapek.csv");
     CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + static_cast<std::ptrdiff_t>(r.accepted));
     // The knowledge base holds the action and its outcome as the loop measured it: the first
     // round whose readings were back under the threshold, the one after the effect landed.

@@ -156,7 +156,7 @@ void write_reports(const fs::path& dir, const sim::ScenarioSpec& spec, const sim
     reports::write_atomic(dir / "report.json", reports::report_json(spec, r, meta).dump(2) + "\n");
     reports::write_atomic(dir / "requests.csv", reports::requests_csv(r));
     reports::write_atomic(dir / "messages.csv", reports::messages_csv(r, spec.nodes));
-    for (const auto& [name, text] : r.system_csv) reports::write_atomic(dir / name, text);
+    for (const auto& [name, text] : r.system_csv()) reports::write_atomic(dir / name, text);
 }
 
 }  // namespace

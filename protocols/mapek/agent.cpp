@@ -13,6 +13,11 @@ Agent::Agent(std::shared_ptr<const Config> cfg, std::uint32_t node, std::uint16_
     honest_ = cfg_->lies[node_].empty();
     replies_.assign(cfg_->n, std::nullopt);
     own_.resize((kKeptRounds + 1) * cfg_->workflows.size() * cfg_->actions.size());
+    anomalous_.assign(cfg_->workflows.size() * kMetrics, false);
+}
+
+std::size_t Agent::watch_index(std::uint32_t workflow, Metric m) {
+    return workflow * kMetrics + static_cast<std::size_t>(m);
 }
 
 World& Agent::world(sim::Context& ctx) const {
@@ -62,15 +67,16 @@ std::int64_t Agent::lie(sim::Context& ctx, const Reading& r, std::int64_t v) con
 }
 
 void Agent::sample(sim::Context& ctx, std::uint64_t round) {
-    std::vector<Reading> mine, other;
+    std::vector<Reading> mine, other, past;
+    mine.reserve(own_.size() / (kKeptRounds + 1));
     const bool equivocate = lies(Lie::Kind::Equivocate, ctx.now());
+    const bool lying = !cfg_->lies[node_].empty();
     for (std::uint32_t w = 0; w < cfg_->workflows.size(); ++w) {
         for (const ActionSpec& a : cfg_->actions) {
             Reading r{node_, w, a.metric, round, 0, {}};
             const std::int64_t nb = cfg_->noise_bound(w, a.metric);
-            const std::int64_t honest =
-                world(ctx).truth(w, a.metric, round) + ctx.rng().uniform(-nb, nb);
-            r.value = lie(ctx, r, honest);
+            r.value = world(ctx).truth(w, a.metric, round) + ctx.rng().uniform(-nb, nb);
+            if (lying) r.value = lie(ctx, r, r.value);
             r.sig = ctx.sign(reading_digest(r));
             if (equivocate) {
                 Reading twin = r;
@@ -79,14 +85,12 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
                 twin.sig = ctx.sign(reading_digest(twin));
                 other.push_back(twin);
             }
-            mine.push_back(r);
+            // Readings go out by exception: those past a threshold now, the others when asked
+            // (an equivocating liar sends both of its versions of everything).
+            if (equivocate || Config::beyond(a, r.value)) past.push_back(r);
+            mine.push_back(std::move(r));
         }
     }
-    // Readings go out by exception: those past a threshold now, the others when asked (an
-    // equivocating liar sends both of its versions of everything).
-    std::vector<Reading> past;
-    for (const Reading& r : mine)
-        if (equivocate || Config::beyond(*cfg_->action_for(r.metric), r.value)) past.push_back(r);
     if (equivocate) send_readings(ctx, mine, other);
     if (!equivocate && !past.empty()) send_readings(ctx, past, past);
     for (const Reading& r : past)
@@ -94,8 +98,8 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
     for (const Reading& r : mine) {
         own_[slot(r.round, r.workflow, r.metric)] = r;
         const Key key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
-        if (readings_.count(key) || Config::beyond(*cfg_->action_for(r.metric), r.value) ||
-            anomalous_.count(Watch{r.workflow, static_cast<std::uint8_t>(r.metric)}))
+        if (anomalous_[watch_index(r.workflow, r.metric)] ||
+            Config::beyond(*cfg_->action_for(r.metric), r.value) || readings_.count(key))
             store(ctx, r);
         analyze(ctx, r);
     }
@@ -210,11 +214,12 @@ void Agent::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) 
 void Agent::analyze(sim::Context& ctx, const Reading& own) {
     const ActionSpec* a = cfg_->action_for(own.metric);
     if (!a) return;
-    const Watch watch{own.workflow, static_cast<std::uint8_t>(own.metric)};
+    const std::size_t watch = watch_index(own.workflow, own.metric);
     const Key key{own.round, own.workflow, static_cast<std::uint8_t>(own.metric)};
     if (!Config::beyond(*a, own.value)) {
         // Back within the threshold after an anomaly: say so, and measure the outcome.
-        if (cfg_->coordination != Coordination::Bft || !anomalous_.erase(watch)) return;
+        if (cfg_->coordination != Coordination::Bft || !anomalous_[watch]) return;
+        anomalous_[watch] = false;
         if (!answered_.count(key)) {
             answered_.insert(key);
             const std::vector<Reading> one{own};
@@ -223,7 +228,7 @@ void Agent::analyze(sim::Context& ctx, const Reading& own) {
         outcome_wanted_.insert(key);
         return try_outcome(ctx, key);
     }
-    anomalous_.insert(watch);
+    anomalous_[watch] = true;
     if (honest_) world(ctx).detected(own.workflow, own.metric, ctx.now());
     if (cfg_->coordination == Coordination::Bft)
         try_decide(ctx, Key{own.round, own.workflow, static_cast<std::uint8_t>(own.metric)});

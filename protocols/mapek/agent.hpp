@@ -57,6 +57,7 @@ private:
     void sample(sim::Context& ctx, std::uint64_t round);
     void send_readings(sim::Context& ctx, const std::vector<Reading>& mine,
                        const std::vector<Reading>& other);
+    static std::size_t watch_index(std::uint32_t workflow, Metric m);
     std::size_t slot(std::uint64_t round, std::uint32_t workflow, Metric m) const;
     const Reading* own(const Key& key) const;
     Held& held(const Key& key);
@@ -94,9 +95,9 @@ private:
         std::size_t checked = 0;
     };
     std::map<Key, Held> readings_;
-    std::set<Key> answered_;                // keys whose own reading went to every agent
-    std::set<Watch> anomalous_;             // its own last reading was past the threshold
-    std::set<Key> outcome_wanted_;          // its own reading went back within the threshold here
+    std::set<Key> answered_;        // keys whose own reading went to every agent
+    std::vector<bool> anomalous_;   // per watch_index: its own last reading was past the threshold
+    std::set<Key> outcome_wanted_;  // its own reading went back within the threshold here
     std::map<Watch, SimTime> quiet_until_;  // no new decision on it before then
     std::deque<Decision> queue_;
     std::optional<Decision> replayable_;  // the first decision it submitted (replay_evidence)

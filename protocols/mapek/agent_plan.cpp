@@ -45,7 +45,7 @@ std::optional<Decision> Agent::justify(sim::Context& ctx, const Key& key, bool o
 // A decision, from an agent whose own reading of the round is past the threshold, while no
 // decision on this metric is pending or settling.
 void Agent::try_decide(sim::Context& ctx, const Key& key) {
-    if (cfg_->coordination != Coordination::Bft) return;
+    if (cfg_->coordination != Coordination::Bft || !designated(key)) return;
     const Watch watch{std::get<1>(key), std::get<2>(key)};
     if (const auto q = quiet_until_.find(watch); q != quiet_until_.end() && q->second > ctx.now())
         return;
@@ -66,7 +66,7 @@ void Agent::try_decide(sim::Context& ctx, const Key& key) {
 // within the threshold at this round; the knowledge base records it against the last action on
 // the metric.
 void Agent::try_outcome(sim::Context& ctx, const Key& key) {
-    if (!outcome_wanted_.count(key)) return;
+    if (!designated(key) || !outcome_wanted_.count(key)) return;
     std::optional<Decision> d = justify(ctx, key, true);
     if (!d) return;
     outcome_wanted_.erase(key);

@@ -130,6 +130,7 @@ void KnowledgeBase::note_reading(const GroupKey& key, std::optional<std::int64_t
 
 void KnowledgeBase::observe(const Decision& d) {
     std::vector<std::int64_t> values;
+    values.reserve(d.evidence.size());
     for (const Reading& r : d.evidence) values.push_back(r.value);
     const std::int64_t mid = median(std::move(values));
     const std::int64_t far = 2 * cfg_->noise_bound(d.workflow, d.metric);
@@ -138,8 +139,11 @@ void KnowledgeBase::observe(const Decision& d) {
     for (const Reading& r : d.evidence) {
         if (r.node >= cfg_->n) continue;
         const GroupKey key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
-        if (group == seen_.end() || group->first != key)
-            group = seen_.try_emplace(key, Group(cfg_->n)).first;
+        if (group == seen_.end() || group->first != key) {
+            group = seen_.lower_bound(key);
+            if (group == seen_.end() || group->first != key)
+                group = seen_.emplace_hint(group, key, Group(cfg_->n));
+        }
         note_reading(key, group->second[r.node], r, mid, far);
     }
     // Equivocation is looked for among the last 64 rounds of readings (keys start with one).

@@ -53,6 +53,7 @@ bool read_reading(Reader& r, Reading& x) {
 
 proto::AppData encode(const Decision& d) {
     Writer w;
+    w.reserve(32 + d.evidence.size() * (29 + sim::Signature::kBytes));
     w.put(kVersion);
     w.put(static_cast<std::uint8_t>(d.outcome ? 1 : 0));
     w.put(d.workflow);

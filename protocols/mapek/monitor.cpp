@@ -21,7 +21,13 @@ LoopMonitor::LoopMonitor(std::shared_ptr<const Config> cfg, Truth truth, SimTime
       truth_(std::move(truth)),
       liveness_from_(liveness_from),
       liveness_owed_(liveness_owed),
-      anomalies_(cfg_->anomalies.size()) {}
+      anomalies_(cfg_->anomalies.size()),
+      by_start_(cfg_->anomalies.size()) {
+    for (std::size_t i = 0; i < by_start_.size(); ++i) by_start_[i] = i;
+    std::stable_sort(by_start_.begin(), by_start_.end(), [&](std::size_t a, std::size_t b) {
+        return cfg_->anomalies[a].at < cfg_->anomalies[b].at;
+    });
+}
 
 void LoopMonitor::set_run(const std::vector<bool>& honest, const sim::KeyRing* keys) {
     honest_ = honest;
@@ -126,17 +132,32 @@ std::optional<sim::Finding> LoopMonitor::on_mark(std::uint32_t node, bool byzant
                    {node});
 }
 
+// Only the anomalies under way are looked at: those begun (by_start_), not yet observed, acted
+// on or over (live_); an observed one moves to watched_ if its deadline falls before its end.
 void LoopMonitor::check_round(std::uint64_t round) {
     const SimTime t{static_cast<std::int64_t>(round) * cfg_->sample_period.ns};
-    for (std::size_t i = 0; i < anomalies_.size(); ++i) {
+    while (begun_ < by_start_.size() && cfg_->anomalies[by_start_[begun_]].at <= t) {
+        const std::size_t i = by_start_[begun_++];
+        live_.insert(std::upper_bound(live_.begin(), live_.end(), i), i);
+    }
+    std::size_t kept = 0;
+    for (const std::size_t i : live_) {
         const AnomalySpec& an = cfg_->anomalies[i];
         AnomalyState& s = anomalies_[i];
+        if (s.observed || s.acted || t >= an.until) continue;
         const ActionSpec* a = cfg_->action_for(an.metric);
-        if (!a || s.observed || s.acted || t < an.at || t >= an.until) continue;
-        const std::int64_t truth = truth_(an.workflow, an.metric, round);
+        const std::int64_t truth = a ? truth_(an.workflow, an.metric, round) : 0;
         const std::int64_t nb = cfg_->noise_bound(an.workflow, an.metric);
-        if (a->below ? truth + nb < a->threshold : truth - nb > a->threshold) s.observed = t;
+        if (a && (a->below ? truth + nb < a->threshold : truth - nb > a->threshold)) {
+            s.observed = t;
+            const SimTime deadline = std::max(t, liveness_from_) + cfg_->liveness_bound;
+            if (an.until > deadline)
+                watched_.insert(std::upper_bound(watched_.begin(), watched_.end(), i), i);
+            continue;
+        }
+        live_[kept++] = i;
     }
+    live_.resize(kept);
 }
 
 std::optional<sim::Finding> LoopMonitor::on_step(SimTime now) {
@@ -148,23 +169,27 @@ std::optional<sim::Finding> LoopMonitor::on_step(SimTime now) {
     if (now <= next_check_) return std::nullopt;
     // The earliest deadline still open is the next time worth looking.
     next_check_ = SimTime::max();
-    for (std::size_t i = 0; i < anomalies_.size(); ++i) {
+    std::size_t kept = 0;
+    std::optional<sim::Finding> found;
+    for (const std::size_t i : watched_) {
         AnomalyState& s = anomalies_[i];
-        if (!s.observed || s.acted || s.suppressed) continue;
+        if (s.acted || s.suppressed) continue;
         const SimTime deadline = std::max(*s.observed, liveness_from_) + cfg_->liveness_bound;
-        if (cfg_->anomalies[i].until <= deadline) continue;
-        if (now <= deadline) {
-            next_check_ = std::min(next_check_, deadline);
+        if (found || now <= deadline) {
+            if (!found) next_check_ = std::min(next_check_, deadline);
+            watched_[kept++] = i;
             continue;
         }
         s.suppressed = true;
         next_check_ = {};
         if (!liveness_owed_) continue;
-        return finding("mapek_liveness",
-                       fmt::format("anomaly {} on workflow {}, observed by every honest node "
-                                   "from {}ns, has no action by {}ns",
-                                   i, cfg_->anomalies[i].workflow, s.observed->ns, deadline.ns));
+        found = finding("mapek_liveness",
+                        fmt::format("anomaly {} on workflow {}, observed by every honest node "
+                                    "from {}ns, has no action by {}ns",
+                                    i, cfg_->anomalies[i].workflow, s.observed->ns, deadline.ns));
     }
+    watched_.resize(kept);
+    return found;
     return std::nullopt;
 }
 

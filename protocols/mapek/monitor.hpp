@@ -69,6 +69,10 @@ private:
     std::vector<bool> honest_;
     const sim::KeyRing* keys_ = nullptr;
     std::vector<AnomalyState> anomalies_;
+    std::vector<std::size_t> by_start_;  // anomalies by start time
+    std::size_t begun_ = 0;              // how many of by_start_ began
+    std::vector<std::size_t> live_;      // begun, not observed, acted on or over (ascending)
+    std::vector<std::size_t> watched_;   // observed, deadline before the end (ascending)
     std::uint64_t next_round_ = 1;
     SimTime next_check_{};  // no deadline passes before then
 };

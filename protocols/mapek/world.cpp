@@ -49,7 +49,8 @@ World::World(std::shared_ptr<const Config> cfg, std::uint64_t seed, SimTime live
       knowledge_(cfg_->n),
       diverged_(cfg_->n, false),
       anomalies_of_(cfg_->workflows.size() * kMetrics),
-      effects_of_(cfg_->workflows.size() * kMetrics) {
+      effects_of_(cfg_->workflows.size() * kMetrics),
+      truth_memo_(cfg_->workflows.size() * kMetrics) {
     for (std::size_t i = 0; i < cfg_->anomalies.size(); ++i)
         anomalies_of_[watch(cfg_->anomalies[i].workflow, cfg_->anomalies[i].metric)].push_back(i);
 }
@@ -59,6 +60,15 @@ std::size_t World::watch(std::uint32_t workflow, Metric m) {
 }
 
 std::int64_t World::truth(std::uint32_t workflow, Metric m, std::uint64_t round) const {
+    Memo& memo = truth_memo_[watch(workflow, m)];
+    const std::size_t effects = effects_of_[watch(workflow, m)].size();
+    if (memo.valid && memo.round == round && memo.effects == effects) return memo.value;
+    memo = {round, effects, model(workflow, m, round), true};
+    return memo.value;
+}
+
+// The true value: the baseline, its wander, and the anomalies under way not cleared yet.
+std::int64_t World::model(std::uint32_t workflow, Metric m, std::uint64_t round) const {
     const SimTime t{static_cast<std::int64_t>(round) * cfg_->sample_period.ns};
     const std::int64_t base = cfg_->workflows[workflow].baseline[static_cast<std::size_t>(m)];
     // The model's own wander: uniform in ±variation·baseline, one draw per round.
@@ -105,8 +115,16 @@ std::optional<sim::Finding> World::take(const Decision& d, std::uint64_t index, 
     } else {
         false_action = monitor_.baseline_action(d, now);
     }
-    rows_.push_back({index, now, node, d, Outcome::Executed, committed, false_action});
+    add_row(index, now, node, d, Outcome::Executed, committed, false_action);
     return f;
+}
+
+void World::add_row(std::uint64_t index, SimTime at, std::uint32_t node, const Decision& d,
+                    Outcome o, bool committed, bool false_action) {
+    Decision head{d.workflow, d.metric, d.action, d.round, d.aggregate, d.proposer, {}};
+    head.outcome = d.outcome;
+    rows_.push_back(
+        {index, at, node, std::move(head), d.evidence.size(), o, committed, false_action});
 }
 
 void World::actuate(std::uint32_t node, const Decision& d, SimTime now) {
@@ -145,7 +163,7 @@ std::optional<sim::Finding> World::replay(SimTime now, const sim::CommitRecord& 
             auto f = take(*d, rec.index, now, d->proposer, true);
             if (!first) first = std::move(f);
         } else {
-            rows_.push_back({rec.index, now, d->proposer, *d, o, true, false});
+            add_row(rec.index, now, d->proposer, *d, o, true, false);
         }
         if (auto f = monitor_.on_recorded(*d); f && !first) first = std::move(f);
     }

@@ -49,7 +49,8 @@ private:
         std::uint64_t index = 0;
         SimTime at{};
         std::uint32_t node = 0;
-        Decision decision;
+        Decision decision;  // without its evidence: `readings` says how many it carried
+        std::size_t readings = 0;
         Outcome outcome = Outcome::Executed;
         bool committed = true;
         bool false_action = false;
@@ -59,6 +60,9 @@ private:
         Metric metric = Metric::Latency;
         SimTime at{};
     };
+    std::int64_t model(std::uint32_t workflow, Metric m, std::uint64_t round) const;
+    void add_row(std::uint64_t index, SimTime at, std::uint32_t node, const Decision& d, Outcome o,
+                 bool committed, bool false_action);
     bool cleared(const AnomalySpec& a, SimTime t) const;
     static std::size_t watch(std::uint32_t workflow, Metric m);  // an index per (workflow, metric)
     std::optional<sim::Finding> take(const Decision& d, std::uint64_t index, SimTime now,
@@ -89,6 +93,15 @@ private:
     // Per (workflow, metric): its anomalies (indices), and when the actions on it take effect.
     std::vector<std::vector<std::size_t>> anomalies_of_;
     std::vector<std::vector<SimTime>> effects_of_;
+    // Per (workflow, metric): the last truth computed, for the round and the number of effects
+    // it was computed with (every agent asks for the same round's in turn).
+    struct Memo {
+        std::uint64_t round = 0;
+        std::size_t effects = 0;
+        std::int64_t value = 0;
+        bool valid = false;
+    };
+    mutable std::vector<Memo> truth_memo_;
     SimTime end_{};
 };
 

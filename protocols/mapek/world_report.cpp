@@ -141,7 +141,7 @@ std::map<std::string, std::string> World::csv_files() const {
                            known ? cfg_->workflows[d.workflow].name : "?",
                            kMetricNames[static_cast<std::size_t>(d.metric)],
                            known ? cfg_->actions[d.action].name : "?", d.round, d.aggregate,
-                           d.evidence.size(), kOutcomeNames[static_cast<std::size_t>(r.outcome)],
+                           r.readings, kOutcomeNames[static_cast<std::size_t>(r.outcome)],
                            r.committed ? 1 : 0, r.false_action ? 1 : 0);
     }
     return {{"mapek.csv", csv}};
