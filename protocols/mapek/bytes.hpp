@@ -18,8 +18,10 @@ public:
     template <class T>
     void put(T v) {
         const auto u = static_cast<std::uint64_t>(v);
+        std::uint8_t bytes[sizeof(T)];
         for (std::size_t i = 0; i < sizeof(T); ++i)
-            out_.push_back(static_cast<std::uint8_t>(u >> (8 * i)));
+            bytes[i] = static_cast<std::uint8_t>(u >> (8 * i));
+        out_.insert(out_.end(), bytes, bytes + sizeof(T));
     }
     void put(const sim::Signature& s) {
         const sim::Signature::Bytes b = s.bytes();
