@@ -237,7 +237,7 @@ json report_json(const sim::ScenarioSpec& spec, const sim::RunResult& r, const R
         {"node_states", std::move(states)},
         {"replay", meta.replay_command},
     };
-    if (!r.system.is_null()) out[spec.system] = r.system;
+    if (nlohmann::json system = r.system(); !system.is_null()) out[spec.system] = std::move(system);
     return out;
 }
 
@@ -338,7 +338,7 @@ std::string summary_text(const sim::ScenarioSpec& spec, const sim::RunResult& r,
     out += fmt::format("{:<14}p50 {}  p90 {}  p99 {}  max {}\n", "latency", ms(lat.p50),
                        ms(lat.p90), ms(lat.p99), ms(lat.max));
     append_messages(out, r);
-    append_system(out, r.system);
+    append_system(out, r.system());
 
     const auto changes = view_changes(r);
     std::string views;

@@ -24,6 +24,10 @@ const char* node_state_name(NodeState s) {
     return "?";
 }
 
+nlohmann::json RunResult::system() const {
+    return environment ? environment->report() : nlohmann::json(nullptr);
+}
+
 std::map<std::string, std::string> RunResult::system_csv() const {
     return environment ? environment->csv_files() : std::map<std::string, std::string>{};
 }
@@ -159,10 +163,7 @@ const RunResult& Simulator::run() {
         checker_.finish(now_, result_.events, result_.stop_reason == "queue empty");
     if (env_ && !checker_.violation())
         checker_.on_finding(env_->finish(now_), now_, result_.events);
-    if (env_) {
-        result_.system = env_->report();
-        result_.environment = env_;
-    }
+    result_.environment = env_;
     result_.violation = checker_.violation();
     result_.end_time = now_;
     for (std::uint32_t i = 0; i < spec_.nodes; ++i)

@@ -82,10 +82,11 @@ struct RunResult {
     std::uint64_t evidence = 0;  // proofs of misbehaviour reported by replicas
     // What honest replicas' bounded tables refused, per table (Context::refused).
     std::map<std::string, std::uint64_t, std::less<>> refused;
-    // The simulated system's own report section and CSV files (a MAPE-K run's), if any; the
-    // files are made when asked for, from the system the result keeps.
-    nlohmann::json system = nullptr;
+    // The simulated system's own report section and CSV files (a MAPE-K run's), if any (null,
+    // none), made when asked for from the system the result keeps: a sweep's seeds need
+    // neither.
     std::shared_ptr<const Environment> environment;
+    nlohmann::json system() const;
     std::map<std::string, std::string> system_csv() const;
 
     KindCounters total_for_kind(std::size_t kind) const;

@@ -18,8 +18,8 @@ nlohmann::json load(const std::string& file) {
     return nlohmann::json::parse(in);
 }
 
-const nlohmann::json& anomaly(const sim::RunResult& r, std::size_t i) {
-    return r.system["anomalies"][i];
+nlohmann::json anomaly(const sim::RunResult& r, std::size_t i) {
+    return r.system()["anomalies"][i];
 }
 
 }  // namespace
@@ -51,15 +51,15 @@ TEST_CASE(
         CAPTURE(round);
         CHECK(world.truth(0, mapek::Metric::Latency, round) < 200'000);
     }
-    CHECK(r.system["false_actions"] == 0);
-    CHECK(r.system["actions"] == 1);
-    CHECK(r.system["knowledge"]["divergent_nodes"] == 0);
+    CHECK(r.system()["false_actions"] == 0);
+    CHECK(r.system()["actions"] == 1);
+    CHECK(r.system()["knowledge"]["divergent_nodes"] == 0);
     // mapek.csv: one row per decision committed (every agent is honest: each was accepted).
     const std::string csv = r.system_csv().at("mapek.csv");
     CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + static_cast<std::ptrdiff_t>(r.accepted));
     // The knowledge base holds the action and its outcome as the loop measured it: the first
     // round whose readings were back under the threshold, the one after the effect landed.
-    const auto& actions = r.system["knowledge"]["actions"];
+    const nlohmann::json actions = r.system()["knowledge"]["actions"];
     REQUIRE(actions.size() == 1);
     CHECK(actions[0]["cleared_round"] == landed + 1);
     CHECK(actions[0]["round"] == 10);
@@ -97,7 +97,7 @@ TEST_CASE("mapek: each lie alone keeps the loop safe, and the liar is the only n
             doc["faults"] = {{{"type", "byzantine"}, {"node", 0}, {"behavior", lie}}};
             auto run = testing::run(doc);
             REQUIRE_FALSE(run.result->violation);
-            const auto& m = run.result->system;
+            const nlohmann::json m = run.result->system();
             CHECK(m["false_actions"] == 0);
             CHECK(m["suppressed_anomalies"] == 0);
             CHECK(anomaly(*run.result, 0)["mitigated_ns"].is_number());

@@ -14,7 +14,7 @@ LoopRow measure(const std::string& coordination, const sim::RunResult& r) {
     row.coordination = coordination;
     row.outcome = r.violation ? r.violation->invariant : "safe";
     for (std::size_t k = 0; k < r.kind_names.size(); ++k) row.messages += r.total_for_kind(k).sent;
-    const nlohmann::json& m = r.system;
+    const nlohmann::json m = r.system();
     if (!m.is_object()) return row;
     row.actions = m["actions"].get<std::uint64_t>();
     row.false_actions = m["false_actions"].get<std::uint64_t>();

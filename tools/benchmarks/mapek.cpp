@@ -111,9 +111,10 @@ Measured run_once(const sim::ScenarioSpec& spec) {
         std::nth_element(lat.begin(), lat.begin() + lat.size() / 2, lat.end());
         m.latency_p50_ns = lat[lat.size() / 2];
     }
-    if (r.system.is_object()) {
-        m.rounds = r.system["rounds"].get<std::uint64_t>();
-        m.actions = r.system["actions"].get<std::uint64_t>();
+    // The loop's report is made after the timed run, as a plain run's is.
+    if (const nlohmann::json system = r.system(); system.is_object()) {
+        m.rounds = system["rounds"].get<std::uint64_t>();
+        m.actions = system["actions"].get<std::uint64_t>();
     }
     return m;
 }
