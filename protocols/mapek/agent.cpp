@@ -13,6 +13,7 @@ Agent::Agent(std::shared_ptr<const Config> cfg, std::uint32_t node, std::uint16_
     honest_ = cfg_->lies[node_].empty();
     replies_.assign(cfg_->n, std::nullopt);
     own_.resize((kKeptRounds + 1) * cfg_->workflows.size() * cfg_->actions.size());
+    held_.resize((kKeptRounds + kAheadRounds + 1) * cfg_->workflows.size() * cfg_->actions.size());
     anomalous_.assign(cfg_->workflows.size() * kMetrics, false);
 }
 
@@ -36,7 +37,6 @@ void Agent::on_start(sim::Context& ctx) {
 void Agent::on_timer(sim::Context& ctx, std::uint64_t tag) {
     if (tag == kSample) {
         round_ = static_cast<std::uint64_t>(ctx.now().ns / cfg_->sample_period.ns);
-        forget_old();
         sample(ctx, round_);
         ctx.set_timer(cfg_->sample_period, kSample);
     } else if (tag == kRetry && outstanding_) {
@@ -94,12 +94,12 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
     if (equivocate) send_readings(ctx, mine, other);
     if (!equivocate && !past.empty()) send_readings(ctx, past, past);
     for (const Reading& r : past)
-        answered_.insert(Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
+        held(Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)}).answered = true;
     for (const Reading& r : mine) {
         own_[slot(r.round, r.workflow, r.metric)] = r;
         const Key key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
         if (anomalous_[watch_index(r.workflow, r.metric)] ||
-            Config::beyond(*cfg_->action_for(r.metric), r.value) || readings_.count(key))
+            Config::beyond(*cfg_->action_for(r.metric), r.value) || find(key))
             store(ctx, r);
         analyze(ctx, r);
     }
@@ -110,11 +110,11 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
 // asks for this agent's own of that round, so that a decision or an outcome can gather 2f+1:
 // sent to every agent, once per (round, workflow, metric).
 void Agent::answer(sim::Context& ctx, const Reading& r) {
-    const Key key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
-    if (answered_.count(key)) return;
-    const Reading* mine = own(key);
+    Held& h = held(Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
+    if (h.answered) return;
+    const Reading* mine = own(Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
     if (!mine) return;
-    answered_.insert(key);
+    h.answered = true;
     const std::vector<Reading> one{*mine};
     send_readings(ctx, one, one);
 }
@@ -152,26 +152,36 @@ const Reading* Agent::own(const Key& key) const {
     return r && r->round == round ? &*r : nullptr;
 }
 
-// The readings of `key`, its own first if it took one before the entry was made.
-Agent::Held& Agent::held(const Key& key) {
-    const auto [it, fresh] = readings_.try_emplace(key);
-    if (fresh) {
-        it->second.from.assign(cfg_->n, false);
-        if (const Reading* mine = own(key)) {
-            it->second.from[node_] = true;
-            it->second.list.push_back(*mine);
-        }
-    }
-    return it->second;
+std::size_t Agent::held_slot(const Key& key) const {
+    const auto& [round, workflow, metric] = key;
+    std::size_t action = 0;
+    cfg_->action_for(static_cast<Metric>(metric), &action);
+    return ((round % (kKeptRounds + kAheadRounds + 1)) * cfg_->workflows.size() + workflow) *
+               cfg_->actions.size() +
+           action;
 }
 
-void Agent::forget_old() {
-    while (!readings_.empty() && std::get<0>(readings_.begin()->first) + kKeptRounds < round_)
-        readings_.erase(readings_.begin());
-    while (!answered_.empty() && std::get<0>(*answered_.begin()) + kKeptRounds < round_)
-        answered_.erase(answered_.begin());
-    while (!outcome_wanted_.empty() && std::get<0>(*outcome_wanted_.begin()) + kKeptRounds < round_)
-        outcome_wanted_.erase(outcome_wanted_.begin());
+// The readings held for `key` (a watched metric of a known workflow, a round in the window),
+// if any.
+Agent::Held* Agent::find(const Key& key) {
+    Held& h = held_[held_slot(key)];
+    return h.round == std::get<0>(key) ? &h : nullptr;
+}
+
+// The readings of `key`, its own first if it took one before they were held.
+Agent::Held& Agent::held(const Key& key) {
+    Held& h = held_[held_slot(key)];
+    if (h.round == std::get<0>(key)) return h;
+    h.round = std::get<0>(key);
+    h.list.clear();
+    h.from.assign(cfg_->n, false);
+    h.checked = 0;
+    h.answered = h.outcome_wanted = false;
+    if (const Reading* mine = own(key)) {
+        h.from[node_] = true;
+        h.list.push_back(*mine);
+    }
+    return h;
 }
 
 bool Agent::store(sim::Context& ctx, const Reading& r) {
@@ -220,12 +230,13 @@ void Agent::analyze(sim::Context& ctx, const Reading& own) {
         // Back within the threshold after an anomaly: say so, and measure the outcome.
         if (cfg_->coordination != Coordination::Bft || !anomalous_[watch]) return;
         anomalous_[watch] = false;
-        if (!answered_.count(key)) {
-            answered_.insert(key);
+        Held& h = held(key);
+        if (!h.answered) {
+            h.answered = true;
             const std::vector<Reading> one{own};
             send_readings(ctx, one, one);
         }
-        outcome_wanted_.insert(key);
+        h.outcome_wanted = true;
         return try_outcome(ctx, key);
     }
     anomalous_[watch] = true;

@@ -17,7 +17,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <tuple>
 #include <vector>
 
@@ -60,8 +59,9 @@ private:
     static std::size_t watch_index(std::uint32_t workflow, Metric m);
     std::size_t slot(std::uint64_t round, std::uint32_t workflow, Metric m) const;
     const Reading* own(const Key& key) const;
+    std::size_t held_slot(const Key& key) const;
     Held& held(const Key& key);
-    void forget_old();
+    Held* find(const Key& key);
     bool store(sim::Context& ctx, const Reading& r);
     void answer(sim::Context& ctx, const Reading& r);
     void analyze(sim::Context& ctx, const Reading& own);
@@ -81,23 +81,27 @@ private:
     std::uint16_t reading_kind_;
     bool honest_ = true;
     std::uint64_t round_ = 0;
+    // Readings are kept for rounds round_ - kKeptRounds .. round_ + kAheadRounds.
     static constexpr std::uint64_t kKeptRounds = 16;
-    // Its own readings of the last kKeptRounds + 1 rounds, by slot(): a key gets an entry in
-    // readings_ only once it matters (another agent's reading of it came, or its own is past
-    // the threshold or back within it), most rounds none.
+    static constexpr std::uint64_t kAheadRounds = 2;
+    // Its own readings of the last kKeptRounds + 1 rounds, by slot(): a (round, workflow,
+    // metric) gets readings held only once it matters (another agent's reading of it came, or
+    // its own is past the threshold or back within it), most rounds none.
     std::vector<std::optional<Reading>> own_;
-    // Readings by (round, workflow, metric), the last kKeptRounds rounds; one per node.
+    // The readings of one (round, workflow, metric), one per node; a slot of held_ is reused
+    // for a later round once its own is out of the window (so memory is bounded by the window).
     struct Held {
-        std::vector<Reading> list;  // in the order they came
-        std::vector<bool> from;     // per node: its reading is in the list
+        std::optional<std::uint64_t> round;  // the round it holds, if any
+        std::vector<Reading> list;           // in the order they came
+        std::vector<bool> from;              // per node: its reading is in the list
         // How many of the list's readings had their signatures checked (only those a decision
         // would carry are: a reading names its sender, so a bad one can spoil only its own).
         std::size_t checked = 0;
+        bool answered = false;        // its own reading of it went to every agent
+        bool outcome_wanted = false;  // its own reading went back within the threshold here
     };
-    std::map<Key, Held> readings_;
-    std::set<Key> answered_;        // keys whose own reading went to every agent
-    std::vector<bool> anomalous_;   // per watch_index: its own last reading was past the threshold
-    std::set<Key> outcome_wanted_;  // its own reading went back within the threshold here
+    std::vector<Held> held_;       // by held_slot()
+    std::vector<bool> anomalous_;  // per watch_index: its own last reading was past the threshold
     std::map<Watch, SimTime> quiet_until_;  // no new decision on it before then
     std::deque<Decision> queue_;
     std::optional<Decision> replayable_;  // the first decision it submitted (replay_evidence)

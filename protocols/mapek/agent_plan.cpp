@@ -23,11 +23,10 @@ std::optional<Decision> Agent::justify(sim::Context& ctx, const Key& key, bool o
     const auto& [round, workflow, metric] = key;
     std::size_t action = 0;
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(metric), &action);
-    const auto it = readings_.find(key);
-    if (!a || !designated(key) || it == readings_.end() || it->second.list.size() < cfg_->quorum())
-        return std::nullopt;
-    check_signatures(ctx, it->second);
-    const std::vector<Reading>& list = it->second.list;
+    Held* h = a ? find(key) : nullptr;
+    if (!h || !designated(key) || h->list.size() < cfg_->quorum()) return std::nullopt;
+    check_signatures(ctx, *h);
+    const std::vector<Reading>& list = h->list;
     std::vector<std::int64_t> values;
     std::uint32_t counted = 0;
     for (const Reading& r : list) {
@@ -49,10 +48,10 @@ void Agent::try_decide(sim::Context& ctx, const Key& key) {
     const Watch watch{std::get<1>(key), std::get<2>(key)};
     if (const auto q = quiet_until_.find(watch); q != quiet_until_.end() && q->second > ctx.now())
         return;
-    const auto it = readings_.find(key);
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(std::get<2>(key)));
-    if (!a || it == readings_.end()) return;
-    const std::vector<Reading>& list = it->second.list;
+    Held* h = a ? find(key) : nullptr;
+    if (!h) return;
+    const std::vector<Reading>& list = h->list;
     const auto own =
         std::find_if(list.begin(), list.end(), [&](const Reading& r) { return r.node == node_; });
     if (own == list.end() || !Config::beyond(*a, own->value)) return;
@@ -66,10 +65,11 @@ void Agent::try_decide(sim::Context& ctx, const Key& key) {
 // within the threshold at this round; the knowledge base records it against the last action on
 // the metric.
 void Agent::try_outcome(sim::Context& ctx, const Key& key) {
-    if (!designated(key) || !outcome_wanted_.count(key)) return;
+    Held* h = designated(key) ? find(key) : nullptr;
+    if (!h || !h->outcome_wanted) return;
     std::optional<Decision> d = justify(ctx, key, true);
     if (!d) return;
-    outcome_wanted_.erase(key);
+    h->outcome_wanted = false;
     submit(ctx, std::move(*d));
 }
 
