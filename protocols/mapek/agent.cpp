@@ -15,6 +15,8 @@ Agent::Agent(std::shared_ptr<const Config> cfg, std::uint32_t node, std::uint16_
     own_.resize((kKeptRounds + 1) * cfg_->workflows.size() * cfg_->actions.size());
     held_.resize((kKeptRounds + kAheadRounds + 1) * cfg_->workflows.size() * cfg_->actions.size());
     anomalous_.assign(cfg_->workflows.size() * kMetrics, false);
+    for (std::size_t m = 0; m < kMetrics; ++m)
+        cfg_->action_for(static_cast<Metric>(m), &action_of_[m]);
 }
 
 std::size_t Agent::watch_index(std::uint32_t workflow, Metric m) {
@@ -138,11 +140,9 @@ void Agent::send_readings(sim::Context& ctx, const std::vector<Reading>& mine,
 }
 
 std::size_t Agent::slot(std::uint64_t round, std::uint32_t workflow, Metric m) const {
-    std::size_t action = 0;
-    cfg_->action_for(m, &action);
     return ((round % (kKeptRounds + 1)) * cfg_->workflows.size() + workflow) *
                cfg_->actions.size() +
-           action;
+           action_of_[static_cast<std::size_t>(m)];
 }
 
 // Its own reading of `key` (a watched metric of a known workflow), if it took one.
@@ -154,11 +154,9 @@ const Reading* Agent::own(const Key& key) const {
 
 std::size_t Agent::held_slot(const Key& key) const {
     const auto& [round, workflow, metric] = key;
-    std::size_t action = 0;
-    cfg_->action_for(static_cast<Metric>(metric), &action);
     return ((round % (kKeptRounds + kAheadRounds + 1)) * cfg_->workflows.size() + workflow) *
                cfg_->actions.size() +
-           action;
+           action_of_[metric];
 }
 
 // The readings held for `key` (a watched metric of a known workflow, a round in the window),

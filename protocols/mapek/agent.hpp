@@ -11,6 +11,7 @@
 // agent (config.hpp's Lie) does what its lies say, and nothing of this is owed to it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -100,7 +101,8 @@ private:
         bool answered = false;        // its own reading of it went to every agent
         bool outcome_wanted = false;  // its own reading went back within the threshold here
     };
-    std::vector<Held> held_;       // by held_slot()
+    std::vector<Held> held_;                         // by held_slot()
+    std::array<std::size_t, kMetrics> action_of_{};  // per metric, its action's index
     std::vector<bool> anomalous_;  // per watch_index: its own last reading was past the threshold
     std::map<Watch, SimTime> quiet_until_;  // no new decision on it before then
     std::deque<Decision> queue_;

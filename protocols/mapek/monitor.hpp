@@ -45,6 +45,12 @@ public:
     std::optional<sim::Finding> on_mark(std::uint32_t node, bool byzantine);
     // Sampling rounds up to now; finds a missed deadline.
     std::optional<sim::Finding> on_step(SimTime now);
+    // Whether on_step(now) has anything to look at: a new round, or a deadline passed.
+    bool due(SimTime now) const {
+        return next_round_ * static_cast<std::uint64_t>(cfg_->sample_period.ns) <=
+                   static_cast<std::uint64_t>(now.ns) ||
+               now > next_check_;
+    }
 
     // Per anomaly: when every honest node first could see it, and whether it was suppressed
     // (its deadline passed with no action).

@@ -188,6 +188,7 @@ std::optional<sim::Finding> World::on_step(SimTime now) {
         pending_.reset();
         return f;
     }
+    if (!monitor_.due(now)) return std::nullopt;
     return monitor_.on_step(now);
 }
 
