@@ -69,8 +69,7 @@ std::int64_t Agent::lie(sim::Context& ctx, const Reading& r, std::int64_t v) con
 }
 
 void Agent::sample(sim::Context& ctx, std::uint64_t round) {
-    std::vector<Reading> mine, other, past;
-    mine.reserve(own_.size() / (kKeptRounds + 1));
+    std::vector<Reading> past, other;  // sent now; an equivocator's second versions
     const bool equivocate = lies(Lie::Kind::Equivocate, ctx.now());
     const bool lying = !cfg_->lies[node_].empty();
     for (std::uint32_t w = 0; w < cfg_->workflows.size(); ++w) {
@@ -79,31 +78,32 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
             const std::int64_t nb = cfg_->noise_bound(w, a.metric);
             r.value = world(ctx).truth(w, a.metric, round) + ctx.rng().uniform(-nb, nb);
             if (lying) r.value = lie(ctx, r, r.value);
-            r.sig = ctx.sign(reading_digest(r));
-            if (equivocate) {
-                Reading twin = r;
-                twin.value = a.below ? a.threshold / 2 : a.threshold + a.threshold / 2 + 1;
-                if (twin.value == r.value) twin.value += 1;
-                twin.sig = ctx.sign(reading_digest(twin));
-                other.push_back(twin);
-            }
+            Own& o = own_[slot(round, w, a.metric)];
+            o = {std::move(r), false};
             // Readings go out by exception: those past a threshold now, the others when asked
             // (an equivocating liar sends both of its versions of everything).
-            if (equivocate || Config::beyond(a, r.value)) past.push_back(r);
-            mine.push_back(std::move(r));
+            if (!equivocate && !Config::beyond(a, o.reading->value)) continue;
+            past.push_back(sign_own(ctx, o));
+            if (!equivocate) continue;
+            Reading twin = *o.reading;
+            twin.value = a.below ? a.threshold / 2 : a.threshold + a.threshold / 2 + 1;
+            if (twin.value == o.reading->value) twin.value += 1;
+            twin.sig = ctx.sign(reading_digest(twin));
+            other.push_back(std::move(twin));
         }
     }
-    if (equivocate) send_readings(ctx, mine, other);
-    if (!equivocate && !past.empty()) send_readings(ctx, past, past);
+    if (!past.empty()) send_readings(ctx, past, equivocate ? other : past);
     for (const Reading& r : past)
-        held(Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)}).answered = true;
-    for (const Reading& r : mine) {
-        own_[slot(r.round, r.workflow, r.metric)] = r;
-        const Key key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
-        if (anomalous_[watch_index(r.workflow, r.metric)] ||
-            Config::beyond(*cfg_->action_for(r.metric), r.value) || find(key))
-            store(ctx, r);
-        analyze(ctx, r);
+        held(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)}).answered = true;
+    for (std::uint32_t w = 0; w < cfg_->workflows.size(); ++w) {
+        for (const ActionSpec& a : cfg_->actions) {
+            Own& o = own_[slot(round, w, a.metric)];
+            const Key key{round, w, static_cast<std::uint8_t>(a.metric)};
+            if (anomalous_[watch_index(w, a.metric)] || Config::beyond(a, o.reading->value) ||
+                find(key))
+                store(ctx, sign_own(ctx, o));
+            analyze(ctx, *o.reading);
+        }
     }
     lie_in_plans(ctx, round);
 }
@@ -112,9 +112,9 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
 // asks for this agent's own of that round, so that a decision or an outcome can gather 2f+1:
 // sent to every agent, once per (round, workflow, metric).
 void Agent::answer(sim::Context& ctx, const Reading& r) {
-    Held& h = held(Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
+    Held& h = held(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
     if (h.answered) return;
-    const Reading* mine = own(Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
+    const Reading* mine = own(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
     if (!mine) return;
     h.answered = true;
     const std::vector<Reading> one{*mine};
@@ -145,11 +145,17 @@ std::size_t Agent::slot(std::uint64_t round, std::uint32_t workflow, Metric m) c
            action_of_[static_cast<std::size_t>(m)];
 }
 
-// Its own reading of `key` (a watched metric of a known workflow), if it took one.
-const Reading* Agent::own(const Key& key) const {
+const Reading* Agent::own(sim::Context& ctx, const Key& key) {
     const auto& [round, workflow, metric] = key;
-    const std::optional<Reading>& r = own_[slot(round, workflow, static_cast<Metric>(metric))];
-    return r && r->round == round ? &*r : nullptr;
+    Own& o = own_[slot(round, workflow, static_cast<Metric>(metric))];
+    if (!o.reading || o.reading->round != round) return nullptr;
+    return &sign_own(ctx, o);
+}
+
+const Reading& Agent::sign_own(sim::Context& ctx, Own& o) {
+    if (!o.is_signed) o.reading->sig = ctx.sign(reading_digest(*o.reading));
+    o.is_signed = true;
+    return *o.reading;
 }
 
 std::size_t Agent::held_slot(const Key& key) const {
@@ -167,7 +173,7 @@ Agent::Held* Agent::find(const Key& key) {
 }
 
 // The readings of `key`, its own first if it took one before they were held.
-Agent::Held& Agent::held(const Key& key) {
+Agent::Held& Agent::held(sim::Context& ctx, const Key& key) {
     Held& h = held_[held_slot(key)];
     if (h.round == std::get<0>(key)) return h;
     h.round = std::get<0>(key);
@@ -175,7 +181,7 @@ Agent::Held& Agent::held(const Key& key) {
     h.from.assign(cfg_->n, false);
     h.checked = 0;
     h.answered = h.outcome_wanted = false;
-    if (const Reading* mine = own(key)) {
+    if (const Reading* mine = own(ctx, key)) {
         h.from[node_] = true;
         h.list.push_back(*mine);
     }
@@ -183,12 +189,12 @@ Agent::Held& Agent::held(const Key& key) {
 }
 
 bool Agent::store(sim::Context& ctx, const Reading& r) {
-    if (r.round + kKeptRounds < round_ || r.round > round_ + 2 || r.node >= cfg_->n ||
+    if (r.round + kKeptRounds < round_ || r.round > round_ + kAheadRounds || r.node >= cfg_->n ||
         r.workflow >= cfg_->workflows.size() || !cfg_->action_for(r.metric)) {
         ctx.refused("mapek.readings");
         return false;
     }
-    Held& h = held(Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
+    Held& h = held(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
     if (h.from[r.node]) return false;
     h.from[r.node] = true;
     h.list.push_back(r);
@@ -228,7 +234,7 @@ void Agent::analyze(sim::Context& ctx, const Reading& own) {
         // Back within the threshold after an anomaly: say so, and measure the outcome.
         if (cfg_->coordination != Coordination::Bft || !anomalous_[watch]) return;
         anomalous_[watch] = false;
-        Held& h = held(key);
+        Held& h = held(ctx, key);
         if (!h.answered) {
             h.answered = true;
             const std::vector<Reading> one{own};

@@ -50,6 +50,7 @@ private:
     using Key = std::tuple<std::uint64_t, std::uint32_t, std::uint8_t>;  // round, workflow, metric
     using Watch = std::pair<std::uint32_t, std::uint8_t>;                // workflow, metric
     struct Held;
+    struct Own;
 
     World& world(sim::Context& ctx) const;
     bool lies(Lie::Kind k, SimTime now) const;
@@ -59,9 +60,11 @@ private:
                        const std::vector<Reading>& other);
     static std::size_t watch_index(std::uint32_t workflow, Metric m);
     std::size_t slot(std::uint64_t round, std::uint32_t workflow, Metric m) const;
-    const Reading* own(const Key& key) const;
+    // Its own reading of `key`, signed, if it took one.
+    const Reading* own(sim::Context& ctx, const Key& key);
+    const Reading& sign_own(sim::Context& ctx, Own& o);
     std::size_t held_slot(const Key& key) const;
-    Held& held(const Key& key);
+    Held& held(sim::Context& ctx, const Key& key);
     Held* find(const Key& key);
     bool store(sim::Context& ctx, const Reading& r);
     void answer(sim::Context& ctx, const Reading& r);
@@ -88,7 +91,13 @@ private:
     // Its own readings of the last kKeptRounds + 1 rounds, by slot(): a (round, workflow,
     // metric) gets readings held only once it matters (another agent's reading of it came, or
     // its own is past the threshold or back within it), most rounds none.
-    std::vector<std::optional<Reading>> own_;
+    // A reading is signed when it first leaves the ring (sent, or held for a decision): most
+    // never are.
+    struct Own {
+        std::optional<Reading> reading;
+        bool is_signed = false;
+    };
+    std::vector<Own> own_;
     // The readings of one (round, workflow, metric), one per node; a slot of held_ is reused
     // for a later round once its own is out of the window (so memory is bounded by the window).
     struct Held {
