@@ -2,8 +2,11 @@
 // The same inputs give the same value on every compiler and optimisation level.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
+#include <type_traits>
 
 namespace sim {
 
@@ -32,6 +35,19 @@ constexpr std::uint64_t hash_fields(std::uint64_t seed, T... fields) {
     return mix64(x);
 }
 
+// Eight bytes as one big-endian word (one load and a byte swap where the compiler sees it).
+constexpr std::uint64_t big_endian_word(const char* p) {
+    if (!std::is_constant_evaluated()) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, sizeof w);
+        if constexpr (std::endian::native == std::endian::little) return __builtin_bswap64(w);
+        if constexpr (std::endian::native == std::endian::big) return w;
+    }
+    std::uint64_t w = 0;
+    for (std::size_t k = 0; k < 8; ++k) w = (w << 8) | static_cast<unsigned char>(p[k]);
+    return w;
+}
+
 // Folds values into a running hash; order matters.
 class Hasher {
 public:
@@ -44,11 +60,7 @@ public:
     constexpr Hasher& add(std::string_view s) {
         add(s.size());
         std::size_t i = 0;
-        for (; i + 8 <= s.size(); i += 8) {
-            std::uint64_t w = 0;
-            for (std::size_t k = 0; k < 8; ++k) w = (w << 8) | static_cast<unsigned char>(s[i + k]);
-            add(w);
-        }
+        for (; i + 8 <= s.size(); i += 8) add(big_endian_word(s.data() + i));
         std::uint64_t w = 0;
         for (; i < s.size(); ++i) w = (w << 8) | static_cast<unsigned char>(s[i]);
         return add(w);

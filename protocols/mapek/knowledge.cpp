@@ -9,7 +9,8 @@
 
 namespace mapek {
 
-std::int64_t median(std::vector<std::int64_t> values) {
+// The lower middle of `values`, which it reorders.
+std::int64_t median_in(std::vector<std::int64_t>& values) {
     if (values.empty()) return 0;
     const auto mid = values.begin() + static_cast<std::ptrdiff_t>((values.size() - 1) / 2);
     std::nth_element(values.begin(), mid, values.end());
@@ -17,7 +18,7 @@ std::int64_t median(std::vector<std::int64_t> values) {
 }
 
 std::int64_t aggregate(const Config& cfg, std::vector<std::int64_t> values) {
-    if (values.empty() || !cfg.bug(Bug::MeanInsteadOfMedian)) return median(std::move(values));
+    if (values.empty() || !cfg.bug(Bug::MeanInsteadOfMedian)) return median_in(values);
     Wide sum = 0;
     for (std::int64_t v : values) sum += v;
     return static_cast<std::int64_t>(sum / static_cast<Wide>(values.size()));
@@ -129,10 +130,9 @@ void KnowledgeBase::note_reading(const GroupKey& key, std::optional<std::int64_t
 }
 
 void KnowledgeBase::observe(const Decision& d) {
-    std::vector<std::int64_t> values;
-    values.reserve(d.evidence.size());
-    for (const Reading& r : d.evidence) values.push_back(r.value);
-    const std::int64_t mid = median(std::move(values));
+    scratch_.clear();
+    for (const Reading& r : d.evidence) scratch_.push_back(r.value);
+    const std::int64_t mid = median_in(scratch_);
     const std::int64_t far = 2 * cfg_->noise_bound(d.workflow, d.metric);
     // A decision's readings share one group unless a Byzantine proposer mixed them.
     auto group = seen_.end();

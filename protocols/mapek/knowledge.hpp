@@ -122,8 +122,9 @@ private:
     std::uint32_t seen_count_ = 0;         // readings in seen_
     std::vector<std::uint32_t> outliers_;  // per node
     std::deque<Record> records_;
-    std::vector<Mark> marks_;  // per node
-    std::uint64_t sum_ = 0;    // of one hash per entry of the state
+    std::vector<Mark> marks_;            // per node
+    std::uint64_t sum_ = 0;              // of one hash per entry of the state
+    std::vector<std::int64_t> scratch_;  // a decision's values, while observe() looks at them
     Digest digest_{};
 };
 
