@@ -135,16 +135,14 @@ void KnowledgeBase::observe(const Decision& d) {
     const std::int64_t mid = median_in(scratch_);
     const std::int64_t far = 2 * cfg_->noise_bound(d.workflow, d.metric);
     // A decision's readings share one group unless a Byzantine proposer mixed them.
-    auto group = seen_.end();
+    Group* group = nullptr;
+    GroupKey last{};
     for (const Reading& r : d.evidence) {
         if (r.node >= cfg_->n) continue;
         const GroupKey key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
-        if (group == seen_.end() || group->first != key) {
-            group = seen_.lower_bound(key);
-            if (group == seen_.end() || group->first != key)
-                group = seen_.emplace_hint(group, key, Group(cfg_->n));
-        }
-        note_reading(key, group->second[r.node], r, mid, far);
+        if (!group || last != key) group = &group_of(key);
+        last = key;
+        note_reading(key, (*group)[r.node], r, mid, far);
     }
     // Equivocation is looked for among the last 64 rounds of readings (keys start with one).
     const std::uint64_t keep_from = d.round > 64 ? d.round - 64 : 0;
@@ -157,6 +155,14 @@ void KnowledgeBase::observe(const Decision& d) {
             }
         seen_.erase(seen_.begin());
     }
+}
+
+// Looked for from the back, where a new decision's round almost always is.
+KnowledgeBase::Group& KnowledgeBase::group_of(const GroupKey& key) {
+    auto it = seen_.end();
+    while (it != seen_.begin() && std::prev(it)->first >= key) --it;
+    if (it == seen_.end() || it->first != key) it = seen_.emplace(it, key, Group(cfg_->n));
+    return it->second;
 }
 
 std::uint64_t KnowledgeBase::recount() const {
@@ -309,8 +315,7 @@ bool KnowledgeBase::deserialize(const std::vector<std::uint8_t>& bytes) {
         if (!r.get(std::get<0>(key)) || !r.get(std::get<1>(key)) || !r.get(std::get<2>(key)) ||
             !r.get(node) || !r.get(value) || node >= cfg_->n)
             return false;
-        std::optional<std::int64_t>& slot =
-            seen_.try_emplace(key, Group(cfg_->n)).first->second[node];
+        std::optional<std::int64_t>& slot = group_of(key)[node];
         if (slot) return false;
         slot = value;
     }

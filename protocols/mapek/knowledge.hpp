@@ -118,7 +118,10 @@ private:
     std::uint64_t redundant_ = 0;
     // Per (workflow, metric): the round of the last decision executed on it, plus one.
     std::map<std::pair<std::uint32_t, std::uint8_t>, std::uint64_t> last_round_;
-    std::map<GroupKey, Group> seen_;       // recent readings, for equivocation
+    // Recent readings, for equivocation, by key ascending: decisions come in nearly in round
+    // order, so a new group goes at or near the back and old ones leave from the front.
+    std::deque<std::pair<GroupKey, Group>> seen_;
+    Group& group_of(const GroupKey& key);
     std::uint32_t seen_count_ = 0;         // readings in seen_
     std::vector<std::uint32_t> outliers_;  // per node
     std::deque<Record> records_;
