@@ -1,8 +1,8 @@
 // A node's MAPE-K agent, a client of the replicated knowledge base (client id n + node).
 // Monitor: every sampling round it reads each watched metric of each workflow, with its own
-// noise, and signs the readings; those past an action's threshold go to every other agent, and
-// a reading past a threshold from another agent makes it send its own of that round to every
-// agent, once. Analyze: its own reading past a threshold is an anomaly. Plan: f+1 agents (a set
+// noise, and keeps them in a ring; those past an action's threshold go (signed) to every other
+// agent, and a reading past a threshold from another agent makes it send its own of that round
+// to every agent, once. Analyze: its own reading past a threshold is an anomaly. Plan: f+1 agents (a set
 // that rotates per round and workflow) with readings of that round from 2f+1 nodes, f+1 of
 // them past the threshold, submit a decision carrying them (and their median) to the replicas,
 // which check it before ordering it; the leader's batch or block of decisions is the plan.
