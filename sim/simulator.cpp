@@ -57,6 +57,13 @@ Simulator::Simulator(const ScenarioSpec& spec, std::vector<std::string> kind_nam
       checker_(checker_config_for(spec)),
       ctx_(std::make_unique<NodeContext>(*this)) {
     result_.kind_names = std::move(kind_names);
+    if (opts_.trace) {
+        jsonl_ = std::make_unique<JsonlTrace>(*opts_.trace);
+        tee_.add(jsonl_.get());
+    }
+    if (opts_.sink) tee_.add(opts_.sink);
+    tracing_ = !tee_.empty();
+    notes_ = tee_.wants_notes();
     expected_requests_ = spec.workload.requests + spec.workload.schedule.size();
     queue_.reserve(1024);
 }
@@ -91,20 +98,23 @@ void Simulator::set_environment(std::unique_ptr<Environment> env) {
     env_->set_run(honest, &keys_);
 }
 
-void Simulator::trace_event(const char* what, std::uint32_t from, std::uint32_t to,
-                            const Payload* msg, std::uint64_t extra) {
-    if (!opts_.trace) return;
+void Simulator::trace_event(TraceRecord::Kind kind, std::uint32_t from, std::uint32_t to,
+                            const Payload* msg, std::uint64_t tag, std::int64_t sent,
+                            bool corrupted) {
+    TraceRecord r;
+    r.event = result_.events;
+    r.t = now_.ns;
+    r.kind = kind;
+    r.from = from;
+    r.to = to;
     if (msg) {
-        *opts_.trace << fmt::format(
-            "{{\"ev\":{},\"t\":{},\"kind\":\"{}\",\"from\":{},\"to\":{},\"msg\":\"{}\","
-            "\"digest\":\"{:016x}\"}}\n",
-            result_.events, now_.ns, what, from, to, result_.kind_names[msg->kind], msg->digest.v);
-    } else {
-        *opts_.trace << fmt::format(
-            "{{\"ev\":{},\"t\":{},\"kind\":\"{}\",\"node\":{},\"tag\":{}}}\n", result_.events,
-            now_.ns, what, to, extra);
+        r.msg = result_.kind_names[msg->kind];
+        r.digest = msg->digest.v;
+        r.sent = sent >= 0 ? sent : now_.ns;
     }
-    (void)from;
+    r.tag = tag;
+    r.corrupted = corrupted;
+    tee_.record(r);
 }
 
 const RunResult& Simulator::run() {
@@ -210,7 +220,8 @@ void Simulator::step(const Event& e) {
 }
 
 [[gnu::always_inline]] inline std::uint32_t Simulator::new_inflight(std::uint32_t from,
-                                                                    bool corrupted) {
+                                                                    bool corrupted,
+                                                                    SimTime depart) {
     std::uint32_t slot;
     if (!inflight_free_.empty()) {
         slot = inflight_free_.back();
@@ -220,6 +231,7 @@ void Simulator::step(const Event& e) {
         inflight_.emplace_back();
     }
     InFlight& f = inflight_[slot];
+    f.sent = depart.ns;
     f.from = from;
     f.corrupted = corrupted;
     return slot;
@@ -232,10 +244,13 @@ void Simulator::step(const Event& e) {
     if (r.dropped != DropReason::None) {
         ++result_.counters[to * result_.kind_names.size() + msg->kind].dropped;
         ++result_.drops[static_cast<std::size_t>(r.dropped)];
+        if (tracing_)
+            trace_event(TraceRecord::Kind::Drop, from, to, msg.get(),
+                        static_cast<std::uint64_t>(r.dropped), depart.ns);
         return;
     }
     for (int c = 0; c < r.copies; ++c) {
-        const std::uint32_t slot = new_inflight(from, r.corrupted[c]);
+        const std::uint32_t slot = new_inflight(from, r.corrupted[c], depart);
         // The last copy takes the caller's reference; a duplicate shares it.
         if (c + 1 == r.copies) {
             inflight_[slot].msg = std::move(msg);
@@ -257,7 +272,7 @@ void Simulator::send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, 
     checker_.on_send(from, msg, now_, result_.events);
     if (from == to) {
         ++result_.local_messages;
-        const std::uint32_t slot = new_inflight(from, false);
+        const std::uint32_t slot = new_inflight(from, false, depart);
         inflight_[slot].msg = std::move(msg);
         queue_.push(Event::make(depart.ns, to, slot, EventKind::Deliver));
         return;
@@ -277,6 +292,9 @@ void Simulator::release_inflight(std::uint32_t slot) {
 
 void Simulator::drop_inflight(std::uint32_t slot, std::uint32_t to, DropReason why) {
     const InFlight& m = inflight_[slot];
+    if (tracing_)
+        trace_event(TraceRecord::Kind::Drop, m.from, to, m.msg.get(),
+                    static_cast<std::uint64_t>(why), m.sent, m.corrupted);
     auto& c = result_.counters[to * result_.kind_names.size() + m.msg->kind];
     if (why == DropReason::Corrupt) ++c.corrupted;
     ++c.dropped;
@@ -359,7 +377,9 @@ void Simulator::dispatch(std::uint32_t node, InboxItem item) {
         inflight_free_.push_back(item.slot);
         const bool local = m.from == node;
         if (!local) ++result_.counters[node * result_.kind_names.size() + m.msg->kind].delivered;
-        if (opts_.trace) trace_event(local ? "local" : "deliver", m.from, node, m.msg.get(), 0);
+        if (tracing_)
+            trace_event(local ? TraceRecord::Kind::Local : TraceRecord::Kind::Deliver, m.from, node,
+                        m.msg.get(), 0, m.sent);
         ctx_->enter(node, local ? SimTime{} : spec_.costs.per_message);
         n.actor->on_message(*ctx_, NodeId(m.from), *m.msg);
     } else {
@@ -370,7 +390,7 @@ void Simulator::dispatch(std::uint32_t node, InboxItem item) {
         ++t.gen;
         timers_free_.push_back(item.slot);
         if (!live) return schedule_ready(node);
-        trace_event("timer", node, node, nullptr, tag);
+        if (tracing_) trace_event(TraceRecord::Kind::Timer, node, node, nullptr, tag);
         ctx_->enter(node, {});
         n.actor->on_timer(*ctx_, tag);
     }

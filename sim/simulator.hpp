@@ -29,6 +29,7 @@
 #include "sim/network.hpp"
 #include "sim/rules.hpp"
 #include "sim/scenario.hpp"
+#include "sim/trace.hpp"
 
 namespace sim {
 
@@ -93,7 +94,8 @@ struct RunResult {
 };
 
 struct SimOptions {
-    std::ostream* trace = nullptr;  // one JSON line per event when set
+    std::ostream* trace = nullptr;  // trace.jsonl: one JSON line per event when set
+    TraceSink* sink = nullptr;      // typed trace records (reports' exports) when set
     bool keep_request_rows = true;
     bool keep_commit_log = false;  // for tests that check when each replica committed what
     // The fingerprint after each event, for locating the first event where two runs differ.
@@ -140,6 +142,7 @@ private:
     class NodeContext;
     struct InFlight {
         PayloadRef msg;
+        std::int64_t sent = 0;  // its departure, for the trace
         std::uint32_t from = 0;
         bool corrupted = false;
     };
@@ -177,7 +180,7 @@ private:
     void drop_inflight(std::uint32_t slot, std::uint32_t to, DropReason why);
     void release_inflight(std::uint32_t slot);
     // Defined in simulator.cpp, used there only. Its msg is still empty.
-    inline std::uint32_t new_inflight(std::uint32_t from, bool corrupted);
+    inline std::uint32_t new_inflight(std::uint32_t from, bool corrupted, SimTime depart);
     // A few integers per event, combined linearly with odd constants, then one avalanche.
     void fold(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d, std::uint64_t e) {
         const std::uint64_t x = static_cast<std::uint64_t>(now_.ns) * 0x9e3779b97f4a7c15ULL +
@@ -186,8 +189,10 @@ private:
                                 e * 0xc4ceb9fe1a85ec53ULL;
         result_.fingerprint = mix64(result_.fingerprint ^ x) + 0x2545f4914f6cdd1dULL;
     }
-    void trace_event(const char* what, std::uint32_t from, std::uint32_t to, const Payload* msg,
-                     std::uint64_t extra);
+    // A trace record at now_ (only when tracing_).
+    void trace_event(TraceRecord::Kind kind, std::uint32_t from, std::uint32_t to,
+                     const Payload* msg, std::uint64_t tag, std::int64_t sent = -1,
+                     bool corrupted = false);
 
     // Called by NodeContext.
     void send_from(std::uint32_t from, std::uint32_t to, PayloadRef msg, SimTime depart);
@@ -210,6 +215,11 @@ private:
     Network net_;
     MessageRules rules_;
     bool rules_active_ = false;
+    // The trace's sinks: trace.jsonl's writer and SimOptions::sink. tracing_: any at all;
+    // notes_: actors' free-form lines are wanted.
+    std::unique_ptr<JsonlTrace> jsonl_;
+    TraceTee tee_;
+    bool tracing_ = false, notes_ = false;
     bool release_due_ = false;
     KeyRing keys_;
     Checker checker_;

@@ -98,9 +98,13 @@ public:
         if (s_.env_ && s_.checker_.honest(NodeId(node_)))
             s_.checker_.on_finding(s_.env_->on_commit(s_.now_, node_, rec), s_.now_, r.events);
         if (s_.rules_active_ && s_.rules_.on_commit(node_, rec.index)) s_.release_due_ = true;
-        if (tracing())
-            trace(fmt::format("commit index={} view={} digest={:016x} requests={}", rec.index,
-                              rec.view, rec.digest.v, rec.requests.size()));
+        if (s_.tracing_) {
+            const std::string line =
+                s_.notes_ ? fmt::format("commit index={} view={} digest={:016x} requests={}",
+                                        rec.index, rec.view, rec.digest.v, rec.requests.size())
+                          : std::string();
+            record(TraceRecord::Kind::Commit, rec.index, line);
+        }
     }
     Environment* environment() override { return s_.env_.get(); }
     void state_transferred(std::uint64_t index, Digest state) override {
@@ -108,6 +112,7 @@ public:
         s_.checker_.on_state_transfer(NodeId(node_), index, state, s_.now_, s_.result_.events);
     }
     void view_entered(std::uint64_t view) override {
+        if (s_.tracing_) record(TraceRecord::Kind::View, view, {});
         auto& r = s_.result_;
         r.view_per_node[node_] = view;
         if (s_.rules_active_ && s_.rules_.on_view(node_, view)) s_.release_due_ = true;
@@ -129,9 +134,13 @@ public:
         s_.submit_time_[(static_cast<std::uint64_t>(key.client.v) << 40) | key.timestamp] = s_.now_;
         s_.checker_.on_issue(key, digest);
     }
-    void request_sent(RequestKey key) override { s_.checker_.on_request_sent(key, s_.now_); }
+    void request_sent(RequestKey key) override {
+        if (s_.tracing_) record(TraceRecord::Kind::Request, key.timestamp, {});
+        s_.checker_.on_request_sent(key, s_.now_);
+    }
     void accept(RequestKey key, Digest result, std::uint64_t view, std::uint64_t index) override {
         auto& r = s_.result_;
+        if (s_.tracing_) record(TraceRecord::Kind::Accept, key.timestamp, {});
         ++r.accepted;
         const std::uint64_t k = (static_cast<std::uint64_t>(key.client.v) << 40) | key.timestamp;
         const SimTime* issued = s_.submit_time_.find(k);
@@ -146,13 +155,23 @@ public:
 
     RandomStream& rng() override { return *s_.nodes_[node_].rng; }
     void trace(std::string_view line) override {
-        if (s_.opts_.trace)
-            *s_.opts_.trace << fmt::format("{{\"ev\":{},\"t\":{},\"node\":{},\"note\":\"{}\"}}\n",
-                                           s_.result_.events, s_.now_.ns, node_, line);
+        if (s_.notes_) record(TraceRecord::Kind::Note, 0, line);
     }
-    bool tracing() const override { return s_.opts_.trace != nullptr; }
+    bool tracing() const override { return s_.notes_; }
 
 private:
+    // A record of this node at now_.
+    void record(TraceRecord::Kind kind, std::uint64_t tag, std::string_view text) {
+        TraceRecord r;
+        r.event = s_.result_.events;
+        r.t = s_.now_.ns;
+        r.kind = kind;
+        r.from = r.to = node_;
+        r.tag = tag;
+        r.text = text;
+        s_.tee_.record(r);
+    }
+
     static constexpr std::size_t kVerifiedKept = 4096;
     Simulator& s_;
     std::uint32_t node_ = 0;

@@ -87,7 +87,7 @@ void Simulator::apply_fault(const FaultSpec& f, bool begin) {
             n.busy_until = now_;
             checker_.set_active(NodeId(f.node), false, now_);
             result_.states[f.node] = NodeState::Offline;
-            if (opts_.trace) trace_event("crash", f.node, f.node, nullptr, 0);
+            if (tracing_) trace_event(TraceRecord::Kind::Crash, f.node, f.node, nullptr, 0);
             break;
         }
         case T::Recover:
@@ -121,7 +121,7 @@ void Simulator::recover(const FaultSpec& f) {
     n.up = true;
     checker_.set_active(NodeId(f.node), true, now_);
     result_.states[f.node] = n.byzantine ? NodeState::Byzantine : NodeState::Active;
-    if (opts_.trace) trace_event("recover", f.node, f.node, nullptr, f.lose_state);
+    if (tracing_) trace_event(TraceRecord::Kind::Recover, f.node, f.node, nullptr, f.lose_state);
     ctx_->enter(f.node, {});
     if (f.lose_state && factory_) {
         checker_.on_state_lost(NodeId(f.node));
@@ -138,9 +138,10 @@ bool Simulator::apply_rules(std::uint32_t from, std::uint32_t to, PayloadRef& ms
     const auto drop = [&](DropReason why) {
         ++result_.counters[to * result_.kind_names.size() + msg->kind].dropped;
         ++result_.drops[static_cast<std::size_t>(why)];
-        if (opts_.trace)
-            trace_event(why == DropReason::Rule ? "rule-drop" : "drop", from, to, msg.get(),
-                        static_cast<std::uint64_t>(why));
+        if (tracing_)
+            trace_event(
+                why == DropReason::Rule ? TraceRecord::Kind::RuleDrop : TraceRecord::Kind::Drop,
+                from, to, msg.get(), static_cast<std::uint64_t>(why), depart.ns);
         return true;
     };
     switch (v.act) {
@@ -160,7 +161,8 @@ bool Simulator::apply_rules(std::uint32_t from, std::uint32_t to, PayloadRef& ms
             return true;
         case A::Hold:
             fold(0x4f, from, to, msg->wire_hash(), v.rule);
-            if (opts_.trace) trace_event("hold", from, to, msg.get(), v.rule);
+            if (tracing_)
+                trace_event(TraceRecord::Kind::Hold, from, to, msg.get(), v.rule, depart.ns);
             if (!rules_.hold(v.rule, from, to, msg)) return drop(DropReason::Held);
             return true;
     }
@@ -172,7 +174,7 @@ void Simulator::release_held() {
     release_due_ = false;
     for (MessageRules::Held& h : rules_.take_released()) {
         fold(0x4e, h.from, h.to, h.msg->wire_hash(), 1);
-        if (opts_.trace) trace_event("release", h.from, h.to, h.msg.get(), 0);
+        if (tracing_) trace_event(TraceRecord::Kind::Release, h.from, h.to, h.msg.get(), 0);
         route(h.from, h.to, std::move(h.msg), now_);
     }
 }

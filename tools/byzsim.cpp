@@ -2,6 +2,7 @@
 //
 // Exit codes: 0 ok (no violation, or the scenario's expectations met), 1 a violation or a failed
 // expectation or a replay mismatch, 2 bad input or usage, 3 an internal error.
+#include <cstdint>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -18,7 +19,7 @@ namespace {
 
 using namespace cli;
 
-constexpr std::size_t kOneOrMore = 0;  // Verb::operand_count: any number but zero
+constexpr std::size_t kOneOrMore = SIZE_MAX;  // Verb::operand_count: any number but zero
 
 struct Verb {
     std::string_view name;
@@ -52,6 +53,9 @@ const Verb kVerbs[] = {
     {"hunt", "SCENARIO...", kOneOrMore,
      "sweep each seeded bug (mutation) of the protocol until found, and shrink it; hunt.csv",
      add_hunt_options, hunt_verb},
+    {"list", "", 0,
+     "what a scenario may name: protocols, behaviours, faults, rules, mutations, invariants",
+     add_list_options, list_verb},
 };
 
 const Verb* find_verb(std::string_view name) {

@@ -30,6 +30,7 @@
 #include "tools/cli.hpp"
 #include "tools/compare.hpp"
 #include "tools/compare_loops.hpp"
+#include "tools/run_outputs.hpp"
 #include "tools/sweep.hpp"
 
 namespace cli {
@@ -59,9 +60,11 @@ struct Simulation {
 
 // Builds and runs; scenario errors found only now are still reported against `file`.
 Simulation simulate(const sim::ScenarioSpec& spec, const std::string& file,
-                    std::ostream* trace = nullptr, std::string_view path_prefix = "") {
+                    std::ostream* trace = nullptr, std::string_view path_prefix = "",
+                    sim::TraceSink* sink = nullptr) {
     sim::SimOptions opts;
     opts.trace = trace;
+    opts.sink = sink;
     try {
         Simulation s;
         s.sim = protocols::build(spec, opts);
@@ -79,46 +82,20 @@ void print_header(std::uint64_t seed, const std::string& file, const std::string
 
 // ---- run -----------------------------------------------------------------------------------
 
-// The trace of a run with --out: written to a temporary file, renamed into place only once
-// the run has finished, so an interrupted run leaves no partial trace.jsonl.
-class TraceFile {
-public:
-    explicit TraceFile(const fs::path& target)
-        : target_(target), tmp_(target.string() + ".tmp." + std::to_string(::getpid())) {
-        out_.open(tmp_, std::ios::binary | std::ios::trunc);
-        if (!out_) throw InputError(fmt::format("cannot create {}", tmp_.string()));
-    }
-    TraceFile(const TraceFile&) = delete;
-    TraceFile& operator=(const TraceFile&) = delete;
-    ~TraceFile() {
-        if (!committed_) {
-            std::error_code ec;
-            out_.close();
-            fs::remove(tmp_, ec);
-        }
-    }
-    std::ostream* stream() { return &out_; }
-    void commit() {
-        out_.close();
-        if (out_.fail()) throw InputError(fmt::format("cannot write {}", tmp_.string()));
-        fs::rename(tmp_, target_);
-        committed_ = true;
-    }
-
-private:
-    fs::path target_, tmp_;
-    std::ofstream out_;
-    bool committed_ = false;
-};
-
 }  // namespace
 
 void add_run_options(po::options_description& d) {
     auto add = d.add_options();
     add("seed", po::value<std::string>()->value_name("N"), "override the scenario's seed");
     add("out", po::value<std::string>()->value_name("DIR"),
-        "write report.json, requests.csv, messages.csv here");
+        "write report.json, report.html, requests.csv, messages.csv here");
     add("trace", po::bool_switch(), "also write trace.jsonl (needs --out)");
+    add("trace-format", po::value<std::string>()->value_name("F,..."),
+        "traces to write (needs --out): jsonl (trace.jsonl), chrome (trace.chrome.json, for "
+        "Perfetto), otlp (trace.otlp.json, OpenTelemetry)");
+    add("window", po::value<std::string>()->value_name("A..B"),
+        "the virtual time report.html draws, e.g. 1.2s..1.5s (default: before the violation, "
+        "or the run's start)");
     add("quiet,q", po::bool_switch(), "print one line instead of the summary");
 }
 
@@ -163,11 +140,20 @@ void write_reports(const fs::path& dir, const sim::ScenarioSpec& spec, const sim
 
 int run_verb(const Operands& operands, const po::variables_map& vm) {
     const std::string& file = operands[0];
-    const bool trace = vm["trace"].as<bool>();
     const bool quiet = vm["quiet"].as<bool>();
     const std::optional<fs::path> out =
         vm.count("out") ? std::optional<fs::path>(vm["out"].as<std::string>()) : std::nullopt;
-    if (trace && !out) throw UsageError("--trace needs --out DIR to write trace.jsonl to", "run");
+    std::vector<TraceFormat> formats;
+    if (vm["trace"].as<bool>()) formats.push_back(TraceFormat::Jsonl);
+    if (vm.count("trace-format"))
+        for (const TraceFormat f : parse_trace_formats(vm["trace-format"].as<std::string>()))
+            if (std::find(formats.begin(), formats.end(), f) == formats.end()) formats.push_back(f);
+    const std::optional<std::pair<std::int64_t, std::int64_t>> window =
+        vm.count("window") ? std::optional(parse_window(vm["window"].as<std::string>()))
+                           : std::nullopt;
+    if (!formats.empty() && !out)
+        throw UsageError("--trace and --trace-format need --out DIR to write the traces to", "run");
+    if (window && !out) throw UsageError("--window needs --out DIR (it draws report.html)", "run");
     const std::optional<std::uint64_t> seed =
         vm.count("seed") ? std::optional(parse_seed(vm["seed"].as<std::string>())) : std::nullopt;
 
@@ -194,17 +180,17 @@ int run_verb(const Operands& operands, const po::variables_map& vm) {
         meta.replay_command += "; byzsim replay " + shell_quote((*out / "report.json").string());
 
     print_header(spec.seed, file, spec.name);
-    std::unique_ptr<TraceFile> trace_file;
+    std::unique_ptr<RunOutputs> outputs;
     try {
         if (out) fs::create_directories(*out);
-        if (trace) trace_file = std::make_unique<TraceFile>(*out / "trace.jsonl");
+        if (out) outputs = std::make_unique<RunOutputs>(*out, spec, formats, window);
     } catch (const fs::filesystem_error& e) {
         throw InputError(fmt::format("cannot create output directory: {}", e.what()));
     }
-    const Simulation s = simulate(spec, file, trace_file ? trace_file->stream() : nullptr);
+    const Simulation s = simulate(spec, file, nullptr, "", outputs ? outputs->sink() : nullptr);
     const sim::RunResult& r = *s.result;
     try {
-        if (trace_file) trace_file->commit();
+        if (outputs) outputs->finish(spec, r, meta);
         if (out) write_reports(*out, spec, r, meta);
     } catch (const std::system_error& e) {  // filesystem_error is one too
         throw InputError(fmt::format("cannot write the reports: {}", e.what()));
@@ -356,12 +342,14 @@ namespace {
 // The table, compare.csv under --out, and exit 1 if a row was not safe.
 template <class Row>
 int print_compare(const std::string& table, const std::string& csv, const std::vector<Row>& rows,
-                  const po::variables_map& vm) {
+                  const po::variables_map& vm, const std::string& html = {}) {
     fmt::print("{}", table);
     if (vm.count("out")) {
         const fs::path dir = vm["out"].as<std::string>();
         reports::write_atomic(dir / "compare.csv", csv);
-        fmt::print("wrote {}\n", (dir / "compare.csv").string());
+        if (!html.empty()) reports::write_atomic(dir / "compare.html", html);
+        fmt::print("wrote {}{}\n", (dir / "compare.csv").string(),
+                   html.empty() ? "" : " and compare.html");
     }
     for (const auto& r : rows)
         if (r.outcome != "safe") return kExitFailed;
@@ -409,7 +397,8 @@ int compare_verb(const Operands& operands, const po::variables_map& vm) {
     } catch (const sim::ScenarioError& e) {
         throw_input_error(file, e);
     }
-    return print_compare(tools::compare_table(rows), tools::compare_csv(rows), rows, vm);
+    return print_compare(tools::compare_table(rows), tools::compare_csv(rows), rows, vm,
+                         tools::compare_html(rows, spec.name));
 }
 
 }  // namespace cli

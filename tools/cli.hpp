@@ -66,5 +66,7 @@ void add_shrink_options(po::options_description& d);
 int shrink_verb(const Operands& operands, const po::variables_map& vm);
 void add_hunt_options(po::options_description& d);
 int hunt_verb(const Operands& operands, const po::variables_map& vm);
+void add_list_options(po::options_description& d);
+int list_verb(const Operands& operands, const po::variables_map& vm);
 
 }  // namespace cli

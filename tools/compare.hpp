@@ -32,5 +32,7 @@ std::vector<CompareRow> compare(const nlohmann::json& scenario,
 
 std::string compare_csv(const std::vector<CompareRow>& rows);
 std::string compare_table(const std::vector<CompareRow>& rows);
+// compare.html: the rows plotted against n, per protocol (tools/compare_html.cpp).
+std::string compare_html(const std::vector<CompareRow>& rows, const std::string& title);
 
 }  // namespace tools

@@ -11,7 +11,7 @@
 #include "protocols/registry.hpp"
 #include "reports/report.hpp"
 #include "sim/scenario.hpp"
-#include "tools/sweep.hpp"
+#include "tools/seed_run.hpp"
 
 namespace tools {
 namespace {

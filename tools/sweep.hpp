@@ -1,5 +1,4 @@
-// Randomized seed sweeps (`byzsim sweep`, `byzsim merge`) and the one-seed runner that sweeps,
-// shrinking and hunts share.
+// Randomized seed sweeps (`byzsim sweep`, `byzsim merge`); one seed's run is tools/seed_run.
 //
 // A sweep runs the seeds of a range in long-lived worker processes (forked once, each running
 // many seeds), one seed in flight per worker, seeds handed out in ascending order. Every
@@ -19,37 +18,9 @@
 
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
+#include "tools/seed_run.hpp"
 
 namespace tools {
-
-// One seed's line of sweep.csv.
-struct SeedRow {
-    std::uint64_t seed = 0;
-    std::string outcome;    // safe, violation, nondeterministic, error
-    std::string invariant;  // the violated invariant, or the first differing event, or ""
-    std::uint64_t events = 0;
-    std::uint64_t commits = 0;  // requests accepted by clients
-    std::int64_t virtual_time_ns = 0;
-    std::string fingerprint;  // 16 hex digits
-};
-
-std::string sweep_csv_header();
-std::string sweep_csv_line(const SeedRow& row);  // with the newline
-// Parses one line (no newline); nullopt if it is not a complete row.
-std::optional<SeedRow> parse_sweep_csv_line(const std::string& line);
-
-// Runs a concrete scenario once (in this process).
-struct RunOutcome {
-    std::optional<sim::Violation> violation;
-    std::uint64_t events = 0, accepted = 0, fingerprint = 0;
-    sim::SimTime end{};
-};
-RunOutcome run_concrete(const sim::ScenarioSpec& spec, std::vector<std::uint64_t>* log = nullptr);
-
-// Draws and runs one seed; with `check_determinism`, twice, comparing every event's
-// fingerprint. `drawn` receives the concrete scenario document when the seed fails.
-SeedRow run_seed(const sim::ScenarioSpec& spec, std::uint64_t seed, bool check_determinism,
-                 nlohmann::json* drawn, std::string* detail);
 
 struct SweepOptions {
     std::string scenario_file;
@@ -82,10 +53,6 @@ SweepSummary sweep(const sim::ScenarioSpec& spec, const SweepOptions& opts);
 // have written it. Returns the merged summary.
 SweepSummary merge_sweeps(const std::vector<std::filesystem::path>& dirs,
                           const std::filesystem::path& out);
-
-// `doc` with an expect block that asks for a violation of `invariant`: a failure file is a
-// regression scenario as it stands.
-nlohmann::json expect_violation(const nlohmann::json& doc, const std::string& invariant);
 
 // "1..100" or "7"; throws std::invalid_argument with a message.
 std::pair<std::uint64_t, std::uint64_t> parse_seed_range(const std::string& text);
