@@ -49,7 +49,7 @@ Exported export_run(const json& doc) {
 
 std::size_t count_phase(const json& events, const char* ph) {
     std::size_t n = 0;
-    for (const json& ev : events) n += ev["ph"] == ph ? 1 : 0;
+    for (const json& ev : events) n += ev.value("ph", "") == ph ? 1 : 0;
     return n;
 }
 
@@ -62,7 +62,8 @@ TEST_CASE("the Chrome trace has a named track per node and a flow per delivered 
     REQUIRE(events.is_array());
     std::set<std::string> tracks;
     for (const json& ev : events)
-        if (ev["name"] == "thread_name") tracks.insert(ev["args"]["name"].get<std::string>());
+        if (ev.value("name", "") == "thread_name")
+            tracks.insert(ev.at("args").at("name").get<std::string>());
     CHECK(tracks ==
           std::set<std::string>{"replica 0", "replica 1", "replica 2", "replica 3", "client 4"});
     // PBFT with one client, n=4, 5 requests, no faults: every message sent is delivered.
@@ -71,8 +72,8 @@ TEST_CASE("the Chrome trace has a named track per node and a flow per delivered 
     // Every flow's two ends carry the same id, start at the sender and end at the receiver.
     std::map<std::uint64_t, std::pair<int, int>> ends;
     for (const json& ev : events) {
-        if (ev["ph"] == "s") ends[ev["id"]].first = ev["tid"];
-        if (ev["ph"] == "f") ends[ev["id"]].second = ev["tid"];
+        if (ev.value("ph", "") == "s") ends[ev.at("id")].first = ev.at("tid");
+        if (ev.value("ph", "") == "f") ends[ev.at("id")].second = ev.at("tid");
     }
     CHECK(ends.size() == delivered(r));
     // One request slice per request, each begun and ended.
