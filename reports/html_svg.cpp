@@ -28,11 +28,6 @@ double scale(std::int64_t v, std::int64_t lo, std::int64_t hi, double a, double 
     return a + x * (b - a);
 }
 
-std::size_t kind_index(const sim::RunResult& r, std::string_view name) {
-    const auto it = std::find(r.kind_names.begin(), r.kind_names.end(), name);
-    return static_cast<std::size_t>(it - r.kind_names.begin());
-}
-
 bool byzantine(const sim::RunResult& r, std::uint32_t node) {
     return node < r.states.size() && r.states[node] == sim::NodeState::Byzantine;
 }
@@ -77,8 +72,9 @@ std::string arrow(const sim::RunResult& r, const TraceWindow::Message& m, const 
     return fmt::format(
         R"(<line class="{}" x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}">)"
         R"(<title>{} {} to {}: sent {}, {} {} (event {})</title></line>)",
-        cls, x1, y1, x2, y2, kind_colour(kind_index(r, m.kind)), escape(m.kind),
-        node_label(r, m.from), node_label(r, m.to), when(m.sent), how, when(m.at), m.event);
+        cls, x1, y1, x2, y2, kind_colour(m.kind),
+        escape(m.kind < r.kind_names.size() ? r.kind_names[m.kind] : "?"), node_label(r, m.from),
+        node_label(r, m.to), when(m.sent), how, when(m.at), m.event);
 }
 
 std::string marks(const sim::RunResult& r, const TraceWindow& window, const Lanes& l,

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "sim/trace.hpp"
@@ -27,7 +26,7 @@ public:
         std::uint64_t event = 0;
         std::int64_t sent = 0, at = 0;  // at: delivered, or dropped or held (then at = sent)
         std::uint32_t from = 0, to = 0;
-        std::string kind;
+        std::uint16_t kind = 0;  // index in the run's kind names
         sim::TraceRecord::Kind what = sim::TraceRecord::Kind::Deliver;
         bool corrupted = false;
     };
@@ -62,8 +61,10 @@ private:
 
     std::optional<std::pair<std::int64_t, std::int64_t>> asked_;
     bool truncated_ = false;
-    std::deque<Message> window_;             // asked: those in it; then the settled window
-    std::deque<Message> first_, last_;       // the run's first and last kMaxMessages
+    std::deque<Message> window_;  // asked: those in it; then the settled window
+    std::deque<Message> first_;   // the run's first kMaxMessages
+    std::vector<Message> last_;   // its last kMaxMessages, a ring from last_head_
+    std::size_t last_head_ = 0;
     std::optional<std::int64_t> first_cut_;  // the time of the first message first_ left out
     std::optional<std::int64_t> last_cut_;   // the time of the last message last_ let go
     std::pair<std::int64_t, std::int64_t> bounds_{};
@@ -71,6 +72,8 @@ private:
     std::size_t marks_left_out_ = 0;
     std::vector<std::uint64_t> buckets_ = std::vector<std::uint64_t>(kBuckets, 0);
     std::int64_t bucket_ns_ = 1'000'000;
+    std::size_t bucket_ = 0;               // the bucket of the latest message
+    std::int64_t bucket_end_ = 1'000'000;  // where it ends
 };
 
 }  // namespace reports

@@ -109,6 +109,7 @@ void Simulator::trace_event(TraceRecord::Kind kind, std::uint32_t from, std::uin
     r.to = to;
     if (msg) {
         r.msg = result_.kind_names[msg->kind];
+        r.msg_kind = msg->kind;
         r.digest = msg->digest.v;
         r.sent = sent >= 0 ? sent : now_.ns;
     }

@@ -32,9 +32,10 @@ struct TraceRecord {
     std::uint64_t event = 0;  // the run's event number
     std::int64_t t = 0;       // virtual nanoseconds
     Kind kind = Kind::Note;
-    std::uint32_t from = 0;  // a message's sender; else the node itself
-    std::uint32_t to = 0;    // a message's receiver; else the node itself
-    std::string_view msg;    // a message's kind name
+    std::uint32_t from = 0;      // a message's sender; else the node itself
+    std::uint32_t to = 0;        // a message's receiver; else the node itself
+    std::string_view msg;        // a message's kind name
+    std::uint16_t msg_kind = 0;  // its index in the run's kind names
     std::uint64_t digest = 0;
     std::int64_t sent = -1;  // when a message was sent (-1: not a message)
     std::uint64_t tag = 0;
@@ -79,6 +80,26 @@ public:
 
 private:
     std::vector<TraceSink*> sinks_;
+};
+
+// Hands on the records of one window of virtual time [from, to]: messages, timers, notes
+// and commits by their time; views, crashes, recoveries, requests and accepts always (so the
+// slices and spans they open and close stay whole).
+class WindowFilter final : public TraceSink {
+public:
+    WindowFilter(TraceSink& inner, std::int64_t from, std::int64_t to)
+        : inner_(inner), from_(from), to_(to) {}
+    void record(const TraceRecord& r) override {
+        using K = TraceRecord::Kind;
+        const bool always = r.kind == K::View || r.kind == K::Crash || r.kind == K::Recover ||
+                            r.kind == K::Request || r.kind == K::Accept;
+        if (always || (r.t >= from_ && r.t <= to_)) inner_.record(r);
+    }
+    bool wants_notes() const override { return inner_.wants_notes(); }
+
+private:
+    TraceSink& inner_;
+    std::int64_t from_, to_;
 };
 
 // A JSON string's contents for `s` (quotes, backslashes and control characters escaped).

@@ -103,18 +103,27 @@ RunOutputs::RunOutputs(const fs::path& dir, const sim::ScenarioSpec& spec,
             files_.push_back(std::make_unique<TraceFile>(dir / "trace.chrome.json"));
             chrome_ = std::make_unique<reports::ChromeTrace>(
                 files_.back()->stream(), fmt::format("byzsim: {}", spec.name), spec.nodes, role);
-            tee_.add(chrome_.get());
+            add_export(*chrome_, window);
         } else {
             files_.push_back(std::make_unique<TraceFile>(dir / "trace.otlp.json"));
             otlp_file_ = files_.back().get();
             otlp_ = std::make_unique<reports::OtlpTrace>(spec.name, spec.seed, spec.nodes, role);
-            tee_.add(otlp_.get());
+            add_export(*otlp_, window);
         }
     }
     tee_.add(&window_);
 }
 
 RunOutputs::~RunOutputs() = default;
+
+// The Chrome and OTLP exports keep to --window when one is given (a long run's whole trace
+// would be more than their viewers open).
+void RunOutputs::add_export(sim::TraceSink& sink,
+                            std::optional<std::pair<std::int64_t, std::int64_t>> window) {
+    if (!window) return tee_.add(&sink);
+    filters_.push_back(std::make_unique<sim::WindowFilter>(sink, window->first, window->second));
+    tee_.add(filters_.back().get());
+}
 
 void RunOutputs::finish(const sim::ScenarioSpec& spec, const sim::RunResult& r,
                         const reports::ReportMeta& meta) {

@@ -51,6 +51,9 @@ public:
                 const reports::ReportMeta& meta);
 
 private:
+    void add_export(sim::TraceSink& sink,
+                    std::optional<std::pair<std::int64_t, std::int64_t>> window);
+
     std::filesystem::path dir_;
     std::vector<std::unique_ptr<TraceFile>> files_;  // the traces' files, in the tee's order
     std::unique_ptr<sim::JsonlTrace> jsonl_;
@@ -58,6 +61,7 @@ private:
     std::unique_ptr<reports::OtlpTrace> otlp_;
     TraceFile* otlp_file_ = nullptr;
     reports::TraceWindow window_;
+    std::vector<std::unique_ptr<sim::WindowFilter>> filters_;  // --window for the exports
     sim::TraceTee tee_;
 };
 
