@@ -120,11 +120,11 @@ std::string report_html(const sim::ScenarioSpec& spec, const sim::RunResult& r,
         "<h2>Space-time diagram</h2><div class=\"note\">{}. Thick arrows: sent by a "
         "Byzantine node; dashed: dropped or held; red: corrupted.</div>",
         window_note(window));
-    page += html::spacetime_svg(spec, r, window);
+    page += html::spacetime_svg(r, window);
     page += "<h2>Commits per replica</h2>" + html::commits_svg(r, window);
     page += "<h2>Request latency: histogram and CDF</h2>" + html::latency_svg(r);
     page += "<h2>Messages sent, per type and node</h2>" + message_table(r);
-    page += "<h2>Faults</h2>" + html::faults_svg(spec, r, window);
+    page += "<h2>Faults</h2>" + html::faults_svg(spec, r);
     page += "<p class=\"note\">Page check: <span id=\"selfcheck\">not run</span></p>";
     page += kSelfCheck;
     return page + "</body></html>\n";

@@ -30,14 +30,14 @@ std::string escape(std::string_view s);
 std::string kind_colour(std::size_t kind);
 // The node's label: r0.., c4.. for clients.
 std::string node_label(const sim::RunResult& r, std::uint32_t node);
+// Maps v in [lo, hi] (clamped) onto [a, b]; everything onto a when hi <= lo.
+double scale(std::int64_t v, std::int64_t lo, std::int64_t hi, double a, double b);
 
-std::string spacetime_svg(const sim::ScenarioSpec& spec, const sim::RunResult& r,
-                          const TraceWindow& window);
+std::string spacetime_svg(const sim::RunResult& r, const TraceWindow& window);
 std::string overview_svg(const sim::RunResult& r, const TraceWindow& window);
 std::string commits_svg(const sim::RunResult& r, const TraceWindow& window);
 std::string latency_svg(const sim::RunResult& r);
-std::string faults_svg(const sim::ScenarioSpec& spec, const sim::RunResult& r,
-                       const TraceWindow& window);
+std::string faults_svg(const sim::ScenarioSpec& spec, const sim::RunResult& r);
 
 }  // namespace html
 

@@ -12,12 +12,6 @@ namespace {
 
 using K = sim::TraceRecord::Kind;
 
-double scale(std::int64_t v, std::int64_t lo, std::int64_t hi, double a, double b) {
-    if (hi <= lo) return a;
-    const double x = static_cast<double>(std::clamp(v, lo, hi) - lo) / static_cast<double>(hi - lo);
-    return a + x * (b - a);
-}
-
 std::string ms(std::int64_t ns) {
     return fmt::format("{:.3f}ms", static_cast<double>(ns) / 1e6);
 }
@@ -62,6 +56,12 @@ std::string time_axis(std::int64_t end, double y) {
 }
 
 }  // namespace
+
+double scale(std::int64_t v, std::int64_t lo, std::int64_t hi, double a, double b) {
+    if (hi <= lo) return a;
+    const double x = static_cast<double>(std::clamp(v, lo, hi) - lo) / static_cast<double>(hi - lo);
+    return a + x * (b - a);
+}
 
 std::string escape(std::string_view s) {
     std::string out;
@@ -157,9 +157,7 @@ std::string latency_svg(const sim::RunResult& r) {
 
 // Crashes, partitions, rules and Byzantine windows from the scenario, and GST: one row each,
 // its label on the left.
-std::string faults_svg(const sim::ScenarioSpec& spec, const sim::RunResult& r,
-                       const TraceWindow& window) {
-    (void)window;
+std::string faults_svg(const sim::ScenarioSpec& spec, const sim::RunResult& r) {
     const double row = 20, left = 170;
     const std::int64_t end = std::max<std::int64_t>(r.end_time.ns, 1);
     const double height = row * (static_cast<double>(spec.faults.size()) + 1) + 30;

@@ -21,13 +21,6 @@ std::string when(std::int64_t ns) {
     return fmt::format("{:.3f}s", static_cast<double>(ns) / 1e9);
 }
 
-// Maps [lo, hi] onto [a, b] (hi = lo maps everything to a).
-double scale(std::int64_t v, std::int64_t lo, std::int64_t hi, double a, double b) {
-    if (hi <= lo) return a;
-    const double x = static_cast<double>(std::clamp(v, lo, hi) - lo) / static_cast<double>(hi - lo);
-    return a + x * (b - a);
-}
-
 bool byzantine(const sim::RunResult& r, std::uint32_t node) {
     return node < r.states.size() && r.states[node] == sim::NodeState::Byzantine;
 }
@@ -128,9 +121,7 @@ std::string legend(const sim::RunResult& r, double y) {
 
 }  // namespace
 
-std::string spacetime_svg(const sim::ScenarioSpec& spec, const sim::RunResult& r,
-                          const TraceWindow& window) {
-    (void)spec;
+std::string spacetime_svg(const sim::RunResult& r, const TraceWindow& window) {
     Lanes l;
     const auto w = window.bounds();
     l.height = std::clamp(static_cast<double>(window.messages().size()) * 7.0, 400.0, 4000.0);

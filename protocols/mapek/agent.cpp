@@ -19,10 +19,6 @@ Agent::Agent(std::shared_ptr<const Config> cfg, std::uint32_t node, std::uint16_
         cfg_->action_for(static_cast<Metric>(m), &action_of_[m]);
 }
 
-std::size_t Agent::watch_index(std::uint32_t workflow, Metric m) {
-    return workflow * kMetrics + static_cast<std::size_t>(m);
-}
-
 World& Agent::world(sim::Context& ctx) const {
     return static_cast<World&>(*ctx.environment());
 }
@@ -78,7 +74,8 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
             const std::int64_t nb = cfg_->noise_bound(w, a.metric);
             r.value = world(ctx).truth(w, a.metric, round) + ctx.rng().uniform(-nb, nb);
             if (lying) r.value = lie(ctx, r, r.value);
-            Own& o = own_[slot(round, w, a.metric)];
+            Own& o =
+                own_[slot(kKeptRounds + 1, Key{round, w, static_cast<std::uint8_t>(a.metric)})];
             o = {std::move(r), false};
             // Readings go out by exception: those past a threshold now, the others when asked
             // (an equivocating liar sends both of its versions of everything).
@@ -97,8 +94,8 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
         held(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)}).answered = true;
     for (std::uint32_t w = 0; w < cfg_->workflows.size(); ++w) {
         for (const ActionSpec& a : cfg_->actions) {
-            Own& o = own_[slot(round, w, a.metric)];
             const Key key{round, w, static_cast<std::uint8_t>(a.metric)};
+            Own& o = own_[slot(kKeptRounds + 1, key)];
             if (anomalous_[watch_index(w, a.metric)] || Config::beyond(a, o.reading->value) ||
                 find(key))
                 store(ctx, sign_own(ctx, o));
@@ -139,16 +136,16 @@ void Agent::send_readings(sim::Context& ctx, const std::vector<Reading>& mine,
         if (a != node_) ctx.send(NodeId(cfg_->n + a), a < cfg_->n / 2 ? low : high);
 }
 
-std::size_t Agent::slot(std::uint64_t round, std::uint32_t workflow, Metric m) const {
-    return ((round % (kKeptRounds + 1)) * cfg_->workflows.size() + workflow) *
-               cfg_->actions.size() +
-           action_of_[static_cast<std::size_t>(m)];
+// The place of (round, workflow, metric) in a ring of `rounds` rounds.
+std::size_t Agent::slot(std::uint64_t rounds, const Key& key) const {
+    const auto& [round, workflow, metric] = key;
+    return ((round % rounds) * cfg_->workflows.size() + workflow) * cfg_->actions.size() +
+           action_of_[metric];
 }
 
 const Reading* Agent::own(sim::Context& ctx, const Key& key) {
-    const auto& [round, workflow, metric] = key;
-    Own& o = own_[slot(round, workflow, static_cast<Metric>(metric))];
-    if (!o.reading || o.reading->round != round) return nullptr;
+    Own& o = own_[slot(kKeptRounds + 1, key)];
+    if (!o.reading || o.reading->round != std::get<0>(key)) return nullptr;
     return &sign_own(ctx, o);
 }
 
@@ -158,23 +155,16 @@ const Reading& Agent::sign_own(sim::Context& ctx, Own& o) {
     return *o.reading;
 }
 
-std::size_t Agent::held_slot(const Key& key) const {
-    const auto& [round, workflow, metric] = key;
-    return ((round % (kKeptRounds + kAheadRounds + 1)) * cfg_->workflows.size() + workflow) *
-               cfg_->actions.size() +
-           action_of_[metric];
-}
-
 // The readings held for `key` (a watched metric of a known workflow, a round in the window),
 // if any.
 Agent::Held* Agent::find(const Key& key) {
-    Held& h = held_[held_slot(key)];
+    Held& h = held_[slot(kKeptRounds + kAheadRounds + 1, key)];
     return h.round == std::get<0>(key) ? &h : nullptr;
 }
 
 // The readings of `key`, its own first if it took one before they were held.
 Agent::Held& Agent::held(sim::Context& ctx, const Key& key) {
-    Held& h = held_[held_slot(key)];
+    Held& h = held_[slot(kKeptRounds + kAheadRounds + 1, key)];
     if (h.round == std::get<0>(key)) return h;
     h.round = std::get<0>(key);
     h.list.clear();

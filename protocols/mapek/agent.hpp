@@ -2,13 +2,13 @@
 // Monitor: every sampling round it reads each watched metric of each workflow, with its own
 // noise, and keeps them in a ring; those past an action's threshold go (signed) to every other
 // agent, and a reading past a threshold from another agent makes it send its own of that round
-// to every agent, once. Analyze: its own reading past a threshold is an anomaly. Plan: f+1 agents (a set
-// that rotates per round and workflow) with readings of that round from 2f+1 nodes, f+1 of
-// them past the threshold, submit a decision carrying them (and their median) to the replicas,
-// which check it before ordering it; the leader's batch or block of decisions is the plan.
-// Execute: the knowledge base executes committed decisions in log order, and the world applies
-// each action then. Without agreement (`local`, `leader`), it acts on its own reading. A lying
-// agent (config.hpp's Lie) does what its lies say, and nothing of this is owed to it.
+// to every agent, once. Analyze: its own reading past a threshold is an anomaly. Plan: f+1
+// agents (a set that rotates per round and workflow) with readings of that round from 2f+1
+// nodes, f+1 of them past the threshold, submit a decision carrying them (and their median) to the
+// replicas, which check it before ordering it; the leader's batch or block of decisions is the
+// plan. Execute: the knowledge base executes committed decisions in log order, and the world
+// applies each action then. Without agreement (`local`, `leader`), it acts on its own reading. A
+// lying agent (config.hpp's Lie) does what its lies say, and nothing of this is owed to it.
 #pragma once
 
 #include <array>
@@ -58,12 +58,10 @@ private:
     void sample(sim::Context& ctx, std::uint64_t round);
     void send_readings(sim::Context& ctx, const std::vector<Reading>& mine,
                        const std::vector<Reading>& other);
-    static std::size_t watch_index(std::uint32_t workflow, Metric m);
-    std::size_t slot(std::uint64_t round, std::uint32_t workflow, Metric m) const;
+    std::size_t slot(std::uint64_t rounds, const Key& key) const;
     // Its own reading of `key`, signed, if it took one.
     const Reading* own(sim::Context& ctx, const Key& key);
     const Reading& sign_own(sim::Context& ctx, Own& o);
-    std::size_t held_slot(const Key& key) const;
     Held& held(sim::Context& ctx, const Key& key);
     Held* find(const Key& key);
     bool store(sim::Context& ctx, const Reading& r);
@@ -110,7 +108,7 @@ private:
         bool answered = false;        // its own reading of it went to every agent
         bool outcome_wanted = false;  // its own reading went back within the threshold here
     };
-    std::vector<Held> held_;                         // by held_slot()
+    std::vector<Held> held_;                         // by slot()
     std::array<std::size_t, kMetrics> action_of_{};  // per metric, its action's index
     std::vector<bool> anomalous_;  // per watch_index: its own last reading was past the threshold
     std::map<Watch, SimTime> quiet_until_;  // no new decision on it before then

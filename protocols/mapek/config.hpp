@@ -24,6 +24,10 @@ using sim::SimTime;
 // (1/10,000), throughput in requests per second, queue depth in requests.
 enum class Metric : std::uint8_t { Latency, ErrorRate, Throughput, QueueDepth };
 inline constexpr std::size_t kMetrics = 4;
+// An index per (workflow, metric), for tables of them.
+inline std::size_t watch_index(std::uint32_t workflow, Metric m) {
+    return workflow * kMetrics + static_cast<std::size_t>(m);
+}
 inline constexpr std::array<const char*, kMetrics> kMetricNames = {"latency", "error_rate",
                                                                    "throughput", "queue_depth"};
 

@@ -52,16 +52,13 @@ World::World(std::shared_ptr<const Config> cfg, std::uint64_t seed, SimTime live
       effects_of_(cfg_->workflows.size() * kMetrics),
       truth_memo_(cfg_->workflows.size() * kMetrics) {
     for (std::size_t i = 0; i < cfg_->anomalies.size(); ++i)
-        anomalies_of_[watch(cfg_->anomalies[i].workflow, cfg_->anomalies[i].metric)].push_back(i);
-}
-
-std::size_t World::watch(std::uint32_t workflow, Metric m) {
-    return workflow * kMetrics + static_cast<std::size_t>(m);
+        anomalies_of_[watch_index(cfg_->anomalies[i].workflow, cfg_->anomalies[i].metric)]
+            .push_back(i);
 }
 
 std::int64_t World::truth(std::uint32_t workflow, Metric m, std::uint64_t round) const {
-    Memo& memo = truth_memo_[watch(workflow, m)];
-    const std::size_t effects = effects_of_[watch(workflow, m)].size();
+    Memo& memo = truth_memo_[watch_index(workflow, m)];
+    const std::size_t effects = effects_of_[watch_index(workflow, m)].size();
     if (memo.valid && memo.round == round && memo.effects == effects) return memo.value;
     memo = {round, effects, model(workflow, m, round), true};
     return memo.value;
@@ -76,7 +73,7 @@ std::int64_t World::model(std::uint32_t workflow, Metric m, std::uint64_t round)
         sim::hash_fields(seed_, workflow, static_cast<std::uint64_t>(m), round, 0x574c);
     const std::int64_t u = static_cast<std::int64_t>(h % (2 * kPpm + 1)) - kPpm;
     Wide v = Wide{base} * kPpm + Wide{base} * ppm(cfg_->variation) * u / kPpm;
-    for (const std::size_t i : anomalies_of_[watch(workflow, m)]) {
+    for (const std::size_t i : anomalies_of_[watch_index(workflow, m)]) {
         const AnomalySpec& a = cfg_->anomalies[i];
         if (t < a.at || t >= a.until || cleared(a, t)) continue;
         v = v * factor_ppm(a, t) / kPpm;
@@ -85,12 +82,12 @@ std::int64_t World::model(std::uint32_t workflow, Metric m, std::uint64_t round)
 }
 
 bool World::cleared(const AnomalySpec& a, SimTime t) const {
-    const std::vector<SimTime>& at = effects_of_[watch(a.workflow, a.metric)];
+    const std::vector<SimTime>& at = effects_of_[watch_index(a.workflow, a.metric)];
     return std::any_of(at.begin(), at.end(), [&](SimTime e) { return e >= a.at && e <= t; });
 }
 
 void World::detected(std::uint32_t workflow, Metric m, SimTime now) {
-    for (const std::size_t i : anomalies_of_[watch(workflow, m)]) {
+    for (const std::size_t i : anomalies_of_[watch_index(workflow, m)]) {
         const AnomalySpec& a = cfg_->anomalies[i];
         if (a.at <= now && now < a.until && !detected_[i]) detected_[i] = now;
     }
@@ -106,7 +103,7 @@ std::optional<sim::Finding> World::take(const Decision& d, std::uint64_t index, 
                                         std::uint32_t node, bool committed) {
     const ActionSpec& a = cfg_->actions.at(d.action);
     effects_.push_back({d.workflow, a.metric, now + a.delay});
-    effects_of_[watch(d.workflow, a.metric)].push_back(now + a.delay);
+    effects_of_[watch_index(d.workflow, a.metric)].push_back(now + a.delay);
     std::optional<sim::Finding> f;
     bool false_action = false;
     if (cfg_->coordination == Coordination::Bft) {

@@ -64,7 +64,6 @@ private:
     void add_row(std::uint64_t index, SimTime at, std::uint32_t node, const Decision& d, Outcome o,
                  bool committed, bool false_action);
     bool cleared(const AnomalySpec& a, SimTime t) const;
-    static std::size_t watch(std::uint32_t workflow, Metric m);  // an index per (workflow, metric)
     std::optional<sim::Finding> take(const Decision& d, std::uint64_t index, SimTime now,
                                      std::uint32_t node, bool committed);
     std::optional<sim::Finding> replay(SimTime now, const sim::CommitRecord& rec);
