@@ -351,9 +351,10 @@ void read_system(const Fields& o, ScenarioSpec& s) {
 ScenarioSpec read_scenario(const json& doc) {
     ScenarioSpec s;
     const Fields o(doc, "",
-                   {"name", "description", "seed", "nodes", "f", "allow_unsafe_f", "protocol",
-                    "crypto", "costs", "network", "workload", "faults", "stop", "invariants",
-                    "expect", "randomize", "system", "mapek"});
+                   {"$schema", "name", "description", "seed", "nodes", "f", "allow_unsafe_f",
+                    "protocol", "crypto", "costs", "network", "workload", "faults", "stop",
+                    "invariants", "expect", "randomize", "system", "mapek"});
+    o.text("$schema");  // for editors: a string, otherwise unread
     s.name = read_name(o.need("name"), o.at("name"));
     s.description = o.text("description").value_or("");
     s.seed = o.integer("seed", 0, kU64Max).value_or(s.seed);

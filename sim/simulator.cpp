@@ -121,6 +121,15 @@ void Simulator::trace_event(TraceRecord::Kind kind, std::uint32_t from, std::uin
 const RunResult& Simulator::run() {
     if (ran_) return result_;
     ran_ = true;
+    prepare();
+    loop();
+    conclude();
+    return result_;
+}
+
+// The result's tables sized, and the first events queued: starts, the fault timeline's
+// windows, and the rules' releases at fixed times.
+void Simulator::prepare() {
     const std::uint32_t total = static_cast<std::uint32_t>(nodes_.size());
     result_.nodes_total = total;
     result_.replicas = spec_.nodes;
@@ -141,10 +150,13 @@ const RunResult& Simulator::run() {
         queue_.push(Event::make(f.at.ns, 0, i, EventKind::FaultBegin));
         if (f.until) queue_.push(Event::make(f.until->ns, 0, i, EventKind::FaultEnd));
     }
-
     for (const auto& [at, rule] : rules_.release_times())
         queue_.push(Event::make(at.ns, 0, rule, EventKind::Release));
+}
 
+// One event at a time, each checked, until the stop time, a violation, the work done, or
+// nothing left to happen.
+void Simulator::loop() {
     result_.stop_reason = "queue empty";
     while (!queue_.empty()) {
         if (queue_.top_time_ns() > spec_.stop.at.ns) {
@@ -160,6 +172,7 @@ const RunResult& Simulator::run() {
         checker_.on_step(now_, result_.events);
         if (env_) checker_.on_finding(env_->on_step(now_), now_, result_.events);
         if (opts_.fingerprint_log) opts_.fingerprint_log->push_back(result_.fingerprint);
+        if ((result_.events & kProgressMask) == 0 && opts_.progress) opts_.progress(now_, result_);
         if (checker_.violation()) {
             result_.stop_reason = "violation";
             break;
@@ -170,6 +183,10 @@ const RunResult& Simulator::run() {
             break;
         }
     }
+}
+
+// The checks owed at the end, the final states, and what rules still hold counted as dropped.
+void Simulator::conclude() {
     if (!checker_.violation())
         checker_.finish(now_, result_.events, result_.stop_reason == "queue empty");
     if (env_ && !checker_.violation())
@@ -187,7 +204,6 @@ const RunResult& Simulator::run() {
     // Free what is still in flight, so payload lifetimes end with the run.
     while (!queue_.empty()) queue_.pop();
     inflight_.clear();
-    return result_;
 }
 
 void Simulator::step(const Event& e) {

@@ -100,6 +100,9 @@ struct SimOptions {
     bool keep_commit_log = false;  // for tests that check when each replica committed what
     // The fingerprint after each event, for locating the first event where two runs differ.
     std::vector<std::uint64_t>* fingerprint_log = nullptr;
+    // Told the virtual time and the result so far (events, requests accepted) every 65,536
+    // events, for a progress bar. It may read the wall clock; nothing it does reaches the run.
+    std::function<void(SimTime now, const RunResult& so_far)> progress;
 };
 
 // The checker's view of a scenario: who is Byzantine, and from when liveness is owed (after
@@ -168,6 +171,10 @@ private:
         std::unique_ptr<RandomStream> rng;
     };
 
+    static constexpr std::uint64_t kProgressMask = (1u << 16) - 1;
+    void prepare();
+    void loop();
+    void conclude();
     void step(const Event& e);
     void deliver(const Event& e);
     void fire_timer(const Event& e);

@@ -65,6 +65,11 @@ expect_text "$work/err" "/network/bogus" "the error names the JSON path"
 expect_text "$work/err" "$bad" "the error names the file"
 expect_exit 2 "run refuses an unknown key" "$byzsim" run "$bad"
 expect_exit 2 "a missing scenario file is bad input" "$byzsim" validate "$work/none.json"
+expect_exit 2 "validate of several files, one bad" "$byzsim" validate "$scenario" "$bad" "$quickstart"
+expect_text "$work/out" "ok: $scenario: t" "validate names each good file"
+expect_text "$work/out" "ok: $quickstart: " "validate goes on past a bad file"
+expect_text "$work/err" "$bad: /network/bogus" "validate names the bad file and its path"
+expect_text "$work/err" "1 of 3 files refused" "validate counts the refused files"
 
 out="$work/reports dir"
 expect_exit 0 "run --out --trace succeeds" "$byzsim" run "$scenario" --seed 7 --out "$out" --trace
@@ -101,10 +106,64 @@ expect_text "$work/out" "replay" "--help lists the verbs"
 expect_exit 0 "help run" "$byzsim" help run
 expect_exit 0 "run --help" "$byzsim" run --help
 expect_text "$work/out" "--seed" "run --help lists its options"
+for verb in run replay validate compare sweep merge shrink hunt list; do
+    expect_exit 0 "$verb --help works alone" "$byzsim" "$verb" --help
+done
 expect_exit 0 "--version" "$byzsim" --version
 expect_exit 2 "an unknown verb" "$byzsim" frobnicate
 expect_text "$work/err" "unknown verb" "the unknown verb is named"
 expect_exit 2 "no verb at all" "$byzsim"
+
+# --json: one JSON document on stdout and nothing else, with the verdict; --quiet excludes it.
+expect_exit 0 "run --json" "$byzsim" run "$scenario" --json
+if python3 - "$work/out" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["outcome"] == "safe" and doc["exit_code"] == 0, doc["outcome"]
+assert doc["expect"] == {"checked": False, "met": True, "failed": []}, doc["expect"]
+assert doc["requests"]["accepted"] == 5 and len(doc["fingerprint"]) == 16
+PY
+then echo "ok: run --json prints the summary as JSON"; else
+    echo "FAIL: run --json"; failures=$((failures + 1)); fi
+expect_exit 2 "--quiet with --json is a usage error" "$byzsim" run "$scenario" --json --quiet
+expect_exit 2 "a scenario error" "$byzsim" run "$bad"
+expect_text "$work/err" "hint: scenarios/FORMAT.md" "a scenario error says where to look next"
+
+# Colour and the progress line only for a person at a terminal (script(1) gives byzsim one).
+long=$work/long.json
+echo '{"name":"long","nodes":16,"workload":{"clients":8,"requests":25000},"stop":{"at":"1000s"}}' >"$long"
+expect_exit 0 "a long run, piped" "$byzsim" run "$long"
+if grep -q $'\033' "$work/out" "$work/err" || grep -q "events/s" "$work/err"; then
+    echo "FAIL: colour or a progress line on a pipe"; failures=$((failures + 1)); else
+    echo "ok: no colour and no progress line on a pipe"; fi
+script -qec "$byzsim run $long" /dev/null >"$work/tty" 2>&1 || true
+expect_text "$work/tty" "events/s" "a long run on a terminal shows its progress"
+expect_text "$work/tty" $'\033[32mSAFE' "the outcome is coloured on a terminal"
+NO_COLOR=1 script -qec "$byzsim run $scenario" /dev/null >"$work/tty" 2>&1 || true
+if grep -q $'\033\[3' "$work/tty"; then
+    echo "FAIL: colour with NO_COLOR set"; failures=$((failures + 1)); else
+    echo "ok: NO_COLOR turns colour off"; fi
+
+# sweep --json: the summary as JSON, which sweep.csv bears out.
+expect_exit 1 "sweep --json of a sweep with failures" "$byzsim" sweep \
+    "$root/tests/data/sweep_unsafe.json" --seeds 1..12 --jobs 2 --out "$work/sweep" --json
+if python3 - "$work/out" "$work/sweep/sweep.csv" <<'PY'
+import csv, json, sys
+doc = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2])))
+failing = sorted(int(r["seed"]) for r in rows if r["outcome"] != "safe")
+assert doc["seeds_done"] == len(rows) == 12, (doc["seeds_done"], len(rows))
+assert doc["failures"] == len(failing) > 0 and doc["first_failure"] == failing[0], doc
+assert doc["exit_code"] == 1
+PY
+then echo "ok: sweep --json agrees with sweep.csv"; else
+    echo "FAIL: sweep --json"; failures=$((failures + 1)); fi
+
+expect_exit 1 "sweep --quiet" "$byzsim" sweep "$root/tests/data/sweep_unsafe.json" --seeds 1..12 \
+    --jobs 2 --out "$work/sweep-quiet" --quiet
+if head -1 "$work/out" | grep -q '^12 seeds done' && [[ ! -s $work/err ]]; then
+    echo "ok: sweep --quiet prints only its summary"; else
+    echo "FAIL: sweep --quiet printed more"; failures=$((failures + 1)); fi
 
 if [[ $failures -ne 0 ]]; then
     echo "$failures check(s) failed"

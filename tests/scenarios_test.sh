@@ -2,7 +2,7 @@
 # Runs every shipped scenario through the CLI: each must meet its own `expect` block (exit 0),
 # and a second run of the same scenario must print the same fingerprint. Sweep specifications
 # (a `randomize` section, no `expect`: scenarios/sweeps/) are run by the sweep
-# and hunt tests, not here.
+# and hunt tests, not here; scenarios/schema.json and scenarios/schema/ describe the format.
 # Usage: scenarios_test.sh BYZSIM REPO_ROOT
 set -euo pipefail
 bin="$1"
@@ -34,7 +34,8 @@ while IFS= read -r f; do
         echo "ok   $f ($fp1)"
         pass=$((pass + 1))
     fi
-done < <(find "$root/scenarios" -name '*.json' -print | sort)
+done < <(find "$root/scenarios" -name '*.json' -not -name schema.json \
+    -not -path "$root/scenarios/schema/*" -print | sort)
 [ "$pass" -ge 12 ] || { echo "expected at least 12 scenarios, found $pass passing"; fail=$((fail + 1)); }
 echo "scenarios: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -147,6 +147,43 @@ TEST_CASE("qc: the detector sees conflicts across repeats, older views and forge
     CHECK(d.observe(vote_as(ctx, 2, newer)));
 }
 
+// One view's votes: its leader's first, then its voters' in signer order (the orders the
+// detector's fast paths depend on), with repeats, conflicts and votes for older views; now and
+// then all shuffled. `next(bound)` draws.
+template <class Next>
+std::vector<proto::SignedVote> view_arrivals(testing::RecordingContext& ctx, std::uint64_t view,
+                                             Next& next) {
+    constexpr std::uint32_t kNodes = 16;
+    std::vector<proto::SignedVote> arrivals;
+    const auto leader = static_cast<std::uint32_t>(view % kNodes);
+    auto add = [&](std::uint32_t signer, std::uint8_t kind, std::uint64_t v) {
+        // Mostly the honest value; now and then a second value for the same slot.
+        const sim::Digest value(next(8) == 0 ? 0x2000 + v : 0x1000 + v);
+        arrivals.push_back(vote_as(ctx, signer, proto::Statement{kind, v, v, value}));
+    };
+    add(leader, 7, view);
+    add(leader, 0, view);  // the leader's own vote arrives first
+    const bool shuffled = next(4) == 0;
+    for (std::uint32_t s = 0; s < kNodes; ++s) {
+        if (s == leader) continue;
+        add(s, 0, view);
+        if (next(6) == 0) add(s, 0, view);  // a second vote, which may conflict
+        if (next(3) == 0) arrivals.push_back(arrivals[1 + next(arrivals.size() - 1)]);
+    }
+    if (next(5) == 0 && view > 3) add(static_cast<std::uint32_t>(next(kNodes)), 0, view - 2);
+    // Now and then votes for a view already forgotten: they count as that view's first
+    // votes again, until the next forget_below.
+    if (next(6) == 0 && view > 12) {
+        const auto signer = static_cast<std::uint32_t>(next(kNodes));
+        add(signer, 0, view - 12);
+        add(signer, 0, view - 12);
+    }
+    if (shuffled)
+        for (std::size_t i = arrivals.size() - 1; i > 0; --i)
+            std::swap(arrivals[i], arrivals[next(i + 1)]);
+    return arrivals;
+}
+
 // The detector against a plain model (a map from (view, kind, slot, signer) to the first value
 // and whether it was reported), over orders its fast paths depend on: a view's leader first and
 // then its voters in signer order, random orders, repeats, conflicts and forgetting.
@@ -173,34 +210,7 @@ TEST_CASE("qc: the detector agrees with a model over many orders of arrival") {
         int evidence = 0;
         const std::uint64_t views = ed25519 ? 150 : 300;
         for (std::uint64_t view = 1; view <= views; ++view) {
-            const auto leader = static_cast<std::uint32_t>(view % kNodes);
-            std::vector<proto::SignedVote> arrivals;
-            auto add = [&](std::uint32_t signer, std::uint8_t kind, std::uint64_t v) {
-                // Mostly the honest value; now and then a second value for the same slot.
-                const sim::Digest value(next(8) == 0 ? 0x2000 + v : 0x1000 + v);
-                arrivals.push_back(vote_as(ctx, signer, proto::Statement{kind, v, v, value}));
-            };
-            add(leader, 7, view);
-            add(leader, 0, view);  // the leader's own vote arrives first
-            const bool shuffled = next(4) == 0;
-            for (std::uint32_t s = 0; s < kNodes; ++s) {
-                if (s == leader) continue;
-                add(s, 0, view);
-                if (next(6) == 0) add(s, 0, view);  // a second vote, which may conflict
-                if (next(3) == 0) arrivals.push_back(arrivals[1 + next(arrivals.size() - 1)]);
-            }
-            if (next(5) == 0 && view > 3)
-                add(static_cast<std::uint32_t>(next(kNodes)), 0, view - 2);
-            // Now and then votes for a view already forgotten: they count as that view's first
-            // votes again, until the next forget_below.
-            if (next(6) == 0 && view > 12) {
-                const auto signer = static_cast<std::uint32_t>(next(kNodes));
-                add(signer, 0, view - 12);
-                add(signer, 0, view - 12);
-            }
-            if (shuffled)
-                for (std::size_t i = arrivals.size() - 1; i > 0; --i)
-                    std::swap(arrivals[i], arrivals[next(i + 1)]);
+            const std::vector<proto::SignedVote> arrivals = view_arrivals(ctx, view, next);
             for (const auto& v : arrivals) {
                 const auto key = std::make_tuple(v.stmt.view, v.stmt.kind, v.stmt.slot, v.signer.v);
                 bool expect = false;

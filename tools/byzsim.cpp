@@ -14,6 +14,7 @@
 #include "byzsim_version.h"
 #include "sim/scenario.hpp"
 #include "tools/cli.hpp"
+#include "tools/term.hpp"
 
 namespace {
 
@@ -38,7 +39,8 @@ const Verb kVerbs[] = {
      add_run_options, run_verb},
     {"replay", "REPORT", 1, "re-run a report.json (or its directory); check the fingerprint",
      no_options, replay_verb},
-    {"validate", "SCENARIO", 1, "check a scenario file without running it", no_options,
+    {"validate", "SCENARIO...", kOneOrMore,
+     "check scenario files without running them; exit 2 if any is refused", no_options,
      validate_verb},
     {"compare", "SCENARIO", 1,
      "run one workload under several protocols and sizes; a table and compare.csv",
@@ -112,13 +114,14 @@ int run_verb_line(const Verb& verb, const Operands& args) {
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+        // --help works alone: before notify() insists on a verb's required options.
+        if (vm.count("help")) {
+            fmt::print("{}", verb_usage(verb));
+            return kExitOk;
+        }
         po::notify(vm);
     } catch (const po::error& e) {
         throw UsageError(e.what(), std::string(verb.name));
-    }
-    if (vm.count("help")) {
-        fmt::print("{}", verb_usage(verb));
-        return kExitOk;
     }
     const Operands operands = vm.count("operand") ? vm["operand"].as<Operands>() : Operands{};
     if (verb.operand_count == kOneOrMore ? operands.empty()
@@ -153,22 +156,28 @@ int dispatch(const Operands& args) {
     return run_verb_line(*verb, rest);
 }
 
+void print_error(std::string_view what, std::string_view hint) {
+    const bool c = term::colour(stderr);
+    fmt::print(stderr, "{} {}\n", term::paint("error:", term::Tone::Bad, c), what);
+    if (!hint.empty())
+        fmt::print(stderr, "{} {}\n", term::paint("hint:", term::Tone::Note, c), hint);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     try {
         return dispatch(Operands(argv + 1, argv + argc));
     } catch (const UsageError& e) {
-        fmt::print(stderr, "error: {}\n", e.what());
-        fmt::print(stderr, "run 'byzsim help{}' for usage\n",
-                   e.verb().empty() ? "" : " " + e.verb());
+        print_error(e.what(), fmt::format("run 'byzsim help{}' for usage",
+                                          e.verb().empty() ? "" : " " + e.verb()));
         return kExitUsage;
     } catch (const InputError& e) {
-        fmt::print(stderr, "error: {}\n", e.what());
+        print_error(e.what(), e.hint());
         return kExitUsage;
     } catch (const sim::ScenarioError& e) {
         // Every path above names the file; this is a net for one that does not.
-        fmt::print(stderr, "error: {}\n", e.what());
+        print_error(e.what(), "");
         return kExitUsage;
     } catch (const std::exception& e) {
         std::fflush(stdout);

@@ -1,21 +1,16 @@
-// byzsim's verbs that run one scenario: run, replay, validate, compare.
-#include <unistd.h>
-
-#include <thread>
-
+// byzsim run: one scenario (or the concrete scenario a sweep's seed draws), its summary on
+// stdout (one line with --quiet, one JSON document with --json), reports under --out, and a
+// progress line on a terminal while a long run goes on.
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <optional>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -28,10 +23,8 @@
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
 #include "tools/cli.hpp"
-#include "tools/compare.hpp"
-#include "tools/compare_loops.hpp"
 #include "tools/run_outputs.hpp"
-#include "tools/sweep.hpp"
+#include "tools/term.hpp"
 
 namespace cli {
 
@@ -53,34 +46,151 @@ std::uint64_t parse_seed(const std::string& text) {
     return seed;
 }
 
-struct Simulation {
-    std::unique_ptr<sim::Simulator> sim;
-    const sim::RunResult* result = nullptr;
+// What the command line asked of `run`.
+struct RunRequest {
+    std::string file;
+    bool quiet = false;
+    bool as_json = false;
+    std::optional<fs::path> out;
+    std::vector<TraceFormat> formats;
+    std::optional<std::pair<std::int64_t, std::int64_t>> window;
+    std::optional<std::uint64_t> seed;
 };
 
-// Builds and runs; scenario errors found only now are still reported against `file`.
-Simulation simulate(const sim::ScenarioSpec& spec, const std::string& file,
-                    std::ostream* trace = nullptr, std::string_view path_prefix = "",
-                    sim::TraceSink* sink = nullptr) {
-    sim::SimOptions opts;
-    opts.trace = trace;
-    opts.sink = sink;
-    try {
-        Simulation s;
-        s.sim = protocols::build(spec, opts);
-        s.result = &s.sim->run();
-        return s;
-    } catch (const sim::ScenarioError& e) {
-        throw_input_error(file, e, path_prefix);
+RunRequest read_request(const Operands& operands, const po::variables_map& vm) {
+    RunRequest q;
+    q.file = operands[0];
+    q.quiet = vm["quiet"].as<bool>();
+    q.as_json = vm["json"].as<bool>();
+    if (vm.count("out")) q.out = fs::path(vm["out"].as<std::string>());
+    if (vm["trace"].as<bool>()) q.formats.push_back(TraceFormat::Jsonl);
+    if (vm.count("trace-format"))
+        for (const TraceFormat f : parse_trace_formats(vm["trace-format"].as<std::string>()))
+            if (std::find(q.formats.begin(), q.formats.end(), f) == q.formats.end())
+                q.formats.push_back(f);
+    if (vm.count("window")) q.window = parse_window(vm["window"].as<std::string>());
+    if (!q.formats.empty() && !q.out)
+        throw UsageError("--trace and --trace-format need --out DIR to write the traces to", "run");
+    if (q.window && !q.out)
+        throw UsageError("--window needs --out DIR (it draws report.html)", "run");
+    if (q.quiet && q.as_json) throw UsageError("--quiet and --json: choose one", "run");
+    if (vm.count("seed")) q.seed = parse_seed(vm["seed"].as<std::string>());
+    return q;
+}
+
+// The scenario to run: the file's, with the seed overridden, or for a sweep scenario the
+// concrete one the seed draws (`drawn` then says what it drew).
+sim::ScenarioSpec scenario_for(const RunRequest& q, std::optional<std::string>& drawn) {
+    sim::ScenarioSpec spec = load(q.file);
+    if (spec.randomize) {
+        try {
+            spec = protocols::concrete_scenario(spec, q.seed.value_or(spec.seed));
+        } catch (const sim::ScenarioError& e) {
+            throw_input_error(q.file, e);
+        }
+        const std::size_t at = spec.description.rfind(" drew: ");
+        drawn = at == std::string::npos ? spec.description : spec.description.substr(at + 7);
+        if (!drawn->empty() && drawn->back() == ']') drawn->pop_back();
+    } else if (q.seed) {
+        spec.seed = *q.seed;
+        spec.source["seed"] = *q.seed;
     }
+    return spec;
 }
 
-void print_header(std::uint64_t seed, const std::string& file, const std::string& name) {
-    fmt::print("byzsim {} seed {} scenario {} ({})\n", BYZSIM_VERSION, seed, file, name);
-    std::fflush(stdout);  // shown even if the run never returns
+// The scenario's "expect" block against the run. Without one, any violation fails the run.
+struct Verdict {
+    int exit = kExitOk;
+    bool checked = false;             // the scenario has an "expect" block
+    std::string found;                // the violation it expected, found
+    std::vector<std::string> failed;  // what it expected and did not get
+};
+
+Verdict judge(const sim::ScenarioSpec& spec, const sim::RunResult& r) {
+    const std::optional<sim::Violation>& v = r.violation;
+    const sim::ExpectSpec& e = spec.expect;
+    Verdict out;
+    out.checked = e.present;
+    if (!e.present) {
+        out.exit = v ? kExitFailed : kExitOk;
+        return out;
+    }
+    const std::string wanted =
+        e.invariant.empty() ? "a violation" : "a violation of " + e.invariant;
+    if (e.safe && v) {
+        out.failed.push_back("expected outcome safe, found a violation of " + v->invariant);
+    } else if (!e.safe && !v) {
+        out.failed.push_back("expected " + wanted + ", but the run was safe");
+    } else if (!e.safe && !e.invariant.empty() && v->invariant != e.invariant) {
+        out.failed.push_back("expected " + wanted + ", found a violation of " + v->invariant);
+    } else if (!e.safe) {
+        out.found = v->invariant;
+    }
+    if (r.accepted < e.min_commits) {
+        out.failed.push_back(
+            fmt::format("expected at least {} accepted requests (min_commits), got {}",
+                        e.min_commits, r.accepted));
+    }
+    out.exit = out.failed.empty() ? kExitOk : kExitFailed;
+    return out;
 }
 
-// ---- run -----------------------------------------------------------------------------------
+void write_reports(const fs::path& dir, const sim::ScenarioSpec& spec, const sim::RunResult& r,
+                   const reports::ReportMeta& meta) {
+    reports::write_atomic(dir / "report.json", reports::report_json(spec, r, meta).dump(2) + "\n");
+    reports::write_atomic(dir / "requests.csv", reports::requests_csv(r));
+    reports::write_atomic(dir / "messages.csv", reports::messages_csv(r, spec.nodes));
+    for (const auto& [name, text] : r.system_csv()) reports::write_atomic(dir / name, text);
+}
+
+// The summary's outcome line in green or red.
+std::string tint_outcome(const std::string& summary, bool on) {
+    if (!on) return summary;
+    const std::size_t line = summary.find("outcome");
+    if (line == std::string::npos) return summary;
+    const std::size_t from = line + 14, to = summary.find('\n', from);
+    const std::string word = summary.substr(from, to - from);
+    const term::Tone tone = word == "SAFE" ? term::Tone::Good : term::Tone::Bad;
+    return summary.substr(0, from) + term::paint(word, tone, true) + summary.substr(to);
+}
+
+// What a person reads: the summary (or one line), the verdict, and where to look next.
+void print_human(const RunRequest& q, const sim::ScenarioSpec& spec, const sim::RunResult& r,
+                 const reports::ReportMeta& meta, const Verdict& v) {
+    const bool c = term::colour(stdout);
+    const std::string outcome =
+        r.violation ? "VIOLATION: " + r.violation->invariant : std::string("SAFE");
+    if (q.quiet) {
+        fmt::print("{} fingerprint {} events {}\n",
+                   term::paint(outcome, r.violation ? term::Tone::Bad : term::Tone::Good, c),
+                   reports::fingerprint_hex(r.fingerprint), r.events);
+    } else {
+        fmt::print("{}", tint_outcome(reports::summary_text(spec, r, meta), c));
+        if (q.out) fmt::print("wrote {}\n", q.out->string());
+        if (r.violation && q.out) {
+            fmt::print("{:<14}open {} (the messages before the violation, drawn)\n", "see it",
+                       shell_quote((*q.out / "report.html").string()));
+        } else if (r.violation) {
+            fmt::print("{:<14}byzsim run {} --seed {} --out DIR, then open DIR/report.html\n",
+                       "see it", shell_quote(q.file), spec.seed);
+        }
+    }
+    if (!v.found.empty()) fmt::print("expected violation found: {}\n", v.found);
+    for (const std::string& f : v.failed)
+        fmt::print("{} {}\n", term::paint("expectation failed:", term::Tone::Bad, c), f);
+    if (v.checked && v.failed.empty())
+        fmt::print("{}\n", term::paint("expectations met", term::Tone::Good, c));
+}
+
+// What a script reads: report.json's document, with the verdict and the output directory.
+json summary_json(const RunRequest& q, const sim::ScenarioSpec& spec, const sim::RunResult& r,
+                  const reports::ReportMeta& meta, const Verdict& v) {
+    json doc = reports::report_json(spec, r, meta);
+    doc["expect"] = {{"checked", v.checked}, {"met", v.failed.empty()}, {"failed", v.failed}};
+    doc["out"] = q.out ? json(q.out->string()) : json(nullptr);
+    doc["exit_code"] = v.exit;
+    return doc;
+}
 
 }  // namespace
 
@@ -97,308 +207,54 @@ void add_run_options(po::options_description& d) {
         "the virtual time report.html draws, e.g. 1.2s..1.5s (default: before the violation, "
         "or the run's start)");
     add("quiet,q", po::bool_switch(), "print one line instead of the summary");
+    add("json", po::bool_switch(),
+        "print only the summary as one JSON document (report.json's, with the verdict)");
 }
-
-namespace {
-
-// Checks the scenario's "expect" block against the run; prints what it found. Without an
-// "expect" block, any violation fails the run.
-int judge(const sim::ScenarioSpec& spec, const sim::RunResult& r) {
-    const std::optional<sim::Violation>& v = r.violation;
-    const sim::ExpectSpec& e = spec.expect;
-    if (!e.present) return v ? kExitFailed : kExitOk;
-    std::vector<std::string> failed;
-    const std::string wanted =
-        e.invariant.empty() ? "a violation" : "a violation of " + e.invariant;
-    if (e.safe && v) {
-        failed.push_back("expected outcome safe, found a violation of " + v->invariant);
-    } else if (!e.safe && !v) {
-        failed.push_back("expected " + wanted + ", but the run was safe");
-    } else if (!e.safe && !e.invariant.empty() && v->invariant != e.invariant) {
-        failed.push_back("expected " + wanted + ", found a violation of " + v->invariant);
-    } else if (!e.safe) {
-        fmt::print("expected violation found: {}\n", v->invariant);
-    }
-    if (r.accepted < e.min_commits) {
-        failed.push_back(fmt::format("expected at least {} accepted requests (min_commits), got {}",
-                                     e.min_commits, r.accepted));
-    }
-    for (const std::string& f : failed) fmt::print("expectation failed: {}\n", f);
-    if (failed.empty()) fmt::print("expectations met\n");
-    return failed.empty() ? kExitOk : kExitFailed;
-}
-
-void write_reports(const fs::path& dir, const sim::ScenarioSpec& spec, const sim::RunResult& r,
-                   const reports::ReportMeta& meta) {
-    reports::write_atomic(dir / "report.json", reports::report_json(spec, r, meta).dump(2) + "\n");
-    reports::write_atomic(dir / "requests.csv", reports::requests_csv(r));
-    reports::write_atomic(dir / "messages.csv", reports::messages_csv(r, spec.nodes));
-    for (const auto& [name, text] : r.system_csv()) reports::write_atomic(dir / name, text);
-}
-
-}  // namespace
 
 int run_verb(const Operands& operands, const po::variables_map& vm) {
-    const std::string& file = operands[0];
-    const bool quiet = vm["quiet"].as<bool>();
-    const std::optional<fs::path> out =
-        vm.count("out") ? std::optional<fs::path>(vm["out"].as<std::string>()) : std::nullopt;
-    std::vector<TraceFormat> formats;
-    if (vm["trace"].as<bool>()) formats.push_back(TraceFormat::Jsonl);
-    if (vm.count("trace-format"))
-        for (const TraceFormat f : parse_trace_formats(vm["trace-format"].as<std::string>()))
-            if (std::find(formats.begin(), formats.end(), f) == formats.end()) formats.push_back(f);
-    const std::optional<std::pair<std::int64_t, std::int64_t>> window =
-        vm.count("window") ? std::optional(parse_window(vm["window"].as<std::string>()))
-                           : std::nullopt;
-    if (!formats.empty() && !out)
-        throw UsageError("--trace and --trace-format need --out DIR to write the traces to", "run");
-    if (window && !out) throw UsageError("--window needs --out DIR (it draws report.html)", "run");
-    const std::optional<std::uint64_t> seed =
-        vm.count("seed") ? std::optional(parse_seed(vm["seed"].as<std::string>())) : std::nullopt;
-
-    sim::ScenarioSpec spec = load(file);
-    if (spec.randomize) {
-        // A sweep scenario: run the concrete scenario this seed draws, as a sweep would.
-        try {
-            spec = protocols::concrete_scenario(spec, seed.value_or(spec.seed));
-        } catch (const sim::ScenarioError& e) {
-            throw_input_error(file, e);
-        }
-        const std::size_t at = spec.description.rfind(" drew: ");
-        std::string drawn =
-            at == std::string::npos ? spec.description : spec.description.substr(at + 7);
-        if (!drawn.empty() && drawn.back() == ']') drawn.pop_back();
-        fmt::print("randomize: seed {} drew: {}\n", spec.seed, drawn);
-    } else if (seed) {
-        spec.seed = *seed;
-        spec.source["seed"] = *seed;
+    const RunRequest q = read_request(operands, vm);
+    std::optional<std::string> drawn;
+    const sim::ScenarioSpec spec = scenario_for(q, drawn);
+    reports::ReportMeta meta{BYZSIM_VERSION, q.file, "", spec.seed};
+    meta.replay_command = fmt::format("byzsim run {} --seed {}", shell_quote(q.file), spec.seed);
+    if (q.out)
+        meta.replay_command += "; byzsim replay " + shell_quote((*q.out / "report.json").string());
+    if (!q.as_json) {
+        if (drawn) fmt::print("randomize: seed {} drew: {}\n", spec.seed, *drawn);
+        print_header(spec.seed, q.file, spec.name);
     }
-    reports::ReportMeta meta{BYZSIM_VERSION, file, "", spec.seed};
-    meta.replay_command = fmt::format("byzsim run {} --seed {}", shell_quote(file), spec.seed);
-    if (out)
-        meta.replay_command += "; byzsim replay " + shell_quote((*out / "report.json").string());
-
-    print_header(spec.seed, file, spec.name);
     std::unique_ptr<RunOutputs> outputs;
     try {
-        if (out) fs::create_directories(*out);
-        if (out) outputs = std::make_unique<RunOutputs>(*out, spec, formats, window);
+        if (q.out) fs::create_directories(*q.out);
+        if (q.out) outputs = std::make_unique<RunOutputs>(*q.out, spec, q.formats, q.window);
     } catch (const fs::filesystem_error& e) {
         throw InputError(fmt::format("cannot create output directory: {}", e.what()));
     }
-    const Simulation s = simulate(spec, file, nullptr, "", outputs ? outputs->sink() : nullptr);
+    const std::uint64_t requests =
+        spec.stop.when_done ? spec.workload.requests + spec.workload.schedule.size() : 0;
+    term::RunProgress progress(!q.quiet && !q.as_json, spec.stop.at, requests);
+    sim::SimOptions opts;
+    opts.sink = outputs ? outputs->sink() : nullptr;
+    if (progress.on())
+        opts.progress = [&progress](sim::SimTime now, const sim::RunResult& so_far) {
+            progress.update(now, so_far.events, so_far.accepted);
+        };
+    const Simulation s = simulate(spec, q.file, std::move(opts));
+    progress.finish();
     const sim::RunResult& r = *s.result;
     try {
         if (outputs) outputs->finish(spec, r, meta);
-        if (out) write_reports(*out, spec, r, meta);
+        if (q.out) write_reports(*q.out, spec, r, meta);
     } catch (const std::system_error& e) {  // filesystem_error is one too
         throw InputError(fmt::format("cannot write the reports: {}", e.what()));
     }
-
-    if (quiet) {
-        fmt::print("{} fingerprint {} events {}\n",
-                   r.violation ? "VIOLATION: " + r.violation->invariant : std::string("SAFE"),
-                   reports::fingerprint_hex(r.fingerprint), r.events);
+    const Verdict v = judge(spec, r);
+    if (q.as_json) {
+        fmt::print("{}\n", summary_json(q, spec, r, meta, v).dump(2));
     } else {
-        fmt::print("{}", reports::summary_text(spec, r, meta));
-        if (out) fmt::print("wrote {}\n", out->string());
+        print_human(q, spec, r, meta, v);
     }
-    return judge(spec, r);
-}
-
-// ---- replay --------------------------------------------------------------------------------
-
-namespace {
-
-struct Report {
-    json doc;
-    sim::ScenarioSpec spec;
-    std::string fingerprint;
-};
-
-// A report field that must be there, with the right type; otherwise bad input.
-const json& report_field(const json& doc, const std::string& file, const std::string& key,
-                         bool (json::*is_type)() const noexcept, std::string_view type) {
-    const auto it = doc.find(key);
-    if (it == doc.end()) throw InputError(fmt::format("{}: /{}: missing required key", file, key));
-    if (!((*it).*is_type)()) throw InputError(fmt::format("{}: /{}: expected {}", file, key, type));
-    return *it;
-}
-
-Report read_report(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw InputError(fmt::format("{}: cannot read the report", file));
-    Report rep;
-    try {
-        rep.doc = json::parse(in);
-    } catch (const json::exception& e) {
-        throw InputError(fmt::format("{}: not a valid JSON report: {}", file, e.what()));
-    }
-    if (!rep.doc.is_object()) throw InputError(fmt::format("{}: expected a JSON object", file));
-    json scenario = report_field(rep.doc, file, "scenario", &json::is_object, "an object");
-    const json& seed =
-        report_field(rep.doc, file, "seed", &json::is_number_unsigned, "an unsigned integer");
-    rep.fingerprint =
-        report_field(rep.doc, file, "fingerprint", &json::is_string, "a string").get<std::string>();
-    scenario["seed"] = seed;
-    try {
-        rep.spec = sim::parse_scenario(scenario);
-        protocols::validate(rep.spec);
-    } catch (const sim::ScenarioError& e) {
-        throw_input_error(file, e, "/scenario");
-    }
-    return rep;
-}
-
-// The event number of a trace line: the value of its "ev" field, or "?".
-std::string event_of(const std::string& line) {
-    constexpr std::string_view kKey = "\"ev\":";
-    const std::size_t at = line.find(kKey);
-    if (at == std::string::npos) return "?";
-    std::size_t end = at + kKey.size();
-    while (end < line.size() && line[end] >= '0' && line[end] <= '9') ++end;
-    return end == at + kKey.size() ? "?" : line.substr(at + kKey.size(), end - at - kKey.size());
-}
-
-// Prints the first line where the recorded trace and the replayed one differ.
-void diff_traces(const fs::path& recorded_file, const std::string& replayed_text) {
-    std::ifstream recorded(recorded_file, std::ios::binary);
-    std::istringstream replayed(replayed_text);
-    std::string a, b;
-    for (std::uint64_t line = 1;; ++line) {
-        const bool has_a = static_cast<bool>(std::getline(recorded, a));
-        const bool has_b = static_cast<bool>(std::getline(replayed, b));
-        if (!has_a && !has_b) {
-            fmt::print("the traces are identical ({} lines), yet the fingerprints differ\n",
-                       line - 1);
-            return;
-        }
-        if (has_a && has_b && a == b) continue;
-        fmt::print("first difference at trace line {} (event {}):\n", line,
-                   event_of(has_a ? a : b));
-        fmt::print("  recorded: {}\n", has_a ? a : "<end of trace>");
-        fmt::print("  replayed: {}\n", has_b ? b : "<end of trace>");
-        return;
-    }
-}
-
-}  // namespace
-
-int replay_verb(const Operands& operands, const po::variables_map&) {
-    fs::path file = operands[0];
-    if (fs::is_directory(file)) file /= "report.json";
-    const Report rep = read_report(file.string());
-    const std::uint64_t seed = rep.spec.seed;
-    print_header(seed, file.string(), rep.spec.name);
-    const std::string version = rep.doc.value("version", std::string("?"));
-    if (version != BYZSIM_VERSION)
-        fmt::print("note: the report was written by byzsim {}\n", version);
-
-    const Simulation s = simulate(rep.spec, file.string(), nullptr, "/scenario");
-    const std::string now = reports::fingerprint_hex(s.result->fingerprint);
-    if (now == rep.fingerprint) {
-        fmt::print("replay OK: fingerprint {} matches\n", now);
-        return kExitOk;
-    }
-    fmt::print("replay MISMATCH: the report has fingerprint {}, the replay {} ({} events)\n",
-               rep.fingerprint, now, s.result->events);
-    const fs::path trace = file.parent_path() / "trace.jsonl";
-    if (!fs::exists(trace)) {
-        fmt::print(
-            "no {} next to the report to name the first differing event; re-run with "
-            "--out DIR --trace to record one\n",
-            trace.string());
-        return kExitFailed;
-    }
-    std::ostringstream replayed;
-    simulate(rep.spec, file.string(), &replayed, "/scenario");
-    diff_traces(trace, replayed.str());
-    return kExitFailed;
-}
-
-// ---- validate ------------------------------------------------------------------------------
-
-int validate_verb(const Operands& operands, const po::variables_map&) {
-    const sim::ScenarioSpec spec = load(operands[0]);
-    fmt::print("ok: {}\n", spec.name);
-    return kExitOk;
-}
-
-void add_compare_options(po::options_description& d) {
-    auto add = d.add_options();
-    add("protocols", po::value<std::string>()->value_name("P,P")->default_value("pbft,hotstuff"),
-        "protocols to compare");
-    add("nodes", po::value<std::string>()->value_name("N,N")->default_value("4,7,16,31,64"),
-        "replica counts");
-    add("coordination",
-        po::value<std::string>()->value_name("C,C")->default_value("bft,local,leader"),
-        "a MAPE-K scenario: the coordinations to compare (instead of protocols and sizes)");
-    add("out", po::value<std::string>()->value_name("DIR"), "write compare.csv here");
-}
-
-namespace {
-
-// The table, compare.csv under --out, and exit 1 if a row was not safe.
-template <class Row>
-int print_compare(const std::string& table, const std::string& csv, const std::vector<Row>& rows,
-                  const po::variables_map& vm, const std::string& html = {}) {
-    fmt::print("{}", table);
-    if (vm.count("out")) {
-        const fs::path dir = vm["out"].as<std::string>();
-        reports::write_atomic(dir / "compare.csv", csv);
-        if (!html.empty()) reports::write_atomic(dir / "compare.html", html);
-        fmt::print("wrote {}{}\n", (dir / "compare.csv").string(),
-                   html.empty() ? "" : " and compare.html");
-    }
-    for (const auto& r : rows)
-        if (r.outcome != "safe") return kExitFailed;
-    return kExitOk;
-}
-
-// A MAPE-K scenario under each coordination: one row each.
-int compare_loops_verb(const std::string& file, const sim::ScenarioSpec& spec,
-                       const po::variables_map& vm) {
-    const auto coordinations = split_list(vm["coordination"].as<std::string>());
-    for (const auto& c : coordinations)
-        if (c != "bft" && c != "local" && c != "leader")
-            throw UsageError(fmt::format("--coordination: '{}' is not bft, local or leader", c),
-                             "compare");
-    std::vector<tools::LoopRow> rows;
-    try {
-        rows = tools::compare_loops(spec.source, coordinations);
-    } catch (const sim::ScenarioError& e) {
-        throw_input_error(file, e);
-    }
-    return print_compare(tools::loops_table(rows), tools::loops_csv(rows), rows, vm);
-}
-
-}  // namespace
-
-int compare_verb(const Operands& operands, const po::variables_map& vm) {
-    const std::string& file = operands[0];
-    const sim::ScenarioSpec spec = load(file);
-    if (spec.system == "mapek") return compare_loops_verb(file, spec, vm);
-    const auto protocols = split_list(vm["protocols"].as<std::string>());
-    std::vector<std::uint32_t> sizes;
-    for (const auto& word : split_list(vm["nodes"].as<std::string>())) {
-        if (word.empty() || word.size() > 4 || word.find_first_not_of("0123456789") != word.npos ||
-            std::stoul(word) < 1 || std::stoul(word) > 1024)
-            throw UsageError(
-                fmt::format("--nodes: '{}' is not a replica count from 1 to 1024", word),
-                "compare");
-        sizes.push_back(static_cast<std::uint32_t>(std::stoul(word)));
-    }
-    if (protocols.empty() || sizes.empty())
-        throw UsageError("--protocols and --nodes need at least one value each", "compare");
-    std::vector<tools::CompareRow> rows;
-    try {
-        rows = tools::compare(spec.source, protocols, sizes);
-    } catch (const sim::ScenarioError& e) {
-        throw_input_error(file, e);
-    }
-    return print_compare(tools::compare_table(rows), tools::compare_csv(rows), rows, vm,
-                         tools::compare_html(rows, spec.name));
+    return v.exit;
 }
 
 }  // namespace cli

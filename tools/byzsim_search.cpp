@@ -59,6 +59,8 @@ void add_sweep_options(po::options_description& d) {
         "run every seed twice and fail on the first event whose fingerprint differs");
     add("shrink", po::bool_switch(), "shrink each failure (up to 10) to failures/seed-N.min.json");
     add("no-progress", po::bool_switch(), "no progress bar");
+    add("quiet,q", po::bool_switch(), "print only the summary: no failures as found, no progress");
+    add("json", po::bool_switch(), "print only the summary, as one JSON document");
 }
 
 namespace {
@@ -103,6 +105,51 @@ void read_run_options(const po::variables_map& vm, const std::string& verb, std:
 
 }  // namespace
 
+namespace {
+
+// What a person reads once the sweep ends, and what to do with a failure.
+int print_sweep_end(const tools::SweepSummary& s, const tools::SweepOptions& o) {
+    fmt::print("{} seeds done, {} failing ({} violations); {:.1f} s; wrote {}\n", s.seeds_done,
+               s.failures, s.violations, s.wall_seconds, (o.out / "sweep.csv").string());
+    if (s.first_failure) {
+        const std::string failure = shell_quote(
+            (o.out / "failures" / fmt::format("seed-{}.json", *s.first_failure)).string());
+        fmt::print("first failure: seed {} ({}); reproduce with: byzsim run {}\n", *s.first_failure,
+                   s.first_invariant.empty() ? "error" : s.first_invariant, failure);
+        if (!o.shrink) fmt::print("make it small: byzsim shrink {}\n", failure);
+        fmt::print(
+            "see it: byzsim run {} --out DIR, then open DIR/report.html; every failing "
+            "seed: {}\n",
+            failure, shell_quote((o.out / "sweep.html").string()));
+    }
+    if (s.interrupted) {
+        fmt::print(
+            "interrupted: the {} finished seeds are kept; continue with the same command "
+            "and --resume\n",
+            s.seeds_done);
+        return kExitInterrupted;
+    }
+    return s.failures ? kExitFailed : kExitOk;
+}
+
+// What a script reads.
+int print_sweep_json(const tools::SweepSummary& s, const tools::SweepOptions& o) {
+    const int exit = s.interrupted ? kExitInterrupted : s.failures ? kExitFailed : kExitOk;
+    json doc = {{"seeds_done", s.seeds_done},
+                {"failures", s.failures},
+                {"violations", s.violations},
+                {"wall_seconds", s.wall_seconds},
+                {"interrupted", s.interrupted},
+                {"out", o.out.string()},
+                {"first_failure", s.first_failure ? json(*s.first_failure) : json(nullptr)},
+                {"first_invariant", s.first_invariant},
+                {"exit_code", exit}};
+    fmt::print("{}\n", doc.dump(2));
+    return exit;
+}
+
+}  // namespace
+
 int sweep_verb(const Operands& operands, const po::variables_map& vm) {
     const std::string& file = operands[0];
     tools::SweepOptions o;
@@ -115,15 +162,20 @@ int sweep_verb(const Operands& operands, const po::variables_map& vm) {
     o.check_determinism = vm["check-determinism"].as<bool>();
     o.shrink = vm["shrink"].as<bool>();
     o.progress = !vm["no-progress"].as<bool>();
+    const bool as_json = vm["json"].as<bool>();
+    o.quiet = vm["quiet"].as<bool>();
+    if (o.quiet && as_json) throw UsageError("--quiet and --json: choose one", "sweep");
 
     const sim::ScenarioSpec spec = load(file);
-    fmt::print("byzsim {} sweep {} ({}) seeds {}..{}{} with {} worker(s){}\n", BYZSIM_VERSION, file,
-               spec.name, o.first, o.last,
-               o.shards > 1 ? fmt::format(" shard {}/{}", o.shard, o.shards) : "", o.jobs,
-               spec.randomize ? ""
-                              : "; note: the scenario has no randomize section, so seeds "
-                                "vary only its random streams");
-    std::fflush(stdout);
+    if (!as_json && !o.quiet) {
+        fmt::print("byzsim {} sweep {} ({}) seeds {}..{}{} with {} worker(s){}\n", BYZSIM_VERSION,
+                   file, spec.name, o.first, o.last,
+                   o.shards > 1 ? fmt::format(" shard {}/{}", o.shard, o.shards) : "", o.jobs,
+                   spec.randomize ? ""
+                                  : "; note: the scenario has no randomize section, so seeds "
+                                    "vary only its random streams");
+        std::fflush(stdout);
+    }
     tools::SweepSummary s;
     try {
         s = tools::sweep(spec, o);
@@ -134,23 +186,7 @@ int sweep_verb(const Operands& operands, const po::variables_map& vm) {
     } catch (const std::runtime_error& e) {
         throw InputError(e.what());
     }
-    fmt::print("{} seeds done, {} failing ({} violations); {:.1f} s; wrote {}\n", s.seeds_done,
-               s.failures, s.violations, s.wall_seconds, (o.out / "sweep.csv").string());
-    if (s.first_failure) {
-        fmt::print(
-            "first failure: seed {} ({}); reproduce with: byzsim run {}\n", *s.first_failure,
-            s.first_invariant.empty() ? "error" : s.first_invariant,
-            shell_quote(
-                (o.out / "failures" / fmt::format("seed-{}.json", *s.first_failure)).string()));
-    }
-    if (s.interrupted) {
-        fmt::print(
-            "interrupted: the {} finished seeds are kept; continue with the same command "
-            "and --resume\n",
-            s.seeds_done);
-        return kExitInterrupted;
-    }
-    return s.failures ? kExitFailed : kExitOk;
+    return as_json ? print_sweep_json(s, o) : print_sweep_end(s, o);
 }
 
 void add_merge_options(po::options_description& d) {

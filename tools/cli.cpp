@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "byzsim_version.h"
 #include "protocols/registry.hpp"
 
 namespace cli {
@@ -12,7 +13,9 @@ namespace cli {
                                     std::string_view path_prefix) {
     const std::string path = std::string(path_prefix) + e.path();
     throw InputError(path.empty() ? fmt::format("{}: {}", file, e.reason())
-                                  : fmt::format("{}: {}: {}", file, path, e.reason()));
+                                  : fmt::format("{}: {}: {}", file, path, e.reason()),
+                     "scenarios/FORMAT.md describes every key (scenarios/schema.json checks a "
+                     "file as you edit it); `byzsim list` names what a scenario may use");
 }
 
 std::string shell_quote(std::string_view word) {
@@ -45,6 +48,23 @@ std::vector<std::string> split_list(const std::string& text) {
         start = comma + 1;
     }
     return out;
+}
+
+Simulation simulate(const sim::ScenarioSpec& spec, const std::string& file, sim::SimOptions opts,
+                    std::string_view path_prefix) {
+    try {
+        Simulation s;
+        s.sim = protocols::build(spec, std::move(opts));
+        s.result = &s.sim->run();
+        return s;
+    } catch (const sim::ScenarioError& e) {
+        throw_input_error(file, e, path_prefix);
+    }
+}
+
+void print_header(std::uint64_t seed, const std::string& file, const std::string& name) {
+    fmt::print("byzsim {} seed {} scenario {} ({})\n", BYZSIM_VERSION, seed, file, name);
+    std::fflush(stdout);  // shown even if the run never returns
 }
 
 void no_options(po::options_description&) {}

@@ -1,9 +1,11 @@
 // byzsim's command line, shared by its verbs: operands, exit codes, the two errors that end a
 // verb with exit 2, the helpers several verbs use, and each verb's options and entry point
-// (byzsim.cpp holds the table of verbs and the dispatcher; byzsim_run.cpp run, replay, validate
-// and compare; byzsim_search.cpp sweep, merge, shrink and hunt).
+// (byzsim.cpp holds the table of verbs and the dispatcher; byzsim_run.cpp run;
+// byzsim_replay.cpp replay and validate; byzsim_compare.cpp compare; byzsim_search.cpp sweep,
+// merge, shrink and hunt; list.cpp list).
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -12,6 +14,7 @@
 #include <boost/program_options.hpp>
 
 #include "sim/scenario.hpp"
+#include "sim/simulator.hpp"
 
 namespace cli {
 
@@ -24,9 +27,15 @@ constexpr int kExitUsage = 2;
 constexpr int kExitInternal = 3;
 constexpr int kExitInterrupted = 130;
 
+// Bad input: "error: <what>", then "hint: <hint>" when there is a next step to suggest; exit 2.
 class InputError : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    explicit InputError(const std::string& what, std::string hint = {})
+        : std::runtime_error(what), hint_(std::move(hint)) {}
+    const std::string& hint() const { return hint_; }
+
+private:
+    std::string hint_;
 };
 
 // A malformed command line: "error: <what>" and a hint to the verb's help, exit 2.
@@ -49,6 +58,17 @@ std::string shell_quote(std::string_view word);
 sim::ScenarioSpec load(const std::string& file);
 // "a,b,,c" -> {a, b, c}.
 std::vector<std::string> split_list(const std::string& text);
+
+struct Simulation {
+    std::unique_ptr<sim::Simulator> sim;
+    const sim::RunResult* result = nullptr;
+};
+// Builds and runs; scenario errors found only now are still reported against `file`, at their
+// path under `path_prefix` (a report's "/scenario").
+Simulation simulate(const sim::ScenarioSpec& spec, const std::string& file,
+                    sim::SimOptions opts = {}, std::string_view path_prefix = "");
+// "byzsim VERSION seed N scenario FILE (NAME)", flushed.
+void print_header(std::uint64_t seed, const std::string& file, const std::string& name);
 
 // The verbs: each adds its options and runs with its operands.
 void no_options(po::options_description&);

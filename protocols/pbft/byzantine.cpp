@@ -60,6 +60,18 @@ std::vector<std::uint32_t> parse_censored(const sim::FaultSpec& f, const sim::Sc
     return out;
 }
 
+// The replicas that equivocate or collude: they share what they sign.
+std::vector<std::uint32_t> coalition(const sim::ScenarioSpec& spec) {
+    std::vector<std::uint32_t> c;
+    for (const auto& g : spec.faults)
+        if (g.type == sim::FaultSpec::Type::Byzantine &&
+            (g.behavior == "equivocate" || g.behavior == "collude"))
+            c.push_back(g.node);
+    std::sort(c.begin(), c.end());
+    c.erase(std::unique(c.begin(), c.end()), c.end());
+    return c;
+}
+
 }  // namespace
 
 Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) {
@@ -69,27 +81,17 @@ Behavior parse_behavior(const sim::FaultSpec& f, const sim::ScenarioSpec& spec) 
     using K = Behavior::Kind;
     const std::string params = f.path + "/params";
     b.kind = static_cast<K>(proto::behavior_index(f, behavior_names(), "PBFT"));
-    auto coalition = [&] {
-        std::vector<std::uint32_t> c;
-        for (const auto& g : spec.faults)
-            if (g.type == sim::FaultSpec::Type::Byzantine &&
-                (g.behavior == "equivocate" || g.behavior == "collude"))
-                c.push_back(g.node);
-        std::sort(c.begin(), c.end());
-        c.erase(std::unique(c.begin(), c.end()), c.end());
-        return c;
-    };
     switch (b.kind) {
         case K::Equivocate: {
             proto::Params p(f.params, params, {"collude", "splice"});
             b.collude = p.boolean("collude", false);
             b.splice = p.boolean("splice", false);
-            b.colluders = coalition();
+            b.colluders = coalition(spec);
             break;
         }
         case K::Collude:
             proto::Params(f.params, params, {});
-            b.colluders = coalition();
+            b.colluders = coalition(spec);
             break;
         case K::ForgeSender: {
             proto::Params p(f.params, params, {"victim"});

@@ -163,6 +163,52 @@ json sweep_rates(const json& hyperfine, std::uint64_t seeds) {
     return out;
 }
 
+json machine(const json& ctx) {
+    return {{"cpu", cpu_model()},
+            {"nproc", std::thread::hardware_concurrency()},
+            {"mhz_per_cpu", ctx.value("mhz_per_cpu", 0)},
+            {"cpu_scaling_enabled", ctx.value("cpu_scaling_enabled", false)},
+            {"load_avg", ctx.value("load_avg", json::array())},
+            {"compiler", kCompiler},
+            {"date", ctx.value("date", "")}};
+}
+
+// Messages per second of PBFT at n = 4 and 64 and of HotStuff at n = 64.
+void add_run_targets(json& targets, const std::vector<json>& pbft,
+                     const std::vector<json>& hotstuff) {
+    for (const json& run : pbft) {
+        const auto n = run.at("n").get<int>();
+        if (n == 4 || n == 64)
+            targets["pbft_n" + std::to_string(n) + "_messages_per_s"] =
+                target(run.at("messages_per_s").get<double>(),
+                       n == 4 ? kPbftN4MessagesPerS : kPbftN64MessagesPerS, true, "messages/s");
+    }
+    for (const json& run : hotstuff)
+        if (run.at("n").get<int>() == 64)
+            targets["hotstuff_n64_messages_per_s"] =
+                target(run.at("messages_per_s").get<double>(), kHotstuffN64MessagesPerS, true,
+                       "messages/s");
+}
+
+// A MAPE-K run costs at most twice its protocol's plain run per committed command: in the
+// protocol's messages, and in wall time (which also pays for sampling and readings). Returns
+// whether every MAPE-K run was safe.
+bool add_mapek_targets(json& targets, const std::vector<json>& mapek) {
+    bool safe = true;
+    for (const json& run : mapek) {
+        std::string name = "mapek_";
+        name += run.at("protocol").get<std::string>();
+        name += "_n";
+        name += std::to_string(run.at("nodes").get<int>());
+        targets[name + "_messages_per_command_ratio"] =
+            target(run.at("ratio_messages").get<double>(), 2.0, false, "x");
+        targets[name + "_wall_per_command_ratio"] =
+            target(run.at("ratio_wall").get<double>(), 2.0, false, "x");
+        safe &= run.at("safe").get<bool>();
+    }
+    return safe;
+}
+
 json report(const std::string& mode, const json& micro, const std::vector<json>& pbft,
             const std::vector<json>& memory, const std::vector<json>& hotstuff,
             const std::vector<json>& hotstuff_memory, const json& sweep, std::uint64_t seeds,
@@ -177,18 +223,10 @@ json report(const std::string& mode, const json& micro, const std::vector<json>&
         {"ed25519_sign", ns("sign/ed25519")},
         {"ed25519_verify", ns("verify/ed25519")},
     };
-    const json& ctx = micro.at("context");
     json doc = {
         {"version", BYZSIM_VERSION},
         {"mode", mode},
-        {"machine",
-         {{"cpu", cpu_model()},
-          {"nproc", std::thread::hardware_concurrency()},
-          {"mhz_per_cpu", ctx.value("mhz_per_cpu", 0)},
-          {"cpu_scaling_enabled", ctx.value("cpu_scaling_enabled", false)},
-          {"load_avg", ctx.value("load_avg", json::array())},
-          {"compiler", kCompiler},
-          {"date", ctx.value("date", "")}}},
+        {"machine", machine(micro.at("context"))},
         {"event_loop",
          {{"pending_64_events_per_s", loop_64}, {"pending_4096_events_per_s", loop_4096}}},
         {"signatures_ns", signatures},
@@ -202,18 +240,7 @@ json report(const std::string& mode, const json& micro, const std::vector<json>&
         {"simulated_sign", target(signatures["simulated_sign"], kSimSignatureNs, false, "ns")},
         {"simulated_verify", target(signatures["simulated_verify"], kSimSignatureNs, false, "ns")},
     };
-    for (const json& run : pbft) {
-        const auto n = run.at("n").get<int>();
-        if (n == 4 || n == 64)
-            targets["pbft_n" + std::to_string(n) + "_messages_per_s"] =
-                target(run.at("messages_per_s").get<double>(),
-                       n == 4 ? kPbftN4MessagesPerS : kPbftN64MessagesPerS, true, "messages/s");
-    }
-    for (const json& run : hotstuff)
-        if (run.at("n").get<int>() == 64)
-            targets["hotstuff_n64_messages_per_s"] =
-                target(run.at("messages_per_s").get<double>(), kHotstuffN64MessagesPerS, true,
-                       "messages/s");
+    add_run_targets(targets, pbft, hotstuff);
     if (memory.size() == 2) {
         doc["memory"] = memory_summary(memory, "slots");
         targets["memory_flat_peak_ratio"] =
@@ -231,21 +258,8 @@ json report(const std::string& mode, const json& micro, const std::vector<json>&
                 target(r.at("seeds_per_s_per_core").get<double>(), kSweepSeedsPerSPerCore, true,
                        "seeds/s per core");
     }
-    // A MAPE-K run costs at most twice its protocol's plain run per committed command: in the
-    // protocol's messages, and in wall time (which also pays for sampling and readings).
     doc["mapek"] = mapek;
-    bool mapek_safe = true;
-    for (const json& run : mapek) {
-        std::string name = "mapek_";
-        name += run.at("protocol").get<std::string>();
-        name += "_n";
-        name += std::to_string(run.at("nodes").get<int>());
-        targets[name + "_messages_per_command_ratio"] =
-            target(run.at("ratio_messages").get<double>(), 2.0, false, "x");
-        targets[name + "_wall_per_command_ratio"] =
-            target(run.at("ratio_wall").get<double>(), 2.0, false, "x");
-        mapek_safe &= run.at("safe").get<bool>();
-    }
+    const bool mapek_safe = add_mapek_targets(targets, mapek);
     bool all = runs_ok(pbft) && runs_ok(hotstuff) && memory_ok(memory) &&
                memory_ok(hotstuff_memory) && mapek_safe;
     for (const auto& [name, t] : targets.items()) all &= t.at("met").get<bool>();
