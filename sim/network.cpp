@@ -138,31 +138,36 @@ SimTime sample_delay(RandomStream& rng, const DelaySpec& d) {
     return {std::llround(x)};
 }
 
-// Most messages cross one link that drops, duplicates, corrupts and reorders nothing, after a
-// fixed delay, with no partition up: the general path would draw no random number for them
-// either, so this shortcut gives the same arrival. False when the message needs that path.
-bool Network::route_plain(std::uint32_t from, std::uint32_t to, SimTime now, Routing& r) {
-    // A replica pair's link and FIFO bound share a line; other pairs use the defaults.
-    ReplicaPair* pair =
-        from < replicas_ && to < replicas_ ? &pairs_[from * replicas_ + to] : nullptr;
-    const std::uint32_t idx = pair ? pair->link : 0;
-    if (idx == kNoLink) return false;
-    const LinkSpec& l = links_[idx];
-    if (l.delay.dist != DelaySpec::Dist::Fixed || l.loss_ppm != 0 || l.corrupt_ppm != 0 ||
-        l.duplicate_ppm != 0 || l.reorder)
-        return false;
-    SimTime delay = l.delay.value;
-    if (gst_ && now >= *gst_) delay = std::min(delay, delta_);
-    SimTime& last = pair ? pair->last_arrival : last_arrival(from, to);
-    r.copies = 1;
-    r.arrival[0] = std::max(now + delay, last);
-    last = r.arrival[0];
-    return true;
+Routing Network::route(std::uint32_t from, std::uint32_t to, SimTime now) {
+    // Most messages cross one link that drops, duplicates, corrupts and reorders nothing,
+    // after a fixed delay, with no partition up: the general path would draw no random number
+    // for them either, so this shortcut gives the same arrival.
+    if (cuts_ == 0) {
+        // A replica pair's link and FIFO bound share a line; other pairs use the defaults.
+        ReplicaPair* pair =
+            from < replicas_ && to < replicas_ ? &pairs_[from * replicas_ + to] : nullptr;
+        const std::uint32_t idx = pair ? pair->link : 0;
+        if (idx != kNoLink) {
+            const LinkSpec& l = links_[idx];
+            if (l.delay.dist == DelaySpec::Dist::Fixed && l.loss_ppm == 0 && l.corrupt_ppm == 0 &&
+                l.duplicate_ppm == 0 && !l.reorder) {
+                SimTime delay = l.delay.value;
+                if (gst_ && now >= *gst_) delay = std::min(delay, delta_);
+                SimTime& last = pair ? pair->last_arrival : last_arrival(from, to);
+                Routing r;
+                r.copies = 1;
+                r.arrival[0] = std::max(now + delay, last);
+                last = r.arrival[0];
+                return r;
+            }
+        }
+    }
+    return route_through(from, to, now);
 }
 
-Routing Network::route(std::uint32_t from, std::uint32_t to, SimTime now) {
+// The general path: partitions, every hop's loss, corruption, duplication and delay, FIFO.
+Routing Network::route_through(std::uint32_t from, std::uint32_t to, SimTime now) {
     Routing r;
-    if (cuts_ == 0 && route_plain(from, to, now, r)) return r;
     if (blocked(from, to)) {
         r.dropped = DropReason::Partition;
         return r;

@@ -66,7 +66,7 @@ public:
     std::size_t hops(std::uint32_t from, std::uint32_t to) const;
 
 private:
-    bool route_plain(std::uint32_t from, std::uint32_t to, SimTime now, Routing& r);
+    Routing route_through(std::uint32_t from, std::uint32_t to, SimTime now);
     SimTime sample(const DelaySpec& d) { return sample_delay(rng_, d); }
     const LinkSpec& link(std::uint32_t from, std::uint32_t to) const;
     void build_paths(const NetworkSpec& spec);

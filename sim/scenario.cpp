@@ -23,6 +23,9 @@ using namespace jsonr;
 
 const Keys kLinkProps = {"delay", "loss", "duplicate", "corrupt", "reorder"};
 
+// A replica's inbound queue is allocated whole when the run starts.
+constexpr std::uint64_t kMaxQueue = 1'000'000;
+
 DelaySpec read_delay(const json& v, const std::string& path) {
     DelaySpec d;
     if (!v.is_object()) {
@@ -174,7 +177,7 @@ void read_network(const json& v, ScenarioSpec& s) {
         {"delay", "loss", "duplicate", "corrupt", "reorder", "queue_capacity", "links", "gst"});
     read_link_props(o, s.network.defaults);
     s.network.queue_capacity =
-        static_cast<std::uint32_t>(o.integer("queue_capacity", 0, kU32Max).value_or(0));
+        static_cast<std::uint32_t>(o.integer("queue_capacity", 0, kMaxQueue).value_or(0));
     if (const json* g = o.find("gst")) {
         const Fields gst(*g, o.at("gst"), {"at", "delta"});
         s.network.gst = parse_duration(gst.need("at"), gst.at("at"));

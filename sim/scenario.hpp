@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -201,6 +202,19 @@ ScenarioSpec parse_scenario(const nlohmann::json& doc);
 // Reads a file; a missing file or bad JSON syntax is a ScenarioError with path "", a key given
 // twice in one object is refused at its path.
 ScenarioSpec load_scenario(const std::string& file);
+
+// What byzsim reads as JSON (scenarios, failures, reports, sweep metadata) is at most this
+// large; beyond, it is refused before it is used, at the path where the bound was passed.
+struct JsonBounds {
+    static constexpr std::size_t kBytes = 16u << 20;   // a whole file
+    static constexpr std::size_t kDepth = 32;          // objects and arrays inside each other
+    static constexpr std::size_t kString = 64u << 10;  // one string, or one key
+    static constexpr std::size_t kElements = 100'000;  // one array's or one object's
+};
+// Parses JSON text within JsonBounds, refusing a key given twice in one object (JSON would
+// keep only the last). Errors are ScenarioErrors: at the offending path, or at path "" for
+// bad syntax, with `what` (e.g. "scenario file 'x.json'") and the parser's line and column.
+nlohmann::json parse_json_text(std::string_view text, std::string_view what);
 
 // "250ms", "3s", "1.5s", "200us", "10ns", "2m"; throws ScenarioError(path, ...) otherwise.
 // Exact: a value finer than 1 ns, negative, or beyond SimTime::max() is refused.

@@ -182,6 +182,10 @@ void Simulator::loop() {
             result_.stop_reason = "all requests done";
             break;
         }
+        if (result_.events == opts_.max_events) {
+            result_.stop_reason = "event budget";
+            break;
+        }
     }
 }
 

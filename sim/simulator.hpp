@@ -103,6 +103,8 @@ struct SimOptions {
     // Told the virtual time and the result so far (events, requests accepted) every 65,536
     // events, for a progress bar. It may read the wall clock; nothing it does reaches the run.
     std::function<void(SimTime now, const RunResult& so_far)> progress;
+    // Stop cleanly after this many events (stop reason "event budget"); 0: no budget.
+    std::uint64_t max_events = 0;
 };
 
 // The checker's view of a scenario: who is Byzantine, and from when liveness is owed (after

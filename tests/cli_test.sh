@@ -90,6 +90,13 @@ expect_exit 1 "replay of a tampered fingerprint fails" "$byzsim" replay "$work/t
 expect_text "$work/out" "MISMATCH" "replay says MISMATCH"
 expect_text "$work/out" "--trace" "without a trace, replay suggests --trace"
 
+sed 's/"version": "[^"]*"/"version": 5/' "$out/report.json" >"$work/version.json"
+expect_exit 2 "replay of a report whose version is not a string" "$byzsim" replay "$work/version.json"
+expect_text "$work/err" "/version: expected a string" "the report's bad field is named"
+python3 -c 'print("{\"scenario\": " + "[" * 40 + "]" * 40 + "}")' >"$work/deep.json"
+expect_exit 2 "replay of a report nested too deep" "$byzsim" replay "$work/deep.json"
+expect_text "$work/err" "nested deeper than 32 levels" "the nesting bound is named"
+
 mkdir "$work/changed"
 cp "$out/trace.jsonl" "$work/changed/"
 sed 's/"clients": 1/"clients": 2/' "$out/report.json" >"$work/changed/report.json"
@@ -97,6 +104,9 @@ expect_exit 1 "replay of a changed scenario fails" "$byzsim" replay "$work/chang
 expect_text "$work/out" "first difference at trace line" "replay names the first difference"
 
 expect_exit 0 "run --quiet" "$byzsim" run "$scenario" --quiet
+expect_exit 0 "run --max-events" "$byzsim" run "$scenario" --max-events 40
+expect_text "$work/out" "events        40" "the run stops at its event budget"
+expect_text "$work/out" "stop: event budget" "and says why it stopped"
 expect_exit 2 "--trace without --out is a usage error" "$byzsim" run "$scenario" --trace
 expect_exit 2 "a negative seed is a usage error" "$byzsim" run "$scenario" --seed -1
 expect_exit 2 "an unknown option is a usage error" "$byzsim" run "$scenario" --bogus

@@ -353,3 +353,49 @@ TEST_CASE("scenario: load_scenario refuses a missing file naming it") {
         CHECK(e.reason().find("No such file") != std::string::npos);
     }
 }
+
+namespace {
+
+// The error parse_json_text refuses `text` with; path "<accepted>" if it was accepted.
+ScenarioError json_refusal(const std::string& text) {
+    try {
+        sim::parse_json_text(text, "t");
+    } catch (const ScenarioError& e) {
+        return e;
+    }
+    return ScenarioError("<accepted>", "");
+}
+
+}  // namespace
+
+TEST_CASE("scenario: JSON beyond the bounds is refused where the bound is passed") {
+    using B = sim::JsonBounds;
+    // Nesting: 32 levels are read, the 33rd is refused at the path of the 32nd.
+    const auto nested = [](std::size_t depth) {
+        return std::string(depth, '[') + std::string(depth, ']');
+    };
+    CHECK(json_refusal(nested(B::kDepth)).path() == "<accepted>");
+    const ScenarioError deep = json_refusal(nested(B::kDepth + 1));
+    std::string path;
+    for (std::size_t i = 0; i < B::kDepth; ++i) path += "/0";
+    CHECK(deep.path() == path);  // the 33rd array, element 0 of the 32nd
+    CHECK(deep.reason().find("nested deeper than 32") != std::string::npos);
+    CHECK(json_refusal(std::string(1'000'000, '[')).reason().find("nested deeper") !=
+          std::string::npos);
+    // A string, and a key, of 64 KiB are read; one byte more is refused at its path.
+    const std::string at_bound(B::kString, 'x'), over(B::kString + 1, 'x');
+    CHECK(json_refusal(R"({"a": ")" + at_bound + "\"}").path() == "<accepted>");
+    CHECK(json_refusal(R"({"a": [1, ")" + over + "\"]}").path() == "/a/1");
+    CHECK(json_refusal("{\"" + over + "\": 1}").reason().find("a key longer") != std::string::npos);
+    // An array of 100,000 elements is read, one more is refused at the element past the bound.
+    std::string array = "{\"a\": [0";
+    for (std::size_t i = 1; i < B::kElements; ++i) array += ",0";
+    CHECK(json_refusal(array + "]}").path() == "<accepted>");
+    const ScenarioError many = json_refusal(array + ",0]}");
+    CHECK(many.path() == "/a/100000");
+    CHECK(many.reason().find("more than 100000 elements") != std::string::npos);
+    // A whole text above 16 MiB is refused before it is parsed.
+    const ScenarioError large = json_refusal(std::string(B::kBytes + 1, ' '));
+    CHECK(large.path().empty());
+    CHECK(large.reason().find("larger than 16 MiB") != std::string::npos);
+}

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -43,15 +44,23 @@ const json& report_field(const json& doc, const std::string& file, const std::st
 }
 
 Report read_report(const std::string& file) {
+    std::error_code ec;
+    if (fs::is_regular_file(file, ec) && fs::file_size(file, ec) > sim::JsonBounds::kBytes)
+        throw InputError(fmt::format("{}: larger than any report ({} MiB)", file,
+                                     sim::JsonBounds::kBytes >> 20));
     std::ifstream in(file, std::ios::binary);
     if (!in) throw InputError(fmt::format("{}: cannot read the report", file));
+    std::ostringstream text;
+    text << in.rdbuf();
     Report rep;
     try {
-        rep.doc = json::parse(in);
-    } catch (const json::exception& e) {
-        throw InputError(fmt::format("{}: not a valid JSON report: {}", file, e.what()));
+        rep.doc = sim::parse_json_text(text.str(), "the report");
+    } catch (const sim::ScenarioError& e) {
+        throw_input_error(file, e);
     }
     if (!rep.doc.is_object()) throw InputError(fmt::format("{}: expected a JSON object", file));
+    if (const auto v = rep.doc.find("version"); v != rep.doc.end() && !v->is_string())
+        throw InputError(fmt::format("{}: /version: expected a string", file));
     json scenario = report_field(rep.doc, file, "scenario", &json::is_object, "an object");
     const json& seed =
         report_field(rep.doc, file, "seed", &json::is_number_unsigned, "an unsigned integer");

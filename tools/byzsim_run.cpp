@@ -55,6 +55,7 @@ struct RunRequest {
     std::vector<TraceFormat> formats;
     std::optional<std::pair<std::int64_t, std::int64_t>> window;
     std::optional<std::uint64_t> seed;
+    std::uint64_t max_events = 0;  // 0: no budget
 };
 
 RunRequest read_request(const Operands& operands, const po::variables_map& vm) {
@@ -75,6 +76,7 @@ RunRequest read_request(const Operands& operands, const po::variables_map& vm) {
         throw UsageError("--window needs --out DIR (it draws report.html)", "run");
     if (q.quiet && q.as_json) throw UsageError("--quiet and --json: choose one", "run");
     if (vm.count("seed")) q.seed = parse_seed(vm["seed"].as<std::string>());
+    if (vm.count("max-events")) q.max_events = vm["max-events"].as<std::uint64_t>();
     return q;
 }
 
@@ -207,6 +209,8 @@ void add_run_options(po::options_description& d) {
         "the virtual time report.html draws, e.g. 1.2s..1.5s (default: before the violation, "
         "or the run's start)");
     add("quiet,q", po::bool_switch(), "print one line instead of the summary");
+    add("max-events", po::value<std::uint64_t>()->value_name("N"),
+        "stop cleanly after N events (the summary says \"stop: event budget\")");
     add("json", po::bool_switch(),
         "print only the summary as one JSON document (report.json's, with the verdict)");
 }
@@ -235,6 +239,7 @@ int run_verb(const Operands& operands, const po::variables_map& vm) {
     term::RunProgress progress(!q.quiet && !q.as_json, spec.stop.at, requests);
     sim::SimOptions opts;
     opts.sink = outputs ? outputs->sink() : nullptr;
+    opts.max_events = q.max_events;
     if (progress.on())
         opts.progress = [&progress](sim::SimTime now, const sim::RunResult& so_far) {
             progress.update(now, so_far.events, so_far.accepted);

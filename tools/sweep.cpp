@@ -13,6 +13,7 @@
 #include <deque>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -34,6 +35,20 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+// A JSON file byzsim wrote, read within sim::JsonBounds; std::runtime_error if it is not.
+json read_json(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error(fmt::format("{}: cannot read it", file.string()));
+    std::ostringstream text;
+    text << in.rdbuf();
+    try {
+        return sim::parse_json_text(text.str(), file.string());
+    } catch (const sim::ScenarioError& e) {
+        throw std::runtime_error(fmt::format("{}: {}{}{}", file.string(), e.path(),
+                                             e.path().empty() ? "" : ": ", e.reason()));
+    }
+}
 
 volatile sig_atomic_t g_interrupted = 0;
 
@@ -139,13 +154,7 @@ void SweepRun::open_directory() {
             throw std::runtime_error(fmt::format(
                 "{} holds a sweep already; add --resume to continue it, or choose another --out",
                 o_.out.string()));
-        json old;
-        try {
-            std::ifstream in(meta_file_);
-            old = json::parse(in);
-        } catch (const json::exception& e) {
-            throw std::runtime_error(fmt::format("{}: {}", meta_file_.string(), e.what()));
-        }
+        const json old = read_json(meta_file_);
         for (const auto& [key, value] : identity.items())
             if (!old.contains(key) || old[key] != value)
                 throw std::runtime_error(fmt::format(
@@ -367,9 +376,7 @@ SweepSummary SweepRun::run() {
 // per invocation left out).
 json read_shard_meta(const fs::path& dir) {
     try {
-        std::ifstream in(dir / "sweep.json");
-        if (!in) throw std::runtime_error("missing");
-        return json::parse(in);
+        return read_json(dir / "sweep.json");
     } catch (const std::exception&) {
         throw std::runtime_error(
             fmt::format("{}: not a sweep directory (no readable sweep.json)", dir.string()));
