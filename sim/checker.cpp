@@ -230,7 +230,8 @@ void Checker::on_issue(RequestKey key, Digest digest) {
 // a client has one request outstanding, and what waits behind it is the client's overload.
 void Checker::on_request_sent(RequestKey key, SimTime now) {
     if (!cfg_.liveness_expected || deadline_of_.contains(key)) return;
-    std::int64_t deadline = std::max(now, cfg_.liveness_from).ns + cfg_.liveness_bound.ns;
+    std::int64_t deadline =
+        deadline_after(std::max(now, cfg_.liveness_from), cfg_.liveness_bound).ns;
     deadlines_.emplace(deadline, key);
     deadline_of_[key] = deadline;
 }

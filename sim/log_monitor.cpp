@@ -1,6 +1,7 @@
 #include "sim/log_monitor.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -196,8 +197,9 @@ void LogMonitor::set_active(std::uint32_t replica, bool active, SimTime now) {
 // fault). Deadlines only grow with `now`, so the deque stays in time order.
 void LogMonitor::add_deadline(SimTime now, std::uint64_t index) {
     const std::int64_t step = std::max<std::int64_t>(1, bound_.ns / kDeadlineSteps);
-    std::int64_t d = std::max(now, from_).ns + bound_.ns;
-    d = (d / step + 1) * step;
+    std::int64_t d = deadline_after(std::max(now, from_), bound_).ns;
+    // Rounded up to the next step; at most d + step, so only near the largest time it stays.
+    if (d <= std::numeric_limits<std::int64_t>::max() - step) d = (d / step + 1) * step;
     if (!deadlines_.empty() && deadlines_.back().deadline_ns == d) {
         deadlines_.back().index = std::max(deadlines_.back().index, index);
     } else {

@@ -25,7 +25,8 @@ std::int64_t pick(RandomStream& rng, const DrawRange& r) {
 // drawn files stay readable.
 std::int64_t pick_time(RandomStream& rng, const DrawRange& r) {
     for (const std::int64_t unit : {1'000'000LL, 1'000LL}) {
-        const std::int64_t lo = (r.lo + unit - 1) / unit, hi = r.hi / unit;
+        // Rounded up without r.lo + unit - 1, which overflows for a range near the limit.
+        const std::int64_t lo = r.lo / unit + (r.lo % unit != 0), hi = r.hi / unit;
         if (hi - lo >= 10) return rng.uniform(lo, hi) * unit;
     }
     return pick(rng, r);
@@ -87,9 +88,12 @@ struct Draw {
     json& faults() { return doc["faults"]; }
     // A window [at, until) drawn from a start range and a length range, cut at stop.at.
     std::pair<std::int64_t, std::int64_t> window(RandomStream& rng, const DrawRange& at,
-                                                 const DrawRange& length) const {
+                                                 const DrawRange& length_range) const {
+        // from < stop.at (the reader checks every start), so stop.at - from cannot overflow
+        // where from + length could: the window ends at the run's end at the latest.
         const std::int64_t from = pick_time(rng, at);
-        return {from, std::min(from + pick_time(rng, length), spec.stop.at.ns)};
+        const std::int64_t length = pick_time(rng, length_range);
+        return {from, length <= spec.stop.at.ns - from ? from + length : spec.stop.at.ns};
     }
 };
 

@@ -32,8 +32,9 @@ public:
         for (std::uint32_t r = 0; r < s_.spec_.nodes; ++r)
             if (r != node_) s_.send_from(node_, r, msg, s_.now_ + cost_);
     }
+    // A timer past the largest time never fires (it would be after any stop time).
     TimerId set_timer(SimTime after, std::uint64_t tag) override {
-        return s_.add_timer(node_, s_.now_ + cost_ + after, tag);
+        return s_.add_timer(node_, deadline_after(s_.now_ + cost_, after), tag);
     }
     void cancel_timer(TimerId id) override { s_.cancel(id); }
 

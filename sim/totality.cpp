@@ -19,7 +19,7 @@ TotalityMonitor::TotalityMonitor(std::vector<bool> honest, SimTime from, SimTime
 }
 
 std::int64_t TotalityMonitor::deadline_after(SimTime t) const {
-    return std::max(t, from_).ns + bound_.ns;
+    return sim::deadline_after(std::max(t, from_), bound_).ns;
 }
 
 void TotalityMonitor::on_deliver(std::uint32_t replica, std::uint64_t index, SimTime now) {

@@ -26,6 +26,10 @@ struct SimTime {
     constexpr SimTime operator*(std::int64_t k) const { return {ns * k}; }
     static constexpr SimTime max() { return {std::numeric_limits<std::int64_t>::max()}; }
 };
+// a + b for a deadline, both never negative: the largest time where the sum would overflow.
+constexpr SimTime deadline_after(SimTime a, SimTime b) {
+    return b.ns > std::numeric_limits<std::int64_t>::max() - a.ns ? SimTime::max() : a + b;
+}
 constexpr SimTime nanoseconds(std::int64_t v) {
     return {v};
 }

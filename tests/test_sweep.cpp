@@ -66,6 +66,37 @@ TEST_CASE("randomize: a seed draws one concrete, valid scenario, the same every 
     CHECK(docs.size() == 20);
 }
 
+// Windows drawn near the largest duration: a start plus a length would overflow, so each
+// window must end at the run's end instead, and every seed draw a scenario that parses.
+TEST_CASE("randomize: windows near the duration limit end at the run's end") {
+    const json doc = json::parse(R"({"name": "t", "nodes": 4, "workload": {"requests": 2},
+        "stop": {"at": "9223372036s", "when_done": false},
+        "randomize": {"swarm": false,
+          "crashes": {"count": 1, "at": ["9223372000s", "9223372035s"],
+                      "duration": ["1s", "9223372036s"]},
+          "rules": {"count": 1, "at": ["9223372000s", "9223372035s"],
+                    "duration": ["1s", "9223372036s"]},
+          "partitions": {"count": 1, "at": ["9223372000s", "9223372035s"],
+                         "duration": ["1s", "9223372036s"]}}})");
+    const sim::ScenarioSpec spec = sim::parse_scenario(doc);
+    for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+        CAPTURE(seed);
+        const sim::ScenarioSpec s = sim::parse_scenario(protocols::concrete_document(spec, seed));
+        REQUIRE(s.faults.size() >= 3);
+        for (const sim::FaultSpec& f : s.faults) {
+            CHECK(f.at <= s.stop.at);
+            if (f.until) CHECK(*f.until <= s.stop.at);
+        }
+        // Deadlines past the last fault would overflow too: the checker must not see one.
+        if (seed <= 5) {
+            const auto sim = protocols::build(s);
+            const sim::RunResult& r = sim->run();
+            CHECK_FALSE(r.violation);
+            CHECK(r.accepted == 2);
+        }
+    }
+}
+
 TEST_CASE("randomize: swarm switches each fault class on for some seeds and off for others") {
     const sim::ScenarioSpec spec = sim::parse_scenario(swarm_doc());
     int byzantine = 0, crashes = 0, partitions = 0, lossy = 0, lost_state_with_byzantine = 0;

@@ -150,7 +150,8 @@ void LoopMonitor::check_round(std::uint64_t round) {
         const std::int64_t nb = cfg_->noise_bound(an.workflow, an.metric);
         if (a && (a->below ? truth + nb < a->threshold : truth - nb > a->threshold)) {
             s.observed = t;
-            const SimTime deadline = std::max(t, liveness_from_) + cfg_->liveness_bound;
+            const SimTime deadline =
+                sim::deadline_after(std::max(t, liveness_from_), cfg_->liveness_bound);
             if (an.until > deadline)
                 watched_.insert(std::upper_bound(watched_.begin(), watched_.end(), i), i);
             continue;
@@ -174,7 +175,8 @@ std::optional<sim::Finding> LoopMonitor::on_step(SimTime now) {
     for (const std::size_t i : watched_) {
         AnomalyState& s = anomalies_[i];
         if (s.acted || s.suppressed) continue;
-        const SimTime deadline = std::max(*s.observed, liveness_from_) + cfg_->liveness_bound;
+        const SimTime deadline =
+            sim::deadline_after(std::max(*s.observed, liveness_from_), cfg_->liveness_bound);
         if (found || now <= deadline) {
             if (!found) next_check_ = std::min(next_check_, deadline);
             watched_[kept++] = i;
