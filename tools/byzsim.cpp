@@ -156,28 +156,21 @@ int dispatch(const Operands& args) {
     return run_verb_line(*verb, rest);
 }
 
-void print_error(std::string_view what, std::string_view hint) {
-    const bool c = term::colour(stderr);
-    fmt::print(stderr, "{} {}\n", term::paint("error:", term::Tone::Bad, c), what);
-    if (!hint.empty())
-        fmt::print(stderr, "{} {}\n", term::paint("hint:", term::Tone::Note, c), hint);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     try {
         return dispatch(Operands(argv + 1, argv + argc));
     } catch (const UsageError& e) {
-        print_error(e.what(), fmt::format("run 'byzsim help{}' for usage",
-                                          e.verb().empty() ? "" : " " + e.verb()));
+        term::print_error(e.what(), fmt::format("run 'byzsim help{}' for usage",
+                                                e.verb().empty() ? "" : " " + e.verb()));
         return kExitUsage;
     } catch (const InputError& e) {
-        print_error(e.what(), e.hint());
+        term::print_error(e.what(), e.hint());
         return kExitUsage;
     } catch (const sim::ScenarioError& e) {
         // Every path above names the file; this is a net for one that does not.
-        print_error(e.what(), "");
+        term::print_error(e.what(), "");
         return kExitUsage;
     } catch (const std::exception& e) {
         std::fflush(stdout);

@@ -149,7 +149,7 @@ int replay_verb(const Operands& operands, const po::variables_map&) {
 // Every file is checked, whatever the others give: "ok: FILE: NAME" on stdout or the error on
 // stderr, one line each; exit 2 if any was refused.
 int validate_verb(const Operands& operands, const po::variables_map&) {
-    const bool c = term::colour(stdout), c_err = term::colour(stderr);
+    const bool c = term::colour(stdout);
     if (operands.size() == 1) {
         const sim::ScenarioSpec spec = load(operands[0]);
         fmt::print("{} {}\n", term::paint("ok:", term::Tone::Good, c), spec.name);
@@ -163,15 +163,14 @@ int validate_verb(const Operands& operands, const po::variables_map&) {
             fmt::print("{} {}: {}\n", term::paint("ok:", term::Tone::Good, c), file, spec.name);
         } catch (const InputError& e) {
             std::fflush(stdout);
-            fmt::print(stderr, "{} {}\n", term::paint("error:", term::Tone::Bad, c_err), e.what());
+            term::print_error(e.what());
             hint = e.hint();
             ++refused;
         }
     }
     if (!refused) return kExitOk;
     fmt::print(stderr, "{} of {} files refused\n", refused, operands.size());
-    if (!hint.empty())
-        fmt::print(stderr, "{} {}\n", term::paint("hint:", term::Tone::Note, c_err), hint);
+    if (!hint.empty()) term::print_hint(hint);
     return kExitUsage;
 }
 

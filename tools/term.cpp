@@ -25,6 +25,15 @@ std::string paint(std::string_view text, Tone tone, bool on) {
     return fmt::format("\033[{}m{}\033[0m", code, text);
 }
 
+void print_error(std::string_view what, std::string_view hint) {
+    fmt::print(stderr, "{} {}\n", paint("error:", Tone::Bad, colour(stderr)), what);
+    if (!hint.empty()) print_hint(hint);
+}
+
+void print_hint(std::string_view hint) {
+    fmt::print(stderr, "{} {}\n", paint("hint:", Tone::Note, colour(stderr)), hint);
+}
+
 RunProgress::RunProgress(bool wanted, sim::SimTime stop, std::uint64_t requests)
     : on_(wanted && ::isatty(2) == 1),
       stop_(stop),

@@ -20,6 +20,11 @@ enum class Tone { Good, Bad, Note };
 // `text` in the tone's colour when `on`, else unchanged.
 std::string paint(std::string_view text, Tone tone, bool on);
 
+// "error: <what>" on stderr, then print_hint(hint) when there is one.
+void print_error(std::string_view what, std::string_view hint = {});
+// "hint: <hint>" on stderr: the next step to suggest.
+void print_hint(std::string_view hint);
+
 // A run's progress on stderr: how far it is (virtual time against the stop time, or requests
 // accepted against those to come, whichever is further), events and events per wall second. Shown
 // only on a terminal, and only once a run has lasted half a second, so short runs print nothing;
