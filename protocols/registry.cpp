@@ -19,17 +19,24 @@ namespace {
 
 using Maker = Protocol (*)(const sim::ScenarioSpec&, const proto::AppFactory&);
 
-// One row per protocol: its scenario name and the function that validates and assembles it.
+// One row per protocol: its scenario name, the function that validates and assembles it, and
+// the replica counts it supports (make refuses the others at /nodes).
 struct Entry {
     const char* name;
     Maker make;
+    const char* nodes;
 };
 constexpr Entry kProtocols[] = {
-    {"pbft", &pbft::make_protocol},
-    {"hotstuff", &hotstuff::make_protocol},
+    {"pbft", &pbft::make_protocol,
+     "n >= 1; f = floor((n-1)/3), so n = 1..3 tolerate no fault; quorums of "
+     "ceil((n+f+1)/2)"},
+    {"hotstuff", &hotstuff::make_protocol,
+     "n >= 2 (one replica would be its own quorum in every view); n = 2..3 tolerate no "
+     "fault; quorums of ceil((n+f+1)/2)"},
     // Reliable broadcast delivers values and runs no service.
     {"rbc",
-     [](const sim::ScenarioSpec& s, const proto::AppFactory&) { return rbc::make_protocol(s); }},
+     [](const sim::ScenarioSpec& s, const proto::AppFactory&) { return rbc::make_protocol(s); },
+     "n >= 1; n = 1..3 tolerate no fault; ready on ceil((n+f+1)/2) echoes or f+1 readies"},
 };
 
 Protocol assemble(const sim::ScenarioSpec& spec, const proto::AppFactory& app = {}) {
@@ -51,31 +58,40 @@ Protocol assemble(const sim::ScenarioSpec& spec, const proto::AppFactory& app = 
         fmt::format("unknown protocol '{}'; expected one of: {}", spec.protocol, names));
 }
 
-// Each behaviour a randomize section may draw, tried on its first candidate replica.
+// Each behaviour a randomize section may draw, tried on every candidate replica it may be
+// drawn for (a parameter naming a replica can be valid for one and not for another), so that
+// no seed draws a scenario validate would refuse.
 void validate_drawable_behaviors(const sim::ScenarioSpec& spec) {
     if (!spec.randomize || !spec.randomize->byzantine) return;
     const auto& b = *spec.randomize->byzantine;
-    if (b.nodes.empty()) return;
     const nlohmann::json& listed = spec.source["randomize"]["byzantine"]["behaviors"];
-    auto combination = [&](std::size_t i) { return listed[i].is_array(); };
+    nlohmann::json doc = spec.source;
+    doc.erase("randomize");
+    doc["allow_unsafe_f"] = true;
+    if (!doc.contains("faults")) doc["faults"] = nlohmann::json::array();
     for (std::size_t i = 0; i < b.behaviors.size(); ++i) {
         for (std::size_t j = 0; j < b.behaviors[i].size(); ++j) {
-            nlohmann::json doc = spec.source;
-            doc.erase("randomize");
-            doc["allow_unsafe_f"] = true;
-            nlohmann::json fault = {{"type", "byzantine"}, {"node", b.nodes.front()}};
-            fault["behavior"] = b.behaviors[i][j].behavior["behavior"];
-            fault["params"] = b.behaviors[i][j].behavior["params"];
-            doc["faults"].push_back(fault);
-            try {
-                assemble(sim::parse_scenario(doc));
-            } catch (const sim::ScenarioError& e) {
-                // A combination's parts are one level down (behaviors/i/j).
-                std::string at = fmt::format("/randomize/byzantine/behaviors/{}", i);
-                if (combination(i)) at += fmt::format("/{}", j);
-                const std::size_t entry = e.path().find("/params");
-                throw sim::ScenarioError(
-                    entry == std::string::npos ? at : at + e.path().substr(entry), e.reason());
+            const nlohmann::json& part = b.behaviors[i][j].behavior;
+            for (const std::uint32_t node : b.nodes) {
+                nlohmann::json fault = {{"type", "byzantine"}, {"node", node}};
+                fault["behavior"] = part["behavior"];
+                fault["params"] = part["params"];
+                doc["faults"].push_back(std::move(fault));
+                try {
+                    assemble(sim::parse_scenario(doc));
+                } catch (const sim::ScenarioError& e) {
+                    // A combination's parts are one level down (behaviors/i/j).
+                    std::string at = fmt::format("/randomize/byzantine/behaviors/{}", i);
+                    if (listed[i].is_array()) at += fmt::format("/{}", j);
+                    const std::size_t entry = e.path().find("/params");
+                    const std::string why =
+                        node == b.nodes.front()
+                            ? e.reason()
+                            : fmt::format("for candidate replica {}: {}", node, e.reason());
+                    throw sim::ScenarioError(
+                        entry == std::string::npos ? at : at + e.path().substr(entry), why);
+                }
+                doc["faults"].erase(doc["faults"].size() - 1);
             }
         }
     }
@@ -92,6 +108,12 @@ std::vector<std::string> protocol_names() {
     std::vector<std::string> out;
     for (const Entry& e : kProtocols) out.emplace_back(e.name);
     return out;
+}
+
+std::string replica_counts(const std::string& protocol) {
+    for (const Entry& e : kProtocols)
+        if (protocol == e.name) return e.nodes;
+    return {};
 }
 
 std::vector<std::string> mutation_names(const sim::ScenarioSpec& spec) {

@@ -18,6 +18,10 @@ namespace protocols {
 // Names accepted in "/protocol/name".
 std::vector<std::string> protocol_names();
 
+// The replica counts `protocol` supports, in words ("n >= 2 ..."); validation refuses the
+// others at /nodes. Every n supported with f = floor((n-1)/3).
+std::string replica_counts(const std::string& protocol);
+
 // The seeded bugs `/protocol/mutations` may switch on for `protocol` (empty if none).
 std::vector<std::string> mutation_names(const std::string& protocol);
 // The mutations that change what `spec` runs: a protocol variant runs only some of them (basic

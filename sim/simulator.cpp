@@ -186,6 +186,10 @@ void Simulator::loop() {
             result_.stop_reason = "event budget";
             break;
         }
+        if (opts_.interrupt && *opts_.interrupt) {
+            result_.stop_reason = "interrupted";
+            break;
+        }
     }
 }
 

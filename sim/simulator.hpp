@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -105,6 +106,9 @@ struct SimOptions {
     std::function<void(SimTime now, const RunResult& so_far)> progress;
     // Stop cleanly after this many events (stop reason "event budget"); 0: no budget.
     std::uint64_t max_events = 0;
+    // Stop cleanly before the next event once this flag is set (stop reason "interrupted"):
+    // a signal handler's, for Ctrl-C. The run up to there is the run of max_events = events.
+    const volatile std::sig_atomic_t* interrupt = nullptr;
 };
 
 // The checker's view of a scenario: who is Byzantine, and from when liveness is owed (after

@@ -107,6 +107,58 @@ expect_exit 0 "run --quiet" "$byzsim" run "$scenario" --quiet
 expect_exit 0 "run --max-events" "$byzsim" run "$scenario" --max-events 40
 expect_text "$work/out" "events        40" "the run stops at its event budget"
 expect_text "$work/out" "stop: event budget" "and says why it stopped"
+
+# A billion requests, and the widest network with a thousand: refused before the run, in under
+# a second, with the estimate and the way to raise the budget; raised, the run is cut cleanly.
+echo '{"name": "billion", "nodes": 4, "workload": {"requests": 1000000000, "clients": 100},
+       "stop": {"at": "1000000s"}}' >"$work/billion.json"
+echo '{"name": "wide", "nodes": 1024, "workload": {"requests": 1000}}' >"$work/wide.json"
+for f in billion wide; do
+    start=$(date +%s%N)
+    expect_exit 2 "a $f-request scenario is refused" "$byzsim" run "$work/$f.json"
+    elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+    if ((elapsed_ms >= 1000)); then
+        echo "FAIL: the $f scenario took ${elapsed_ms} ms to refuse"
+        failures=$((failures + 1))
+    fi
+    expect_text "$work/err" "/workload/requests: the run would need about" "the estimate, at its path"
+    expect_text "$work/err" "--max-events N / --max-memory SIZE" "and how to raise the budget"
+done
+expect_text "$work/err" "n=1024: 1000 requests x 2.1e+06 events each" "the estimate's basis"
+expect_exit 0 "validate accepts it" "$byzsim" validate "$work/billion.json"
+expect_text "$work/out" "over the default budget: run it with --max-events" "and says it is over budget"
+expect_exit 0 "a cut run is not refused" "$byzsim" run "$work/billion.json" --max-events 5000 --out "$work/cut"
+expect_text "$work/out" "stop: event budget" "it stops at the cut"
+expect_exit 0 "and replays to the same cut" "$byzsim" replay "$work/cut"
+expect_exit 2 "memory over the budget" "$byzsim" run "$scenario" --max-memory 1M
+expect_text "$work/err" "MiB of memory" "names the memory it would need"
+expect_exit 2 "a bad size" "$byzsim" run "$scenario" --max-memory 12Q
+
+# Ctrl-C: run writes the reports of the run so far and exits 130, and replay reproduces them;
+# shrink keeps the smallest failing scenario found so far. (A background job's SIGINT is
+# ignored by the shell, not by byzsim, which installs its own handler.)
+# expect_interrupted NAME SECONDS CMD...: CMD, sent SIGINT after SECONDS, exits 130.
+expect_interrupted() {
+    local name=$1 after=$2
+    shift 2
+    "$@" >"$work/out" 2>"$work/err" &
+    local pid=$! rc=0
+    sleep "$after"
+    kill -INT $pid
+    wait $pid || rc=$?
+    if [[ $rc -eq 130 ]]; then echo "ok: $name"; else
+        echo "FAIL: $name: exit $rc, wanted 130"; failures=$((failures + 1)); fi
+}
+expect_interrupted "Ctrl-C ends run with 130" 1 \
+    "$byzsim" run "$work/billion.json" --max-events 0 --max-memory 0 --out "$work/int"
+expect_text "$work/out" "stop: interrupted" "the summary says it was interrupted"
+expect_text "$work/int/report.json" '"stop_reason": "interrupted"' "the report is written"
+expect_exit 0 "an interrupted run replays" "$byzsim" replay "$work/int"
+expect_interrupted "Ctrl-C ends shrink with 130" 2 \
+    "$byzsim" shrink "$root/scenarios/mutations/pbft-commit_quorum_2f.json" --reseeds 1000000 \
+    --max-runs 10000000 --out "$work/int.min.json"
+expect_text "$work/out" "kept the smallest failing scenario found so far" "shrink says what it kept"
+expect_exit 0 "what it kept still fails as it says" "$byzsim" run "$work/int.min.json" --quiet
 expect_exit 2 "--trace without --out is a usage error" "$byzsim" run "$scenario" --trace
 expect_exit 2 "a negative seed is a usage error" "$byzsim" run "$scenario" --seed -1
 expect_exit 2 "an unknown option is a usage error" "$byzsim" run "$scenario" --bogus

@@ -13,10 +13,12 @@
 #include <nlohmann/json.hpp>
 
 #include "byzsim_version.h"
+#include "protocols/cost.hpp"
 #include "protocols/registry.hpp"
 #include "reports/report.hpp"
 #include "sim/scenario.hpp"
 #include "tools/cli.hpp"
+#include "tools/report_read.hpp"
 #include "tools/term.hpp"
 
 namespace cli {
@@ -28,22 +30,8 @@ using nlohmann::json;
 
 namespace {
 
-struct Report {
-    json doc;
-    sim::ScenarioSpec spec;
-    std::string fingerprint;
-};
-
-// A report field that must be there, with the right type; otherwise bad input.
-const json& report_field(const json& doc, const std::string& file, const std::string& key,
-                         bool (json::*is_type)() const noexcept, std::string_view type) {
-    const auto it = doc.find(key);
-    if (it == doc.end()) throw InputError(fmt::format("{}: /{}: missing required key", file, key));
-    if (!((*it).*is_type)()) throw InputError(fmt::format("{}: /{}: expected {}", file, key, type));
-    return *it;
-}
-
-Report read_report(const std::string& file) {
+// The report at `file`, checked; bad input otherwise.
+tools::ReportInput read_report(const std::string& file) {
     std::error_code ec;
     if (fs::is_regular_file(file, ec) && fs::file_size(file, ec) > sim::JsonBounds::kBytes)
         throw InputError(fmt::format("{}: larger than any report ({} MiB)", file,
@@ -52,28 +40,11 @@ Report read_report(const std::string& file) {
     if (!in) throw InputError(fmt::format("{}: cannot read the report", file));
     std::ostringstream text;
     text << in.rdbuf();
-    Report rep;
     try {
-        rep.doc = sim::parse_json_text(text.str(), "the report");
+        return tools::parse_report(text.str());
     } catch (const sim::ScenarioError& e) {
         throw_input_error(file, e);
     }
-    if (!rep.doc.is_object()) throw InputError(fmt::format("{}: expected a JSON object", file));
-    if (const auto v = rep.doc.find("version"); v != rep.doc.end() && !v->is_string())
-        throw InputError(fmt::format("{}: /version: expected a string", file));
-    json scenario = report_field(rep.doc, file, "scenario", &json::is_object, "an object");
-    const json& seed =
-        report_field(rep.doc, file, "seed", &json::is_number_unsigned, "an unsigned integer");
-    rep.fingerprint =
-        report_field(rep.doc, file, "fingerprint", &json::is_string, "a string").get<std::string>();
-    scenario["seed"] = seed;
-    try {
-        rep.spec = sim::parse_scenario(scenario);
-        protocols::validate(rep.spec);
-    } catch (const sim::ScenarioError& e) {
-        throw_input_error(file, e, "/scenario");
-    }
-    return rep;
 }
 
 // The event number of a trace line: the value of its "ev" field, or "?".
@@ -113,14 +84,16 @@ void diff_traces(const fs::path& recorded_file, const std::string& replayed_text
 int replay_verb(const Operands& operands, const po::variables_map&) {
     fs::path file = operands[0];
     if (fs::is_directory(file)) file /= "report.json";
-    const Report rep = read_report(file.string());
+    const tools::ReportInput rep = read_report(file.string());
     const std::uint64_t seed = rep.spec.seed;
     print_header(seed, file.string(), rep.spec.name);
     const std::string version = rep.doc.value("version", std::string("?"));
     if (version != BYZSIM_VERSION)
         fmt::print("note: the report was written by byzsim {}\n", version);
 
-    const Simulation s = simulate(rep.spec, file.string(), {}, "/scenario");
+    sim::SimOptions opts;
+    opts.max_events = rep.max_events;  // a run cut at its budget is replayed to the same cut
+    const Simulation s = simulate(rep.spec, file.string(), opts, "/scenario");
     const std::string now = reports::fingerprint_hex(s.result->fingerprint);
     if (now == rep.fingerprint) {
         fmt::print("replay OK: fingerprint {} matches\n", now);
@@ -139,12 +112,32 @@ int replay_verb(const Operands& operands, const po::variables_map&) {
     std::ostringstream replayed;
     sim::SimOptions traced;
     traced.trace = &replayed;
+    traced.max_events = rep.max_events;
     simulate(rep.spec, file.string(), traced, "/scenario");
     diff_traces(trace, replayed.str());
     return kExitFailed;
 }
 
 // ---- validate ------------------------------------------------------------------------------
+
+namespace {
+
+// What a run of `spec` (its seed's draw, for a sweep scenario) is estimated to cost, and
+// whether it passes the default budget.
+std::string estimate_text(const sim::ScenarioSpec& spec) {
+    const protocols::CostEstimate e =
+        protocols::estimate_cost(protocols::concrete_scenario(spec, spec.seed));
+    std::string out = fmt::format("about {} events and {} of memory",
+                                  protocols::count_text(e.events), protocols::bytes_text(e.bytes));
+    try {
+        protocols::check_budget(e, protocols::Budget{});
+    } catch (const sim::ScenarioError&) {
+        out += ", over the default budget: run it with --max-events N or --max-memory SIZE";
+    }
+    return out;
+}
+
+}  // namespace
 
 // Every file is checked, whatever the others give: "ok: FILE: NAME" on stdout or the error on
 // stderr, one line each; exit 2 if any was refused.
@@ -153,6 +146,7 @@ int validate_verb(const Operands& operands, const po::variables_map&) {
     if (operands.size() == 1) {
         const sim::ScenarioSpec spec = load(operands[0]);
         fmt::print("{} {}\n", term::paint("ok:", term::Tone::Good, c), spec.name);
+        fmt::print("estimate: {}\n", estimate_text(spec));
         return kExitOk;
     }
     std::size_t refused = 0;
@@ -160,7 +154,8 @@ int validate_verb(const Operands& operands, const po::variables_map&) {
     for (const std::string& file : operands) {
         try {
             const sim::ScenarioSpec spec = load(file);
-            fmt::print("{} {}: {}\n", term::paint("ok:", term::Tone::Good, c), file, spec.name);
+            fmt::print("{} {}: {} ({})\n", term::paint("ok:", term::Tone::Good, c), file, spec.name,
+                       estimate_text(spec));
         } catch (const InputError& e) {
             std::fflush(stdout);
             term::print_error(e.what());

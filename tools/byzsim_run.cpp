@@ -18,11 +18,13 @@
 #include <nlohmann/json.hpp>
 
 #include "byzsim_version.h"
+#include "protocols/cost.hpp"
 #include "protocols/registry.hpp"
 #include "reports/report.hpp"
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
 #include "tools/cli.hpp"
+#include "tools/interrupt.hpp"
 #include "tools/run_outputs.hpp"
 #include "tools/term.hpp"
 
@@ -55,7 +57,7 @@ struct RunRequest {
     std::vector<TraceFormat> formats;
     std::optional<std::pair<std::int64_t, std::int64_t>> window;
     std::optional<std::uint64_t> seed;
-    std::uint64_t max_events = 0;  // 0: no budget
+    protocols::Budget budget;  // events 0: no event budget
 };
 
 RunRequest read_request(const Operands& operands, const po::variables_map& vm) {
@@ -76,7 +78,7 @@ RunRequest read_request(const Operands& operands, const po::variables_map& vm) {
         throw UsageError("--window needs --out DIR (it draws report.html)", "run");
     if (q.quiet && q.as_json) throw UsageError("--quiet and --json: choose one", "run");
     if (vm.count("seed")) q.seed = parse_seed(vm["seed"].as<std::string>());
-    if (vm.count("max-events")) q.max_events = vm["max-events"].as<std::uint64_t>();
+    q.budget = read_budget(vm, "run");
     return q;
 }
 
@@ -194,6 +196,27 @@ json summary_json(const RunRequest& q, const sim::ScenarioSpec& spec, const sim:
     return doc;
 }
 
+// The reports' directory and the trace writers, opened before the run.
+std::unique_ptr<RunOutputs> open_outputs(const RunRequest& q, const sim::ScenarioSpec& spec) {
+    try {
+        if (!q.out) return nullptr;
+        fs::create_directories(*q.out);
+        return std::make_unique<RunOutputs>(*q.out, spec, q.formats, q.window);
+    } catch (const fs::filesystem_error& e) {
+        throw InputError(fmt::format("cannot create output directory: {}", e.what()));
+    }
+}
+
+// The commands that reproduce the run: a run cut at `cut_events` (its budget or Ctrl-C) is
+// the run with that event budget.
+std::string replay_command(const RunRequest& q, const sim::ScenarioSpec& spec,
+                           std::uint64_t cut_events) {
+    std::string out = fmt::format("byzsim run {} --seed {}", shell_quote(q.file), spec.seed);
+    if (cut_events) out += fmt::format(" --max-events {}", cut_events);
+    if (q.out) out += "; byzsim replay " + shell_quote((*q.out / "report.json").string());
+    return out;
+}
+
 }  // namespace
 
 void add_run_options(po::options_description& d) {
@@ -209,8 +232,7 @@ void add_run_options(po::options_description& d) {
         "the virtual time report.html draws, e.g. 1.2s..1.5s (default: before the violation, "
         "or the run's start)");
     add("quiet,q", po::bool_switch(), "print one line instead of the summary");
-    add("max-events", po::value<std::uint64_t>()->value_name("N"),
-        "stop cleanly after N events (the summary says \"stop: event budget\")");
+    add_budget_options(d);
     add("json", po::bool_switch(),
         "print only the summary as one JSON document (report.json's, with the verdict)");
 }
@@ -219,27 +241,24 @@ int run_verb(const Operands& operands, const po::variables_map& vm) {
     const RunRequest q = read_request(operands, vm);
     std::optional<std::string> drawn;
     const sim::ScenarioSpec spec = scenario_for(q, drawn);
-    reports::ReportMeta meta{BYZSIM_VERSION, q.file, "", spec.seed};
-    meta.replay_command = fmt::format("byzsim run {} --seed {}", shell_quote(q.file), spec.seed);
-    if (q.out)
-        meta.replay_command += "; byzsim replay " + shell_quote((*q.out / "report.json").string());
+    try {
+        protocols::check_budget(protocols::estimate_cost(spec), q.budget);
+    } catch (const sim::ScenarioError& e) {
+        throw_input_error(q.file, e);
+    }
     if (!q.as_json) {
         if (drawn) fmt::print("randomize: seed {} drew: {}\n", spec.seed, *drawn);
         print_header(spec.seed, q.file, spec.name);
     }
-    std::unique_ptr<RunOutputs> outputs;
-    try {
-        if (q.out) fs::create_directories(*q.out);
-        if (q.out) outputs = std::make_unique<RunOutputs>(*q.out, spec, q.formats, q.window);
-    } catch (const fs::filesystem_error& e) {
-        throw InputError(fmt::format("cannot create output directory: {}", e.what()));
-    }
+    std::unique_ptr<RunOutputs> outputs = open_outputs(q, spec);
     const std::uint64_t requests =
         spec.stop.when_done ? spec.workload.requests + spec.workload.schedule.size() : 0;
     term::RunProgress progress(!q.quiet && !q.as_json, spec.stop.at, requests);
+    const tools::InterruptGuard signals;  // Ctrl-C: stop, write the reports, exit 130
     sim::SimOptions opts;
     opts.sink = outputs ? outputs->sink() : nullptr;
-    opts.max_events = q.max_events;
+    opts.max_events = q.budget.events;
+    opts.interrupt = tools::interrupt_flag();
     if (progress.on())
         opts.progress = [&progress](sim::SimTime now, const sim::RunResult& so_far) {
             progress.update(now, so_far.events, so_far.accepted);
@@ -247,17 +266,24 @@ int run_verb(const Operands& operands, const po::variables_map& vm) {
     const Simulation s = simulate(spec, q.file, std::move(opts));
     progress.finish();
     const sim::RunResult& r = *s.result;
+    const bool cut = r.stop_reason == "interrupted" || r.stop_reason == "event budget";
+    reports::ReportMeta meta{BYZSIM_VERSION, q.file, "", spec.seed};
+    meta.replay_command = replay_command(q, spec, cut ? r.events : 0);
     try {
         if (outputs) outputs->finish(spec, r, meta);
         if (q.out) write_reports(*q.out, spec, r, meta);
     } catch (const std::system_error& e) {  // filesystem_error is one too
         throw InputError(fmt::format("cannot write the reports: {}", e.what()));
     }
-    const Verdict v = judge(spec, r);
+    Verdict v = judge(spec, r);
+    if (r.stop_reason == "interrupted") v.exit = kExitInterrupted;
     if (q.as_json) {
         fmt::print("{}\n", summary_json(q, spec, r, meta, v).dump(2));
     } else {
         print_human(q, spec, r, meta, v);
+        if (r.stop_reason == "interrupted")
+            fmt::print("interrupted after {} events{}\n", r.events,
+                       q.out ? "; the reports hold the run so far, and replay reproduces it" : "");
     }
     return v.exit;
 }

@@ -30,6 +30,7 @@
 #include "sim/simulator.hpp"
 #include "tools/cli.hpp"
 #include "tools/hunt.hpp"
+#include "tools/interrupt.hpp"
 #include "tools/shrink.hpp"
 #include "tools/sweep.hpp"
 
@@ -233,6 +234,8 @@ int shrink_verb(const Operands& operands, const po::variables_map& vm) {
     o.max_runs = vm["max-runs"].as<std::uint64_t>();
     o.reseeds = vm["reseeds"].as<std::uint64_t>();
     o.verbose = !vm["quiet"].as<bool>();
+    const tools::InterruptGuard signals;  // Ctrl-C: keep the smallest failure found so far
+    o.interrupt = tools::interrupt_flag();
     tools::ShrinkResult r;
     try {
         r = tools::shrink_file(file, o);
@@ -243,15 +246,20 @@ int shrink_verb(const Operands& operands, const po::variables_map& vm) {
     } catch (const std::runtime_error& e) {
         throw InputError(fmt::format("{}: {}", file, e.what()));
     }
+    if (r.minimal.is_null()) {
+        fmt::print("interrupted before the first run showed the failure; nothing written\n");
+        return kExitInterrupted;
+    }
     fmt::print(
         "shrunk in {} runs, {} steps: size {} -> {} (faults {} -> {}, nodes {} -> {}, "
         "requests {} -> {}, clients {} -> {}, network settings {} -> {}); still fails {}\n",
         r.runs, r.steps.size(), r.before.total(), r.after.total(), r.before.faults, r.after.faults,
         r.before.nodes, r.after.nodes, r.before.requests, r.after.requests, r.before.clients,
         r.after.clients, r.before.network_settings, r.after.network_settings, r.invariant);
+    if (r.interrupted) fmt::print("interrupted: kept the smallest failing scenario found so far\n");
     fmt::print("wrote {}; replay with: byzsim run {}\n", o.out.string(),
                shell_quote(o.out.string()));
-    return kExitOk;
+    return r.interrupted ? kExitInterrupted : kExitOk;
 }
 
 // ---- hunt ----------------------------------------------------------------------------------

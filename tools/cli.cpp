@@ -1,6 +1,9 @@
 #include "tools/cli.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -65,6 +68,50 @@ Simulation simulate(const sim::ScenarioSpec& spec, const std::string& file, sim:
 void print_header(std::uint64_t seed, const std::string& file, const std::string& name) {
     fmt::print("byzsim {} seed {} scenario {} ({})\n", BYZSIM_VERSION, seed, file, name);
     std::fflush(stdout);  // shown even if the run never returns
+}
+
+void add_budget_options(po::options_description& d) {
+    auto add = d.add_options();
+    add("max-events", po::value<std::string>()->value_name("N"),
+        fmt::format("stop the run cleanly after N events (\"stop: event budget\"); 0: no "
+                    "limit. Without it, a scenario estimated to need more than {} events is "
+                    "refused, and a run stops there",
+                    protocols::Budget::kDefaultEvents)
+            .c_str());
+    add("max-memory", po::value<std::string>()->value_name("SIZE"),
+        fmt::format("refuse a scenario estimated to need more memory than SIZE bytes (suffixes "
+                    "K, M, G, T: powers of 1024; 0: no limit; default {})",
+                    protocols::bytes_text(protocols::Budget::kDefaultBytes))
+            .c_str());
+}
+
+protocols::Budget read_budget(const po::variables_map& vm, const std::string& verb) {
+    protocols::Budget b;
+    const auto number = [&](const char* option, bool suffixes) {
+        const std::string text = vm[option].as<std::string>();
+        std::uint64_t v = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        int shift = 0;
+        if (suffixes && ptr + 1 == end) {
+            const std::string_view units = "KMGT";
+            const std::size_t u = units.find(static_cast<char>(std::toupper(*ptr)));
+            shift = u == std::string_view::npos ? -1 : 10 * static_cast<int>(u + 1);
+        } else if (ptr != end) {
+            shift = -1;
+        }
+        if (text.empty() || ec != std::errc() || shift < 0 || (v > (~std::uint64_t{0} >> shift)))
+            throw UsageError(fmt::format("--{}: expected {}, got '{}'", option,
+                                         suffixes ? "a size in bytes (e.g. 8G)" : "a count", text),
+                             verb);
+        return v << shift;
+    };
+    b.cut = vm.count("max-events") > 0;
+    if (b.cut) b.events = number("max-events", false);
+    if (vm.count("max-memory")) b.bytes = number("max-memory", true);
+    if (b.events == 0) b.events = ~std::uint64_t{0};
+    if (b.bytes == 0) b.bytes = ~std::uint64_t{0};
+    return b;
 }
 
 void no_options(po::options_description&) {}

@@ -13,6 +13,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "protocols/cost.hpp"
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
 
@@ -67,6 +68,10 @@ struct Simulation {
 // path under `path_prefix` (a report's "/scenario").
 Simulation simulate(const sim::ScenarioSpec& spec, const std::string& file,
                     sim::SimOptions opts = {}, std::string_view path_prefix = "");
+// --max-events N and --max-memory SIZE: the budget a run's estimate must fit and its events
+// stop at (protocols/cost.hpp); N = 0 lifts the event budget.
+void add_budget_options(po::options_description& d);
+protocols::Budget read_budget(const po::variables_map& vm, const std::string& verb);
 // "byzsim VERSION seed N scenario FILE (NAME)", flushed.
 void print_header(std::uint64_t seed, const std::string& file, const std::string& name);
 

@@ -30,7 +30,7 @@ const char* kSections[] = {"protocol", "behaviour", "fault", "rule", "mutation",
 std::vector<Entry> entries() {
     std::vector<Entry> out;
     for (const std::string& p : protocols::protocol_names())
-        out.push_back({"protocol", "", p, "/protocol/name"});
+        out.push_back({"protocol", "", p, "/protocol/name; " + protocols::replica_counts(p)});
     out.push_back(
         {"protocol", "", "mapek", "/system: an autonomic MAPE-K loop on PBFT or HotStuff"});
     const auto behaviours = [&](const std::string& scope, const std::vector<std::string>& names) {

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "protocols/cost.hpp"
 #include "protocols/registry.hpp"
 #include "reports/report.hpp"
 
@@ -88,14 +89,18 @@ std::optional<SeedRow> parse_sweep_csv_line(const std::string& line) {
     return r;
 }
 
-RunOutcome run_concrete(const sim::ScenarioSpec& spec, std::vector<std::uint64_t>* log) {
+RunOutcome run_concrete(const sim::ScenarioSpec& spec, std::vector<std::uint64_t>* log,
+                        const volatile std::sig_atomic_t* interrupt) {
     sim::SimOptions opts;
     opts.keep_request_rows = false;
     opts.fingerprint_log = log;
+    opts.max_events = protocols::Budget::kDefaultEvents;  // as `byzsim run` by default
+    opts.interrupt = interrupt;
     auto simulator = protocols::build(spec, opts);
     const sim::RunResult& r = simulator->run();
     RunOutcome out;
     out.violation = r.violation;
+    out.interrupted = r.stop_reason == "interrupted";
     out.events = r.events;
     out.accepted = r.accepted;
     out.fingerprint = r.fingerprint;
@@ -111,6 +116,7 @@ SeedRow run_seed(const sim::ScenarioSpec& spec, std::uint64_t seed, bool check_d
     sim::ScenarioSpec concrete;
     try {
         concrete = protocols::concrete_scenario(spec, seed);
+        protocols::check_budget(protocols::estimate_cost(concrete), protocols::Budget{});
         std::vector<std::uint64_t> first, second;
         const RunOutcome a = run_concrete(concrete, check_determinism ? &first : nullptr);
         row.events = a.events;

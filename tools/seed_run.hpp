@@ -2,6 +2,7 @@
 // and judged, as one row of sweep.csv. Below sweeps, shrinking and hunts, which all use it.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,10 +34,12 @@ std::optional<SeedRow> parse_sweep_csv_line(const std::string& line);
 // Runs a concrete scenario once (in this process).
 struct RunOutcome {
     std::optional<sim::Violation> violation;
+    bool interrupted = false;  // cut by `interrupt` (sim::SimOptions::interrupt)
     std::uint64_t events = 0, accepted = 0, fingerprint = 0;
     sim::SimTime end{};
 };
-RunOutcome run_concrete(const sim::ScenarioSpec& spec, std::vector<std::uint64_t>* log = nullptr);
+RunOutcome run_concrete(const sim::ScenarioSpec& spec, std::vector<std::uint64_t>* log = nullptr,
+                        const volatile std::sig_atomic_t* interrupt = nullptr);
 
 // Draws and runs one seed; with `check_determinism`, twice, comparing every event's
 // fingerprint. `drawn` receives the concrete scenario document when the seed fails.

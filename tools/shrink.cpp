@@ -70,9 +70,9 @@ public:
         } catch (const sim::ScenarioError&) {
             return false;  // a candidate that is not a valid scenario
         }
-        if (spec.randomize) return false;
-        const RunOutcome r = run_concrete(spec);
-        if (!r.violation) return false;
+        if (spec.randomize || stopped()) return false;
+        const RunOutcome r = run_concrete(spec, nullptr, o_.interrupt);
+        if (r.interrupted || !r.violation) return false;
         if (!res_.invariant.empty() && r.violation->invariant != res_.invariant) return false;
         res_.invariant = r.violation->invariant;
         violation_time_ = r.violation->time.ns;
@@ -82,7 +82,7 @@ public:
 
     // Keeps `candidate` if it still fails.
     bool attempt(json candidate, const std::string& what) {
-        if (res_.runs >= o_.max_runs || candidate == best_) return false;
+        if (!budget_left() || candidate == best_) return false;
         if (!fails(candidate)) return false;
         best_ = std::move(candidate);
         res_.steps.push_back(what);
@@ -96,18 +96,21 @@ public:
 
     void run() {
         bool changed = true;
-        while (changed && res_.runs < o_.max_runs) {
+        while (changed && budget_left()) {
             changed = greedy_passes();
             if (!changed) changed = drop_faults_reseeded();
         }
     }
 
     const json& best() const { return best_; }
+    bool stopped() const { return o_.interrupt && *o_.interrupt; }
 
 private:
+    bool budget_left() const { return res_.runs < o_.max_runs && !stopped(); }
+
     bool greedy_passes() {
         bool any = false;
-        for (bool changed = true; changed && res_.runs < o_.max_runs;) {
+        for (bool changed = true; changed && budget_left();) {
             changed = false;
             changed |= end_at_violation();
             changed |= drop_faults();
@@ -199,7 +202,7 @@ private:
             json kept = json::array();
             for (std::size_t k = 0; k < list.size(); ++k)
                 if (k != i && (!rec || k != *rec)) kept.push_back(list[k]);
-            for (std::uint64_t s = 1; s <= o_.reseeds && res_.runs < o_.max_runs; ++s) {
+            for (std::uint64_t s = 1; s <= o_.reseeds && budget_left(); ++s) {
                 json c = best_;
                 c["faults"] = kept;
                 c["seed"] = seed + s;
@@ -407,7 +410,10 @@ ScenarioSize scenario_size(const json& doc) {
 ShrinkResult shrink_document(const json& doc, const ShrinkOptions& opts) {
     ShrinkResult res;
     Shrinker s(doc, opts, res);
-    if (!s.fails(doc)) {
+    const bool failed = s.fails(doc);
+    if (s.stopped()) res.interrupted = true;
+    if (!failed && res.interrupted) return res;
+    if (!failed) {
         // Tell a valid safe scenario from an invalid one.
         sim::ScenarioSpec spec = sim::parse_scenario(doc);
         protocols::validate(spec);
@@ -424,11 +430,13 @@ ShrinkResult shrink_document(const json& doc, const ShrinkOptions& opts) {
         std::fflush(stdout);
     }
     s.run();
+    res.interrupted = s.stopped();
     res.minimal = expect_violation(s.best(), res.invariant);
     res.minimal["name"] = doc.value("name", std::string("scenario")) + "-min";
-    res.minimal["description"] = fmt::format(
-        "Shrunk by byzsim shrink in {} runs ({} steps) from '{}': still fails {}.", res.runs,
-        res.steps.size(), doc.value("name", std::string("scenario")), res.invariant);
+    res.minimal["description"] =
+        fmt::format("Shrunk by byzsim shrink in {} runs ({} steps{}) from '{}': still fails {}.",
+                    res.runs, res.steps.size(), res.interrupted ? ", interrupted" : "",
+                    doc.value("name", std::string("scenario")), res.invariant);
     res.after = scenario_size(res.minimal);
     return res;
 }
@@ -436,7 +444,7 @@ ShrinkResult shrink_document(const json& doc, const ShrinkOptions& opts) {
 ShrinkResult shrink_file(const std::string& file, const ShrinkOptions& opts) {
     const sim::ScenarioSpec spec = sim::load_scenario(file);  // refuses bad files with a path
     ShrinkResult res = shrink_document(spec.source, opts);
-    if (!opts.out.empty()) {
+    if (!opts.out.empty() && !res.minimal.is_null()) {
         reports::write_atomic(opts.out, res.minimal.dump(2) + "\n");
         fs::path report = opts.out;
         report.replace_extension(".shrink.json");
@@ -444,6 +452,7 @@ ShrinkResult shrink_file(const std::string& file, const ShrinkOptions& opts) {
                           {"output", opts.out.string()},
                           {"invariant", res.invariant},
                           {"runs", res.runs},
+                          {"interrupted", res.interrupted},
                           {"fingerprint", reports::fingerprint_hex(res.fingerprint)},
                           {"before", res.before.to_json()},
                           {"after", res.after.to_json()},

@@ -13,6 +13,7 @@
 // `reseeds` seeds (the seed after the file's first), and the passes start again if one fails.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -29,6 +30,8 @@ struct ShrinkOptions {
     // Seeds tried for each fault entry the greedy passes could not drop: without the entry,
     // the same run under another seed (its delays, losses and Byzantine draws) may still fail.
     std::uint64_t reseeds = 256;
+    // Once set (Ctrl-C), shrinking stops and keeps the smallest failing scenario found so far.
+    const volatile std::sig_atomic_t* interrupt = nullptr;
 };
 
 // How big a scenario is, in the terms shrinking reduces.
@@ -47,13 +50,17 @@ struct ShrinkResult {
     std::vector<std::string> steps;  // what each kept step removed
     std::uint64_t runs = 0;          // simulations run, the first included
     std::uint64_t fingerprint = 0;   // of the minimal scenario's run
+    // Stopped by ShrinkOptions::interrupt; `minimal` is null if it came before the first run
+    // showed the failure.
+    bool interrupted = false;
 };
 
 // Shrinks a concrete scenario document (no "randomize" section). Throws std::runtime_error if
 // it does not fail, and sim::ScenarioError if it is not a valid scenario.
 ShrinkResult shrink_document(const nlohmann::json& doc, const ShrinkOptions& opts);
 // Reads `file` (a failure file or any failing scenario), shrinks it and, with opts.out, writes
-// the minimal scenario there and a report of the steps next to it (<out stem>.shrink.json).
+// the minimal scenario there and a report of the steps next to it (<out stem>.shrink.json),
+// also when interrupted after the first run.
 ShrinkResult shrink_file(const std::string& file, const ShrinkOptions& opts);
 
 }  // namespace tools

@@ -1,7 +1,6 @@
 #include "tools/sweep.hpp"
 
 #include <poll.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <fcntl.h>
@@ -22,6 +21,7 @@
 #include "protocols/registry.hpp"
 #include "reports/report.hpp"
 #include "reports/sweep_html.hpp"
+#include "tools/interrupt.hpp"
 #include "tools/run_outputs.hpp"
 #include "tools/shrink.hpp"
 #include "tools/sweep_rows.hpp"
@@ -49,37 +49,6 @@ json read_json(const fs::path& file) {
                                              e.path().empty() ? "" : ": ", e.reason()));
     }
 }
-
-volatile sig_atomic_t g_interrupted = 0;
-
-void on_signal(int) {
-    g_interrupted = 1;
-}
-
-// SIGINT and SIGTERM set g_interrupted while it lives (the sweep then writes what finished
-// and stops); SIGPIPE is ignored (a worker that died is seen on its pipe).
-class SignalGuard {
-public:
-    SignalGuard() {
-        struct sigaction sa {};
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        g_interrupted = 0;
-        ::sigaction(SIGINT, &sa, &old_int_);
-        ::sigaction(SIGTERM, &sa, &old_term_);
-        ::signal(SIGPIPE, SIG_IGN);
-    }
-    SignalGuard(const SignalGuard&) = delete;
-    SignalGuard& operator=(const SignalGuard&) = delete;
-    ~SignalGuard() {
-        ::sigaction(SIGINT, &old_int_, nullptr);
-        ::sigaction(SIGTERM, &old_term_, nullptr);
-    }
-
-private:
-    struct sigaction old_int_ {};
-    struct sigaction old_term_ {};
-};
 
 // A failing seed's scenario run again with its reports, into `dir`; false if it no longer
 // runs (an error seed).
@@ -181,7 +150,7 @@ void SweepRun::open_directory() {
 }
 
 std::optional<std::uint64_t> SweepRun::next_seed() {
-    if (g_interrupted) return std::nullopt;
+    if (tools::interrupted()) return std::nullopt;
     if (o_.time_budget_s && elapsed() > *o_.time_budget_s) {
         out_of_time_ = true;
         return std::nullopt;
@@ -264,7 +233,7 @@ void SweepRun::work() {
                 fds.push_back({w.from, POLLIN, 0});
                 busy.push_back(&w);
             }
-            if (busy.empty() || g_interrupted) break;
+            if (busy.empty() || tools::interrupted()) break;
             const int n = ::poll(fds.data(), fds.size(), 100);
             if (n < 0 && errno != EINTR)
                 throw std::runtime_error(fmt::format("poll: {}", std::strerror(errno)));
@@ -276,7 +245,7 @@ void SweepRun::work() {
         for (Worker& w : workers) stop_worker(w, true);
         throw;
     }
-    for (Worker& w : workers) stop_worker(w, g_interrupted != 0);
+    for (Worker& w : workers) stop_worker(w, tools::interrupted());
     progress.update(rows_.size(), failures_, elapsed(), true);
     progress.finish();
 }
@@ -310,7 +279,7 @@ void SweepRun::write_pages(const SweepSummary& s) {
         reports::SweepPageRow p{seed, row->outcome, row->invariant, row->events, false};
         const fs::path file = o_.out / "failures" / fmt::format("seed-{}.json", seed);
         if (row->outcome != "safe" && reported < kReportedFailures && fs::exists(file) &&
-            !g_interrupted) {
+            !tools::interrupted()) {
             p.has_report =
                 write_failure_report(file, o_.out / "reports" / fmt::format("seed-{}", seed));
             reported += p.has_report ? 1 : 0;
@@ -324,7 +293,7 @@ void SweepRun::write_pages(const SweepSummary& s) {
 
 // sweep.csv in place of the journal, the failures shrunk if asked, sweep.json finished.
 SweepSummary SweepRun::close() {
-    const bool interrupted = g_interrupted != 0;
+    const bool interrupted = tools::interrupted();
     // Seeds past the first failure ran only because they were in flight: drop them, so the
     // result does not depend on --jobs.
     if (cutoff_) {
@@ -361,7 +330,7 @@ SweepSummary SweepRun::run() {
     cursor_ = std::make_unique<SeedCursor>(o_, rows_);
     for (const auto& [seed, line] : rows_) failures_ += failing(line);
     {
-        SignalGuard signals;
+        InterruptGuard signals;
         try {
             work();
         } catch (...) {
