@@ -208,6 +208,9 @@ double read_rate(const json& v, const std::string& path) {
         wrong_type(v, path, expected);
     }
     if (!(rate > 0 && std::isfinite(rate))) wrong_type(v, path, expected);
+    // A gap between arrivals is at most kMaxDuration on average: no overflow in the draw.
+    if (rate * static_cast<double>(kMaxDuration.ns) < 1e9)
+        fail(path, "too low: at least one request per " + format_duration(kMaxDuration));
     return rate;
 }
 
@@ -419,8 +422,9 @@ SimTime parse_duration(const nlohmann::json& v, const std::string& path) {
         bad("unknown unit '" + std::string(unit_text) + "'; expected one of " +
             std::string(kUnitNames));
     }
-    const std::string too_large = "too large; the limit is " +
-                                  std::to_string(std::numeric_limits<std::int64_t>::max()) + "ns";
+    const std::string too_large = "too large; durations are at most " +
+                                  format_duration(kMaxDuration) +
+                                  " (11.6 days), so that no sum of them in a run can overflow";
     std::int64_t total = 0;
     for (std::size_t k = 0; k < int_end; ++k) {
         if (__builtin_mul_overflow(total, 10, &total) ||
@@ -446,6 +450,7 @@ SimTime parse_duration(const nlohmann::json& v, const std::string& path) {
         const auto frac_ns = static_cast<std::int64_t>(frac / (scale / g) * (unit_ns / g));
         if (__builtin_add_overflow(total, frac_ns, &total)) bad(too_large);
     }
+    if (total > kMaxDuration.ns) bad(too_large);
     return SimTime{total};
 }
 

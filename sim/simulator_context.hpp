@@ -39,11 +39,11 @@ public:
     void cancel_timer(TimerId id) override { s_.cancel(id); }
 
     Signature sign(Digest d) override {
-        cost_ += s_.spec_.costs.per_sign;
+        charge(s_.spec_.costs.per_sign, 1);
         return s_.keys_.sign(NodeId(node_), d);
     }
     bool verify(NodeId signer, Digest d, const Signature& sig) override {
-        cost_ += s_.spec_.costs.per_verify;
+        charge(s_.spec_.costs.per_verify, 1);
         return s_.keys_.verify(signer, d, sig);
     }
 
@@ -52,10 +52,10 @@ public:
     }
     bool verify_aggregate(std::span<const NodeId> signers, Digest d,
                           const Signature& agg) override {
-        cost_ += s_.spec_.costs.per_verify;
+        charge(s_.spec_.costs.per_verify, 1);
         return s_.keys_.verify_aggregate(signers, d, agg);
     }
-    void charge_verify(std::uint32_t count) override { cost_ += s_.spec_.costs.per_verify * count; }
+    void charge_verify(std::uint32_t count) override { charge(s_.spec_.costs.per_verify, count); }
     bool verified_before(std::uint64_t key) const override { return s_.verified_.contains(key); }
     void remember_verified(std::uint64_t key) override {
         // Bounded: forgetting only costs a check done again, never a different result.
@@ -177,6 +177,17 @@ private:
     Simulator& s_;
     std::uint32_t node_ = 0;
     SimTime cost_{};
+
+    // One handler's CPU time is at most kMaxDuration (sim/types.hpp: no sum overflows).
+    void charge(SimTime each, std::uint64_t count) {
+        const std::int64_t room = kMaxDuration.ns - cost_.ns;
+        const auto most = static_cast<std::uint64_t>(room > 0 ? room : 0);
+        if (each.ns > 0 && count > most / static_cast<std::uint64_t>(each.ns)) {
+            cost_ = kMaxDuration;
+        } else {
+            cost_.ns += each.ns * static_cast<std::int64_t>(count);
+        }
+    }
 };
 
 }  // namespace sim

@@ -26,6 +26,16 @@ struct SimTime {
     constexpr SimTime operator*(std::int64_t k) const { return {ns * k}; }
     static constexpr SimTime max() { return {std::numeric_limits<std::int64_t>::max()}; }
 };
+// The longest duration a scenario may give (1,000,000 s, 11.6 days); parse_duration refuses
+// longer ones. Why no sum of times in a run can overflow 2^63-1 ns (9.2e18):
+// - every event is at most the stop time (<= kMaxDuration) when it runs, and schedules at
+//   `now` plus: a path's link delays (at most 1,023 hops, each <= kMaxDuration or a random
+//   tail capped at an hour: <= 1.03e18 in all), a handler's CPU time (saturating below:
+//   its counts of signatures are not bounded by the format) or a timer (deadline_after);
+// - a randomized window's start plus length is cut at the stop time;
+// - open-loop gaps are capped at kMaxDuration (rates are at least one per kMaxDuration).
+inline constexpr SimTime kMaxDuration{1'000'000'000'000'000};
+
 // a + b for a deadline, both never negative: the largest time where the sum would overflow.
 constexpr SimTime deadline_after(SimTime a, SimTime b) {
     return b.ns > std::numeric_limits<std::int64_t>::max() - a.ns ? SimTime::max() : a + b;

@@ -25,7 +25,9 @@ void Client::on_start(sim::Context& ctx) {
 // Open loop: Poisson arrivals at this client's share of the rate.
 void Client::schedule_arrival(sim::Context& ctx) {
     double per_client = cfg_.workload.rate_per_s / cfg_.clients;
-    double gap_ns = ctx.rng().exponential(1e9 / per_client);
+    // Each client's mean gap is at most clients x kMaxDuration; a draw is kept below it.
+    const double gap_ns = std::min(ctx.rng().exponential(1e9 / per_client),
+                                   static_cast<double>(sim::kMaxDuration.ns));
     auto gap = SimTime{static_cast<std::int64_t>(gap_ns)};
     SimTime at = issued_ == 0 ? cfg_.workload.start + gap : gap;
     ctx.set_timer(at, kArrival);
