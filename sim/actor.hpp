@@ -94,10 +94,11 @@ public:
     virtual void remember_verified(std::uint64_t key) { (void)key; }
 
     // A certificate this replica accepted: `signers` distinct valid signatures over statement
-    // (kind, view, slot, value), where `quorum` are needed. The checker holds honest replicas
-    // to one value per (kind, view) (e.g. HotStuff's one QC per view) and to the quorum.
+    // (kind, view, slot, value). The checker holds honest replicas to one value per (kind,
+    // view) (e.g. HotStuff's one QC per view) and to a quorum it computes itself from the run's
+    // n and f, never from what the replica believes it needs.
     virtual void certified(std::uint8_t kind, std::uint64_t view, std::uint64_t slot, Digest value,
-                           std::uint32_t signers, std::uint32_t quorum) = 0;
+                           std::uint32_t signers) = 0;
     // The replica's own protocol invariant does not hold (e.g. its lock moved back). From an
     // honest replica this is a violation the checker reports under `invariant`.
     virtual void invariant_failed(std::string_view invariant, std::string_view detail) = 0;

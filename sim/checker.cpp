@@ -181,9 +181,10 @@ void Checker::on_evidence(NodeId reporter, NodeId culprit, std::string_view what
 }
 
 void Checker::on_certified(NodeId replica, std::uint8_t kind, std::uint64_t view,
-                           std::uint64_t slot, Digest value, std::uint32_t signers,
-                           std::uint32_t quorum, SimTime now, std::uint64_t event) {
+                           std::uint64_t slot, Digest value, std::uint32_t signers, SimTime now,
+                           std::uint64_t event) {
     if (!honest(replica) || violation_) return;
+    const std::uint32_t quorum = cfg_.replicas - std::min(cfg_.f, cfg_.replicas);
     if (signers < quorum) {
         fail("quorum",
              fmt::format("replica {} accepted a certificate for view {} with {} signers, {} needed",

@@ -32,6 +32,7 @@ struct Violation {
 
 struct CheckerConfig {
     std::uint32_t replicas = 0;
+    std::uint32_t f = 0;          // the faults the run tolerates (the scenario's f)
     std::vector<bool> byzantine;  // per replica
     SimTime liveness_bound = seconds(30);
     SimTime liveness_from{};  // max(GST, end of the last scheduled fault)
@@ -51,10 +52,10 @@ public:
     void on_commit(NodeId replica, const CommitRecord& rec, SimTime now, std::uint64_t event);
     void on_state_transfer(NodeId replica, std::uint64_t index, Digest state, SimTime now,
                            std::uint64_t event);
-    // One certified value per (kind, view) among honest replicas, each with a quorum.
+    // One certified value per (kind, view) among honest replicas, each with a quorum of
+    // n - f signers (a quorum certificate, HotStuff §4.1), from the config's n and f.
     void on_certified(NodeId replica, std::uint8_t kind, std::uint64_t view, std::uint64_t slot,
-                      Digest value, std::uint32_t signers, std::uint32_t quorum, SimTime now,
-                      std::uint64_t event);
+                      Digest value, std::uint32_t signers, SimTime now, std::uint64_t event);
     void on_invariant_failed(NodeId replica, std::string_view invariant, std::string_view detail,
                              SimTime now, std::uint64_t event);
     void on_issue(RequestKey key, Digest digest);

@@ -81,8 +81,8 @@ public:
     }
 
     void certified(std::uint8_t kind, std::uint64_t view, std::uint64_t slot, Digest value,
-                   std::uint32_t signers, std::uint32_t quorum) override {
-        s_.checker_.on_certified(NodeId(node_), kind, view, slot, value, signers, quorum, s_.now_,
+                   std::uint32_t signers) override {
+        s_.checker_.on_certified(NodeId(node_), kind, view, slot, value, signers, s_.now_,
                                  s_.result_.events);
     }
     void invariant_failed(std::string_view invariant, std::string_view detail) override {

@@ -53,6 +53,7 @@ std::optional<SimTime> faults_end(const ScenarioSpec& spec, std::uint32_t* perma
 CheckerConfig checker_config_for(const ScenarioSpec& spec) {
     CheckerConfig c;
     c.replicas = spec.nodes;
+    c.f = spec.f;
     c.byzantine.assign(spec.nodes, false);
     for (const FaultSpec& f : spec.faults)
         if (f.type == FaultSpec::Type::Byzantine) c.byzantine[f.node] = true;

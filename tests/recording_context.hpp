@@ -58,7 +58,7 @@ public:
                           const sim::Signature& agg) override {
         return keys_.verify_aggregate(who, d, agg);
     }
-    void certified(std::uint8_t, std::uint64_t, std::uint64_t, sim::Digest, std::uint32_t,
+    void certified(std::uint8_t, std::uint64_t, std::uint64_t, sim::Digest,
                    std::uint32_t) override {}
     void invariant_failed(std::string_view invariant, std::string_view) override {
         failures.emplace_back(invariant);

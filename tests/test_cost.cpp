@@ -40,7 +40,9 @@ std::string refused_at(const json& doc, const protocols::Budget& b) {
 TEST_CASE("replica counts: every n a protocol supports completes its requests; below, /nodes") {
     const std::pair<const char*, std::uint32_t> lowest[] = {
         {"pbft", 1}, {"hotstuff", 2}, {"rbc", 1}};
-    for (const auto& [protocol, from] : lowest) {
+    for (const auto& entry : lowest) {
+        const char* protocol = entry.first;
+        const std::uint32_t from = entry.second;
         CHECK(protocols::replica_counts(protocol).find(fmt::format("n >= {}", from)) == 0);
         for (std::uint32_t n = 1; n <= 5; ++n) {
             json doc = fault_free(protocol, n);
@@ -62,7 +64,9 @@ TEST_CASE("replica counts: every n a protocol supports completes its requests; b
 TEST_CASE("cost: a fault-free run spends what the estimate says, within a factor of 1.6") {
     const std::pair<const char*, const char*> kinds[] = {
         {"pbft", ""}, {"hotstuff", "chained"}, {"hotstuff", "basic"}, {"rbc", ""}};
-    for (const auto& [protocol, variant] : kinds) {
+    for (const auto& kind : kinds) {
+        const char* protocol = kind.first;
+        const char* variant = kind.second;
         for (const std::uint32_t n : {4u, 7u, 10u}) {
             const json doc = fault_free(protocol, n, variant);
             const protocols::CostEstimate e = protocols::estimate_cost(spec_from(doc));

@@ -113,6 +113,35 @@ TEST_CASE("engine: the checker compares states per index only for protocols that
     }
 }
 
+TEST_CASE("engine: the quorum monitor counts n - f signers from the run's n and f alone") {
+    // A replica's own threshold never reaches the checker: n - f from the config decides.
+    const std::pair<std::uint32_t, std::uint32_t> runs[] = {{4, 1}, {7, 2}, {6, 1}, {10, 3}};
+    for (const auto& run : runs) {
+        const std::uint32_t n = run.first, f = run.second;
+        for (std::uint32_t signers = n - f - 1; signers <= n - f; ++signers) {
+            CAPTURE(n);
+            CAPTURE(signers);
+            sim::CheckerConfig cfg;
+            cfg.replicas = n;
+            cfg.f = f;
+            cfg.byzantine.assign(n, false);
+            cfg.liveness_expected = false;
+            sim::Checker checker(cfg);
+            checker.on_certified(sim::NodeId(1), 1, 5, 9, sim::Digest(3), signers, {}, 1);
+            CHECK(checker.violation().has_value() == (signers < n - f));
+            if (checker.violation()) CHECK(checker.violation()->invariant == "quorum");
+        }
+    }
+    // A Byzantine replica's certificates are its own business.
+    sim::CheckerConfig cfg;
+    cfg.replicas = 4;
+    cfg.f = 1;
+    cfg.byzantine = {false, true, false, false};
+    sim::Checker checker(cfg);
+    checker.on_certified(sim::NodeId(1), 1, 5, 9, sim::Digest(3), 1, {}, 1);
+    CHECK_FALSE(checker.violation());
+}
+
 TEST_CASE("engine: a liveness deadline that passed before the end is a violation at finish") {
     // No event after the deadline reaches on_step: finish alone must notice it, and only when
     // the end is past the deadline.

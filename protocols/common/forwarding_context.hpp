@@ -36,8 +36,8 @@ public:
     bool verified_before(std::uint64_t key) const override { return c_.verified_before(key); }
     void remember_verified(std::uint64_t key) override { c_.remember_verified(key); }
     void certified(std::uint8_t kind, std::uint64_t view, std::uint64_t slot, sim::Digest value,
-                   std::uint32_t signers, std::uint32_t quorum) override {
-        c_.certified(kind, view, slot, value, signers, quorum);
+                   std::uint32_t signers) override {
+        c_.certified(kind, view, slot, value, signers);
     }
     void invariant_failed(std::string_view invariant, std::string_view detail) override {
         c_.invariant_failed(invariant, detail);

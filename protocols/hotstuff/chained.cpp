@@ -130,8 +130,7 @@ void Replica::update_qc_high(sim::Context& ctx, const QuorumCert& qc) {
 // replicas to one certified block per view, each with a quorum of signers.
 void Replica::report_qc(sim::Context& ctx, const QuorumCert& qc) {
     if (is_genesis_qc(qc)) return;
-    ctx.certified(qc.stmt.kind, qc.stmt.view, qc.stmt.slot, qc.stmt.value, qc.signer_count(),
-                  cfg_.votes_needed());
+    ctx.certified(qc.stmt.kind, qc.stmt.view, qc.stmt.slot, qc.stmt.value, qc.signer_count());
 }
 
 void Replica::on_vote(sim::Context& ctx, const proto::SignedVote& v) {
