@@ -95,7 +95,7 @@ CostEstimate estimate_cost(const sim::ScenarioSpec& s) {
                    : s.protocol;
     e.nodes = s.nodes;
     const double n = s.nodes;
-    const auto [requests, time_bound] = issued_requests(s);
+    auto [requests, time_bound] = issued_requests(s);
     double per_request = events_per_request(s);
     double timed = 0;
     double request_bytes = s.protocol == "rbc" ? 256 + 1536 * n : 256 + 32 * n;
@@ -106,12 +106,13 @@ CostEstimate estimate_cost(const sim::ScenarioSpec& s) {
         const double period =
             static_cast<double>(std::max<std::int64_t>(1, sys.cfg->sample_period.ns));
         timed = 4 * n * n * std::floor(static_cast<double>(s.stop.at.ns) / period);
+        requests = 0;
         per_request = 0;
     }
-    const double request_events = per_request * (s.system == "mapek" ? 0 : requests);
+    const double request_events = per_request * requests;
     const double in_flight_bytes = 512 * n * n;
     const double stored_bytes = request_bytes * requests;
-    e.requests = s.system == "mapek" ? 0 : saturate(requests);
+    e.requests = saturate(requests);
     e.events_per_request = saturate(per_request);
     e.timed_events = saturate(timed);
     e.events = saturate(request_events + timed);
