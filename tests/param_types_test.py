@@ -7,7 +7,8 @@ replica's own override (`/faults/0/params/<name>`, a "params" fault), it writes 
 of its kind: floats, negatives, strings, booleans and null for integers; bare numbers,
 negative, unit-less and zero durations; numbers and unknown words for choices; replica lists
 naming no replica. `byzsim validate` must refuse every file (exit 2) and name the parameter's
-path, and must accept the scenario with no bad value.
+path, and must accept the scenario with no bad value, and each bounded integer parameter at its
+least and its greatest value (with COMPANIONS, where the format ties it to another parameter).
 
 Usage: param_types_test.py BYZSIM REPO_ROOT
 """
@@ -30,6 +31,24 @@ def protocol_params():
         props = branch["then"]["properties"]
         out[name] = {k: v for k, v in props.items() if isinstance(v, dict) and k != "mutations"}
     return out
+
+
+# Parameters the format ties to another, and the other's value that lets the least one through.
+COMPANIONS = {
+    "watermark_window": {"checkpoint_interval": 1},  # at least checkpoint_interval
+}
+
+
+def bound_cases():
+    """(doc, what): every bounded integer parameter at its schema minimum and maximum."""
+    for proto, params in sorted(protocol_params().items()):
+        for param, spec in sorted(params.items()):
+            for side in ("minimum", "maximum"):
+                if spec.get("type") != "integer" or side not in spec:
+                    continue
+                obj = {"name": proto, param: spec[side], **COMPANIONS.get(param, {})}
+                yield ({"name": "t", "nodes": NODES, "protocol": obj},
+                       f"{proto} {param} at its {side} {spec[side]}")
 
 
 def bad_values(spec):
@@ -82,6 +101,14 @@ def main():
             if subprocess.run([BIN, "validate", good], capture_output=True).returncode != 0:
                 print(f"FAIL: {proto} with no parameter is refused")
                 failures += 1
+        for i, (doc, what) in enumerate(bound_cases()):
+            good = os.path.join(tmp, f"bound{i}.json")
+            with open(good, "w") as f:
+                json.dump(doc, f)
+            run = subprocess.run([BIN, "validate", good], capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f"FAIL: {what} is refused: {run.stderr.strip()}")
+                failures += 1
         for name, path, doc in files:
             run = subprocess.run([BIN, "validate", name], capture_output=True, text=True)
             where = f"{name}: {path}"
@@ -94,7 +121,7 @@ def main():
         print(f"{failures} of {total} bad parameter values were not refused at their path")
         return 1
     print(f"param types: {total} bad values of {sum(map(len, protocol_params().values()))} "
-          "parameters refused at their paths")
+          f"parameters refused at their paths; {len(list(bound_cases()))} values at bounds accepted")
     return 0
 
 

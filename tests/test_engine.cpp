@@ -223,3 +223,56 @@ TEST_CASE("engine: a link fault changes from -> to only, unless it is bidirectio
     CHECK(first_arrival(both, 0, 1, "PRE-PREPARE") - first_arrival(both, 0, 2, "PRE-PREPARE") >=
           sim::milliseconds(28).ns);
 }
+
+namespace {
+sim::CheckerConfig four_replicas(std::vector<bool> byzantine) {
+    sim::CheckerConfig cfg;
+    cfg.replicas = 4;
+    cfg.f = 1;
+    cfg.byzantine = std::move(byzantine);
+    cfg.liveness_expected = false;
+    return cfg;
+}
+}  // namespace
+
+TEST_CASE("engine: integrity: an index executed twice, unless the state between was lost") {
+    for (bool lost : {false, true}) {
+        CAPTURE(lost);
+        sim::Checker checker(four_replicas({false, false, false, false}));
+        const sim::CommitRecord rec{1, 0, sim::Digest(7), sim::Digest(100), {}};
+        checker.on_commit(sim::NodeId(2), rec, sim::SimTime{}, 1);
+        checker.on_commit(sim::NodeId(1), rec, sim::SimTime{}, 2);
+        if (lost) checker.on_state_lost(sim::NodeId(2));  // a restart from nothing
+        checker.on_commit(sim::NodeId(2), rec, sim::SimTime{}, 3);
+        CHECK(checker.violation().has_value() == !lost);
+        if (!lost) CHECK(checker.violation()->invariant == "integrity");
+        // Replica 1 executed it once, whatever replica 2 did: its second time is caught.
+        if (lost) {
+            checker.on_commit(sim::NodeId(1), rec, sim::SimTime{}, 4);
+            REQUIRE(checker.violation());
+            CHECK(checker.violation()->invariant == "integrity");
+            CHECK(checker.violation()->nodes == std::vector<std::uint32_t>{1});
+        }
+    }
+}
+
+TEST_CASE("engine: false evidence: only an honest reporter against an honest, whole replica") {
+    struct Case {
+        std::uint32_t reporter, culprit;
+        bool amnesiac, fires;
+    };
+    // Replica 3 is Byzantine; replica 2 lost its state once in the amnesiac cases.
+    const Case cases[] = {{0, 1, false, true}, {3, 1, false, false}, {0, 3, false, false},
+                          {0, 2, true, false}, {3, 2, true, false},  {2, 1, true, true}};
+    for (const Case& c : cases) {
+        CAPTURE(c.reporter);
+        CAPTURE(c.culprit);
+        CAPTURE(c.amnesiac);
+        sim::Checker checker(four_replicas({false, false, false, true}));
+        if (c.amnesiac) checker.on_state_lost(sim::NodeId(2));
+        checker.on_evidence(sim::NodeId(c.reporter), sim::NodeId(c.culprit), "two votes",
+                            sim::SimTime{}, 1);
+        CHECK(checker.violation().has_value() == c.fires);
+        if (c.fires) CHECK(checker.violation()->invariant == "false_evidence");
+    }
+}

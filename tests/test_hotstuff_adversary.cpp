@@ -207,10 +207,12 @@ TEST_CASE(
         REQUIRE_FALSE(run.result->violation);
         CHECK(run.result->accepted == 40);
         hotstuff::Replica::Footprint most;
+        std::uint64_t refused = 0;
         for (std::uint32_t i : {0U, 2U, 3U}) {
             const auto* r = dynamic_cast<const hotstuff::Replica*>(&run.sim->actor(i));
             REQUIRE(r != nullptr);
             const auto f = r->footprint();
+            refused += f.refused_new_views;
             most.vote_builders = std::max(most.vote_builders, f.vote_builders);
             most.voter_views = std::max(most.voter_views, f.voter_views);
             most.new_view_tallies = std::max(most.new_view_tallies, f.new_view_tallies);
@@ -218,6 +220,10 @@ TEST_CASE(
             most.refused_new_views = std::max(most.refused_new_views, f.refused_new_views);
         }
         at.push_back(most);
+        // The report counts what the honest replicas refused (the bound's counter).
+        const auto& table = run.result->refused;
+        REQUIRE(table.count("hotstuff.new_views") == 1);
+        CHECK(table.at("hotstuff.new_views") == refused);
     }
     CHECK(at[1].refused_new_views > 9 * at[0].refused_new_views);  // ten times the messages
     CHECK(at[1].new_view_tallies <= 2 * kN + 1);                   // the window and the view itself

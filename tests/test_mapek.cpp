@@ -80,6 +80,11 @@ TEST_CASE(
     CHECK(hider[0].mitigated == 1);
     CHECK(hider[2].suppressed == 1);
     CHECK(hider[2].mitigated == 0);
+    // The leader acts alone: its knowledge holds the action, the n-1 others' do not.
+    const auto spike = tools::compare_loops(load("latency_spike.json"), {"bft", "leader"});
+    CHECK(spike[0].divergent == 0);
+    CHECK(spike[1].actions == 1);
+    CHECK(spike[1].divergent == 3);
     const std::string table = tools::loops_table(hider);
     CHECK(table.find("leader") != std::string::npos);
 }
@@ -102,6 +107,15 @@ TEST_CASE("mapek: each lie alone keeps the loop safe, and the liar is the only n
             CHECK(m["suppressed_anomalies"] == 0);
             CHECK(anomaly(*run.result, 0)["mitigated_ns"].is_number());
             for (const auto& marked : m["detection"]["marked"]) CHECK(marked["node"] == 0);
+            // What honest agents submit is justified (FORMAT.md: readings from 2f+1 nodes, f+1
+            // of them past the threshold, or within it for an outcome): the replicas refuse
+            // only the decisions of a liar that plans.
+            const bool plans =
+                std::string(lie) == "unjustified_plan" || std::string(lie) == "replay_evidence";
+            if (!plans) {
+                const std::string refused = consensus + std::string(".inadmissible_request");
+                CHECK(run.result->refused.count(refused) == 0);
+            }
         }
     }
 }

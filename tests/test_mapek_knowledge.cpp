@@ -48,6 +48,18 @@ Decision justified(testing::RecordingContext& ctx, std::uint64_t round = 10) {
     return d;
 }
 
+// An outcome of `round`: three readings back at the baseline, their median recorded.
+Decision outcome_at(testing::RecordingContext& ctx, std::uint64_t round) {
+    Decision clear{0, Metric::Latency, 0, round, 100'001, 2, {}};
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        Reading r{i, 0, Metric::Latency, round, 100'000 + i, {}};
+        r.sig = ctx.keys().sign(sim::NodeId(4 + i), mapek::reading_digest(r));
+        clear.evidence.push_back(r);
+    }
+    clear.outcome = true;
+    return clear;
+}
+
 proto::Request request(const Decision& d) {
     return proto::Request{mapek::kDecisionOp, 1, sim::NodeId(5), mapek::encode(d)};
 }
@@ -109,6 +121,13 @@ TEST_CASE("mapek knowledge: a justified decision is admitted; each broken rule i
     bad.data = std::make_shared<const std::vector<std::uint8_t>>(bytes);
     CHECK_FALSE(admits(kb, ctx, bad));
     CHECK_FALSE(mapek::decode(bytes));
+    // A reading of a metric the format does not have (4 metrics: 0 to 3) does not decode.
+    for (std::size_t metric : {mapek::kMetrics - 1, mapek::kMetrics}) {
+        CAPTURE(metric);
+        d = good;
+        d.evidence[1].metric = static_cast<Metric>(metric);
+        CHECK(mapek::decode(*mapek::encode(d)).has_value() == (metric < mapek::kMetrics));
+    }
 }
 
 TEST_CASE("mapek knowledge: the aggregate is the median; the mean bug lets one liar move it") {
@@ -154,13 +173,7 @@ TEST_CASE(
     mapek::KnowledgeBase kb(cfg);
     CHECK(kb.apply(justified(ctx, 10)) == mapek::Outcome::Executed);
     // Readings of round 14 back at the baseline: an outcome.
-    Decision clear{0, Metric::Latency, 0, 14, 100'001, 2, {}};
-    for (std::uint32_t i = 0; i < 3; ++i) {
-        Reading r{i, 0, Metric::Latency, 14, 100'000 + i, {}};
-        r.sig = ctx.keys().sign(sim::NodeId(4 + i), mapek::reading_digest(r));
-        clear.evidence.push_back(r);
-    }
-    clear.outcome = true;
+    const Decision clear = outcome_at(ctx, 14);
     CHECK_FALSE(mapek::unjustified(*cfg, ctx, clear));
     // The readings of an anomaly do not show it cleared.
     Decision still = justified(ctx, 12);
@@ -197,4 +210,36 @@ TEST_CASE("mapek knowledge: a snapshot restores the same state; edited data is r
     mapek::KnowledgeBase third(cfg);
     CHECK_FALSE(third.restore({state, std::make_shared<const std::vector<std::uint8_t>>(edited)}));
     CHECK(third.executed() == 0);
+}
+
+TEST_CASE(
+    "mapek knowledge: a snapshot of a full knowledge base, outcomes and all, restores its "
+    "digest") {
+    testing::RecordingContext ctx(4, 1);
+    auto cfg = config();
+    mapek::KnowledgeBase kb(cfg);
+    // More actions than the base keeps (the last 64), ten rounds apart: each settles first.
+    const std::size_t actions = mapek::KnowledgeBase::kKeptRecords + 6;
+    std::uint64_t index = 0;
+    auto execute = [&](const Decision& d) {
+        const proto::Request req = request(d);
+        kb.execute(req, proto::request_digest(req), ++index, 1);
+        kb.seal(index, sim::Digest(index));
+    };
+    for (std::size_t i = 0; i < actions; ++i) execute(justified(ctx, 10 + 10 * i));
+    REQUIRE(kb.executed() == actions);
+    CHECK(kb.records().size() == mapek::KnowledgeBase::kKeptRecords);
+    // The last action's outcome: readings back at the baseline, four rounds on.
+    const std::uint64_t round = 10 + 10 * (actions - 1) + 4;
+    const sim::Digest before = kb.digest();
+    execute(outcome_at(ctx, round));
+    REQUIRE(kb.records().back().cleared == round);
+    CHECK(kb.digest() != before);
+    // A replica that restores the snapshot holds the same state, by the digest it computes
+    // from the records it restored.
+    mapek::KnowledgeBase other(cfg);
+    REQUIRE(other.restore(kb.snapshot()));
+    CHECK(other.digest() == kb.digest());
+    CHECK(other.records().size() == mapek::KnowledgeBase::kKeptRecords);
+    CHECK(other.records().back().cleared == round);
 }

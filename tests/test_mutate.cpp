@@ -241,3 +241,25 @@ TEST_CASE("mutate: rbc: the behaviour is accepted with its params and refused wi
     CHECK_THROWS_WITH_AS(protocols::validate(sim::parse_scenario(doc)),
                          doctest::Contains("/faults/0/params/fields"), sim::ScenarioError);
 }
+
+TEST_CASE("craft: rbc: a SEND's one request dropped or replaced by a client request, else none") {
+    testing::RecordingContext ctx(4, 1);
+    const auto a = request(ctx, 1), b = request(ctx, 2);
+    ctx.act_as(0);
+    const auto send = rbc::make_message(ctx, rbc::Send{{sim::NodeId(0), 1}, a});
+    const rbc::Craft craft;
+    CHECK(craft.commands(*send) == 1);
+    using Op = proto::CommandEdit::Op;
+    const auto dropped = craft.with_commands(ctx, *send, {Op::Drop, 0, {}}, Seal::Own);
+    REQUIRE(dropped);
+    CHECK_FALSE(rbc::as<rbc::Send>(static_cast<const rbc::Message&>(*dropped))->request);
+    const auto injected = craft.with_commands(ctx, *send, {Op::Inject, 0, b}, Seal::Own);
+    REQUIRE(injected);
+    CHECK(rbc::as<rbc::Send>(static_cast<const rbc::Message&>(*injected))->request == b);
+    // One request at most: nothing to duplicate; only a client request can be injected.
+    CHECK_FALSE(craft.with_commands(ctx, *send, {Op::Duplicate, 0, b}, Seal::Own));
+    const auto echo = rbc::make_message(ctx, rbc::Echo{{sim::NodeId(0), 1}, rbc::Digest(9)});
+    CHECK_FALSE(craft.with_commands(ctx, *send, {Op::Inject, 0, echo}, Seal::Own));
+    CHECK_FALSE(craft.with_commands(ctx, *send, {Op::Inject, 0, {}}, Seal::Own));
+    CHECK_FALSE(craft.with_commands(ctx, *echo, {Op::Drop, 0, {}}, Seal::Own));
+}

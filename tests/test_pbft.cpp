@@ -246,3 +246,50 @@ TEST_CASE("pbft: old VIEW-CHANGEs are re-sent at most once per half timeout to o
     deliver(ctx, r, 3, from0);
     CHECK(ctx.sent.size() == 2);
 }
+
+TEST_CASE("pbft: PREPAREs that arrive before their PRE-PREPARE count once it comes") {
+    // prepared(m, v, n, i) is a predicate on the log (§1.3 step 5), not on arrival order: a
+    // backup of n = 7 holding five matching PREPAREs, more than the 2f it needs, prepares and
+    // sends its COMMIT as soon as the PRE-PREPARE arrives.
+    testing::RecordingContext ctx(7, 2);
+    pbft::Config cfg;
+    cfg.quorum = proto::Quorum{7, 2};
+    pbft::Replica r(cfg);
+    ctx.act_as(9);
+    const auto req = proto::make_request(ctx, proto::Request{3, 1, sim::NodeId(9)});
+    const pbft::Digest d = pbft::batch_digest({req});
+    for (std::uint32_t from = 1; from <= 5; ++from) {
+        ctx.act_as(from);
+        deliver(ctx, r, 6, pbft::make_message(ctx, pbft::Prepare{pbft::View(0), pbft::Seq(1), d}));
+    }
+    CHECK(ctx.sent.empty());
+    ctx.act_as(0);
+    deliver(ctx, r, 6,
+            pbft::make_message(ctx, pbft::PrePrepare{pbft::View(0), pbft::Seq(1), d, {req}}));
+    std::size_t commits = 0;
+    for (const auto& s : ctx.sent) {
+        const auto& m = static_cast<const pbft::Message&>(*s.msg);
+        commits += pbft::as<pbft::Commit>(m) && m.signer == sim::NodeId(6) ? 1 : 0;
+    }
+    CHECK(commits == 6);  // to each other replica
+}
+
+TEST_CASE("pbft: a partial batch waits batch_timeout from its first request, on one timer") {
+    testing::RecordingContext ctx(4, 1);
+    pbft::Config cfg;
+    cfg.batch_size = 10;
+    cfg.batch_timeout = sim::milliseconds(50);
+    pbft::Replica r(cfg);
+    ctx.act_as(0);  // the primary of view 0
+    for (std::uint32_t c = 4; c < 7; ++c) {
+        ctx.act_as(c);
+        const auto req = proto::make_request(ctx, proto::Request{1, 1, sim::NodeId(c)});
+        ctx.act_as(0);
+        ctx.time = sim::milliseconds(10 * (c - 4));
+        r.on_message(ctx, req->signer, *req);
+    }
+    std::size_t batch_timers = 0;
+    for (const auto& t : ctx.timers) batch_timers += t.first == cfg.batch_timeout ? 1 : 0;
+    CHECK(batch_timers == 1);
+    CHECK(ctx.sent.empty());  // nothing ordered before the batch fills or its timer fires
+}

@@ -45,6 +45,27 @@ TEST_CASE("qc: a quorum of distinct valid votes makes a certificate that verifie
     }
 }
 
+TEST_CASE("qc: past 64 replicas, the bitmap spans only the signers' words and still verifies") {
+    // n = 70, f = 23, q = 47: signers 0..46 fit the first word; signers 23..69 need both.
+    for (std::uint32_t first : {0u, 23u}) {
+        CAPTURE(first);
+        testing::RecordingContext ctx(70, 23);
+        auto qc = full_qc(ctx, 47, first);
+        CHECK(qc.signers.size() == (first == 0 ? 1u : 2u));
+        CHECK(qc.signer_count() == 47);
+        CHECK(proto::verify_qc(ctx, qc, 47, 70) == proto::QcCheck::Ok);
+        CHECK(proto::verify_qc(ctx, qc, 48, 70) == proto::QcCheck::TooFewSigners);
+        // A bitmap with a word past the replicas' is malformed; so is a signer id >= n.
+        auto wide = qc;
+        wide.signers.resize(3, 0);
+        CHECK(proto::verify_qc(ctx, wide, 47, 70) == proto::QcCheck::Malformed);
+        auto beyond = qc;
+        beyond.signers.resize(2, 0);
+        beyond.signers[1] |= std::uint64_t{1} << (70 - 64);
+        CHECK(proto::verify_qc(ctx, beyond, 47, 70) == proto::QcCheck::Malformed);
+    }
+}
+
 TEST_CASE("qc: the builder refuses duplicate signers, other statements and bad signatures") {
     testing::RecordingContext ctx(4, 1);
     proto::QcBuilder b(kStmt, 3);

@@ -72,7 +72,9 @@ TEST_CASE("wire hash: pbft: a NEW-VIEW covers the signatures of the messages in 
     CHECK(a->wire_hash() != b->wire_hash());
 }
 
-TEST_CASE("wire hash: hotstuff: a proposal covers its block's QC signatures and commands") {
+TEST_CASE(
+    "wire hash: hotstuff: a block covers its QC signatures and commands, and so does every "
+    "message that carries it") {
     testing::RecordingContext ctx(4, 1);
     const auto req = request(ctx);
     const auto forged = resigned(ctx, *req, 3);
@@ -99,6 +101,20 @@ TEST_CASE("wire hash: hotstuff: a proposal covers its block's QC signatures and 
     const auto nv2 = hotstuff::make_message(ctx, hotstuff::NewView{2, other, {}, {}});
     REQUIRE(nv1->digest == nv2->digest);
     CHECK(nv1->wire_hash() != nv2->wire_hash());
+    // Every message that carries a block covers the block's bytes.
+    ctx.act_as(1);
+    const auto p1 = hotstuff::make_message(ctx, hotstuff::Proposal{b1, {}});
+    const auto p2 = hotstuff::make_message(ctx, hotstuff::Proposal{b2, {}});
+    REQUIRE(p1->digest == p2->digest);
+    CHECK(p1->wire_hash() != p2->wire_hash());
+    const auto r1 = hotstuff::make_message(ctx, hotstuff::BlockReply{b1});
+    const auto r2 = hotstuff::make_message(ctx, hotstuff::BlockReply{b2});
+    REQUIRE(r1->digest == r2->digest);
+    CHECK(r1->wire_hash() != r2->wire_hash());
+    const auto s1 = hotstuff::make_message(ctx, hotstuff::SyncReply{b1, {}, {}, {}});
+    const auto s2 = hotstuff::make_message(ctx, hotstuff::SyncReply{b2, {}, {}, {}});
+    REQUIRE(s1->digest == s2->digest);
+    CHECK(s1->wire_hash() != s2->wire_hash());
 }
 
 TEST_CASE("wire hash: rbc: a SEND covers its request's signature") {

@@ -1,0 +1,59 @@
+// Client messages as every protocol authenticates them: a REQUEST is its client's, a REPLY its
+// replica's, each signed over the digest of its exact body (PROTOCOLS.md §4: signature over the
+// exact body, request origin). Each forgery below is one a Byzantine replica or client can send.
+#include <doctest/doctest.h>
+
+#include <optional>
+
+#include "protocols/common/client_messages.hpp"
+#include "tests/recording_context.hpp"
+
+namespace {
+
+// `m` (with `body` instead of its own, if given), claiming `claimed` as its signer and carrying
+// `who`'s signature over m's digest.
+proto::ClientMessageRef signed_by(
+    testing::RecordingContext& ctx, const proto::ClientMessage& m, std::uint32_t who,
+    std::uint32_t claimed, std::optional<std::variant<proto::Request, proto::Reply>> body = {}) {
+    auto [ref, out] = sim::make_payload<proto::ClientMessage>();
+    out->body = body ? *body : m.body;
+    out->kind = m.kind;
+    out->size_bytes = m.size_bytes;
+    out->digest = m.digest;
+    out->signer = sim::NodeId(claimed);
+    ctx.act_as(who);
+    out->sig = ctx.sign(m.digest);
+    return ref;
+}
+
+}  // namespace
+
+TEST_CASE("client messages: a REQUEST is authentic only from its client, over its body") {
+    testing::RecordingContext ctx(4, 1);
+    ctx.act_as(5);
+    const auto req = proto::make_request(ctx, proto::Request{11, 1, sim::NodeId(5)});
+    CHECK(proto::authentic(ctx, *req));
+    // Replica 2 signs a request that names client 5, as itself or claiming to be client 5.
+    CHECK_FALSE(proto::authentic(ctx, *signed_by(ctx, *req, 2, 2)));
+    CHECK_FALSE(proto::authentic(ctx, *signed_by(ctx, *req, 2, 5)));
+    // The client's own signature over another body.
+    proto::Request other = std::get<proto::Request>(req->body);
+    other.op = 12;
+    CHECK_FALSE(proto::authentic(ctx, *signed_by(ctx, *req, 5, 5, other)));
+}
+
+TEST_CASE("client messages: a REPLY is authentic only from the replica it names, over its body") {
+    testing::RecordingContext ctx(4, 1);
+    ctx.act_as(2);
+    const proto::Reply rep{{}, 1, sim::NodeId(5), sim::NodeId(2), sim::Digest(77), 1};
+    const auto reply = proto::make_reply(ctx, rep);
+    CHECK(proto::authentic(ctx, *reply));
+    // Replica 3 forges replica 2's reply: signed as itself, or claiming replica 2.
+    CHECK_FALSE(proto::authentic(ctx, *signed_by(ctx, *reply, 3, 3)));
+    CHECK_FALSE(proto::authentic(ctx, *signed_by(ctx, *reply, 3, 2)));
+    // A client signs a reply in replica 2's name.
+    CHECK_FALSE(proto::authentic(ctx, *signed_by(ctx, *reply, 5, 5)));
+    proto::Reply other = rep;
+    other.result = sim::Digest(78);
+    CHECK_FALSE(proto::authentic(ctx, *signed_by(ctx, *reply, 2, 2, other)));
+}

@@ -1,0 +1,105 @@
+// A backup's checks on NEW-VIEW's O (Castro & Liskov §1.5, PROTOCOLS.md §4 pitfall 6): every entry
+// is a PRE-PREPARE of the new view, signed by its primary, for the sequence number and digest the
+// backup computes from V. Each crafted NEW-VIEW is one a Byzantine new primary can send.
+#include <doctest/doctest.h>
+
+#include "protocols/pbft/replica.hpp"
+#include "tests/recording_context.hpp"
+
+namespace {
+
+using pbft::MessageRef;
+using pbft::Seq;
+using pbft::View;
+
+struct Views {
+    std::vector<MessageRef> V;  // view 1's VIEW-CHANGEs from 1, 2 and 3
+    MessageRef honest;          // the NEW-VIEW replica 1 sends for them
+};
+
+// Request 1 of client 5 prepared at seq 1 in view 0 (PRE-PREPARE from 0, PREPAREs from 1 and 2);
+// replicas 2 and 3 carry the certificate into view 1, and a real replica 1 (view 1's primary)
+// builds the NEW-VIEW from them and its own VIEW-CHANGE.
+Views view_one(testing::RecordingContext& ctx) {
+    ctx.act_as(5);
+    const auto req = proto::make_request(ctx, proto::Request{7, 1, sim::NodeId(5)});
+    const pbft::Digest d = pbft::batch_digest({req});
+    ctx.act_as(0);
+    pbft::PreparedCert cert{pbft::make_message(ctx, pbft::PrePrepare{View(0), Seq(1), d, {req}}),
+                            {}};
+    for (std::uint32_t r : {1u, 2u}) {
+        ctx.act_as(r);
+        cert.prepares.push_back(pbft::make_message(ctx, pbft::Prepare{View(0), Seq(1), d}));
+    }
+    pbft::Replica primary(pbft::Config{});
+    Views out;
+    for (std::uint32_t r : {2u, 3u}) {
+        ctx.act_as(r);
+        const auto vc = pbft::make_message(ctx, pbft::ViewChange{View(1), Seq(0), {}, {}, {cert}});
+        out.V.push_back(vc);
+        ctx.act_as(1);
+        primary.on_message(ctx, vc->signer, *vc);
+    }
+    for (const auto& s : ctx.sent) {
+        const auto& m = static_cast<const pbft::Message&>(*s.msg);
+        if (pbft::as<pbft::NewView>(m)) out.honest = pbft::MessageRef(&m);
+        if (pbft::as<pbft::ViewChange>(m) && m.signer == sim::NodeId(1)) {
+            out.V.push_back(pbft::MessageRef(&m));
+        }
+    }
+    ctx.sent.clear();
+    return out;
+}
+
+// Replica 2, fresh, given `nv`: whether it entered view 1.
+bool enters(testing::RecordingContext& ctx, const MessageRef& nv) {
+    pbft::Replica backup(pbft::Config{});
+    ctx.act_as(2);
+    backup.on_message(ctx, nv->signer, *nv);
+    return backup.view() == View(1) && !backup.view_changing();
+}
+
+// The honest NEW-VIEW with its one O entry replaced by `entry`, signed by `signer`.
+MessageRef with_o(testing::RecordingContext& ctx, const Views& views, const MessageRef& entry,
+                  std::uint32_t signer = 1) {
+    const auto& nv = *pbft::as<pbft::NewView>(*views.honest);
+    ctx.act_as(signer);
+    return pbft::make_message(ctx, pbft::NewView{View(1), nv.V, {entry}});
+}
+
+}  // namespace
+
+TEST_CASE("pbft new-view: O's one entry must be the new primary's PRE-PREPARE that V gives") {
+    testing::RecordingContext ctx(4, 1);
+    const Views views = view_one(ctx);
+    REQUIRE(views.honest);
+    const auto& nv = *pbft::as<pbft::NewView>(*views.honest);
+    REQUIRE(nv.V.size() == 3);
+    REQUIRE(nv.O.size() == 1);
+    const auto& want = *pbft::as<pbft::PrePrepare>(*nv.O[0]);
+    CHECK(want.v == View(1));
+    CHECK(want.n == Seq(1));
+    REQUIRE(want.batch.size() == 1);
+    CHECK(enters(ctx, views.honest));
+    CHECK(enters(ctx, with_o(ctx, views, nv.O[0])));  // the same O, signed again: still good
+
+    auto refused = [&](const char* what, const MessageRef& entry, std::uint32_t signer = 1) {
+        CAPTURE(what);
+        CHECK_FALSE(enters(ctx, with_o(ctx, views, entry, signer)));
+    };
+    ctx.act_as(1);
+    refused("a PREPARE where the PRE-PREPARE goes",
+            pbft::make_message(ctx, pbft::Prepare{View(1), Seq(1), want.d}));
+    refused("a COMMIT where the PRE-PREPARE goes",
+            pbft::make_message(ctx, pbft::Commit{View(1), Seq(1), want.d}));
+    refused("the PRE-PREPARE of the view before",
+            pbft::make_message(ctx, pbft::PrePrepare{View(0), Seq(1), want.d, want.batch}));
+    refused("another sequence number",
+            pbft::make_message(ctx, pbft::PrePrepare{View(1), Seq(2), want.d, want.batch}));
+    refused("the null request instead of the prepared one",
+            pbft::make_message(ctx, pbft::PrePrepare{View(1), Seq(1), pbft::null_digest(), {}}));
+    ctx.act_as(3);
+    refused("a PRE-PREPARE another replica signed", pbft::make_message(ctx, want), 1);
+    // The NEW-VIEW itself from a replica that is not view 1's primary.
+    CHECK_FALSE(enters(ctx, with_o(ctx, views, nv.O[0], 3)));
+}
