@@ -276,3 +276,52 @@ TEST_CASE("engine: false evidence: only an honest reporter against an honest, wh
         if (c.fires) CHECK(checker.violation()->invariant == "false_evidence");
     }
 }
+
+TEST_CASE("engine: client safety: an accepted result that no honest replica produced") {
+    // Request (client 4, t 1) executed by honest replica 0 with result 50; the client accepts
+    // 50 (honest), 51 after the execution, 51 before it, or 51 with no honest execution at all.
+    enum class Order { AcceptAfter, AcceptBefore, NeverExecuted };
+    const sim::RequestKey key{sim::NodeId(4), 1};
+    for (std::uint64_t accepted : {50u, 51u}) {
+        for (Order order : {Order::AcceptAfter, Order::AcceptBefore, Order::NeverExecuted}) {
+            CAPTURE(accepted);
+            CAPTURE(static_cast<int>(order));
+            sim::Checker checker(four_replicas({false, false, false, true}));
+            checker.on_issue(key, sim::Digest(9));
+            const sim::ExecutedRequest done[] = {{key, sim::Digest(9), sim::Digest(50), nullptr}};
+            const sim::CommitRecord rec{1, 0, sim::Digest(7), sim::Digest(100), done};
+            if (order == Order::AcceptBefore)
+                checker.on_accept(key, sim::Digest(accepted), sim::SimTime{}, 1);
+            if (order != Order::NeverExecuted) checker.on_commit(sim::NodeId(0), rec, {}, 2);
+            if (order != Order::AcceptBefore)
+                checker.on_accept(key, sim::Digest(accepted), sim::SimTime{}, 3);
+            // A Byzantine replica's execution vouches for nothing.
+            const sim::ExecutedRequest lie[] = {{key, sim::Digest(9), sim::Digest(51), nullptr}};
+            checker.on_commit(sim::NodeId(3), {1, 0, sim::Digest(7), sim::Digest(100), lie}, {}, 4);
+            checker.finish(sim::seconds(1), 5);
+            const bool fires = accepted != 50 || order == Order::NeverExecuted;
+            CHECK(checker.violation().has_value() == fires);
+            if (fires) CHECK(checker.violation()->invariant == "client_safety");
+        }
+    }
+}
+
+TEST_CASE("engine: one certificate per view and phase, whatever came between the two") {
+    // Honest replicas accept certificates for value A in views 5 and 6, then one for B in view
+    // 6 (a conflict), or for B in view 7 (none). Replica 3 is Byzantine: its own never count.
+    for (std::uint64_t conflict_view : {6u, 7u}) {
+        CAPTURE(conflict_view);
+        sim::Checker checker(four_replicas({false, false, false, true}));
+        const sim::Digest a(10), b(11);
+        checker.on_certified(sim::NodeId(0), 1, 5, 9, a, 3, {}, 1);
+        checker.on_certified(sim::NodeId(1), 1, 6, 10, a, 3, {}, 2);
+        checker.on_certified(sim::NodeId(3), 1, 7, 11, a, 3, {}, 3);
+        checker.on_certified(sim::NodeId(2), 1, conflict_view, 11, b, 3, {}, 4);
+        CHECK(checker.violation().has_value() == (conflict_view == 6));
+        if (checker.violation())
+            CHECK(checker.violation()->invariant == "one_certificate_per_view");
+        // Another phase of the same view is another certificate.
+        checker.on_certified(sim::NodeId(0), 2, 5, 9, b, 3, {}, 5);
+        CHECK(checker.violation().has_value() == (conflict_view == 6));
+    }
+}

@@ -5,6 +5,8 @@
 // are over different statements.
 #include <doctest/doctest.h>
 
+#include <array>
+
 #include "tests/hotstuff_fixtures.hpp"
 
 using namespace testing::hotstuff_fixtures;  // NOLINT: the fixtures of these tests
@@ -325,4 +327,79 @@ std::size_t executed_after_late_decide(bool ignore_old) {
 TEST_CASE("basic hotstuff: a DECIDE for a view already left still decides its block") {
     CHECK(executed_after_late_decide(false) == 1);
     CHECK(executed_after_late_decide(true) == 0);
+}
+
+TEST_CASE("hotstuff: each refusal table in the report is what the honest replicas counted") {
+    // Every buffer a Byzantine replica can fill has a bound, and what the bound refused is
+    // reported: per table, the report's count equals the sum of the honest replicas' own.
+    std::array<std::uint64_t, 4> seen{};
+    for (const char* behavior :
+         {"far_future", "mixed_qc", "mutate", "equivocate", "forged_qc", "double_vote"}) {
+        CAPTURE(behavior);
+        auto doc = testing::hotstuff_base(4, 40, 2);
+        doc["protocol"]["view_timeout"] = "100ms";
+        doc["stop"] = {{"at", "30s"}, {"when_done", false}};
+        doc["faults"] = {{{"type", "byzantine"}, {"node", 1}, {"behavior", behavior}}};
+        if (std::string(behavior) == "far_future") doc["faults"][0]["params"] = {{"propose", true}};
+        auto run = testing::run(doc);
+        REQUIRE_FALSE(run.result->violation);
+        hotstuff::Replica::Footprint sum;
+        for (std::uint32_t i : {0U, 2U, 3U}) {
+            const auto* r = dynamic_cast<const hotstuff::Replica*>(&run.sim->actor(i));
+            REQUIRE(r != nullptr);
+            const auto f = r->footprint();
+            sum.refused_votes += f.refused_votes;
+            sum.refused_new_views += f.refused_new_views;
+            sum.refused_proposals += f.refused_proposals;
+            sum.refused_blocks += f.refused_blocks;
+            sum.refused_syncs += f.refused_syncs;
+            sum.refused_parked += f.refused_parked;
+        }
+        const auto& table = run.result->refused;
+        const auto reported = [&](const char* name) -> std::uint64_t {
+            const auto it = table.find(name);
+            return it == table.end() ? 0 : it->second;
+        };
+        CHECK(reported("hotstuff.votes") == sum.refused_votes);
+        CHECK(reported("hotstuff.new_views") == sum.refused_new_views);
+        CHECK(reported("hotstuff.proposals") == sum.refused_proposals);
+        CHECK(reported("hotstuff.unsolicited_blocks") == sum.refused_blocks);
+        CHECK(reported("hotstuff.sync_replies") == sum.refused_syncs);
+        CHECK(reported("hotstuff.parked") == sum.refused_parked);
+        seen[0] += sum.refused_votes;
+        seen[1] += sum.refused_new_views;
+        seen[2] += sum.refused_proposals;
+        seen[3] += sum.refused_syncs;
+    }
+    // These behaviours fill four of the tables (unsolicited blocks and parked blocks: above).
+    for (std::uint64_t n : seen) CHECK(n > 0);
+}
+
+TEST_CASE("hotstuff bounds: blocks parked for a missing parent: 1024 per parent, 256 parents") {
+    // A Byzantine leader's proposals on parents nobody has wait in a bounded table; what does
+    // not fit is refused and counted.
+    Chain c;
+    hotstuff::Replica r1(config());
+    c.ctx.act_as(1);
+    r1.on_start(c.ctx);
+    std::uint64_t t = 100;
+    const auto deliver_block = [&](const BlockRef& parent, const QuorumCert& qc) {
+        c.ctx.act_as(kN);
+        const auto cmd = proto::make_request(c.ctx, proto::Request{5, ++t, NodeId(kN)});
+        const auto p = proposal(c.ctx, hotstuff::make_block(parent, 2, qc, {cmd}, NodeId(2)));
+        c.ctx.act_as(1);
+        r1.on_message(c.ctx, NodeId(2), *p);
+    };
+    for (int i = 0; i < 1024; ++i) deliver_block(c.b[1], c.qc[1]);  // b1 never arrives
+    CHECK(r1.footprint().refused_parked == 0);
+    deliver_block(c.b[1], c.qc[1]);
+    CHECK(r1.footprint().refused_parked == 1);
+    // 255 more missing parents fill the table; the 257th parent is refused.
+    for (std::uint64_t j = 0; j < 256; ++j) {
+        c.ctx.act_as(kN);
+        const auto cmd = proto::make_request(c.ctx, proto::Request{6, ++t, NodeId(kN)});
+        const BlockRef parent = hotstuff::make_block(c.b[0], 1, c.qc[0], {cmd}, NodeId(1));
+        deliver_block(parent, qc_for(c.ctx, parent));
+        CHECK(r1.footprint().refused_parked == (j < 255 ? 1u : 2u));
+    }
 }

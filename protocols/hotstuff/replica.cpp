@@ -252,9 +252,10 @@ bool Replica::store(sim::Context& ctx, NodeId from, const BlockRef& b, const Mes
         auto it = parked_.find(b->parent);
         if (it == parked_.end() && parked_.size() >= kMaxParkedParents) {
             ++refused_parked_;
+        } else if (auto& parked = parked_[b->parent]; parked.size() < kMaxParked) {
+            parked.push_back({from, m, b});
         } else {
-            auto& parked = parked_[b->parent];
-            if (parked.size() < kMaxParked) parked.push_back({from, m, b});
+            ++refused_parked_;
         }
         fetch(ctx, b->parent, from);
         if (b->height > b_exec_->height + kSyncGap) request_sync(ctx, b->height);

@@ -77,7 +77,8 @@ public:
         std::uint64_t refused_votes = 0, refused_new_views = 0, refused_proposals = 0;
         std::uint64_t refused_blocks = 0;  // BLOCKs nobody asked for
         std::uint64_t refused_syncs = 0;   // SYNC-REPLY snapshots beyond three per sender
-        std::uint64_t refused_parked = 0;  // blocks beyond the parked table's missing parents
+        std::uint64_t refused_parked = 0;  // blocks past the parked table's bounds (256 missing
+                                           // parents, 1024 blocks waiting on each)
     };
     Footprint footprint() const;
 
