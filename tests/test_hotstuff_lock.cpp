@@ -50,4 +50,10 @@ TEST_CASE("hotstuff lock: without the wire monitor, the checker sees two logs di
     // Replica 3 executed the view-3 block at height 1; replicas 1 and 2 commit the view-1 block
     // there once three consecutive views certify the view-10 block above it.
     CHECK(broken.violation->invariant == "agreement");
+    // With idle syncs, replica 1 takes the fork's state; the next block it commits does not
+    // extend what it executed, and its own check says so first.
+    testing::Run synced;
+    const sim::RunResult forked = run_unmonitored(with_lock_by_height(regression()), synced);
+    REQUIRE(forked.violation);
+    CHECK(forked.violation->invariant == "committed_chain_extends");
 }
