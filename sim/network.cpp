@@ -103,12 +103,6 @@ bool Network::blocked(std::uint32_t from, std::uint32_t to) const {
     return blocked_[from * replicas_ + to] != 0;
 }
 
-std::size_t Network::hops(std::uint32_t from, std::uint32_t to) const {
-    if (from >= replicas_ || to >= replicas_) return 1;
-    if (pairs_[from * replicas_ + to].link != kNoLink) return 1;
-    return path_[from * replicas_ + to].size();
-}
-
 const LinkSpec& Network::link(std::uint32_t from, std::uint32_t to) const {
     if (from >= replicas_ || to >= replicas_) return links_[0];
     std::uint32_t idx = pairs_[from * replicas_ + to].link;

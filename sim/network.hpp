@@ -62,8 +62,6 @@ public:
     void override_link(std::uint32_t from, std::uint32_t to, const LinkSpec* spec);
 
     bool blocked(std::uint32_t from, std::uint32_t to) const;
-    // Hops on the shortest path between two replicas (1 on a complete graph).
-    std::size_t hops(std::uint32_t from, std::uint32_t to) const;
 
 private:
     Routing route_through(std::uint32_t from, std::uint32_t to, SimTime now);

@@ -24,6 +24,8 @@ nlohmann::json adversarial(std::uint64_t seed, const std::string& behavior, std:
                       {"gst", {{"at", "2s"}, {"delta", "10ms"}}}};
     nlohmann::json params = nlohmann::json::object();
     if (behavior == "drop" || behavior == "delay") params["targets"] = {(node + 1) % 4, 4};
+    // Half the equivocators also splice the votes they get onto their other digest.
+    if (behavior == "equivocate" && seed % 2 == 0) params["splice"] = true;
     // The sweep's script (scenarios/sweeps/pbft.json): a step in each of the views 0 to 7.
     if (behavior == "script")
         params["script"] = nlohmann::json::parse(R"([

@@ -142,6 +142,8 @@ TEST_CASE("cost: MAPE-K's sampling is counted; no shipped scenario is over the d
         if (spec.system != "mapek") continue;
         ++mapek;
         CHECK(e.timed_events > 0);
+        CHECK(e.requests == 0);  // its agents, not a workload, issue the requests
+        CHECK(e.stored_bytes == 0);
         CHECK(run(spec.source).result->events <= e.events);
     }
     CHECK(all > 100);

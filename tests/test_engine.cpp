@@ -325,3 +325,26 @@ TEST_CASE("engine: one certificate per view and phase, whatever came between the
         CHECK(checker.violation().has_value() == (conflict_view == 6));
     }
 }
+
+TEST_CASE("engine: agreement holds a replica that lost its state to what the others executed") {
+    // Replicas 0, 1 and 3 execute 1..10; replica 3 loses its state. Replicas 0, 1 and 2 go on
+    // to 5,000 (past the 4,096 slots that make the checker drop old ones): index 5 must still be
+    // kept for replica 3, which executes it again, with another digest.
+    sim::Checker checker(four_replicas({false, false, false, false}));
+    std::uint64_t event = 0;
+    auto commit = [&](std::uint32_t r, std::uint64_t index, std::uint64_t digest) {
+        checker.on_commit(sim::NodeId(r), {index, 0, sim::Digest(digest), sim::Digest(index), {}},
+                          sim::SimTime{}, ++event);
+    };
+    for (std::uint64_t i = 1; i <= 10; ++i)
+        for (std::uint32_t r : {0u, 1u, 3u}) commit(r, i, 1000 + i);
+    checker.on_state_lost(sim::NodeId(3));
+    for (std::uint64_t i = 11; i <= 5000; ++i)
+        for (std::uint32_t r : {0u, 1u, 2u}) commit(r, i, 1000 + i);
+    REQUIRE_FALSE(checker.violation());
+    commit(3, 5, 1005);  // the same again: fine after the state loss
+    CHECK_FALSE(checker.violation());
+    commit(3, 6, 999);
+    REQUIRE(checker.violation());
+    CHECK(checker.violation()->invariant == "agreement");
+}

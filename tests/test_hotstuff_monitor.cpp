@@ -67,10 +67,14 @@ TEST_CASE("hotstuff monitor: a vote on a block whose justify QC lacks n - f sign
     REQUIRE(!w.propose(g[1]));
     REQUIRE(!w.propose(b2));
     CHECK(invariant(w.vote(3, b2)) == "quorum");
-    // The same block justified by three signers is fine.
+    // The same block justified by three signers is fine, and by all four (n - f is a floor).
     const BlockRef ok = hotstuff::make_block(g[1], 2, w.qc(g[1], {0, 1, 3}), {}, proto::NodeId(2));
     REQUIRE(!w.propose(ok));
     CHECK(invariant(w.vote(3, ok)) == "none");
+    const BlockRef all =
+        hotstuff::make_block(g[1], 2, w.qc(g[1], {0, 1, 2, 3}), {}, proto::NodeId(2));
+    REQUIRE(!w.propose(all));
+    CHECK(invariant(w.vote(0, all)) == "none");
 }
 
 TEST_CASE("hotstuff monitor: a QC with a forged signature certifies nothing") {

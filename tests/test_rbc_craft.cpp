@@ -276,3 +276,22 @@ TEST_CASE("rbc craft: nothing is sent for a value it has not seen") {
         CHECK(tick(in.ctx, *byz, 0, sim::milliseconds(100)).empty());
     }
 }
+
+TEST_CASE("rbc: a sender starts one instance per request, and none for an older one") {
+    // A client's retransmission, or a request older than the one under way, starts nothing.
+    testing::RecordingContext ctx(4, 1);
+    rbc::Replica r(config());
+    ctx.act_as(0);
+    r.on_start(ctx);
+    auto sends = [&] {
+        std::size_t n = 0;
+        for (const auto& s : ctx.sent) n += rbc::as<rbc::Send>(msg(s.msg)) ? 1 : 0;
+        return n;
+    };
+    const auto t1 = request(ctx, 1), t2 = request(ctx, 2);
+    for (const auto& [req, total] : {std::pair{t1, 3u}, {t1, 3u}, {t2, 6u}, {t1, 6u}, {t2, 6u}}) {
+        ctx.act_as(0);
+        r.on_message(ctx, sim::NodeId(kClient), *req);
+        CHECK(sends() == total);  // a SEND to each of the three others per instance
+    }
+}
