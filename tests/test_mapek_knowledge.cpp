@@ -108,9 +108,11 @@ TEST_CASE("mapek knowledge: a justified decision is admitted; each broken rule i
     d = good;
     d.aggregate = 5'000'000;
     refused(d, "an aggregate its readings do not give");
-    d = good;
-    d.workflow = 3;
-    refused(d, "no such workflow");
+    for (std::uint32_t w : {1u, 3u}) {  // one workflow: index 0 only
+        d = good;
+        d.workflow = w;
+        refused(d, "no such workflow");
+    }
     d = good;
     d.action = 1;
     refused(d, "not the action for this metric");
