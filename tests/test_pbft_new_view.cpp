@@ -103,3 +103,35 @@ TEST_CASE("pbft new-view: O's one entry must be the new primary's PRE-PREPARE th
     // The NEW-VIEW itself from a replica that is not view 1's primary.
     CHECK_FALSE(enters(ctx, with_o(ctx, views, nv.O[0], 3)));
 }
+
+TEST_CASE(
+    "pbft new-view: a VIEW-CHANGE that claims a stable checkpoint without its proof counts "
+    "for nothing") {
+    // VIEW-CHANGE's C must prove its checkpoint with q matching CHECKPOINTs (§1.5). Replica 1,
+    // view 1's primary, holds a good one from replica 2 and, from replica 3, one claiming a
+    // checkpoint at 10 with no proof: one valid VIEW-CHANGE is not f+1, so it stays put. Replica
+    // 3's honest VIEW-CHANGE then makes f+1 and q with its own: it sends the NEW-VIEW.
+    testing::RecordingContext ctx(4, 1);
+    pbft::Config cfg;
+    cfg.checkpoint_interval = 10;
+    pbft::Replica primary(cfg);
+    auto deliver = [&](std::uint32_t from, pbft::ViewChange vc) {
+        ctx.act_as(from);
+        const auto m = pbft::make_message(ctx, std::move(vc));
+        ctx.act_as(1);
+        primary.on_message(ctx, m->signer, *m);
+    };
+    auto new_views = [&] {
+        std::size_t n = 0;
+        for (const auto& s : ctx.sent)
+            n += pbft::as<pbft::NewView>(static_cast<const pbft::Message&>(*s.msg)) ? 1 : 0;
+        return n;
+    };
+    deliver(2, pbft::ViewChange{View(1), Seq(0), {}, {}, {}});
+    deliver(3, pbft::ViewChange{View(1), Seq(10), pbft::Digest(5), {}, {}});
+    CHECK(primary.view() == View(0));
+    CHECK(new_views() == 0);
+    deliver(3, pbft::ViewChange{View(1), Seq(0), {}, {}, {}});
+    CHECK(primary.view() == View(1));
+    CHECK(new_views() == 3);  // to each other replica
+}
