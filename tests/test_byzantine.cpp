@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <map>
+
 #include "protocols/pbft/byzantine.hpp"
 #include "tests/helpers.hpp"
 
@@ -100,4 +103,17 @@ TEST_CASE("pbft: a crash behaviour with an end time leaves the replica's timers 
     REQUIRE_FALSE(r.result->violation);
     CHECK(r.result->commits_per_node[0] == 20);
     CHECK(r.result->commits_per_node[3] == 20);
+}
+
+TEST_CASE("pbft censor: the censoring primary orders every client's requests but the censored") {
+    // scenarios/pbft/censoring_primary.json: primary 0 censors client 4 (of clients 4, 5, 6).
+    std::ifstream in(BYZSIM_SOURCE_ROOT "/scenarios/pbft/censoring_primary.json");
+    const auto r = testing::run(nlohmann::json::parse(in));
+    REQUIRE_FALSE(r.result->violation);
+    std::map<std::uint32_t, std::uint64_t> in_view0;  // per client, requests accepted in view 0
+    for (const sim::RequestRow& row : r.result->requests)
+        if (row.view == 0) ++in_view0[row.client];
+    CHECK(in_view0[4] == 0);
+    CHECK(in_view0[5] > 0);
+    CHECK(in_view0[6] > 0);
 }
