@@ -2,6 +2,7 @@
 // engine: sends, timers, commits and evidence are kept in vectors; keys are real KeyRing keys.
 #pragma once
 
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,8 +48,19 @@ public:
     void cancel_timer(sim::TimerId id) override { cancelled.push_back(id); }
     std::vector<sim::TimerId> cancelled;
     sim::Signature sign(sim::Digest d) override { return keys_.sign(self_, d); }
-    void charge_verify(std::uint32_t) override {}
+    // Signature checks charged, made or taken from the run-wide memo; the memo is off unless a
+    // test turns it on.
+    std::uint64_t verifications = 0;
+    bool memo = false;
+    void charge_verify(std::uint32_t count) override { verifications += count; }
+    bool verified_before(std::uint64_t key) const override {
+        return memo && memo_keys_.count(key) != 0;
+    }
+    void remember_verified(std::uint64_t key) override {
+        if (memo) memo_keys_.insert(key);
+    }
     bool verify(sim::NodeId s, sim::Digest d, const sim::Signature& sig) override {
+        ++verifications;
         return keys_.verify(s, d, sig);
     }
     std::optional<sim::Signature> aggregate(std::span<const sim::Signature> s) override {
@@ -56,6 +68,7 @@ public:
     }
     bool verify_aggregate(std::span<const sim::NodeId> who, sim::Digest d,
                           const sim::Signature& agg) override {
+        ++verifications;
         return keys_.verify_aggregate(who, d, agg);
     }
     void certified(std::uint8_t, std::uint64_t, std::uint64_t, sim::Digest,
@@ -82,6 +95,7 @@ private:
     sim::NodeId self_{};
     sim::KeyRing keys_;
     sim::RandomStream rng_;
+    std::set<std::uint64_t> memo_keys_;
 };
 
 // A wire monitor fed by hand on n = 4, f = 1, with a recording context to sign its traffic.

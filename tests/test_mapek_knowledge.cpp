@@ -245,3 +245,20 @@ TEST_CASE(
     CHECK(other.records().size() == mapek::KnowledgeBase::kKeptRecords);
     CHECK(other.records().back().cleared == round);
 }
+
+TEST_CASE("mapek knowledge: a replica that finds a decision checked pays its readings' checks") {
+    // The run-wide memo saves the simulator's work, not virtual time (sim/actor.hpp).
+    testing::RecordingContext ctx(4, 1);
+    ctx.memo = true;
+    const auto cfg = config();
+    const proto::Request req = request(justified(ctx));
+    std::uint64_t charged[2] = {};
+    for (std::uint64_t& c : charged) {
+        const mapek::KnowledgeBase kb(cfg);
+        ctx.verifications = 0;
+        CHECK(admits(kb, ctx, req));
+        c = ctx.verifications;
+    }
+    CHECK(charged[0] == 3);  // f + 1 = 2 needed, all three carried are checked
+    CHECK(charged[1] == charged[0]);
+}

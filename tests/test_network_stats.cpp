@@ -174,3 +174,23 @@ TEST_CASE("network stats: explicit topologies route over the fewest-delay path, 
     CHECK(*std::min_element(s.xs.begin(), s.xs.end()) >= 2.0);
     CHECK(*std::max_element(s.xs.begin(), s.xs.end()) <= 6.0);
 }
+
+TEST_CASE("network: a fixed-delay link stays FIFO when GST shortens its delay") {
+    // Before GST the link takes 100 ms; from GST (1 s) on, delta (10 ms). A message sent just
+    // after GST would overtake one sent just before it: a FIFO link holds it back instead, and
+    // later ones arrive after delta again once the link has drained.
+    sim::NetworkSpec spec;
+    spec.defaults.delay.dist = DelaySpec::Dist::Fixed;
+    spec.defaults.delay.value = milliseconds(100);
+    spec.gst = sim::seconds(1);
+    spec.delta = milliseconds(10);
+    sim::Network net(spec, 4, 4, sim::RandomStream(1));
+    const auto at = [&](std::int64_t ms, std::uint32_t to) {
+        return net.route(0, to, milliseconds(ms)).arrival[0].ns;
+    };
+    CHECK(at(990, 1) == milliseconds(1090).ns);
+    CHECK(at(1000, 1) == milliseconds(1090).ns);
+    CHECK(at(1005, 1) == milliseconds(1090).ns);
+    CHECK(at(1100, 1) == milliseconds(1110).ns);
+    CHECK(at(1005, 2) == milliseconds(1015).ns);  // another link: nothing ahead of it
+}

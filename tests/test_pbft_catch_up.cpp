@@ -185,6 +185,23 @@ TEST_CASE("catch-up: a stable checkpoint's proof is adopted far above the window
     CHECK(with(mixed, state) == 0);
 }
 
+TEST_CASE("checkpoints: a replica that adopts a stable checkpoint executes what it holds above") {
+    // Replica 3 holds number 11's commit certificate but none of 1..10. Once q CHECKPOINTs make
+    // 10 stable it takes that state (§1.4) and executes 11 at once, with no further message.
+    testing::RecordingContext ctx(4, 1);
+    pbft::Replica r3(testing::small_pbft_config());
+    CatchUp cu;
+    cu.certs.push_back(cert(ctx, View(0), Seq(11), 11, {0, 1, 2}));
+    deliver(ctx, r3, 3, signed_by(ctx, 1, cu));
+    REQUIRE(r3.last_executed() == Seq(0));
+    const auto C = proof(ctx, Seq(10), Digest(42), {0, 1, 2});
+    deliver(ctx, r3, 3, C[0]);
+    deliver(ctx, r3, 3, C[1]);
+    CHECK(r3.last_executed() == Seq(0));
+    deliver(ctx, r3, 3, C[2]);
+    CHECK(r3.last_executed() == Seq(11));
+}
+
 TEST_CASE("catch-up: a replica answers a STATUS with what the asker lacks, once per half timeout") {
     testing::RecordingContext ctx(4, 1);
     pbft::Replica r0(testing::small_pbft_config());
@@ -214,6 +231,27 @@ TEST_CASE("catch-up: a replica answers a STATUS with what the asker lacks, once 
     CHECK(count_kind(deliver(ctx, r0, 0, status(1, Seq(0))), pbft::kCatchUp) == 1);
     ctx.time = sim::milliseconds(600);
     CHECK(count_kind(deliver(ctx, r0, 0, status(3, Seq(0))), pbft::kCatchUp) == 1);
+}
+
+TEST_CASE("catch-up: a certificate passed on carries q COMMITs, however many arrived") {
+    // A commit certificate is 2f+1 COMMITs for one digest (Castro & Liskov, §4.3): the answer
+    // carries that many and no more, each from another replica, so its size is bounded by q.
+    testing::RecordingContext ctx(4, 1);
+    pbft::Replica r0(testing::small_pbft_config());
+    CatchUp cu;
+    cu.certs.push_back(cert(ctx, View(0), Seq(1), 1, {0, 1, 2, 3}));
+    deliver(ctx, r0, 0, signed_by(ctx, 1, cu));
+    REQUIRE(r0.last_executed() == Seq(1));
+    const auto sent = deliver(ctx, r0, 0, signed_by(ctx, 3, pbft::Status{View(0), Seq(0), Seq(0)}));
+    REQUIRE(count_kind(sent, pbft::kCatchUp) == 1);
+    const auto& answer = *pbft::as<CatchUp>(static_cast<const pbft::Message&>(*sent[0].msg));
+    REQUIRE(answer.certs.size() == 1);
+    const auto& commits = answer.certs[0].commits;
+    CHECK(commits.size() == 3);
+    std::vector<std::uint32_t> signers;
+    for (const auto& c : commits) signers.push_back(c->signer.v);
+    std::sort(signers.begin(), signers.end());
+    CHECK(std::adjacent_find(signers.begin(), signers.end()) == signers.end());
 }
 
 TEST_CASE("catch-up: false_catch_up breaks one rule per answer, and each answer is refused") {
