@@ -348,3 +348,30 @@ TEST_CASE("engine: agreement holds a replica that lost its state to what the oth
     REQUIRE(checker.violation());
     CHECK(checker.violation()->invariant == "agreement");
 }
+
+TEST_CASE("engine: integrity per replica past 64 and 128 replicas, with a state loss between") {
+    // n = 200: replica 150's bit lies in the third word of an index's record, which indices
+    // only replicas below 64 executed do not have.
+    sim::CheckerConfig cfg;
+    cfg.replicas = 200;
+    cfg.f = 66;
+    cfg.byzantine.assign(200, false);
+    cfg.liveness_expected = false;
+    sim::Checker checker(cfg);
+    std::uint64_t event = 0;
+    auto commit = [&](std::uint32_t r, std::uint64_t index) {
+        checker.on_commit(sim::NodeId(r), {index, 0, sim::Digest(index), sim::Digest(index), {}},
+                          sim::SimTime{}, ++event);
+        return checker.violation().has_value();
+    };
+    CHECK_FALSE(commit(0, 1));
+    CHECK_FALSE(commit(1, 1));
+    CHECK_FALSE(commit(150, 2));
+    CHECK_FALSE(commit(70, 2));
+    checker.on_state_lost(sim::NodeId(150));
+    CHECK_FALSE(commit(150, 1));
+    CHECK_FALSE(commit(150, 2));  // again, from its new state
+    CHECK(commit(150, 2));        // and once more: twice since the loss
+    CHECK(checker.violation()->invariant == "integrity");
+    CHECK(checker.violation()->nodes == std::vector<std::uint32_t>{150});
+}

@@ -185,3 +185,34 @@ TEST_CASE(
     CHECK_FALSE(acted.on_action(d, true, sim::seconds(2)));
     CHECK_FALSE(acted.on_step(sim::seconds(10)));
 }
+
+TEST_CASE("mapek world: the report counts the honest nodes whose knowledge diverged") {
+    // Index 1 executes with one state at replicas 0 to 2 and another at the Byzantine replica 3
+    // (not counted); index 2 with state 4 at replicas 0 and 2 and 5 at replica 1: one honest
+    // node diverges, whether the loop agrees or each node acts alone.
+    testing::RecordingContext ctx(4, 1);
+    for (const auto coordination : {mapek::Coordination::Bft, mapek::Coordination::Local}) {
+        CAPTURE(static_cast<int>(coordination));
+        mapek::Config c;
+        c.n = 4;
+        c.f = 1;
+        c.coordination = coordination;
+        c.workflows.push_back({"checkout", {100'000, 50, 1000, 10}});
+        c.lies.assign(4, {});
+        mapek::World w(std::make_shared<const mapek::Config>(std::move(c)), 1, sim::SimTime{},
+                       false, {false, false, false, true});
+        w.set_run({true, true, true, false}, &ctx.keys());
+        const auto knowledge = [&w] { return w.report()["knowledge"]["divergent_nodes"]; };
+        const auto commit = [&w](std::uint32_t replica, std::uint64_t index, std::uint64_t state) {
+            w.on_commit(sim::SimTime{}, replica,
+                        {index, 0, sim::Digest(9), sim::Digest(state), {}});
+        };
+        for (std::uint32_t r = 0; r < 3; ++r) commit(r, 1, 1);
+        commit(3, 1, 3);
+        CHECK(knowledge() == 0);
+        commit(0, 2, 4);
+        commit(2, 2, 4);
+        commit(1, 2, 5);
+        CHECK(knowledge() == 1);
+    }
+}
