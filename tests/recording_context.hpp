@@ -85,7 +85,13 @@ public:
         evidence_seen.emplace_back(culprit.v, std::string(what));
     }
     void issue(sim::RequestKey, sim::Digest) override {}
-    void accept(sim::RequestKey, sim::Digest, std::uint64_t, std::uint64_t) override {}
+    // Results a client accepted, and the world a test gives its actors (none unless set).
+    std::vector<std::pair<sim::RequestKey, sim::Digest>> accepted;
+    void accept(sim::RequestKey key, sim::Digest result, std::uint64_t, std::uint64_t) override {
+        accepted.emplace_back(key, result);
+    }
+    sim::Environment* env = nullptr;
+    sim::Environment* environment() override { return env; }
     sim::RandomStream& rng() override { return rng_; }
     void trace(std::string_view) override {}
     bool tracing() const override { return false; }

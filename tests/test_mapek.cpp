@@ -7,6 +7,7 @@
 #include "protocols/mapek/monitor.hpp"
 #include "protocols/mapek/world.hpp"
 #include "tests/helpers.hpp"
+#include "tests/mapek_fixtures.hpp"
 #include "tests/recording_context.hpp"
 #include "tools/compare_loops.hpp"
 
@@ -124,21 +125,7 @@ TEST_CASE(
     "mapek monitor: each invariant fires on a hand-built break, and not on the honest "
     "version") {
     testing::RecordingContext ctx(4, 1);
-    mapek::Config c;
-    c.n = 4;
-    c.f = 1;
-    c.workflows.push_back({"checkout", {100'000, 50, 1000, 10}});
-    c.actions.push_back(
-        {"scale_out", mapek::Metric::Latency, 200'000, false, sim::milliseconds(300)});
-    c.anomalies.push_back({0,
-                           mapek::AnomalyType::Spike,
-                           mapek::Metric::Latency,
-                           sim::seconds(1),
-                           sim::seconds(20),
-                           4.0,
-                           {}});
-    c.lies.assign(4, {});
-    auto cfg = std::make_shared<const mapek::Config>(std::move(c));
+    const auto cfg = testing::spike_config(sim::seconds(20));
     // The truth: 400,000 from round 10 (1s) on, 100,000 before.
     auto truth = [](std::uint32_t, mapek::Metric, std::uint64_t round) -> std::int64_t {
         return round >= 10 ? 400'000 : 100'000;
