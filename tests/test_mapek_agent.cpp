@@ -79,6 +79,8 @@ TEST_CASE("mapek agent: it sends a reading past the threshold, and its own in an
     CHECK(count(l.sample(5), kReadings) == 0);
     CHECK(count(l.reading_from(0, 5, 250'000), kReadings) == kN - 1);
     CHECK(count(l.reading_from(1, 5, 250'000), kReadings) == 0);
+    // Round 6 it has not sampled yet: it has nothing of its own to answer with.
+    CHECK(count(l.reading_from(0, 6, 250'000), kReadings) == 0);
     // Round 10, in the spike: its reading goes out at once, and not again in answer.
     const Sent spike = l.sample(10);
     CHECK(count(spike, kReadings) == kN - 1);
@@ -88,6 +90,9 @@ TEST_CASE("mapek agent: it sends a reading past the threshold, and its own in an
     CHECK(count(l.sample(25), kReadings) == kN - 1);
     CHECK(count(l.reading_from(0, 25, 100'000), kReadings) == 0);
     CHECK(count(l.reading_from(3, 25, 100'000), kReadings) == 0);
+    // Round 27, two ahead of its own sampling: nothing of its own to answer with yet, though
+    // its ring of 17 kept rounds still holds round 10's reading where 27's will go.
+    CHECK(count(l.reading_from(0, 27, 100'000), kReadings) == 0);
 }
 
 TEST_CASE("mapek agent: a decision commits on f+1 authentic replies from the replicas named") {

@@ -162,6 +162,26 @@ std::vector<MessageRef> proof(testing::RecordingContext& ctx, Seq n, Digest chai
     return out;
 }
 
+// A service whose whole state is a byte string, its digest a hash of the bytes: a transfer
+// needs the data, and the checkpoint's digest names it.
+class Blob final : public proto::Application {
+public:
+    Digest execute(const proto::Request&, Digest, std::uint64_t, std::uint32_t) override {
+        return {};
+    }
+    Digest seal(std::uint64_t, Digest) override { return digest(); }
+    Digest digest() const override { return Digest(proto::data_hash(data_)); }
+    proto::AppSnapshot snapshot() const override { return {digest(), data_}; }
+    bool restore(const proto::AppSnapshot& s) override {
+        if (!s.data || Digest(proto::data_hash(s.data)) != s.digest) return false;
+        data_ = s.data;
+        return true;
+    }
+
+private:
+    proto::AppData data_;
+};
+
 }  // namespace
 
 TEST_CASE("catch-up: a stable checkpoint's proof is adopted far above the window, never less") {
@@ -200,6 +220,60 @@ TEST_CASE("checkpoints: a replica that adopts a stable checkpoint executes what 
     CHECK(r3.last_executed() == Seq(0));
     deliver(ctx, r3, 3, C[2]);
     CHECK(r3.last_executed() == Seq(11));
+}
+
+TEST_CASE("catch-up: a replica passes on the service data of a checkpoint it took by transfer") {
+    testing::RecordingContext ctx(4, 1);
+    pbft::Config cfg = testing::small_pbft_config();
+    cfg.app = [] { return std::make_unique<Blob>(); };
+    pbft::Replica r3(cfg);
+    const proto::AppData data = std::make_shared<const std::vector<std::uint8_t>>(3, 7);
+    const Digest chain(proto::data_hash(data));
+    CatchUp cu;
+    cu.n = Seq(500);
+    cu.state = pbft::service_digest(chain, {});
+    cu.C = proof(ctx, Seq(500), chain, {0, 1, 2});
+    cu.app_data = data;
+    deliver(ctx, r3, 3, signed_by(ctx, 1, cu));
+    REQUIRE(r3.last_executed() == Seq(500));
+    // Replica 2, behind, asks: it gets the proof and the bytes that give the proven digest.
+    const auto sent = deliver(ctx, r3, 3, signed_by(ctx, 2, pbft::Status{View(0), Seq(0), Seq(0)}));
+    REQUIRE(count_kind(sent, pbft::kCatchUp) == 1);
+    const auto& answer = *pbft::as<CatchUp>(static_cast<const pbft::Message&>(*sent[0].msg));
+    CHECK(answer.n == Seq(500));
+    CHECK(answer.C.size() == 3);
+    REQUIRE(answer.app_data);
+    CHECK(*answer.app_data == *data);
+}
+
+TEST_CASE("view change: P holds the prepared certificates above the stable checkpoint only") {
+    // Replica 3 prepares number 5 in view 0, then adopts the stable checkpoint 500 far above it.
+    // Its VIEW-CHANGE names checkpoint 500 and no certificate at or below it (§1.5: P covers
+    // the numbers above the checkpoint).
+    testing::RecordingContext ctx(4, 1);
+    pbft::Replica r3(testing::small_pbft_config());
+    PrePrepare pp{View(0), Seq(5), {}, {request(ctx, kClient, 1)}};
+    pp.d = pbft::batch_digest(pp.batch);
+    const Digest d = pp.d;
+    deliver(ctx, r3, 3, signed_by(ctx, 0, std::move(pp)));
+    for (std::uint32_t r : {1u, 2u})
+        deliver(ctx, r3, 3, signed_by(ctx, r, pbft::Prepare{View(0), Seq(5), d}));
+    CatchUp cu;
+    cu.n = Seq(500);
+    cu.state = pbft::service_digest(Digest(42), {});
+    cu.C = proof(ctx, Seq(500), Digest(42), {0, 1, 2});
+    deliver(ctx, r3, 3, signed_by(ctx, 1, cu));
+    REQUIRE(r3.last_executed() == Seq(500));
+    // f + 1 VIEW-CHANGEs for view 1: replica 3 joins with its own.
+    std::vector<testing::RecordingContext::Sent> sent;
+    for (std::uint32_t r : {0u, 1u})
+        sent = deliver(ctx, r3, 3, signed_by(ctx, r, pbft::ViewChange{View(1), {}, {}, {}, {}}));
+    const auto own = std::find_if(sent.begin(), sent.end(),
+                                  [](const auto& s) { return s.msg->kind == pbft::kViewChange; });
+    REQUIRE(own != sent.end());
+    const auto& vc = *pbft::as<pbft::ViewChange>(static_cast<const pbft::Message&>(*own->msg));
+    CHECK(vc.n_ckpt == Seq(500));
+    CHECK(vc.P.empty());
 }
 
 TEST_CASE("catch-up: a replica answers a STATUS with what the asker lacks, once per half timeout") {

@@ -3,6 +3,8 @@
 // have different wire hashes, so runs that deliver them have different fingerprints.
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "protocols/hotstuff/messages.hpp"
 #include "protocols/pbft/messages.hpp"
 #include "protocols/rbc/messages.hpp"
@@ -127,4 +129,64 @@ TEST_CASE("wire hash: rbc: a SEND covers its request's signature") {
     const auto b = rbc::make_message(ctx, rbc::Send{id, forged});
     REQUIRE(a->digest == b->digest);
     CHECK(a->wire_hash() != b->wire_hash());
+}
+
+TEST_CASE("pbft: a message's digest covers its signer and every field of its body") {
+    // Each body below differs from the first of its kind in one field: with the signer they
+    // give pairwise different digests, so a signature over one never passes for another.
+    testing::RecordingContext ctx(4, 1);
+    ctx.act_as(0);
+    const pbft::MessageRef a =
+        pbft::make_message(ctx, pbft::Prepare{pbft::View(1), pbft::Seq(2), pbft::Digest(3)});
+    const pbft::MessageRef b =
+        pbft::make_message(ctx, pbft::Commit{pbft::View(1), pbft::Seq(2), pbft::Digest(3)});
+    using pbft::Checkpoint;
+    using pbft::ClientEntry;
+    using pbft::Digest;
+    const ClientEntry e{4, 5, Digest(6), 7};
+    std::vector<pbft::Body> bodies = {
+        Checkpoint{pbft::Seq(10), Digest(1), Digest(2), {}},
+        Checkpoint{pbft::Seq(11), Digest(1), Digest(2), {}},
+        Checkpoint{pbft::Seq(10), Digest(9), Digest(2), {}},
+        Checkpoint{pbft::Seq(10), Digest(1), Digest(9), {}},
+        Checkpoint{pbft::Seq(10), Digest(1), Digest(2), {e}},
+        Checkpoint{pbft::Seq(10), Digest(1), Digest(2), {ClientEntry{9, 5, Digest(6), 7}}},
+        Checkpoint{pbft::Seq(10), Digest(1), Digest(2), {ClientEntry{4, 9, Digest(6), 7}}},
+        Checkpoint{pbft::Seq(10), Digest(1), Digest(2), {ClientEntry{4, 5, Digest(9), 7}}},
+        Checkpoint{pbft::Seq(10), Digest(1), Digest(2), {ClientEntry{4, 5, Digest(6), 9}}},
+        Checkpoint{pbft::Seq(10), Digest(1), Digest(2), {e, e}},
+        pbft::ViewChange{pbft::View(1), pbft::Seq{}, {}, {}, {}},
+        pbft::ViewChange{pbft::View(2), pbft::Seq{}, {}, {}, {}},
+        pbft::ViewChange{pbft::View(1), pbft::Seq(10), {}, {}, {}},
+        pbft::ViewChange{pbft::View(1), pbft::Seq{}, Digest(1), {}, {}},
+        pbft::ViewChange{pbft::View(1), pbft::Seq{}, {}, {a}, {}},
+        pbft::ViewChange{pbft::View(1), pbft::Seq{}, {}, {b}, {}},
+        pbft::ViewChange{pbft::View(1), pbft::Seq{}, {}, {}, {pbft::PreparedCert{a, {}}}},
+        pbft::ViewChange{pbft::View(1), pbft::Seq{}, {}, {}, {pbft::PreparedCert{a, {b}}}},
+        pbft::NewView{pbft::View(1), {}, {}},
+        pbft::NewView{pbft::View(2), {}, {}},
+        pbft::NewView{pbft::View(1), {a}, {}},
+        pbft::NewView{pbft::View(1), {}, {a}},
+        pbft::Status{pbft::View(1), pbft::Seq(2), pbft::Seq(3)},
+        pbft::Status{pbft::View(9), pbft::Seq(2), pbft::Seq(3)},
+        pbft::Status{pbft::View(1), pbft::Seq(9), pbft::Seq(3)},
+        pbft::Status{pbft::View(1), pbft::Seq(2), pbft::Seq(9)},
+        pbft::CatchUp{pbft::Seq(1), Digest(2), {}, {}, {}},
+        pbft::CatchUp{pbft::Seq(9), Digest(2), {}, {}, {}},
+        pbft::CatchUp{pbft::Seq(1), Digest(9), {}, {}, {}},
+        pbft::CatchUp{pbft::Seq(1), Digest(2), {a}, {}, {}},
+        pbft::CatchUp{pbft::Seq(1), Digest(2), {}, {pbft::CommitCert{a, {}}}, {}},
+        pbft::CatchUp{pbft::Seq(1), Digest(2), {}, {pbft::CommitCert{a, {b}}}, {}},
+        pbft::CatchUp{pbft::Seq(1),
+                      Digest(2),
+                      {},
+                      {},
+                      std::make_shared<const std::vector<std::uint8_t>>(1, 1)},
+    };
+    std::set<std::uint64_t> seen;
+    for (const pbft::Body& body : bodies) {
+        seen.insert(pbft::message_digest(body, sim::NodeId(1)).v);
+        seen.insert(pbft::message_digest(body, sim::NodeId(2)).v);
+    }
+    CHECK(seen.size() == 2 * bodies.size());
 }
