@@ -276,6 +276,32 @@ TEST_CASE("view change: P holds the prepared certificates above the stable check
     CHECK(vc.P.empty());
 }
 
+TEST_CASE("checkpoints: a primary that adopts a stable checkpoint orders above it") {
+    // Primary 0 of view 0 assigned 1..9; checkpoint 10 becomes stable (the others executed
+    // 10). A number at or below the low watermark is outside the window (§1.4): its next
+    // PRE-PREPARE is number 11.
+    testing::RecordingContext ctx(4, 1);
+    pbft::Replica r0(testing::small_pbft_config());
+    const auto pre_prepared = [&](const std::vector<testing::RecordingContext::Sent>& sent) {
+        const auto pp = std::find_if(sent.begin(), sent.end(), [](const auto& s) {
+            return s.msg->kind == pbft::kPrePrepare;
+        });
+        REQUIRE(pp != sent.end());
+        return pbft::as<PrePrepare>(static_cast<const pbft::Message&>(*pp->msg))->n;
+    };
+    for (std::uint64_t t = 1; t <= 9; ++t) {
+        const auto req = request(ctx, kClient, t);
+        CHECK(pre_prepared(deliver(ctx, r0, 0, req)) == Seq(t));
+    }
+    CatchUp cu;
+    cu.n = Seq(10);
+    cu.state = pbft::service_digest(Digest(42), {});
+    cu.C = proof(ctx, Seq(10), Digest(42), {1, 2, 3});
+    deliver(ctx, r0, 0, signed_by(ctx, 1, cu));
+    REQUIRE(r0.last_executed() == Seq(10));
+    CHECK(pre_prepared(deliver(ctx, r0, 0, request(ctx, kClient + 1, 1))) == Seq(11));
+}
+
 TEST_CASE("catch-up: a replica answers a STATUS with what the asker lacks, once per half timeout") {
     testing::RecordingContext ctx(4, 1);
     pbft::Replica r0(testing::small_pbft_config());
