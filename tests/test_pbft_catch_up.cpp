@@ -162,6 +162,16 @@ std::vector<MessageRef> proof(testing::RecordingContext& ctx, Seq n, Digest chai
     return out;
 }
 
+// A CATCH-UP that proves checkpoint n of history `chain` (no reply cache), signed by `signers`.
+CatchUp stable_at(testing::RecordingContext& ctx, Seq n, Digest chain,
+                  std::vector<std::uint32_t> signers) {
+    CatchUp cu;
+    cu.n = n;
+    cu.state = pbft::service_digest(chain, {});
+    cu.C = proof(ctx, n, chain, std::move(signers));
+    return cu;
+}
+
 // A service whose whole state is a byte string, its digest a hash of the bytes: a transfer
 // needs the data, and the checkpoint's digest names it.
 class Blob final : public proto::Application {
@@ -229,10 +239,7 @@ TEST_CASE("catch-up: a replica passes on the service data of a checkpoint it too
     pbft::Replica r3(cfg);
     const proto::AppData data = std::make_shared<const std::vector<std::uint8_t>>(3, 7);
     const Digest chain(proto::data_hash(data));
-    CatchUp cu;
-    cu.n = Seq(500);
-    cu.state = pbft::service_digest(chain, {});
-    cu.C = proof(ctx, Seq(500), chain, {0, 1, 2});
+    CatchUp cu = stable_at(ctx, Seq(500), chain, {0, 1, 2});
     cu.app_data = data;
     deliver(ctx, r3, 3, signed_by(ctx, 1, cu));
     REQUIRE(r3.last_executed() == Seq(500));
@@ -258,10 +265,7 @@ TEST_CASE("view change: P holds the prepared certificates above the stable check
     deliver(ctx, r3, 3, signed_by(ctx, 0, std::move(pp)));
     for (std::uint32_t r : {1u, 2u})
         deliver(ctx, r3, 3, signed_by(ctx, r, pbft::Prepare{View(0), Seq(5), d}));
-    CatchUp cu;
-    cu.n = Seq(500);
-    cu.state = pbft::service_digest(Digest(42), {});
-    cu.C = proof(ctx, Seq(500), Digest(42), {0, 1, 2});
+    CatchUp cu = stable_at(ctx, Seq(500), Digest(42), {0, 1, 2});
     deliver(ctx, r3, 3, signed_by(ctx, 1, cu));
     REQUIRE(r3.last_executed() == Seq(500));
     // f + 1 VIEW-CHANGEs for view 1: replica 3 joins with its own.
@@ -293,10 +297,7 @@ TEST_CASE("checkpoints: a primary that adopts a stable checkpoint orders above i
         const auto req = request(ctx, kClient, t);
         CHECK(pre_prepared(deliver(ctx, r0, 0, req)) == Seq(t));
     }
-    CatchUp cu;
-    cu.n = Seq(10);
-    cu.state = pbft::service_digest(Digest(42), {});
-    cu.C = proof(ctx, Seq(10), Digest(42), {1, 2, 3});
+    CatchUp cu = stable_at(ctx, Seq(10), Digest(42), {1, 2, 3});
     deliver(ctx, r0, 0, signed_by(ctx, 1, cu));
     REQUIRE(r0.last_executed() == Seq(10));
     CHECK(pre_prepared(deliver(ctx, r0, 0, request(ctx, kClient + 1, 1))) == Seq(11));
