@@ -117,3 +117,29 @@ TEST_CASE("pbft censor: the censoring primary orders every client's requests but
     CHECK(in_view0[5] > 0);
     CHECK(in_view0[6] > 0);
 }
+
+TEST_CASE("pbft equivocate: with splice the primary passes one half's votes on to the other") {
+    // The same run with and without splice: a spliced vote is one the primary got from the
+    // half that has one digest, sent on under its author's signature to each replica of the
+    // other half (at most two here). It sends more PREPAREs and COMMITs, never more than twice
+    // the votes it got, and nothing breaks: no spliced vote passes for its author's.
+    std::uint64_t votes_sent[2] = {}, votes_got = 0;
+    for (const bool splice : {false, true}) {
+        auto doc = adversarial(2, "equivocate", 0);
+        doc["faults"][0]["params"]["splice"] = splice;
+        const auto r = testing::run(doc);
+        REQUIRE_FALSE(r.result->violation);
+        CHECK(r.result->accepted == 20);
+        const auto& res = *r.result;
+        const std::size_t kinds = res.kind_names.size();
+        for (std::size_t k = 0; k < kinds; ++k) {
+            if (res.kind_names[k] != "PREPARE" && res.kind_names[k] != "COMMIT") continue;
+            votes_sent[splice] += res.counters[k].sent;  // node 0's row
+            if (splice)
+                for (std::uint32_t node = 1; node < 4; ++node)
+                    votes_got += res.counters[node * kinds + k].sent / 3;
+        }
+    }
+    CHECK(votes_sent[1] > votes_sent[0]);
+    CHECK(votes_sent[1] - votes_sent[0] <= 2 * votes_got);
+}

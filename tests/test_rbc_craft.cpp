@@ -192,6 +192,26 @@ TEST_CASE(
         CHECK(deliver(in.ctx, honest, 1, signed_by(in.ctx, r, rbc::Echo{in.id, e.value})).empty());
 }
 
+TEST_CASE("rbc craft: the wrapped replica starts its own timer; a recovery brings the tick back") {
+    Instance in;
+    auto byz = byzantine("craft", 3);
+    in.ctx.act_as(3);
+    const auto ticks = [&] {
+        return std::count_if(in.ctx.timers.begin(), in.ctx.timers.end(),
+                             [](const auto& t) { return (t.second & kTick) != 0; });
+    };
+    byz->on_start(in.ctx);
+    // The honest replica's probe timer underneath, and the behaviour's tick.
+    CHECK(in.ctx.timers.size() == 2);
+    CHECK(ticks() == 1);
+    // A crash takes every timer; on recovery the tick is set again (no instance owes a probe).
+    in.ctx.timers.clear();
+    byz->on_recover(in.ctx);
+    CHECK(ticks() == 1);
+    deliver(in.ctx, *byz, 3, in.send);
+    CHECK(tick(in.ctx, *byz, 3, sim::milliseconds(100)).size() == 3);
+}
+
 TEST_CASE(
     "rbc craft: the same READY again and again counts as one author; a second author "
     "makes f+1") {
