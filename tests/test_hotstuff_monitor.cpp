@@ -71,10 +71,14 @@ TEST_CASE("hotstuff monitor: a vote on a block whose justify QC lacks n - f sign
     const BlockRef ok = hotstuff::make_block(g[1], 2, w.qc(g[1], {0, 1, 3}), {}, proto::NodeId(2));
     REQUIRE(!w.propose(ok));
     CHECK(invariant(w.vote(3, ok)) == "none");
+    // All four, on a monitor that has not seen b1 certified yet.
+    Wire fresh;
+    auto h = fresh.chain(1);
     const BlockRef all =
-        hotstuff::make_block(g[1], 2, w.qc(g[1], {0, 1, 2, 3}), {}, proto::NodeId(2));
-    REQUIRE(!w.propose(all));
-    CHECK(invariant(w.vote(0, all)) == "none");
+        hotstuff::make_block(h[1], 2, fresh.qc(h[1], {0, 1, 2, 3}), {}, proto::NodeId(2));
+    REQUIRE(!fresh.propose(h[1]));
+    REQUIRE(!fresh.propose(all));
+    CHECK(invariant(fresh.vote(0, all)) == "none");
 }
 
 TEST_CASE("hotstuff monitor: a QC with a forged signature certifies nothing") {

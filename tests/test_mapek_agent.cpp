@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "protocols/common/client_messages.hpp"
 #include "protocols/mapek/agent.hpp"
@@ -22,7 +23,9 @@ constexpr std::uint64_t kSampleTimer = 1;
 // The agent of node `node`, started, in a world where every node is honest and latency spikes
 // from 1s to 2s (rounds 10 to 19 of 100ms).
 struct Loop {
-    explicit Loop(std::uint32_t node) : node(node), agent(cfg, node, kReadings, {}) {
+    explicit Loop(std::uint32_t node,
+                  std::shared_ptr<const mapek::Config> c = testing::spike_config(sim::seconds(2)))
+        : node(node), cfg(std::move(c)), agent(cfg, node, kReadings, {}) {
         world.set_run(std::vector<bool>(kN, true), &ctx.keys());
         ctx.env = &world;
         ctx.act_as(kN + node);
@@ -60,7 +63,7 @@ struct Loop {
 
     testing::RecordingContext ctx{kN, 1};
     std::uint32_t node;
-    std::shared_ptr<const mapek::Config> cfg = testing::spike_config(sim::seconds(2));
+    std::shared_ptr<const mapek::Config> cfg;
     mapek::World world{cfg, 1, sim::SimTime{}, false, std::vector<bool>(kN, false)};
     mapek::Agent agent;
 };
@@ -132,4 +135,38 @@ TEST_CASE("mapek agent: a decision commits on f+1 authentic replies from the rep
     l.sample(17);
     l.reading_from(0, 17, 400'000);
     CHECK(count(l.reading_from(1, 17, 400'000), proto::kRequestKind) == kN);
+}
+
+TEST_CASE("mapek agent: a replaying liar submits its first decision again, old evidence and all") {
+    // FORMAT.md's replay_evidence: agent 2 re-submits the first decision it made (round 10)
+    // whenever nothing of its own is outstanding, even after it made another (round 17).
+    mapek::Config c = *testing::spike_config(sim::seconds(2));
+    c.lies[2].push_back(mapek::Lie{mapek::Lie::Kind::Replay});
+    Loop l(2, std::make_shared<const mapek::Config>(std::move(c)));
+    const auto submitted = [](const Sent& sent) -> std::optional<mapek::Decision> {
+        for (const auto& s : sent)
+            if (s.msg->kind == proto::kRequestKind)
+                return mapek::decode(
+                    *std::get<proto::Request>(static_cast<const proto::ClientMessage&>(*s.msg).body)
+                         .data);
+        return std::nullopt;
+    };
+    const auto commit = [&l](std::uint64_t t) {
+        l.deliver(0, l.reply(0, 0, t, sim::Digest(1)));
+        return l.deliver(1, l.reply(1, 1, t, sim::Digest(1)));
+    };
+    l.sample(10);
+    l.reading_from(0, 10, 400'000);
+    REQUIRE(submitted(l.reading_from(1, 10, 400'001))->round == 10);
+    commit(1);
+    REQUIRE(submitted(l.sample(11))->round == 10);  // the replay, outstanding
+    l.sample(17);
+    l.reading_from(0, 17, 400'000);
+    l.reading_from(1, 17, 400'001);  // a new decision, queued behind the replay
+    REQUIRE(submitted(commit(2))->round == 17);
+    commit(3);
+    const auto again = submitted(l.sample(18));
+    REQUIRE(again);
+    CHECK(again->round == 10);
+    CHECK(again->evidence.size() == 3);
 }
