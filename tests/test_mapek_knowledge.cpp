@@ -165,6 +165,13 @@ TEST_CASE("mapek knowledge: one action per anomaly, equivocation and outliers ma
     CHECK(kb.mark(3) == mapek::Mark::Suspected);
     CHECK(kb.mark(0) == mapek::Mark::None);
     CHECK(kb.mark(1) == mapek::Mark::None);
+    // A snapshot carries every mark, Byzantine ones included: a replica that restores it holds
+    // the same marks and digest.
+    kb.seal(1, sim::Digest(42));
+    mapek::KnowledgeBase copy(cfg);
+    REQUIRE(copy.restore(kb.snapshot()));
+    CHECK(copy.digest() == kb.digest());
+    for (std::uint32_t node = 0; node < 4; ++node) CHECK(copy.mark(node) == kb.mark(node));
 }
 
 TEST_CASE(
