@@ -123,6 +123,12 @@ TEST_CASE("mapek knowledge: a justified decision is admitted; each broken rule i
     bad.data = std::make_shared<const std::vector<std::uint8_t>>(bytes);
     CHECK_FALSE(admits(kb, ctx, bad));
     CHECK_FALSE(mapek::decode(bytes));
+    // Cut at a reading's end: the count says three readings, the bytes hold two.
+    Decision two = good;
+    two.evidence.pop_back();
+    auto cut = *mapek::encode(good);
+    cut.resize(mapek::encode(two)->size());
+    CHECK_FALSE(mapek::decode(cut));
     // A reading of a metric the format does not have (4 metrics: 0 to 3) does not decode.
     for (std::size_t metric : {mapek::kMetrics - 1, mapek::kMetrics}) {
         CAPTURE(metric);
