@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "protocols/mapek/factory.hpp"
 #include "protocols/mapek/monitor.hpp"
 #include "protocols/mapek/world.hpp"
 #include "tests/helpers.hpp"
@@ -202,4 +203,88 @@ TEST_CASE("mapek world: the report counts the honest nodes whose knowledge diver
         commit(1, 2, 5);
         CHECK(knowledge() == 1);
     }
+}
+
+TEST_CASE("mapek config: every key of the loop's section and of its lies reaches the loop") {
+    // Each value differs from its default (scenarios/FORMAT.md, "mapek"), so a key that is read
+    // and dropped, or never read, shows.
+    const nlohmann::json doc = {{"name", "t"},
+                                {"nodes", 4},
+                                {"system", "mapek"},
+                                {"mapek",
+                                 {{"consensus", "hotstuff"},
+                                  {"coordination", "leader"},
+                                  {"leader", 2},
+                                  {"sample_period", "200ms"},
+                                  {"retry_timeout", "700ms"},
+                                  {"variation", 0.1},
+                                  {"noise", 0.05},
+                                  {"suspect_after", 7},
+                                  {"liveness_bound", "5s"},
+                                  {"workflows",
+                                   {{{"name", "w"},
+                                     {"latency", 1},
+                                     {"error_rate", 2},
+                                     {"throughput", 3},
+                                     {"queue_depth", 4}}}},
+                                  {"actions",
+                                   {{{"name", "a"},
+                                     {"metric", "error_rate"},
+                                     {"threshold", 9},
+                                     {"below", true},
+                                     {"delay", "50ms"}}}},
+                                  {"anomalies",
+                                   {{{"workflow", "w"},
+                                     {"type", "flap"},
+                                     {"metric", "error_rate"},
+                                     {"at", "1s"},
+                                     {"until", "2s"},
+                                     {"magnitude", 5},
+                                     {"period", "300ms"}}}}}},
+                                {"faults",
+                                 {{{"type", "byzantine"},
+                                   {"node", 1},
+                                   {"behavior", "inflate"},
+                                   {"at", "3s"},
+                                   {"until", "4s"},
+                                   {"params", {{"factor", 2.5}}}},
+                                  {{"type", "byzantine"},
+                                   {"node", 1},
+                                   {"behavior", "delay_readings"},
+                                   {"params", {{"delay", "30ms"}}}}}},
+                                {"stop", {{"at", "10s"}}}};
+    const auto sys = mapek::assemble(testing::spec_from(doc));
+    const mapek::Config& c = *sys.cfg;
+    CHECK(c.consensus == "hotstuff");
+    CHECK(c.coordination == mapek::Coordination::Leader);
+    CHECK(c.leader == 2);
+    CHECK(c.sample_period == sim::milliseconds(200));
+    CHECK(c.retry_timeout == sim::milliseconds(700));
+    CHECK(c.variation == 0.1);
+    CHECK(c.noise == 0.05);
+    CHECK(c.suspect_after == 7);
+    CHECK(c.liveness_bound == sim::seconds(5));
+    REQUIRE(c.workflows.size() == 1);
+    CHECK(c.workflows[0].baseline == std::array<std::int64_t, mapek::kMetrics>{1, 2, 3, 4});
+    REQUIRE(c.actions.size() == 1);
+    CHECK(c.actions[0].metric == mapek::Metric::ErrorRate);
+    CHECK(c.actions[0].threshold == 9);
+    CHECK(c.actions[0].below);
+    CHECK(c.actions[0].delay == sim::milliseconds(50));
+    REQUIRE(c.anomalies.size() == 1);
+    const mapek::AnomalySpec& a = c.anomalies[0];
+    CHECK(a.type == mapek::AnomalyType::Flap);
+    CHECK(a.metric == mapek::Metric::ErrorRate);
+    CHECK(a.at == sim::seconds(1));
+    CHECK(a.until == sim::seconds(2));
+    CHECK(a.magnitude == 5.0);
+    CHECK(a.period == sim::milliseconds(300));
+    REQUIRE(c.lies[1].size() == 2);  // in the order of their start times
+    CHECK(c.lies[1][0].kind == mapek::Lie::Kind::Delay);
+    CHECK(c.lies[1][0].delay == sim::milliseconds(30));
+    CHECK(c.lies[1][1].kind == mapek::Lie::Kind::Inflate);
+    CHECK(c.lies[1][1].factor == 2.5);
+    CHECK(c.lies[1][1].at == sim::seconds(3));
+    CHECK(c.lies[1][1].until == sim::seconds(4));
+    CHECK(c.lies[0].empty());
 }

@@ -315,3 +315,30 @@ TEST_CASE("rbc: a sender starts one instance per request, and none for an older 
         CHECK(sends() == total);  // a SEND to each of the three others per instance
     }
 }
+
+TEST_CASE("rbc: a vote for an instance of a sender that is no replica is refused") {
+    // Instances are named by their sender, a replica (PROTOCOLS.md §4.12): f+1 READYs, or 2f+1
+    // ECHOs, for an instance of node 4 (a client) make an honest replica send nothing.
+    Instance in;
+    const InstanceId client_id{NodeId(kClient), 1};
+    for (const bool ready : {true, false}) {
+        CAPTURE(ready);
+        rbc::Replica honest(config());
+        in.ctx.act_as(1);
+        honest.on_start(in.ctx);
+        for (std::uint32_t r : {0u, 2u, 3u}) {
+            const rbc::MessageRef m = ready ? signed_by(in.ctx, r, rbc::Ready{client_id, in.value})
+                                            : signed_by(in.ctx, r, rbc::Echo{client_id, in.value});
+            CHECK_FALSE(rbc::authentic(in.ctx, *m));
+            CHECK(deliver(in.ctx, honest, 1, m).empty());
+        }
+        // The same votes for replica 0's instance: it answers.
+        std::size_t sent = 0;
+        for (std::uint32_t r : {0u, 2u, 3u})
+            sent += deliver(in.ctx, honest, 1,
+                            ready ? signed_by(in.ctx, r, rbc::Ready{in.id, in.value})
+                                  : signed_by(in.ctx, r, rbc::Echo{in.id, in.value}))
+                        .size();
+        CHECK(sent > 0);
+    }
+}
