@@ -156,6 +156,12 @@ TEST_CASE("mutate: another recipient is never the sender or the intended one") {
         seen.insert(to.v);
     }
     CHECK(seen.size() == 5);  // every other replica, in time
+    // What goes to a client (nodes 7 and up) keeps its recipient: only replicas' are moved.
+    for (std::uint32_t client : {7u, 8u}) {
+        auto [to, out] = mutator.mutate(ctx, sim::NodeId(client), m);
+        CHECK(to == sim::NodeId(client));
+        CHECK(out == m);
+    }
 }
 
 TEST_CASE("mutate: a splice alters a message another replica signed, keeping its signature") {
