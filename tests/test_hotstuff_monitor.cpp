@@ -94,6 +94,24 @@ TEST_CASE("hotstuff monitor: a QC with a forged signature certifies nothing") {
     CHECK(invariant(w.vote(0, b2)) == "quorum");
 }
 
+TEST_CASE("hotstuff monitor: a QC one of whose signers is no replica certifies nothing") {
+    // Replicas 0 and 1 and client 4 (bit 4 of the bitmap, past n = 4), each signature valid
+    // under its signer's key: two replicas, not n - f.
+    Wire w;
+    auto g = w.chain(1);
+    QuorumCert q;
+    q.stmt = proto::Statement{hotstuff::kGeneric, g[1]->view, g[1]->height, g[1]->digest};
+    q.signers = {0b10011};
+    for (std::uint32_t r : {0U, 1U, 4U}) {
+        w.ctx.act_as(r);
+        q.sigs.push_back(w.ctx.sign(q.stmt.digest()));
+    }
+    const BlockRef b2 = hotstuff::make_block(g[1], 2, q, {}, proto::NodeId(2));
+    REQUIRE(!w.propose(g[1]));
+    REQUIRE(!w.propose(b2));
+    CHECK(invariant(w.vote(0, b2)) == "quorum");
+}
+
 TEST_CASE("hotstuff monitor: proposal votes go to increasing views (H1)") {
     Wire w;
     auto c = w.chain(3);

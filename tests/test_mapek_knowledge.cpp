@@ -130,7 +130,7 @@ TEST_CASE("mapek knowledge: a justified decision is admitted; each broken rule i
     cut.resize(mapek::encode(two)->size());
     CHECK_FALSE(mapek::decode(cut));
     // A reading of a metric the format does not have (4 metrics: 0 to 3) does not decode.
-    for (std::size_t metric : {mapek::kMetrics - 1, mapek::kMetrics}) {
+    for (std::size_t metric : {mapek::kMetrics - 1, mapek::kMetrics, std::size_t{255}}) {
         CAPTURE(metric);
         d = good;
         d.evidence[1].metric = static_cast<Metric>(metric);

@@ -190,3 +190,39 @@ TEST_CASE("pbft: a message's digest covers its signer and every field of its bod
     }
     CHECK(seen.size() == 2 * bodies.size());
 }
+
+TEST_CASE("rbc: a SEND's size is an ECHO's or a READY's plus its request's") {
+    testing::RecordingContext ctx(4, 1);
+    ctx.act_as(4);
+    const auto req = proto::make_request(ctx, proto::Request{1, 1, sim::NodeId(4)});
+    ctx.act_as(0);
+    const rbc::InstanceId id{sim::NodeId(0), 1};
+    const auto send = rbc::make_message(ctx, rbc::Send{id, req});
+    const auto echo = rbc::make_message(ctx, rbc::Echo{id, req->digest});
+    const auto ready = rbc::make_message(ctx, rbc::Ready{id, req->digest});
+    CHECK(echo->size_bytes > 64);  // a header and a signature
+    CHECK(ready->size_bytes == echo->size_bytes);
+    CHECK(send->size_bytes == echo->size_bytes + req->size_bytes);
+}
+
+TEST_CASE("hotstuff: a message's rounds are its block's or its statement's view and height") {
+    // What rules match and the mutate behaviour moves (FORMAT.md: "view", "height").
+    testing::RecordingContext ctx(4, 1);
+    const auto b = hotstuff::make_block(hotstuff::genesis_block(), 7, hotstuff::genesis_qc(), {},
+                                        sim::NodeId(3));
+    ctx.act_as(3);
+    const auto rounds = [](const sim::PayloadRef& m) {
+        const sim::Rounds r = m->rounds();
+        return std::pair{r.view, r.height};
+    };
+    CHECK(rounds(hotstuff::make_message(ctx, hotstuff::Proposal{b, {}})) == std::pair{7UL, 1UL});
+    const proto::Statement s{hotstuff::kGeneric, 9, 5, b->digest};
+    CHECK(rounds(hotstuff::make_message(ctx, hotstuff::Vote{proto::sign_vote(ctx, s), {}})) ==
+          std::pair{9UL, 5UL});
+    proto::QuorumCert qc;
+    qc.stmt = proto::Statement{hotstuff::kPrepare, 11, 6, b->digest};
+    CHECK(rounds(hotstuff::make_message(ctx, hotstuff::PhaseQc{hotstuff::kPreCommit, qc})) ==
+          std::pair{11UL, 6UL});
+    CHECK(rounds(hotstuff::make_message(ctx, hotstuff::NewView{13, hotstuff::genesis_qc(), {}, {}}))
+              .first == 13);
+}
