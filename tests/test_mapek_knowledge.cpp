@@ -275,3 +275,15 @@ TEST_CASE("mapek knowledge: a replica that finds a decision checked pays its rea
     CHECK(charged[0] == 3);  // f + 1 = 2 needed, all three carried are checked
     CHECK(charged[1] == charged[0]);
 }
+
+TEST_CASE("mapek knowledge: the state digest covers the executed batches, as LogChain's does") {
+    // Two replicas with the same decisions but another batch at an index hold different
+    // states: agreement on digests catches a log that diverged without changing the knowledge.
+    testing::RecordingContext ctx(4, 1);
+    const auto cfg = config();
+    mapek::KnowledgeBase a(cfg), b(cfg), c(cfg);
+    for (mapek::KnowledgeBase* kb : {&a, &b, &c}) kb->apply(justified(ctx));
+    CHECK(a.seal(1, sim::Digest(42)) == b.seal(1, sim::Digest(42)));
+    CHECK(c.seal(1, sim::Digest(43)) != a.digest());
+    CHECK(a.seal(2, sim::Digest(44)) != c.seal(2, sim::Digest(44)));
+}
