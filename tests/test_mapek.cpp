@@ -288,3 +288,47 @@ TEST_CASE("mapek config: every key of the loop's section and of its lies reaches
     CHECK(c.lies[1][1].until == sim::seconds(4));
     CHECK(c.lies[0].empty());
 }
+
+TEST_CASE("mapek world: a flap multiplies the metric in every other period, the first one on") {
+    // FORMAT.md: flap is `magnitude` in every other `period` from `at`. Latency 100,000 (2%
+    // wander), 4x from 1s in periods of 500ms: rounds 10-14 on, 15-19 off, 20-24 on.
+    mapek::Config c = *testing::spike_config(sim::seconds(20));
+    c.anomalies[0].type = mapek::AnomalyType::Flap;
+    c.anomalies[0].period = sim::milliseconds(500);
+    const mapek::World w(std::make_shared<const mapek::Config>(std::move(c)), 1, sim::SimTime{},
+                         false, std::vector<bool>(4, false));
+    for (std::uint64_t round = 5; round < 30; ++round) {
+        CAPTURE(round);
+        const bool on = round >= 10 && (round - 10) / 5 % 2 == 0;
+        const std::int64_t v = w.truth(0, mapek::Metric::Latency, round);
+        CHECK(v >= (on ? 392'000 : 98'000));
+        CHECK(v <= (on ? 408'000 : 102'000));
+    }
+}
+
+TEST_CASE("mapek monitor: an action on one workflow leaves another's anomaly unanswered") {
+    // Both workflows spike from 1s; only w0 gets an action. Liveness for w1 is owed by 4s.
+    mapek::Config c = *testing::spike_config(sim::seconds(20));
+    c.workflows.push_back({"search", {100'000, 50, 1000, 10}});
+    mapek::AnomalySpec second = c.anomalies[0];
+    second.workflow = 1;
+    c.anomalies.push_back(second);
+    const auto cfg = std::make_shared<const mapek::Config>(std::move(c));
+    testing::RecordingContext ctx(4, 1);
+    auto truth = [](std::uint32_t, mapek::Metric, std::uint64_t round) -> std::int64_t {
+        return round >= 10 ? 400'000 : 100'000;
+    };
+    mapek::LoopMonitor m(cfg, truth, sim::SimTime{}, true);
+    m.set_run({true, true, true, true}, &ctx.keys());
+    mapek::Decision d{0, mapek::Metric::Latency, 0, 12, 400'001, 0, {}};
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        mapek::Reading r{i, 0, mapek::Metric::Latency, 12, 400'000 + i, {}};
+        r.sig = ctx.keys().sign(sim::NodeId(4 + i), mapek::reading_digest(r));
+        d.evidence.push_back(r);
+    }
+    CHECK_FALSE(m.on_action(d, true, sim::milliseconds(1300)));
+    CHECK_FALSE(m.on_step(sim::seconds(4)));
+    const auto f = m.on_step(sim::SimTime{4'000'000'001});
+    REQUIRE(f);
+    CHECK(f->invariant == "mapek_liveness");
+}

@@ -170,3 +170,18 @@ TEST_CASE("mapek agent: a replaying liar submits its first decision again, old e
     CHECK(again->round == 10);
     CHECK(again->evidence.size() == 3);
 }
+
+TEST_CASE("mapek agent: a delay_readings liar sends its readings `delay` late, all of them") {
+    mapek::Config c = *testing::spike_config(sim::seconds(2));
+    mapek::Lie late{mapek::Lie::Kind::Delay};
+    late.delay = sim::milliseconds(80);
+    c.lies[2].push_back(late);
+    Loop l(2, std::make_shared<const mapek::Config>(std::move(c)));
+    l.ctx.timers.clear();
+    CHECK(count(l.sample(10), kReadings) == 0);  // past the threshold, but held back
+    REQUIRE(std::count(l.ctx.timers.begin(), l.ctx.timers.end(),
+                       std::pair{sim::milliseconds(80), std::uint64_t{3}}) == 1);
+    l.ctx.sent.clear();
+    l.agent.on_timer(l.ctx, 3);
+    CHECK(count(l.ctx.sent, kReadings) == kN - 1);
+}
