@@ -293,3 +293,46 @@ TEST_CASE("pbft: a partial batch waits batch_timeout from its first request, on 
     CHECK(batch_timers == 1);
     CHECK(ctx.sent.empty());  // nothing ordered before the batch fills or its timer fires
 }
+
+TEST_CASE("pbft: out_of_order_execution runs a slot above a gap at once, the gap later, once") {
+    // The seeded bug as FORMAT.md describes it (execute on commit, gaps allowed): replica 3
+    // commits number 2, then number 1. Honest, it executes 1 then 2; with the bug, 2 at once
+    // and 1 when it commits, and 2 not again.
+    for (const bool bug : {false, true}) {
+        CAPTURE(bug);
+        testing::RecordingContext ctx(4, 1);
+        pbft::Config cfg;
+        cfg.quorum = proto::Quorum{4, 1};
+        if (bug) cfg.mutations.add(pbft::Mutation::OutOfOrderExecution);
+        pbft::Replica r(cfg);
+        const auto commit = [&](std::uint64_t n) {
+            ctx.act_as(5);
+            const auto req = proto::make_request(ctx, proto::Request{n, n, sim::NodeId(5)});
+            const pbft::Digest d = pbft::batch_digest({req});
+            const pbft::View v(0);
+            ctx.act_as(0);
+            deliver(ctx, r, 3,
+                    pbft::make_message(ctx, pbft::PrePrepare{v, pbft::Seq(n), d, {req}}));
+            for (std::uint32_t from : {1u, 2u}) {
+                ctx.act_as(from);
+                deliver(ctx, r, 3, pbft::make_message(ctx, pbft::Prepare{v, pbft::Seq(n), d}));
+            }
+            for (std::uint32_t from : {0u, 1u, 2u}) {
+                ctx.act_as(from);
+                deliver(ctx, r, 3, pbft::make_message(ctx, pbft::Commit{v, pbft::Seq(n), d}));
+            }
+        };
+        const auto executed = [&] {
+            std::vector<std::uint64_t> out;
+            for (const auto& c : ctx.commits) out.push_back(c.index);
+            return out;
+        };
+        commit(2);
+        CHECK(executed() == (bug ? std::vector<std::uint64_t>{2} : std::vector<std::uint64_t>{}));
+        CHECK(r.last_executed() == pbft::Seq(0));
+        commit(1);
+        CHECK(executed() ==
+              (bug ? std::vector<std::uint64_t>{2, 1} : std::vector<std::uint64_t>{1, 2}));
+        CHECK(r.last_executed() == pbft::Seq(2));
+    }
+}
