@@ -148,3 +148,28 @@ TEST_CASE(
     r.on_message(c.ctx, NodeId(1), *original);
     CHECK(votes_sent(c.ctx, mark) == 1);
 }
+
+TEST_CASE("hotstuff mixed_qc: too few signers on the statement beside the odd one, no QC") {
+    // Replica 1 holds replica 2's votes for b4 and for b3, and its own: two signers of b4's
+    // statement, one of them the odd signer of a Blocks mix. Without it, one signer and the
+    // odd one are two, short of n - f = 3: nothing is crafted, from 2's vote or its own.
+    Chain c(/*ed25519=*/true);
+    hotstuff::MixedQc mixed = mixed_qc("blocks");
+    const proto::Statement s = c.qc[4].stmt;
+    const proto::Statement s3{hotstuff::kGeneric, 3, 3, c.b[3]->digest};
+    for (const proto::Statement& stmt : {s, s3}) {
+        c.ctx.act_as(2);
+        const auto v = hotstuff::make_message(c.ctx, hotstuff::Vote{proto::sign_vote(c.ctx, stmt)});
+        c.ctx.act_as(1);
+        mixed.observe(c.ctx, *v);
+    }
+    CHECK_FALSE(mixed.craft(c.ctx, c.qc[4], hotstuff::Mix::Blocks, 5, 3));
+    // One more signer of b4's statement (replica 0): now there are enough.
+    c.ctx.act_as(0);
+    const auto v0 = hotstuff::make_message(c.ctx, hotstuff::Vote{proto::sign_vote(c.ctx, s)});
+    c.ctx.act_as(1);
+    mixed.observe(c.ctx, *v0);
+    const auto qc = mixed.craft(c.ctx, c.qc[4], hotstuff::Mix::Blocks, 5, 3);
+    REQUIRE(qc);
+    CHECK(qc->signer_count() == 3);
+}

@@ -320,15 +320,34 @@ TEST_CASE("mapek monitor: an action on one workflow leaves another's anomaly una
     };
     mapek::LoopMonitor m(cfg, truth, sim::SimTime{}, true);
     m.set_run({true, true, true, true}, &ctx.keys());
-    mapek::Decision d{0, mapek::Metric::Latency, 0, 12, 400'001, 0, {}};
-    for (std::uint32_t i = 0; i < 3; ++i) {
-        mapek::Reading r{i, 0, mapek::Metric::Latency, 12, 400'000 + i, {}};
-        r.sig = ctx.keys().sign(sim::NodeId(4 + i), mapek::reading_digest(r));
-        d.evidence.push_back(r);
-    }
+    const mapek::Decision d = testing::spiked_decision(ctx, 12);
     CHECK_FALSE(m.on_action(d, true, sim::milliseconds(1300)));
     CHECK_FALSE(m.on_step(sim::seconds(4)));
     const auto f = m.on_step(sim::SimTime{4'000'000'001});
     REQUIRE(f);
     CHECK(f->invariant == "mapek_liveness");
+}
+
+TEST_CASE("mapek world: an action mitigates an anomaly only if its effect lands while it lasts") {
+    // The spike lasts from 1s to 2s; scale_out lands 300ms after its decision commits. Committed
+    // at 1.5s it mitigates the spike at 1.8s; committed at 1.9s it lands at 2.2s, too late.
+    testing::RecordingContext ctx(4, 1);
+    for (const std::int64_t commit_ms : {1500, 1900}) {
+        CAPTURE(commit_ms);
+        mapek::World w(testing::spike_config(sim::seconds(2)), 1, sim::SimTime{}, false,
+                       std::vector<bool>(4, false));
+        w.set_run({true, true, true, true}, &ctx.keys());
+        const auto data = mapek::encode(testing::spiked_decision(ctx, 12));
+        const sim::ExecutedRequest done{{sim::NodeId(4), 1}, {}, {}, data.get()};
+        for (std::uint32_t replica = 0; replica < 4; ++replica)
+            w.on_commit(sim::milliseconds(commit_ms), replica,
+                        {1, 0, sim::Digest(1), sim::Digest(2), {&done, 1}});
+        w.on_step(sim::seconds(3));
+        const auto mitigated = w.report()["anomalies"][0]["mitigated_ns"];
+        if (commit_ms == 1500) {
+            CHECK(mitigated == sim::milliseconds(1800).ns);
+        } else {
+            CHECK(mitigated.is_null());
+        }
+    }
 }
