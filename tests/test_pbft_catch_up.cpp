@@ -268,6 +268,9 @@ TEST_CASE("view change: P holds the prepared certificates above the stable check
     CatchUp cu = stable_at(ctx, Seq(500), Digest(42), {0, 1, 2});
     deliver(ctx, r3, 3, signed_by(ctx, 1, cu));
     REQUIRE(r3.last_executed() == Seq(500));
+    // A PREPARE for 517 takes over the ring entry number 5 had (32 entries for a window of
+    // 20): what 5 prepared is not 517's.
+    deliver(ctx, r3, 3, signed_by(ctx, 1, pbft::Prepare{View(0), Seq(517), Digest(7)}));
     // f + 1 VIEW-CHANGEs for view 1: replica 3 joins with its own.
     std::vector<testing::RecordingContext::Sent> sent;
     for (std::uint32_t r : {0u, 1u})
