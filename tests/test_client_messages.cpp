@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "protocols/common/client.hpp"
 #include "protocols/common/client_messages.hpp"
 #include "tests/recording_context.hpp"
 
@@ -56,4 +57,39 @@ TEST_CASE("client messages: a REPLY is authentic only from the replica it names,
     proto::Reply other = rep;
     other.result = sim::Digest(78);
     CHECK_FALSE(proto::authentic(ctx, *signed_by(ctx, *reply, 2, 2, other)));
+}
+
+TEST_CASE("client: f+1 authentic REPLYs count only if they name this client and come from theirs") {
+    // A REPLY is its replica's, for one client's request (§1.2): replies that replicas 0 and 1
+    // made for client 5 at this client's timestamp do not complete client 4's request.
+    testing::RecordingContext ctx(4, 1);
+    proto::ClientConfig cfg;
+    cfg.requests = 1;
+    cfg.send_to_all = true;
+    proto::Client client(cfg);
+    ctx.act_as(4);
+    client.on_start(ctx);
+    for (std::size_t i = 0; i < ctx.timers.size() && ctx.sent.empty(); ++i)
+        client.on_timer(ctx, ctx.timers[i].second);
+    REQUIRE(!ctx.sent.empty());
+    const auto& req = std::get<proto::Request>(
+        static_cast<const proto::ClientMessage&>(*ctx.sent.front().msg).body);
+    const auto reply = [&](std::uint32_t replica, std::uint32_t client_id) {
+        ctx.act_as(replica);
+        const auto m = proto::make_reply(ctx, proto::Reply{{},
+                                                           req.timestamp,
+                                                           sim::NodeId(client_id),
+                                                           sim::NodeId(replica),
+                                                           sim::Digest(7),
+                                                           1});
+        ctx.act_as(4);
+        client.on_message(ctx, sim::NodeId(replica), *m);
+    };
+    reply(0, 5);
+    reply(1, 5);
+    CHECK(ctx.accepted.empty());
+    reply(0, 4);
+    CHECK(ctx.accepted.empty());
+    reply(1, 4);
+    CHECK(ctx.accepted.size() == 1);
 }

@@ -15,14 +15,16 @@ using namespace testing::hotstuff_fixtures;
 // for view 2 from 0, 1 and 3, `carried[i]` naming whose vote for b1 replica i's carries (none
 // if empty). Returns the view of the QC its view-2 proposal extends, if it proposes.
 std::optional<std::uint64_t> justified_view(
-    const std::vector<std::optional<std::uint32_t>>& carried) {
+    const std::vector<std::optional<std::uint32_t>>& carried, bool holds_b1 = true) {
     Chain c;
     hotstuff::Replica leader(config());
     c.ctx.act_as(2);
     leader.on_start(c.ctx);
-    const auto p = proposal(c.ctx, c.b[1]);
-    c.ctx.act_as(2);
-    leader.on_message(c.ctx, NodeId(1), *p);
+    if (holds_b1) {
+        const auto p = proposal(c.ctx, c.b[1]);
+        c.ctx.act_as(2);
+        leader.on_message(c.ctx, NodeId(1), *p);
+    }
     const proto::Statement s{hotstuff::kGeneric, 1, c.b[1]->height, c.b[1]->digest};
     const std::uint32_t senders[] = {0, 1, 3};
     const std::size_t mark = c.ctx.sent.size();
@@ -55,4 +57,7 @@ TEST_CASE("hotstuff new-view: the leader forms a QC from the votes NEW-VIEWs car
     CHECK(justified_view({std::nullopt, 1, std::nullopt}) == 0);
     // Replica 3 passes on replica 0's vote in its own NEW-VIEW: it does not count.
     CHECK(justified_view({std::nullopt, 1, 0}) == 0);
+    // A leader still in view 0, that never got b1: n - f NEW-VIEWs for view 2 take it there
+    // (Algorithm 5: the next leader waits for n - f of them), and it proposes on genesis.
+    CHECK(justified_view({std::nullopt, std::nullopt, std::nullopt}, false) == 0);
 }

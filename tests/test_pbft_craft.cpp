@@ -388,3 +388,21 @@ TEST_CASE(
         CHECK(honest.view() == View(0));
     }
 }
+
+TEST_CASE("pbft craft: a checkpoint the Byzantine replica claims has its q CHECKPOINTs") {
+    // What stale_view_change can prove (§1.4: a stable checkpoint is q matching CHECKPOINTs):
+    // nothing after q - 1 of them, checkpoint 10 with all q after the last.
+    testing::RecordingContext ctx(4, 1);
+    pbft::Replica inner(testing::small_pbft_config());
+    pbft::Observed seen;
+    std::vector<sim::PayloadRef> keep;
+    const pbft::Checkpoint c{Seq(10), pbft::service_digest(Digest(42), {}), Digest(42), {}};
+    for (std::uint32_t r : {0u, 1u, 2u}) {
+        CHECK(seen.proof().C.empty());
+        ctx.act_as(r);
+        keep.push_back(pbft::make_message(ctx, c));
+        seen.see(ctx, inner, msg(keep.back()));
+    }
+    CHECK(seen.proof().n == Seq(10));
+    CHECK(seen.proof().C.size() == 3);
+}
