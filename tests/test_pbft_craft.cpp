@@ -406,3 +406,30 @@ TEST_CASE("pbft craft: a checkpoint the Byzantine replica claims has its q CHECK
     CHECK(seen.proof().n == Seq(10));
     CHECK(seen.proof().C.size() == 3);
 }
+
+TEST_CASE("pbft delay: only messages to the targets wait; the others go at once") {
+    // Primary 0 delays what it sends to replica 2 by 50ms: its PRE-PREPARE reaches 1 and 3 now,
+    // and 2 when the timer fires.
+    testing::RecordingContext ctx(4, 1);
+    auto byz = byzantine("delay", {{"targets", {2}}, {"delay", "50ms"}}, 0);
+    ctx.act_as(0);
+    byz->on_start(ctx);
+    const auto recipients = [&] {
+        std::vector<std::uint32_t> out;
+        for (const auto& s : ctx.sent)
+            if (s.msg->kind == pbft::kPrePrepare) out.push_back(s.to.v);
+        return out;
+    };
+    ctx.timers.clear();
+    const auto req = request(ctx, 4, 1);
+    ctx.act_as(0);
+    ctx.sent.clear();
+    byz->on_message(ctx, req->signer, *req);
+    CHECK(recipients() == std::vector<std::uint32_t>{1, 3});
+    const auto t = std::find_if(ctx.timers.begin(), ctx.timers.end(),
+                                [](const auto& x) { return x.first == sim::milliseconds(50); });
+    REQUIRE(t != ctx.timers.end());
+    ctx.sent.clear();
+    byz->on_timer(ctx, t->second);
+    CHECK(recipients() == std::vector<std::uint32_t>{2});
+}

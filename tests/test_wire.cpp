@@ -72,6 +72,20 @@ TEST_CASE("wire hash: pbft: a NEW-VIEW covers the signatures of the messages in 
     const auto b = pbft::make_message(ctx, pbft::NewView{pbft::View(1), {spliced}, {}});
     REQUIRE(a->digest == b->digest);
     CHECK(a->wire_hash() != b->wire_hash());
+    // The same in O: one PRE-PREPARE, and its body and digest under replica 2's signature.
+    const auto pp = pbft::make_message(ctx, pbft::PrePrepare{pbft::View(1), pbft::Seq(1), {}, {}});
+    auto [spliced_pp, o] = sim::make_payload<pbft::Message>();
+    o->body = pp->body;
+    o->kind = pp->kind;
+    o->digest = pp->digest;
+    o->signer = pp->signer;
+    ctx.act_as(2);
+    o->sig = ctx.sign(pp->digest);
+    ctx.act_as(1);
+    const auto c = pbft::make_message(ctx, pbft::NewView{pbft::View(1), {vc}, {pp}});
+    const auto d = pbft::make_message(ctx, pbft::NewView{pbft::View(1), {vc}, {spliced_pp}});
+    REQUIRE(c->digest == d->digest);
+    CHECK(c->wire_hash() != d->wire_hash());
 }
 
 TEST_CASE(
