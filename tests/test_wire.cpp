@@ -12,10 +12,11 @@
 
 namespace {
 
-// A copy of `r` whose signature is another node's over the same digest.
-proto::ClientMessageRef resigned(testing::RecordingContext& ctx, const proto::ClientMessage& r,
-                                 std::uint32_t as) {
-    auto [ref, m] = sim::make_payload<proto::ClientMessage>();
+// A copy of `r` whose signature is another node's over the same body and digest: a splice the
+// digest cannot tell.
+template <class M>
+auto resigned(testing::RecordingContext& ctx, const M& r, std::uint32_t as) {
+    auto [ref, m] = sim::make_payload<M>();
     m->body = r.body;
     m->kind = r.kind;
     m->size_bytes = r.size_bytes;
@@ -59,31 +60,19 @@ TEST_CASE("wire hash: pbft: a NEW-VIEW covers the signatures of the messages in 
     testing::RecordingContext ctx(4, 1);
     ctx.act_as(1);
     const auto vc = pbft::make_message(ctx, pbft::ViewChange{pbft::View(1), {}, {}, {}, {}});
-    // The same body and digest, signed with another key: a splice the digest cannot tell.
-    auto [spliced, m] = sim::make_payload<pbft::Message>();
-    m->body = vc->body;
-    m->kind = vc->kind;
-    m->digest = vc->digest;
-    m->signer = vc->signer;
-    ctx.act_as(2);
-    m->sig = ctx.sign(vc->digest);
+    // The same body and digest, signed with another key.
+    const auto vc2 = resigned(ctx, *vc, 2);
     ctx.act_as(1);
     const auto a = pbft::make_message(ctx, pbft::NewView{pbft::View(1), {vc}, {}});
-    const auto b = pbft::make_message(ctx, pbft::NewView{pbft::View(1), {spliced}, {}});
+    const auto b = pbft::make_message(ctx, pbft::NewView{pbft::View(1), {vc2}, {}});
     REQUIRE(a->digest == b->digest);
     CHECK(a->wire_hash() != b->wire_hash());
     // The same in O: one PRE-PREPARE, and its body and digest under replica 2's signature.
     const auto pp = pbft::make_message(ctx, pbft::PrePrepare{pbft::View(1), pbft::Seq(1), {}, {}});
-    auto [spliced_pp, o] = sim::make_payload<pbft::Message>();
-    o->body = pp->body;
-    o->kind = pp->kind;
-    o->digest = pp->digest;
-    o->signer = pp->signer;
-    ctx.act_as(2);
-    o->sig = ctx.sign(pp->digest);
+    const auto pp2 = resigned(ctx, *pp, 2);
     ctx.act_as(1);
     const auto c = pbft::make_message(ctx, pbft::NewView{pbft::View(1), {vc}, {pp}});
-    const auto d = pbft::make_message(ctx, pbft::NewView{pbft::View(1), {vc}, {spliced_pp}});
+    const auto d = pbft::make_message(ctx, pbft::NewView{pbft::View(1), {vc}, {pp2}});
     REQUIRE(c->digest == d->digest);
     CHECK(c->wire_hash() != d->wire_hash());
 }
