@@ -229,3 +229,19 @@ TEST_CASE("hotstuff: a message's rounds are its block's or its statement's view 
     CHECK(rounds(hotstuff::make_message(ctx, hotstuff::NewView{13, hotstuff::genesis_qc(), {}, {}}))
               .first == 13);
 }
+
+TEST_CASE("rbc: a message's digest covers its kind, signer, instance and value") {
+    // A signature over one never passes for another: an ECHO's for a READY, above all.
+    const rbc::InstanceId id{sim::NodeId(0), 1}, other{sim::NodeId(0), 2},
+        theirs{sim::NodeId(1), 1};
+    const rbc::Digest v(5), w(6);
+    const std::vector<rbc::Body> bodies = {rbc::Echo{id, v},    rbc::Ready{id, v},
+                                           rbc::Echo{other, v}, rbc::Echo{theirs, v},
+                                           rbc::Echo{id, w},    rbc::Ready{id, w}};
+    std::set<std::uint64_t> seen;
+    for (const rbc::Body& b : bodies) {
+        seen.insert(rbc::message_digest(b, sim::NodeId(2)).v);
+        seen.insert(rbc::message_digest(b, sim::NodeId(3)).v);
+    }
+    CHECK(seen.size() == 2 * bodies.size());
+}
