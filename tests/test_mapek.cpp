@@ -177,7 +177,8 @@ TEST_CASE(
 TEST_CASE("mapek world: the report counts the honest nodes whose knowledge diverged") {
     // Index 1 executes with one state at replicas 0 to 2 and another at the Byzantine replica 3
     // (not counted); index 2 with state 4 at replicas 0 and 2 and 5 at replica 1: one honest
-    // node diverges, whether the loop agrees or each node acts alone.
+    // node diverges, whether the loop agrees or each node acts alone; then replica 2 at an
+    // index far past the others.
     testing::RecordingContext ctx(4, 1);
     for (const auto coordination : {mapek::Coordination::Bft, mapek::Coordination::Local}) {
         CAPTURE(static_cast<int>(coordination));
@@ -202,6 +203,10 @@ TEST_CASE("mapek world: the report counts the honest nodes whose knowledge diver
         commit(2, 2, 4);
         commit(1, 2, 5);
         CHECK(knowledge() == 1);
+        // An index far past the others (a state transfer across a long gap) is compared too.
+        commit(0, 1'000'000, 6);
+        commit(2, 1'000'000, 7);
+        CHECK(knowledge() == 2);
     }
 }
 

@@ -15,12 +15,22 @@ Agent::Agent(std::shared_ptr<const Config> cfg, std::uint32_t node, std::uint16_
     own_.resize((kKeptRounds + 1) * cfg_->workflows.size() * cfg_->actions.size());
     held_.resize((kKeptRounds + kAheadRounds + 1) * cfg_->workflows.size() * cfg_->actions.size());
     anomalous_.assign(cfg_->workflows.size() * kMetrics, false);
+    quiet_until_.assign(cfg_->workflows.size() * kMetrics, SimTime{});
     for (std::size_t m = 0; m < kMetrics; ++m)
         cfg_->action_for(static_cast<Metric>(m), &action_of_[m]);
 }
 
 World& Agent::world(sim::Context& ctx) const {
     return static_cast<World&>(*ctx.environment());
+}
+
+// The place of (round, workflow, metric) in a ring of `Rounds` rounds (a constant, so that
+// the remainder is no division).
+template <std::uint64_t Rounds>
+std::size_t Agent::slot(const Key& key) const {
+    const auto& [round, workflow, metric] = key;
+    return ((round % Rounds) * cfg_->workflows.size() + workflow) * cfg_->actions.size() +
+           action_of_[metric];
 }
 
 bool Agent::lies(Lie::Kind k, SimTime now) const {
@@ -65,7 +75,10 @@ std::int64_t Agent::lie(sim::Context& ctx, const Reading& r, std::int64_t v) con
 }
 
 void Agent::sample(sim::Context& ctx, std::uint64_t round) {
-    std::vector<Reading> past, other;  // sent now; an equivocator's second versions
+    std::vector<Reading>& past = past_;    // sent now
+    std::vector<Reading>& other = other_;  // an equivocator's second versions
+    past.clear();
+    other.clear();
     const bool equivocate = lies(Lie::Kind::Equivocate, ctx.now());
     const bool lying = !cfg_->lies[node_].empty();
     for (std::uint32_t w = 0; w < cfg_->workflows.size(); ++w) {
@@ -75,7 +88,7 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
             r.value = world(ctx).truth(w, a.metric, round) + ctx.rng().uniform(-nb, nb);
             if (lying) r.value = lie(ctx, r, r.value);
             Own& o =
-                own_[slot(kKeptRounds + 1, Key{round, w, static_cast<std::uint8_t>(a.metric)})];
+                own_[slot<kKeptRounds + 1>(Key{round, w, static_cast<std::uint8_t>(a.metric)})];
             o = {std::move(r), false};
             // Readings go out by exception: those past a threshold now, the others when asked
             // (an equivocating liar sends both of its versions of everything).
@@ -95,11 +108,12 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
     for (std::uint32_t w = 0; w < cfg_->workflows.size(); ++w) {
         for (const ActionSpec& a : cfg_->actions) {
             const Key key{round, w, static_cast<std::uint8_t>(a.metric)};
-            Own& o = own_[slot(kKeptRounds + 1, key)];
-            if (anomalous_[watch_index(w, a.metric)] || Config::beyond(a, o.reading->value) ||
-                find(key))
-                store(ctx, sign_own(ctx, o));
-            analyze(ctx, *o.reading);
+            Own& o = own_[slot<kKeptRounds + 1>(key)];
+            const bool anomalous = anomalous_[watch_index(w, a.metric)];
+            const bool beyond = Config::beyond(a, o.reading->value);
+            if (anomalous || beyond || find(key)) store(ctx, sign_own(ctx, o));
+            // Nothing to analyze in a reading within the threshold, as the last one was.
+            if (anomalous || beyond) analyze(ctx, *o.reading);
         }
     }
     lie_in_plans(ctx, round);
@@ -136,15 +150,8 @@ void Agent::send_readings(sim::Context& ctx, const std::vector<Reading>& mine,
         if (a != node_) ctx.send(NodeId(cfg_->n + a), a < cfg_->n / 2 ? low : high);
 }
 
-// The place of (round, workflow, metric) in a ring of `rounds` rounds.
-std::size_t Agent::slot(std::uint64_t rounds, const Key& key) const {
-    const auto& [round, workflow, metric] = key;
-    return ((round % rounds) * cfg_->workflows.size() + workflow) * cfg_->actions.size() +
-           action_of_[metric];
-}
-
 const Reading* Agent::own(sim::Context& ctx, const Key& key) {
-    Own& o = own_[slot(kKeptRounds + 1, key)];
+    Own& o = own_[slot<kKeptRounds + 1>(key)];
     if (!o.reading || o.reading->round != std::get<0>(key)) return nullptr;
     return &sign_own(ctx, o);
 }
@@ -158,18 +165,19 @@ const Reading& Agent::sign_own(sim::Context& ctx, Own& o) {
 // The readings held for `key` (a watched metric of a known workflow, a round in the window),
 // if any.
 Agent::Held* Agent::find(const Key& key) {
-    Held& h = held_[slot(kKeptRounds + kAheadRounds + 1, key)];
+    Held& h = held_[slot<kKeptRounds + kAheadRounds + 1>(key)];
     return h.round == std::get<0>(key) ? &h : nullptr;
 }
 
 // The readings of `key`, its own first if it took one before they were held.
 Agent::Held& Agent::held(sim::Context& ctx, const Key& key) {
-    Held& h = held_[slot(kKeptRounds + kAheadRounds + 1, key)];
+    Held& h = held_[slot<kKeptRounds + kAheadRounds + 1>(key)];
     if (h.round == std::get<0>(key)) return h;
     h.round = std::get<0>(key);
     h.list.clear();
     h.from.assign(cfg_->n, false);
     h.checked = 0;
+    h.designated = designated(key);
     h.answered = h.outcome_wanted = false;
     if (const Reading* mine = own(ctx, key)) {
         h.from[node_] = true;

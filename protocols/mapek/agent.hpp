@@ -15,7 +15,6 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <tuple>
@@ -58,7 +57,8 @@ private:
     void sample(sim::Context& ctx, std::uint64_t round);
     void send_readings(sim::Context& ctx, const std::vector<Reading>& mine,
                        const std::vector<Reading>& other);
-    std::size_t slot(std::uint64_t rounds, const Key& key) const;
+    template <std::uint64_t Rounds>
+    std::size_t slot(const Key& key) const;
     // Its own reading of `key`, signed, if it took one.
     const Reading* own(sim::Context& ctx, const Key& key);
     const Reading& sign_own(sim::Context& ctx, Own& o);
@@ -105,16 +105,18 @@ private:
         // How many of the list's readings had their signatures checked (only those a decision
         // would carry are: a reading names its sender, so a bad one can spoil only its own).
         std::size_t checked = 0;
+        bool designated = false;      // this agent is one of the f+1 that decide on it
         bool answered = false;        // its own reading of it went to every agent
         bool outcome_wanted = false;  // its own reading went back within the threshold here
     };
     std::vector<Held> held_;                         // by slot()
     std::array<std::size_t, kMetrics> action_of_{};  // per metric, its action's index
     std::vector<bool> anomalous_;  // per watch_index: its own last reading was past the threshold
-    std::map<Watch, SimTime> quiet_until_;  // no new decision on it before then
+    std::vector<SimTime> quiet_until_;  // per watch_index: no new decision on it before then
     std::deque<Decision> queue_;
     std::optional<Decision> replayable_;  // the first decision it submitted (replay_evidence)
     std::deque<ReadingRef> delayed_;      // delay_readings: sent on their timer
+    std::vector<Reading> past_, other_;   // sample()'s, kept for their capacity
     // The outstanding request and its replies, per replica.
     Sending sending_;
     proto::View view_{};  // the highest view of a request it saw committed

@@ -24,19 +24,23 @@ std::optional<Decision> Agent::justify(sim::Context& ctx, const Key& key, bool o
     std::size_t action = 0;
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(metric), &action);
     Held* h = a ? find(key) : nullptr;
-    if (!h || !designated(key) || h->list.size() < cfg_->quorum()) return std::nullopt;
+    if (!h || !h->designated || h->list.size() < cfg_->quorum()) return std::nullopt;
     check_signatures(ctx, *h);
     const std::vector<Reading>& list = h->list;
-    std::vector<std::int64_t> values;
+    Values values;
     std::uint32_t counted = 0;
     for (const Reading& r : list) {
         values.push_back(r.value);
         counted += Config::beyond(*a, r.value) != outcome ? 1 : 0;
     }
     if (list.size() < cfg_->quorum() || counted < cfg_->f + 1) return std::nullopt;
-    Decision d{
-        workflow, a->metric, static_cast<std::uint8_t>(action), round, aggregate(*cfg_, values),
-        node_,    list};
+    Decision d{workflow,
+               a->metric,
+               static_cast<std::uint8_t>(action),
+               round,
+               aggregate_in(*cfg_, {values.data(), values.size()}),
+               node_,
+               list};
     d.outcome = outcome;
     return d;
 }
@@ -44,20 +48,19 @@ std::optional<Decision> Agent::justify(sim::Context& ctx, const Key& key, bool o
 // A decision, from an agent whose own reading of the round is past the threshold, while no
 // decision on this metric is pending or settling.
 void Agent::try_decide(sim::Context& ctx, const Key& key) {
-    if (cfg_->coordination != Coordination::Bft || !designated(key)) return;
-    const Watch watch{std::get<1>(key), std::get<2>(key)};
-    if (const auto q = quiet_until_.find(watch); q != quiet_until_.end() && q->second > ctx.now())
-        return;
+    if (cfg_->coordination != Coordination::Bft) return;
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(std::get<2>(key)));
     Held* h = a ? find(key) : nullptr;
-    if (!h) return;
+    if (!h || !h->designated) return;
+    SimTime& quiet = quiet_until_[watch_index(std::get<1>(key), Metric(std::get<2>(key)))];
+    if (quiet > ctx.now()) return;
     const std::vector<Reading>& list = h->list;
     const auto own =
         std::find_if(list.begin(), list.end(), [&](const Reading& r) { return r.node == node_; });
     if (own == list.end() || !Config::beyond(*a, own->value)) return;
     std::optional<Decision> d = justify(ctx, key, false);
     if (!d) return;
-    quiet_until_[watch] = SimTime::max();
+    quiet = SimTime::max();
     submit(ctx, std::move(*d));
 }
 
@@ -65,8 +68,8 @@ void Agent::try_decide(sim::Context& ctx, const Key& key) {
 // within the threshold at this round; the knowledge base records it against the last action on
 // the metric.
 void Agent::try_outcome(sim::Context& ctx, const Key& key) {
-    Held* h = designated(key) ? find(key) : nullptr;
-    if (!h || !h->outcome_wanted) return;
+    Held* h = find(key);
+    if (!h || !h->designated || !h->outcome_wanted) return;
     std::optional<Decision> d = justify(ctx, key, true);
     if (!d) return;
     h->outcome_wanted = false;
@@ -89,15 +92,14 @@ void Agent::check_signatures(sim::Context& ctx, Held& held) {
 }
 
 void Agent::act_alone(sim::Context& ctx, const Reading& own) {
-    const Watch watch{own.workflow, static_cast<std::uint8_t>(own.metric)};
-    if (const auto q = quiet_until_.find(watch); q != quiet_until_.end() && q->second > ctx.now())
-        return;
+    SimTime& quiet = quiet_until_[watch_index(own.workflow, own.metric)];
+    if (quiet > ctx.now()) return;
     std::size_t action = 0;
     const ActionSpec* a = cfg_->action_for(own.metric, &action);
     Decision d{own.workflow, own.metric, static_cast<std::uint8_t>(action), own.round, own.value,
                node_,        {own}};
     world(ctx).actuate(node_, d, ctx.now());
-    quiet_until_[watch] = ctx.now() + a->delay + cfg_->sample_period * 3;
+    quiet = ctx.now() + a->delay + cfg_->sample_period * 3;
 }
 
 // A lying agent's own plans: a decision with no evidence (unjustified_plan), or the first
@@ -161,7 +163,7 @@ void Agent::on_reply(sim::Context& ctx, const proto::ClientMessage& m) {
     std::size_t action = 0;
     cfg_->action_for(static_cast<Metric>(current_watch_.second), &action);
     if (!current_outcome_)
-        quiet_until_[current_watch_] =
+        quiet_until_[watch_index(current_watch_.first, Metric(current_watch_.second))] =
             ctx.now() + cfg_->actions[action].delay + cfg_->sample_period * 3;
     send_next(ctx);
 }

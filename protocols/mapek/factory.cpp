@@ -64,8 +64,8 @@ System assemble(const sim::ScenarioSpec& spec) {
     Config cfg = read_config(spec);
     const sim::ScenarioSpec c = consensus_spec(spec, cfg);
     auto shared = std::make_shared<const Config>(std::move(cfg));
-    System s{shared, {}, 0};
-    const proto::AppFactory app = knowledge_factory(shared);
+    System s{shared, {}, 0, std::make_shared<DecodeMemo>()};
+    const proto::AppFactory app = knowledge_factory(shared, s.memo);
     s.consensus =
         c.protocol == "pbft" ? pbft::make_protocol(c, app) : hotstuff::make_protocol(c, app);
     s.reading_kind = static_cast<std::uint16_t>(s.consensus.kind_names.size());
@@ -93,7 +93,7 @@ std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOpt
     const sim::CheckerConfig cc = sim::checker_config_for(spec);
     const std::uint64_t seed = sim::RandomStream(spec.seed).fork("mapek/world").seed();
     sim->set_environment(std::make_unique<World>(s.cfg, seed, cc.liveness_from,
-                                                 cc.liveness_expected, std::move(faulty)));
+                                                 cc.liveness_expected, std::move(faulty), s.memo));
     return sim;
 }
 

@@ -12,10 +12,14 @@
 
 namespace mapek {
 
+class DecodeMemo;
+
 struct System {
     std::shared_ptr<const Config> cfg;
     protocols::Protocol consensus;  // its kind table ends with READING
     std::uint16_t reading_kind = 0;
+    // One memo for the run's replicas and the world: each decodes what another decoded before.
+    std::shared_ptr<DecodeMemo> memo;
 };
 
 // Validates the "mapek" section, its lies and the consensus under it (the lies and the loop's

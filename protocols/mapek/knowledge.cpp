@@ -10,7 +10,7 @@
 namespace mapek {
 
 // The lower middle of `values`, which it reorders.
-std::int64_t median_in(std::vector<std::int64_t>& values) {
+std::int64_t median_in(std::span<std::int64_t> values) {
     if (values.empty()) return 0;
     const auto mid = values.begin() + static_cast<std::ptrdiff_t>((values.size() - 1) / 2);
     std::nth_element(values.begin(), mid, values.end());
@@ -18,6 +18,10 @@ std::int64_t median_in(std::vector<std::int64_t>& values) {
 }
 
 std::int64_t aggregate(const Config& cfg, std::vector<std::int64_t> values) {
+    return aggregate_in(cfg, values);
+}
+
+std::int64_t aggregate_in(const Config& cfg, std::span<std::int64_t> values) {
     if (values.empty() || !cfg.bug(Bug::MeanInsteadOfMedian)) return median_in(values);
     Wide sum = 0;
     for (std::int64_t v : values) sum += v;
@@ -30,8 +34,8 @@ std::optional<std::string> unjustified(const Config& cfg, sim::Context& ctx, con
     const ActionSpec* a = cfg.action_for(d.metric, &index);
     if (!a || index != d.action) return "not the action for this metric";
     if (d.evidence.size() > cfg.n) return "more readings than nodes";
-    std::vector<bool> from(cfg.n, false);
-    std::vector<std::int64_t> values;
+    boost::container::small_vector<bool, 16> from(cfg.n, false);
+    Values values;
     std::uint32_t past = 0;  // past the threshold; for an outcome, within it
     for (const Reading& r : d.evidence) {
         if (r.workflow != d.workflow || r.metric != d.metric || r.round != d.round)
@@ -46,22 +50,38 @@ std::optional<std::string> unjustified(const Config& cfg, sim::Context& ctx, con
     if (past < cfg.f + 1)
         return d.outcome ? "fewer than f+1 readings within the threshold"
                          : "fewer than f+1 readings past the threshold";
-    if (d.aggregate != aggregate(cfg, values)) return "an aggregate its readings do not give";
+    if (d.aggregate != aggregate_in(cfg, {values.data(), values.size()}))
+        return "an aggregate its readings do not give";
     return std::nullopt;
 }
 
 const Decision* DecodeMemo::get(const proto::AppData& data) {
     if (!data) return nullptr;
-    auto it = entries_.find(data.get());
-    if (it == entries_.end()) {
-        if (order_.size() >= kKept) {
-            entries_.erase(order_.front());
-            order_.pop_front();
+    if (data.get() != last_) {
+        auto it = entries_.find(data.get());
+        if (it == entries_.end()) {
+            if (order_.size() >= kKept) {
+                entries_.erase(order_.front());
+                order_.pop_front();
+            }
+            it = entries_.emplace(data.get(), Entry{data, decode(*data)}).first;
+            order_.push_back(data.get());
         }
-        it = entries_.emplace(data.get(), Entry{data, decode(*data)}).first;
-        order_.push_back(data.get());
+        // The entry erased above was never the last one asked for: kKept > 1.
+        last_ = data.get();
+        last_entry_ = &it->second;
     }
-    return it->second.decision ? &*it->second.decision : nullptr;
+    return last_entry_->decision ? &*last_entry_->decision : nullptr;
+}
+
+const Decision* DecodeMemo::peek(const std::vector<std::uint8_t>& bytes,
+                                 std::optional<Decision>& fresh) {
+    const Entry* e = &bytes == last_ ? last_entry_ : nullptr;
+    if (!e)
+        if (auto it = entries_.find(&bytes); it != entries_.end()) e = &it->second;
+    if (e) return e->decision ? &*e->decision : nullptr;
+    fresh = decode(bytes);
+    return fresh ? &*fresh : nullptr;
 }
 
 KnowledgeBase::KnowledgeBase(std::shared_ptr<const Config> cfg, std::shared_ptr<DecodeMemo> memo)
@@ -153,6 +173,7 @@ void KnowledgeBase::observe(const Decision& d) {
                 sum_ -= seen_hash(key, node, *group[node]);
                 --seen_count_;
             }
+        spare_.push_back(std::move(seen_.front().second));
         seen_.erase(seen_.begin());
     }
 }
@@ -161,7 +182,15 @@ void KnowledgeBase::observe(const Decision& d) {
 KnowledgeBase::Group& KnowledgeBase::group_of(const GroupKey& key) {
     auto it = seen_.end();
     while (it != seen_.begin() && std::prev(it)->first >= key) --it;
-    if (it == seen_.end() || it->first != key) it = seen_.emplace(it, key, Group(cfg_->n));
+    if (it == seen_.end() || it->first != key) {
+        Group g;
+        if (!spare_.empty()) {
+            g = std::move(spare_.back());
+            spare_.pop_back();
+        }
+        g.assign(cfg_->n, std::nullopt);
+        it = seen_.emplace(it, key, std::move(g));
+    }
     return it->second;
 }
 
@@ -337,9 +366,8 @@ bool KnowledgeBase::deserialize(const std::vector<std::uint8_t>& bytes) {
     return r.done();
 }
 
-proto::AppFactory knowledge_factory(std::shared_ptr<const Config> cfg) {
-    // One memo for the run's replicas: each decodes what the others decoded before.
-    auto memo = std::make_shared<DecodeMemo>();
+proto::AppFactory knowledge_factory(std::shared_ptr<const Config> cfg,
+                                    std::shared_ptr<DecodeMemo> memo) {
     return [cfg, memo] { return std::make_unique<KnowledgeBase>(cfg, memo); };
 }
 

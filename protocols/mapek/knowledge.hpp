@@ -9,10 +9,13 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 #include "protocols/common/application.hpp"
 #include "protocols/mapek/config.hpp"
@@ -21,8 +24,11 @@
 namespace mapek {
 
 // The value a decision records for its readings: their median (lower middle), or under the
-// mean_instead_of_median bug their mean.
+// mean_instead_of_median bug their mean. The second reorders `values`.
 std::int64_t aggregate(const Config& cfg, std::vector<std::int64_t> values);
+std::int64_t aggregate_in(const Config& cfg, std::span<std::int64_t> values);
+// Room for the readings of one decision without a heap allocation, up to 16 nodes.
+using Values = boost::container::small_vector<std::int64_t, 16>;
 
 // The honest replicas' check of a decision before it is ordered: a known workflow and the
 // action for its metric; readings of that (workflow, metric, round) from at least 2f+1 distinct
@@ -51,15 +57,21 @@ class DecodeMemo {
 public:
     // Nothing for bytes that are not one encoded decision.
     const Decision* get(const proto::AppData& data);
+    // The same for bytes the memo may not hold: decoded into `fresh` when it does not. (Bytes it
+    // holds are alive at that address, so no other bytes can be there.)
+    const Decision* peek(const std::vector<std::uint8_t>& bytes, std::optional<Decision>& fresh);
 
 private:
-    static constexpr std::size_t kKept = 1024;
+    static constexpr std::size_t kKept = 64;
     struct Entry {
         proto::AppData data;
         std::optional<Decision> decision;
     };
     std::unordered_map<const std::vector<std::uint8_t>*, Entry> entries_;  // never iterated
     std::deque<const std::vector<std::uint8_t>*> order_;                   // oldest first
+    // The last bytes asked for and their entry: the replicas ask for one decision in turn.
+    const std::vector<std::uint8_t>* last_ = nullptr;
+    const Entry* last_entry_ = nullptr;
 };
 
 class KnowledgeBase final : public proto::Application {
@@ -122,6 +134,7 @@ private:
     // order, so a new group goes at or near the back and old ones leave from the front.
     std::deque<std::pair<GroupKey, Group>> seen_;
     Group& group_of(const GroupKey& key);
+    std::vector<Group> spare_;             // groups that left seen_, kept for their storage
     std::uint32_t seen_count_ = 0;         // readings in seen_
     std::vector<std::uint32_t> outliers_;  // per node
     std::deque<Record> records_;
@@ -133,6 +146,7 @@ private:
 
 // The service the consensus replicas run. A replica whose node lies with `unjustified_plan`
 // admits any decision (a Byzantine leader orders what it likes; honest replicas still check).
-proto::AppFactory knowledge_factory(std::shared_ptr<const Config> cfg);
+proto::AppFactory knowledge_factory(std::shared_ptr<const Config> cfg,
+                                    std::shared_ptr<DecodeMemo> memo);
 
 }  // namespace mapek

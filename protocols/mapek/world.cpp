@@ -36,14 +36,15 @@ std::int64_t factor_ppm(const AnomalySpec& a, SimTime t) {
 }  // namespace
 
 World::World(std::shared_ptr<const Config> cfg, std::uint64_t seed, SimTime liveness_from,
-             bool liveness_owed, std::vector<bool> faulty)
+             bool liveness_owed, std::vector<bool> faulty, std::shared_ptr<DecodeMemo> memo)
     : cfg_(std::move(cfg)),
       seed_(seed),
       faulty_(std::move(faulty)),
       monitor_(
           cfg_, [this](std::uint32_t w, Metric m, std::uint64_t r) { return truth(w, m, r); },
           liveness_from, liveness_owed && cfg_->coordination == Coordination::Bft),
-      kb_(cfg_),
+      memo_(memo ? std::move(memo) : std::make_shared<DecodeMemo>()),
+      kb_(cfg_, memo_),
       detected_(cfg_->anomalies.size()),
       marked_(cfg_->n, Mark::None),
       knowledge_(cfg_->n),
@@ -51,9 +52,32 @@ World::World(std::shared_ptr<const Config> cfg, std::uint64_t seed, SimTime live
       anomalies_of_(cfg_->workflows.size() * kMetrics),
       effects_of_(cfg_->workflows.size() * kMetrics),
       truth_memo_(cfg_->workflows.size() * kMetrics) {
-    for (std::size_t i = 0; i < cfg_->anomalies.size(); ++i)
-        anomalies_of_[watch_index(cfg_->anomalies[i].workflow, cfg_->anomalies[i].metric)]
-            .push_back(i);
+    for (std::size_t i = 0; i < cfg_->anomalies.size(); ++i) {
+        const AnomalySpec& a = cfg_->anomalies[i];
+        Timeline& line = anomalies_of_[watch_index(a.workflow, a.metric)];
+        line.by_start.push_back(i);
+        line.longest = std::max(line.longest, a.until.ns - a.at.ns);
+    }
+    for (Timeline& line : anomalies_of_)
+        std::stable_sort(line.by_start.begin(), line.by_start.end(),
+                         [&](std::size_t x, std::size_t y) {
+                             return cfg_->anomalies[x].at < cfg_->anomalies[y].at;
+                         });
+}
+
+const std::vector<std::size_t>& World::under_way(std::size_t watch, SimTime t) const {
+    under_way_.clear();
+    const Timeline& line = anomalies_of_[watch];
+    const auto started_by = [&](std::size_t i, std::int64_t ns) {
+        return cfg_->anomalies[i].at.ns < ns;
+    };
+    // Those that started at t - longest or later, up to t.
+    auto it = std::lower_bound(line.by_start.begin(), line.by_start.end(), t.ns - line.longest,
+                               started_by);
+    for (; it != line.by_start.end() && cfg_->anomalies[*it].at <= t; ++it)
+        if (t < cfg_->anomalies[*it].until) under_way_.push_back(*it);
+    std::sort(under_way_.begin(), under_way_.end());
+    return under_way_;
 }
 
 std::int64_t World::truth(std::uint32_t workflow, Metric m, std::uint64_t round) const {
@@ -73,9 +97,9 @@ std::int64_t World::model(std::uint32_t workflow, Metric m, std::uint64_t round)
         sim::hash_fields(seed_, workflow, static_cast<std::uint64_t>(m), round, 0x574c);
     const std::int64_t u = static_cast<std::int64_t>(h % (2 * kPpm + 1)) - kPpm;
     Wide v = Wide{base} * kPpm + Wide{base} * ppm(cfg_->variation) * u / kPpm;
-    for (const std::size_t i : anomalies_of_[watch_index(workflow, m)]) {
+    for (const std::size_t i : under_way(watch_index(workflow, m), t)) {
         const AnomalySpec& a = cfg_->anomalies[i];
-        if (t < a.at || t >= a.until || cleared(a, t)) continue;
+        if (cleared(a, t)) continue;
         v = v * factor_ppm(a, t) / kPpm;
     }
     return static_cast<std::int64_t>(v / kPpm);
@@ -87,10 +111,8 @@ bool World::cleared(const AnomalySpec& a, SimTime t) const {
 }
 
 void World::detected(std::uint32_t workflow, Metric m, SimTime now) {
-    for (const std::size_t i : anomalies_of_[watch_index(workflow, m)]) {
-        const AnomalySpec& a = cfg_->anomalies[i];
-        if (a.at <= now && now < a.until && !detected_[i]) detected_[i] = now;
-    }
+    for (const std::size_t i : under_way(watch_index(workflow, m), now))
+        if (!detected_[i]) detected_[i] = now;
 }
 
 void World::set_run(const std::vector<bool>& honest, const sim::KeyRing* keys) {
@@ -153,7 +175,8 @@ std::optional<sim::Finding> World::replay(SimTime now, const sim::CommitRecord& 
     std::optional<sim::Finding> first;
     for (const sim::ExecutedRequest& r : rec.requests) {
         if (!r.data) continue;
-        const std::optional<Decision> d = decode(*r.data);
+        std::optional<Decision> fresh;
+        const Decision* d = memo_->peek(*r.data, fresh);
         if (!d) continue;
         const Outcome o = kb_.apply(*d);
         if (o == Outcome::Executed) {
@@ -170,8 +193,21 @@ std::optional<sim::Finding> World::replay(SimTime now, const sim::CommitRecord& 
 
 std::optional<sim::Finding> World::on_commit(SimTime now, std::uint32_t replica,
                                              const sim::CommitRecord& rec) {
-    const auto [it, fresh] = canonical_.emplace(rec.index, rec.state);
-    if (!fresh && it->second != rec.state) diverged_[replica] = true;
+    // Indices run one by one, so most live in a vector; one far past its end (a state transfer
+    // across a long gap) in the map.
+    std::optional<sim::Digest>* first = nullptr;
+    if (const auto far = canonical_far_.find(rec.index); far != canonical_far_.end()) {
+        first = &far->second;
+    } else if (rec.index < canonical_.size() + 4096) {
+        if (rec.index >= canonical_.size()) canonical_.resize(rec.index + 1);
+        first = &canonical_[rec.index];
+    } else {
+        first = &canonical_far_[rec.index];
+    }
+    if (!*first)
+        *first = rec.state;
+    else if (**first != rec.state)
+        diverged_[replica] = true;
     knowledge_[replica] = rec.state;
     if (rec.index <= replayed_) return std::nullopt;
     replayed_ = rec.index;

@@ -25,7 +25,7 @@ public:
     // `faulty`: per node, whether its agent lies or its replica is Byzantine (for detection's
     // precision and recall).
     World(std::shared_ptr<const Config> cfg, std::uint64_t seed, SimTime liveness_from,
-          bool liveness_owed, std::vector<bool> faulty);
+          bool liveness_owed, std::vector<bool> faulty, std::shared_ptr<DecodeMemo> memo = nullptr);
 
     // The true value of a metric at a sampling round (time round · sample_period).
     std::int64_t truth(std::uint32_t workflow, Metric m, std::uint64_t round) const;
@@ -77,7 +77,8 @@ private:
     std::vector<bool> faulty_;
     std::vector<bool> honest_;
     LoopMonitor monitor_;
-    KnowledgeBase kb_;  // the committed decisions, replayed in log order
+    std::shared_ptr<DecodeMemo> memo_;  // the replicas': the world decodes what they did
+    KnowledgeBase kb_;                  // the committed decisions, replayed in log order
     std::uint64_t replayed_ = 0;
     std::vector<Effect> effects_;
     std::vector<Row> rows_;
@@ -86,12 +87,22 @@ private:
     std::optional<sim::Finding> pending_;
     // Knowledge per node: a replica's state digest at each index it executed (checked against
     // the first honest one there), or a loop without agreement's own record of its actions.
-    std::map<std::uint64_t, sim::Digest> canonical_;
+    std::vector<std::optional<sim::Digest>> canonical_;  // by index
+    std::map<std::uint64_t, std::optional<sim::Digest>> canonical_far_;
     std::vector<sim::Digest> knowledge_;
     std::vector<bool> diverged_;
-    // Per (workflow, metric): its anomalies (indices), and when the actions on it take effect.
-    std::vector<std::vector<std::size_t>> anomalies_of_;
+    // Per (workflow, metric): its anomalies (indices) by start time, and the longest one's span
+    // (those under way at t started at most that long before); when the actions on it take
+    // effect.
+    struct Timeline {
+        std::vector<std::size_t> by_start;
+        std::int64_t longest = 0;
+    };
+    std::vector<Timeline> anomalies_of_;
     std::vector<std::vector<SimTime>> effects_of_;
+    // The anomalies of `watch` under way at t, in the scenario's order (scratch space).
+    const std::vector<std::size_t>& under_way(std::size_t watch, SimTime t) const;
+    mutable std::vector<std::size_t> under_way_;
     // Per (workflow, metric): the last truth computed, for the round and the number of effects
     // it was computed with (every agent asks for the same round's in turn).
     struct Memo {

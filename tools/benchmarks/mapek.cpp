@@ -6,7 +6,7 @@
 // line: MAPE-K rounds per wall second, decision latency (virtual, a decision's request from
 // first send to f+1 replies), and the wall time and protocol messages per committed command
 // of each run (medians), with the loop's ratios to both (medians of runs taken in turn).
-//   bench_mapek --protocol pbft --nodes 16 [--seconds 20] [--repetitions 3]
+//   bench_mapek --protocol pbft --nodes 16 [--seconds 20] [--repetitions 3] [--only loop|paced]
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -31,6 +31,7 @@ struct Options {
     std::uint32_t nodes = 4;
     std::uint32_t seconds = 20;
     std::uint32_t repetitions = 3;
+    std::string only;  // "loop" or "paced": that run alone, `repetitions` times (for a profiler)
 };
 
 json protocol_section(const Options& o) {
@@ -159,6 +160,11 @@ int bench(const Options& o) {
     const sim::ScenarioSpec paced_spec = plain_scenario(o, loop_commands, rate);
     // A few thousand commands: enough to time, as short as the loop's.
     const sim::ScenarioSpec full_spec = plain_scenario(o, o.nodes >= 64 ? 400 : 4000, 0);
+    if (!o.only.empty()) {
+        for (std::uint32_t i = 0; i < o.repetitions; ++i)
+            run_once(o.only == "loop" ? loop_spec : paced_spec);
+        return 0;
+    }
     // The three runs take turns, so that a change in the machine's load between them reaches
     // each pair's ratio less; the ratios are medians of the pairs'.
     std::vector<Measured> loops, paceds, fulls;
@@ -204,7 +210,8 @@ int main(int argc, char** argv) {
         "protocol", po::value(&o.protocol)->default_value(o.protocol), "pbft or hotstuff")(
         "nodes", po::value(&o.nodes)->default_value(o.nodes), "replicas (4 to 64)")(
         "seconds", po::value(&o.seconds)->default_value(o.seconds), "virtual seconds")(
-        "repetitions", po::value(&o.repetitions)->default_value(o.repetitions), "runs of each");
+        "repetitions", po::value(&o.repetitions)->default_value(o.repetitions), "runs of each")(
+        "only", po::value(&o.only), "loop or paced: run that alone (for a profiler)");
     try {
         po::variables_map vm;
         po::store(po::parse_command_line(argc, argv, options), vm);
@@ -215,6 +222,8 @@ int main(int argc, char** argv) {
         po::notify(vm);
         if (o.protocol != "pbft" && o.protocol != "hotstuff")
             throw po::error("unknown protocol '" + o.protocol + "'; expected pbft or hotstuff");
+        if (!o.only.empty() && o.only != "loop" && o.only != "paced")
+            throw po::error("--only loop or --only paced");
         if (o.nodes < 4 || o.nodes > 64 || o.seconds < 4 || o.seconds > 600 || o.repetitions < 1)
             throw po::error("--nodes 4..64, --seconds 4..600, --repetitions at least 1");
         return bench(o);
