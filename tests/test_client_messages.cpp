@@ -3,10 +3,16 @@
 // exact body, request origin). Each forgery below is one a Byzantine replica or client can send.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "protocols/common/client.hpp"
 #include "protocols/common/client_messages.hpp"
+#include "sim/hash.hpp"
 #include "tests/recording_context.hpp"
 
 namespace {
@@ -92,4 +98,43 @@ TEST_CASE("client: f+1 authentic REPLYs count only if they name this client and 
     CHECK(ctx.accepted.empty());
     reply(1, 4);
     CHECK(ctx.accepted.size() == 1);
+}
+
+TEST_CASE("client messages: a REQUEST's digest covers every byte of its data, and its length") {
+    // 77 bytes: two rounds of the four lanes, one lane of the next, and a partial word.
+    std::vector<std::uint8_t> bytes(77);
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 7);
+    const auto digest = [](std::vector<std::uint8_t> data) {
+        return proto::request_digest(
+            proto::Request{11, 1, sim::NodeId(5),
+                           std::make_shared<const std::vector<std::uint8_t>>(std::move(data))});
+    };
+    const proto::Digest d = digest(bytes);
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        CAPTURE(i);
+        for (const std::uint8_t flip : {1, 128}) {
+            std::vector<std::uint8_t> edited = bytes;
+            edited[i] ^= flip;
+            CHECK(digest(edited) != d);
+        }
+    }
+    // Two whole words swapped (within a lane, and across lanes), a zero byte appended or
+    // dropped.
+    for (const auto& [a, b] : {std::pair{0, 32}, std::pair{0, 8}, std::pair{40, 64}}) {
+        std::vector<std::uint8_t> swapped = bytes;
+        std::swap_ranges(swapped.begin() + a, swapped.begin() + a + 8, swapped.begin() + b);
+        CHECK(digest(swapped) != d);
+    }
+    std::vector<std::uint8_t> longer = bytes;
+    longer.push_back(0);
+    CHECK(digest(longer) != d);
+    std::vector<std::uint8_t> zero_tail(bytes.begin(), bytes.begin() + 72);
+    zero_tail.push_back(0);
+    std::vector<std::uint8_t> shorter(bytes.begin(), bytes.begin() + 72);
+    CHECK(digest(zero_tail) != digest(shorter));
+    // The same at compile time as at run time (big_endian_word has a path for each).
+    constexpr std::string_view text = "forty-two bytes of text, for the lanes ...";
+    constexpr std::uint64_t at_compile_time = sim::hash_bytes(3, text);
+    CHECK(sim::hash_bytes(3, std::string(text)) == at_compile_time);
+    CHECK(sim::hash_bytes(4, text) != at_compile_time);
 }

@@ -8,7 +8,7 @@ Digest request_digest(const Request& r) {
     const std::uint64_t d = sim::hash_fields(0x5245, r.client.v, r.timestamp, r.op);
     if (!r.data) return Digest(d);
     const std::string_view bytes(reinterpret_cast<const char*>(r.data->data()), r.data->size());
-    return Digest(sim::Hasher(d).add(bytes).value());
+    return Digest(sim::hash_bytes(d, bytes));
 }
 
 sim::RequestKey request_key(const Request& r) {

@@ -122,8 +122,7 @@ void Agent::sample(sim::Context& ctx, std::uint64_t round) {
 // A reading from another agent (sent because it was past its threshold, or back within it)
 // asks for this agent's own of that round, so that a decision or an outcome can gather 2f+1:
 // sent to every agent, once per (round, workflow, metric).
-void Agent::answer(sim::Context& ctx, const Reading& r) {
-    Held& h = held(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
+void Agent::answer(sim::Context& ctx, Held& h, const Reading& r) {
     if (h.answered) return;
     const Reading* mine = own(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
     if (!mine) return;
@@ -186,17 +185,17 @@ Agent::Held& Agent::held(sim::Context& ctx, const Key& key) {
     return h;
 }
 
-bool Agent::store(sim::Context& ctx, const Reading& r) {
+Agent::Held* Agent::store(sim::Context& ctx, const Reading& r) {
     if (r.round + kKeptRounds < round_ || r.round > round_ + kAheadRounds || r.node >= cfg_->n ||
         r.workflow >= cfg_->workflows.size() || !cfg_->action_for(r.metric)) {
         ctx.refused("mapek.readings");
-        return false;
+        return nullptr;
     }
     Held& h = held(ctx, Key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)});
-    if (h.from[r.node]) return false;
+    if (h.from[r.node]) return nullptr;
     h.from[r.node] = true;
     h.list.push_back(r);
-    return true;
+    return &h;
 }
 
 void Agent::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) {
@@ -215,11 +214,12 @@ void Agent::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg) 
         // A reading counts only from the agent of the node it names; its signature is checked
         // when a decision would carry it.
         if (r.node != from.v - cfg_->n) continue;
-        if (!store(ctx, r)) continue;
-        answer(ctx, r);
+        Held* h = store(ctx, r);
+        if (!h) continue;
+        answer(ctx, *h, r);
         const Key key{r.round, r.workflow, static_cast<std::uint8_t>(r.metric)};
-        try_decide(ctx, key);
-        try_outcome(ctx, key);
+        try_decide(ctx, key, h);
+        try_outcome(ctx, key, h);
     }
 }
 
@@ -239,12 +239,12 @@ void Agent::analyze(sim::Context& ctx, const Reading& own) {
             send_readings(ctx, one, one);
         }
         h.outcome_wanted = true;
-        return try_outcome(ctx, key);
+        return try_outcome(ctx, key, &h);
     }
     anomalous_[watch] = true;
     if (honest_) world(ctx).detected(own.workflow, own.metric, ctx.now());
     if (cfg_->coordination == Coordination::Bft)
-        try_decide(ctx, Key{own.round, own.workflow, static_cast<std::uint8_t>(own.metric)});
+        try_decide(ctx, key, find(key));
     else if (cfg_->coordination == Coordination::Local || node_ == cfg_->leader)
         act_alone(ctx, own);
 }

@@ -64,13 +64,15 @@ private:
     const Reading& sign_own(sim::Context& ctx, Own& o);
     Held& held(sim::Context& ctx, const Key& key);
     Held* find(const Key& key);
-    bool store(sim::Context& ctx, const Reading& r);
-    void answer(sim::Context& ctx, const Reading& r);
+    // The readings of r's key, if r joined them.
+    Held* store(sim::Context& ctx, const Reading& r);
+    void answer(sim::Context& ctx, Held& h, const Reading& r);
     void analyze(sim::Context& ctx, const Reading& own);
     bool designated(const Key& key) const;
-    std::optional<Decision> justify(sim::Context& ctx, const Key& key, bool outcome);
-    void try_decide(sim::Context& ctx, const Key& key);
-    void try_outcome(sim::Context& ctx, const Key& key);
+    // `h`: the readings held for `key`, if any.
+    std::optional<Decision> justify(sim::Context& ctx, const Key& key, Held& h, bool outcome);
+    void try_decide(sim::Context& ctx, const Key& key, Held* h);
+    void try_outcome(sim::Context& ctx, const Key& key, Held* h);
     void check_signatures(sim::Context& ctx, Held& held);
     void act_alone(sim::Context& ctx, const Reading& own);
     void submit(sim::Context& ctx, Decision d);

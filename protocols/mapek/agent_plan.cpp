@@ -19,14 +19,13 @@ bool Agent::designated(const Key& key) const {
 // What a designated agent submits for `key` once it holds readings of that round from 2f+1
 // nodes (their signatures checked), f+1 of them past the threshold (for an outcome, within
 // it): all of them, with their aggregate.
-std::optional<Decision> Agent::justify(sim::Context& ctx, const Key& key, bool outcome) {
+std::optional<Decision> Agent::justify(sim::Context& ctx, const Key& key, Held& h, bool outcome) {
     const auto& [round, workflow, metric] = key;
     std::size_t action = 0;
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(metric), &action);
-    Held* h = a ? find(key) : nullptr;
-    if (!h || !h->designated || h->list.size() < cfg_->quorum()) return std::nullopt;
-    check_signatures(ctx, *h);
-    const std::vector<Reading>& list = h->list;
+    if (!a || !h.designated || h.list.size() < cfg_->quorum()) return std::nullopt;
+    check_signatures(ctx, h);
+    const std::vector<Reading>& list = h.list;
     Values values;
     std::uint32_t counted = 0;
     for (const Reading& r : list) {
@@ -47,18 +46,17 @@ std::optional<Decision> Agent::justify(sim::Context& ctx, const Key& key, bool o
 
 // A decision, from an agent whose own reading of the round is past the threshold, while no
 // decision on this metric is pending or settling.
-void Agent::try_decide(sim::Context& ctx, const Key& key) {
-    if (cfg_->coordination != Coordination::Bft) return;
+void Agent::try_decide(sim::Context& ctx, const Key& key, Held* h) {
+    if (cfg_->coordination != Coordination::Bft || !h || !h->designated) return;
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(std::get<2>(key)));
-    Held* h = a ? find(key) : nullptr;
-    if (!h || !h->designated) return;
+    if (!a) return;
     SimTime& quiet = quiet_until_[watch_index(std::get<1>(key), Metric(std::get<2>(key)))];
     if (quiet > ctx.now()) return;
     const std::vector<Reading>& list = h->list;
     const auto own =
         std::find_if(list.begin(), list.end(), [&](const Reading& r) { return r.node == node_; });
     if (own == list.end() || !Config::beyond(*a, own->value)) return;
-    std::optional<Decision> d = justify(ctx, key, false);
+    std::optional<Decision> d = justify(ctx, key, *h, false);
     if (!d) return;
     quiet = SimTime::max();
     submit(ctx, std::move(*d));
@@ -67,10 +65,9 @@ void Agent::try_decide(sim::Context& ctx, const Key& key) {
 // The outcome of an action, as the loop measures it, from an agent whose own reading went back
 // within the threshold at this round; the knowledge base records it against the last action on
 // the metric.
-void Agent::try_outcome(sim::Context& ctx, const Key& key) {
-    Held* h = find(key);
+void Agent::try_outcome(sim::Context& ctx, const Key& key, Held* h) {
     if (!h || !h->designated || !h->outcome_wanted) return;
-    std::optional<Decision> d = justify(ctx, key, true);
+    std::optional<Decision> d = justify(ctx, key, *h, true);
     if (!d) return;
     h->outcome_wanted = false;
     submit(ctx, std::move(*d));
