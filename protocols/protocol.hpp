@@ -10,6 +10,7 @@
 #include "protocols/common/ids.hpp"
 #include "sim/actor.hpp"
 #include "sim/monitor.hpp"
+#include "sim/randomize.hpp"
 #include "sim/scenario.hpp"
 
 namespace protocols {
@@ -30,6 +31,9 @@ struct Protocol {
     bool total_order = false;
     // The protocol's own wire monitor (sim/monitor.hpp), if it has one.
     sim::WireMonitorFactory monitor;
+    // Writes a drawn leader schedule into a scenario document (randomize's leader_schedules),
+    // if the protocol has leader schedules and a leader script to play one.
+    std::function<void(nlohmann::json& doc, const sim::DrawnSchedule& s)> put_schedule;
 };
 
 // Fills make_replica and byzantine from each replica's behaviours: `honest(id)` where it has

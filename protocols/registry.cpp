@@ -99,7 +99,8 @@ void validate_drawable_behaviors(const sim::ScenarioSpec& spec) {
 
 sim::DrawHints draw_hints(const Protocol& p) {
     return sim::DrawHints{.first_leader = p.client_target(proto::View{0}).v,
-                          .kind_names = p.kind_names};
+                          .kind_names = p.kind_names,
+                          .put_schedule = p.put_schedule};
 }
 
 }  // namespace
@@ -135,7 +136,12 @@ std::vector<std::string> mutation_names(const std::string& protocol) {
 }
 
 void validate(const sim::ScenarioSpec& spec) {
-    assemble(spec);
+    const Protocol p = assemble(spec);
+    if (spec.randomize && spec.randomize->schedules && !p.put_schedule)
+        throw sim::ScenarioError("/randomize/leader_schedules",
+                                 fmt::format("{} has no leader schedule to draw (chained "
+                                             "HotStuff has)",
+                                             p.name));
     validate_drawable_behaviors(spec);
 }
 

@@ -375,6 +375,49 @@ void draw_anomalies(Draw& d, const DrawRange& count) {
     }
 }
 
+// Whether a draw with probability `ppm` comes out true.
+bool chance(RandomStream& rng, std::int64_t ppm) {
+    return rng.uniform(0, 999'999) < ppm;
+}
+
+void draw_schedule(Draw& d) {
+    RandomStream rng = d.root.fork("leader_schedules");
+    const RandomizeSpec::Schedules& s = *d.r.schedules;
+    if (!d.hints.put_schedule)
+        throw ScenarioError("/randomize/leader_schedules", "the protocol has no leader schedule");
+    DrawnSchedule out;
+    out.byzantine = pick_one(rng, s.nodes);
+    const auto n = static_cast<std::uint32_t>(d.spec.nodes);
+    out.leaders.resize(static_cast<std::size_t>(pick(rng, s.views)));
+    for (std::uint32_t& leader : out.leaders)
+        leader = chance(rng, s.share) ? out.byzantine
+                                      : static_cast<std::uint32_t>(pick(rng, {0, n - 1}));
+    std::vector<std::uint32_t> others;
+    for (std::uint32_t i = 0; i < n; ++i)
+        if (i != out.byzantine) others.push_back(i);
+    // The views it leads, from view 1 (view 0's proposal is made before any QC exists).
+    for (std::uint64_t v = 1; v < out.leaders.size(); ++v) {
+        if (out.leaders[v] != out.byzantine) continue;
+        DrawnSchedule::Step step{v, std::nullopt, {}};
+        if (chance(rng, s.fork)) {
+            const auto back = static_cast<std::uint64_t>(
+                pick(rng, {1, static_cast<std::int64_t>(std::min(s.back, v))}));
+            step.parent_view = v - back;
+        }
+        if (chance(rng, s.partial)) {
+            const auto k =
+                static_cast<std::size_t>(pick(rng, {1, static_cast<std::int64_t>(others.size())}));
+            step.to = pick_distinct(rng, others, k);
+            std::sort(step.to.begin(), step.to.end());
+        }
+        if (step.parent_view || !step.to.empty()) out.steps.push_back(std::move(step));
+    }
+    d.hints.put_schedule(d.doc, out);
+    d.byzantine.insert(out.byzantine);
+    d.drawn.push_back(fmt::format("leaders {} with replica {} forking in {} of its views",
+                                  fmt::join(out.leaders, ","), out.byzantine, out.steps.size()));
+}
+
 }  // namespace
 
 json draw_document(const ScenarioSpec& spec, std::uint64_t seed, const DrawHints& hints) {
@@ -399,6 +442,9 @@ json draw_document(const ScenarioSpec& spec, std::uint64_t seed, const DrawHints
 
     if (!d.faults().is_array()) d.faults() = json::array();
     if (r.byzantine) draw_byzantine(d, byz_count);
+    // Leader schedules are what such a sweep is about: drawn on every seed, never gated off;
+    // before the crashes, which spare its Byzantine replica.
+    if (r.schedules) draw_schedule(d);
     if (r.crashes) draw_crashes(d, crash_count);
     if (r.partitions) draw_partitions(d, part_count);
     if (r.rules) draw_rules(d, rule_count);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,6 +83,18 @@ struct RandomizeSpec {
         DrawRange magnitude{1500, 6000};
     };
     std::optional<Anomalies> anomalies;
+    // Leader schedules (Twins): the leaders of the first `views` views, each the drawn Byzantine
+    // replica with probability `share` (else any replica), and that replica's choices in the
+    // views it leads: with probability `fork` a proposal on the QC of one of the `back` views
+    // before (else on its highest QC), and with probability `partial` to a drawn non-empty
+    // subset of the other replicas only.
+    struct Schedules {
+        std::vector<std::uint32_t> nodes;  // candidates for the Byzantine leader
+        DrawRange views;
+        std::int64_t share = 500'000, fork = 500'000, partial = 500'000;  // ppm
+        std::uint64_t back = 4;
+    };
+    std::optional<Schedules> schedules;
     std::optional<DrawRange> requests, clients;
     std::vector<bool> open_loop;     // workload mode choices (true: open); empty: the scenario's
     std::optional<DrawRange> rate;   // open loop: requests per second over all clients
@@ -91,10 +104,26 @@ struct RandomizeSpec {
 // Reads and checks `doc` (the value of "/randomize") against the scenario parsed without it.
 RandomizeSpec read_randomize(const nlohmann::json& doc, const ScenarioSpec& base);
 
+// A drawn leader schedule: the leader of each view from view 0, and what the Byzantine leader
+// does in the views it leads (views it leads without a step it leads honestly).
+struct DrawnSchedule {
+    std::vector<std::uint32_t> leaders;
+    std::uint32_t byzantine = 0;
+    struct Step {
+        std::uint64_t view = 0;
+        std::optional<std::uint64_t> parent_view;  // the QC it proposes on; none: its highest
+        std::vector<std::uint32_t> to;             // empty: every replica
+    };
+    std::vector<Step> steps;
+};
+
 // What the draw needs to know of the protocol.
 struct DrawHints {
     std::uint32_t first_leader = 0;       // "isolate_leader" isolates this replica
     std::vector<std::string> kind_names;  // message types a rule may match
+    // Writes a drawn leader schedule into the document (the protocol's leaders parameter, a
+    // Byzantine fault for the leader's choices); none: the protocol has no leader schedule.
+    std::function<void(nlohmann::json& doc, const DrawnSchedule& s)> put_schedule;
 };
 
 // The concrete scenario document seed `seed` draws from `spec` (which has a randomize section):

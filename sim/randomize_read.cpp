@@ -351,12 +351,42 @@ RandomizeSpec::Anomalies read_anomalies(const json& v, const std::string& path,
     return a;
 }
 
+// The Byzantine leader is the run's Byzantine replica: with `byzantine` drawn as well, or one
+// in /faults, there could be more than f.
+RandomizeSpec::Schedules read_schedules(const json& v, const std::string& path,
+                                        const ScenarioSpec& base, bool byzantine_too) {
+    const Fields o(v, path, {"nodes", "views", "share", "fork", "back", "partial"});
+    RandomizeSpec::Schedules s;
+    std::set<std::uint32_t> scripted;
+    for (const FaultSpec& f : base.faults)
+        if (f.type == FaultSpec::Type::Byzantine) scripted.insert(f.node);
+    if (!base.allow_unsafe_f && (byzantine_too || !scripted.empty() || base.f == 0)) {
+        fail(path, byzantine_too ? "draws the run's Byzantine replica; with /randomize/byzantine "
+                                   "too there could be more than f"
+                   : base.f == 0 ? "draws a Byzantine replica, but f = 0"
+                                 : "draws the run's Byzantine replica; /faults has one already");
+    }
+    s.nodes = read_candidates(o, base, scripted, "is Byzantine in /faults already");
+    if (s.nodes.empty()) fail(o.at("nodes"), "no candidate replica");
+    s.views = read_count(o.need("views"), o.at("views"), 1024);
+    if (s.views.lo < 2) fail(o.at("views"), "at least 2 views");
+    const auto ppm = [&o](std::string_view key, std::int64_t dflt) {
+        const json* p = o.find(key);
+        return p ? static_cast<std::int64_t>(read_ppm(*p, o.at(key))) : dflt;
+    };
+    s.share = ppm("share", s.share);
+    s.fork = ppm("fork", s.fork);
+    s.partial = ppm("partial", s.partial);
+    if (const json* b = o.find("back")) s.back = read_uint(*b, o.at("back"), 1, 1024);
+    return s;
+}
+
 }  // namespace
 
 RandomizeSpec read_randomize(const json& doc, const ScenarioSpec& base) {
     const Fields o(doc, "/randomize",
                    {"swarm", "byzantine", "crashes", "partitions", "rules", "network", "workload",
-                    "anomalies"});
+                    "anomalies", "leader_schedules"});
     RandomizeSpec r;
     r.swarm = o.flag("swarm").value_or(true);
     if (const json* v = o.find("byzantine"))
@@ -368,6 +398,8 @@ RandomizeSpec read_randomize(const json& doc, const ScenarioSpec& base) {
     if (const json* v = o.find("network")) read_network_ranges(*v, o.at("network"), base, r);
     if (const json* v = o.find("anomalies"))
         r.anomalies = read_anomalies(*v, o.at("anomalies"), base);
+    if (const json* v = o.find("leader_schedules"))
+        r.schedules = read_schedules(*v, o.at("leader_schedules"), base, r.byzantine.has_value());
     if (const json* v = o.find("workload")) {
         if (base.system == "mapek") fail(o.at("workload"), "a MAPE-K system has no workload");
         const Fields w(*v, o.at("workload"), {"requests", "clients", "modes", "rate", "think"});

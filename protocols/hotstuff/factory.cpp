@@ -82,6 +82,7 @@ protocols::Protocol make_protocol(const sim::ScenarioSpec& spec, const proto::Ap
         });
     p.clients_send_to_all = cfg.clients_send_to_all;
     p.monitor = [](const sim::MonitorEnv& env) { return std::make_unique<Monitor>(env); };
+    if (!cfg.basic) p.put_schedule = put_schedule;
     Pacemaker schedule(cfg.quorum, cfg.view_timeout, cfg.leaders);
     // A client first sends to the leader of the view after the one it last heard of.
     p.client_target = [schedule](proto::View v) { return schedule.leader(v.v + 1); };

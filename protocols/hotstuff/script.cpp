@@ -58,6 +58,24 @@ std::vector<ScriptStep> parse_script(const sim::FaultSpec& f, const sim::Scenari
                                           });
 }
 
+void put_schedule(nlohmann::json& doc, const sim::DrawnSchedule& s) {
+    nlohmann::json& protocol = doc["protocol"];
+    if (protocol.is_string()) protocol = {{"name", protocol}};
+    protocol["leaders"] = s.leaders;
+    if (s.steps.empty()) return;
+    nlohmann::json steps = nlohmann::json::array();
+    for (const sim::DrawnSchedule::Step& step : s.steps) {
+        nlohmann::json j = {{"view", step.view}};
+        if (step.parent_view) j["parent"] = fmt::format("qc:{}", *step.parent_view);
+        if (!step.to.empty()) j["to"] = step.to;
+        steps.push_back(std::move(j));
+    }
+    doc["faults"].push_back({{"type", "byzantine"},
+                             {"node", s.byzantine},
+                             {"behavior", "script"},
+                             {"params", {{"script", std::move(steps)}}}});
+}
+
 void LeaderScript::keep_qc(const QuorumCert& qc) {
     if (qc.signers.empty()) return;  // genesis
     qcs_.insert_or_assign(qc.stmt.view, qc);

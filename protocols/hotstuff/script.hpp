@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "protocols/hotstuff/messages.hpp"
+#include "sim/randomize.hpp"
 #include "sim/scenario.hpp"
 
 namespace hotstuff {
@@ -42,6 +43,10 @@ struct ScriptStep {
 
 // Reads `params.script` of a "script" entry; sim::ScenarioError at the path.
 std::vector<ScriptStep> parse_script(const sim::FaultSpec& f, const sim::ScenarioSpec& spec);
+
+// A drawn leader schedule (randomize's leader_schedules) as a scenario states it: the protocol's
+// `leaders`, and the Byzantine leader's choices as a "script" fault.
+void put_schedule(nlohmann::json& doc, const sim::DrawnSchedule& s);
 
 class LeaderScript {
 public:
