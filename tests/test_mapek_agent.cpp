@@ -137,6 +137,26 @@ TEST_CASE("mapek agent: a decision commits on f+1 authentic replies from the rep
     CHECK(count(l.reading_from(1, 17, 400'000), proto::kRequestKind) == kN);
 }
 
+TEST_CASE("mapek agent: only the f+1 agents designated for a round submit its decision") {
+    // Rounds 10 and 11 designate nodes 2, 3 and then 3, 0 ((round + 0) mod 4 and the next f).
+    // Each agent gets 2f+1 readings past the threshold, its own and two others'; only the
+    // designated ones submit, to every replica.
+    for (const std::uint64_t round : {10u, 11u}) {
+        for (std::uint32_t node = 0; node < kN; ++node) {
+            CAPTURE(round);
+            CAPTURE(node);
+            Loop l(node);
+            l.sample(round);
+            const std::uint32_t a = (node + 1) % kN, b = (node + 2) % kN;
+            l.reading_from(a, round, 400'000);
+            const std::size_t requests =
+                count(l.reading_from(b, round, 400'000), proto::kRequestKind);
+            const bool designated = (node + kN - round % kN) % kN < 2;
+            CHECK(requests == (designated ? kN : 0));
+        }
+    }
+}
+
 TEST_CASE("mapek agent: a replaying liar submits its first decision again, old evidence and all") {
     // FORMAT.md's replay_evidence: agent 2 re-submits the first decision it made (round 10)
     // whenever nothing of its own is outstanding, even after it made another (round 17).
