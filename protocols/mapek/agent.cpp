@@ -176,7 +176,6 @@ Agent::Held& Agent::held(sim::Context& ctx, const Key& key) {
     h.list.clear();
     h.from.assign(cfg_->n, false);
     h.checked = 0;
-    h.designated = designated(key);
     h.answered = h.outcome_wanted = false;
     if (const Reading* mine = own(ctx, key)) {
         h.from[node_] = true;

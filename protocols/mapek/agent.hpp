@@ -107,7 +107,6 @@ private:
         // How many of the list's readings had their signatures checked (only those a decision
         // would carry are: a reading names its sender, so a bad one can spoil only its own).
         std::size_t checked = 0;
-        bool designated = false;      // this agent is one of the f+1 that decide on it
         bool answered = false;        // its own reading of it went to every agent
         bool outcome_wanted = false;  // its own reading went back within the threshold here
     };

@@ -23,7 +23,7 @@ std::optional<Decision> Agent::justify(sim::Context& ctx, const Key& key, Held& 
     const auto& [round, workflow, metric] = key;
     std::size_t action = 0;
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(metric), &action);
-    if (!a || !h.designated || h.list.size() < cfg_->quorum()) return std::nullopt;
+    if (!a || !designated(key) || h.list.size() < cfg_->quorum()) return std::nullopt;
     check_signatures(ctx, h);
     const std::vector<Reading>& list = h.list;
     Values values;
@@ -47,7 +47,7 @@ std::optional<Decision> Agent::justify(sim::Context& ctx, const Key& key, Held& 
 // A decision, from an agent whose own reading of the round is past the threshold, while no
 // decision on this metric is pending or settling.
 void Agent::try_decide(sim::Context& ctx, const Key& key, Held* h) {
-    if (cfg_->coordination != Coordination::Bft || !h || !h->designated) return;
+    if (cfg_->coordination != Coordination::Bft || !h || !designated(key)) return;
     const ActionSpec* a = cfg_->action_for(static_cast<Metric>(std::get<2>(key)));
     if (!a) return;
     SimTime& quiet = quiet_until_[watch_index(std::get<1>(key), Metric(std::get<2>(key)))];
@@ -66,7 +66,7 @@ void Agent::try_decide(sim::Context& ctx, const Key& key, Held* h) {
 // within the threshold at this round; the knowledge base records it against the last action on
 // the metric.
 void Agent::try_outcome(sim::Context& ctx, const Key& key, Held* h) {
-    if (!h || !h->designated || !h->outcome_wanted) return;
+    if (!h || !h->outcome_wanted || !designated(key)) return;
     std::optional<Decision> d = justify(ctx, key, *h, true);
     if (!d) return;
     h->outcome_wanted = false;

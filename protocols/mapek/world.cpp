@@ -193,20 +193,10 @@ std::optional<sim::Finding> World::replay(SimTime now, const sim::CommitRecord& 
 
 std::optional<sim::Finding> World::on_commit(SimTime now, std::uint32_t replica,
                                              const sim::CommitRecord& rec) {
-    // Indices run one by one, so most live in a vector; one far past its end (a state transfer
-    // across a long gap) in the map.
-    std::optional<sim::Digest>* first = nullptr;
-    if (const auto far = canonical_far_.find(rec.index); far != canonical_far_.end()) {
-        first = &far->second;
-    } else if (rec.index < canonical_.size() + 4096) {
-        if (rec.index >= canonical_.size()) canonical_.resize(rec.index + 1);
-        first = &canonical_[rec.index];
-    } else {
-        first = &canonical_far_[rec.index];
-    }
-    if (!*first)
+    const auto [first, fresh] = canonical_.try_emplace(rec.index);
+    if (fresh)
         *first = rec.state;
-    else if (**first != rec.state)
+    else if (*first != rec.state)
         diverged_[replica] = true;
     knowledge_[replica] = rec.state;
     if (rec.index <= replayed_) return std::nullopt;

@@ -17,6 +17,8 @@
 #include "protocols/mapek/knowledge.hpp"
 #include "protocols/mapek/monitor.hpp"
 #include "sim/environment.hpp"
+#include "sim/flat_map.hpp"
+#include "sim/hash.hpp"
 
 namespace mapek {
 
@@ -87,8 +89,12 @@ private:
     std::optional<sim::Finding> pending_;
     // Knowledge per node: a replica's state digest at each index it executed (checked against
     // the first honest one there), or a loop without agreement's own record of its actions.
-    std::vector<std::optional<sim::Digest>> canonical_;  // by index
-    std::map<std::uint64_t, std::optional<sim::Digest>> canonical_far_;
+    struct IndexHash {
+        std::size_t operator()(std::uint64_t i) const {
+            return static_cast<std::size_t>(sim::mix64(i));
+        }
+    };
+    sim::FlatMap<std::uint64_t, sim::Digest, IndexHash> canonical_;  // never iterated
     std::vector<sim::Digest> knowledge_;
     std::vector<bool> diverged_;
     // Per (workflow, metric): its anomalies (indices) by start time, and the longest one's span
