@@ -13,7 +13,7 @@ namespace hotstuff {
 
 namespace {
 
-constexpr std::uint64_t kMaxView = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kLargestView = std::numeric_limits<std::uint64_t>::max();
 
 // A block on `qc` in `view`, signed by this replica as its leader.
 MessageRef proposal_on(sim::Context& ctx, const QuorumCert& qc, std::uint64_t view,
@@ -75,9 +75,9 @@ MixedQcParams parse_mixed_qc(const sim::FaultSpec& f) {
 // --- far_future ---
 
 std::uint64_t FarFuture::target(std::uint64_t own) const {
-    if (p_.max_view && ticks_ % 4 == 3) return kMaxView - (ticks_ / 4) % 2;
+    if (p_.max_view && ticks_ % 4 == 3) return kLargestView - (ticks_ / 4) % 2;
     const std::uint64_t offset = p_.views_ahead + ticks_ % p_.views_ahead;  // below 2^63
-    return own > kMaxView - offset ? kMaxView : own + offset;
+    return own > kLargestView - offset ? kLargestView : own + offset;
 }
 
 std::optional<std::uint64_t> FarFuture::led_view(const Config& cfg, std::uint32_t self,

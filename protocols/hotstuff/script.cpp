@@ -10,7 +10,7 @@ namespace hotstuff {
 
 namespace {
 
-constexpr std::uint64_t kMaxView = 1ULL << 40;
+constexpr std::uint64_t kMaxScriptView = 1ULL << 40;
 
 std::optional<std::uint64_t> parse_parent(const nlohmann::json& v, const std::string& at) {
     const std::string s = v.is_string() ? v.get<std::string>() : std::string();
@@ -20,7 +20,7 @@ std::optional<std::uint64_t> parse_parent(const nlohmann::json& v, const std::st
     const char* last = s.data() + s.size();
     if (s.size() > 3 && s.compare(0, 3, "qc:") == 0) {
         const auto [end, ec] = std::from_chars(first, last, view);
-        if (ec == std::errc() && end == last && view <= kMaxView) return view;
+        if (ec == std::errc() && end == last && view <= kMaxScriptView) return view;
     }
     throw sim::ScenarioError(at,
                              "expected \"high\" or \"qc:V\" (V the view of a QC, at most 2^40)");
@@ -30,7 +30,7 @@ ScriptStep parse_step(const nlohmann::json& j, const std::string& at, std::uint3
     proto::Params p(j, at, {"view", "parent", "to", "height", "commands"});
     if (!p.has("view")) throw sim::ScenarioError(at + "/view", "required");
     ScriptStep s;
-    s.view = p.uint("view", 0, 1, kMaxView);
+    s.view = p.uint("view", 0, 1, kMaxScriptView);
     if (p.has("parent")) s.qc_view = parse_parent(j.at("parent"), p.at("parent"));
     if (s.qc_view && *s.qc_view >= s.view)
         throw sim::ScenarioError(p.at("parent"), "a proposal's QC is from an earlier view");

@@ -256,7 +256,7 @@ MessageRef revote(sim::Context& ctx, const Message& m, Digest value) {
     return make_message(ctx, Ready{std::get<Ready>(m.body).id, value});
 }
 
-const InstanceId* vote_id(const Message& m) {
+const InstanceId* voted_instance(const Message& m) {
     if (const auto* e = as<Echo>(m)) return &e->id;
     if (const auto* r = as<Ready>(m)) return &r->id;
     return nullptr;
@@ -272,7 +272,7 @@ void ByzantineReplica::emit(sim::Context& ctx, NodeId to, sim::PayloadRef msg) {
         if (!b.active(ctx.now())) continue;
         const Message* m =
             proto::is_client_message(*msg) ? nullptr : static_cast<const Message*>(msg.get());
-        const InstanceId* voted = m ? vote_id(*m) : nullptr;
+        const InstanceId* voted = m ? voted_instance(*m) : nullptr;
         switch (b.kind) {
             case K::Silent:
                 return;
