@@ -142,10 +142,10 @@ void draw_crashes(Draw& d, const DrawRange& count) {
         bool lose = pick_one(rng, c.lose_state);
         if (lose && faulty + 1 > d.spec.f && !d.spec.allow_unsafe_f) lose = false;
         if (lose) ++faulty;
-        d.faults().push_back({{"type", "crash"}, {"node", n}, {"at", time_text(at)}});
-        d.faults().push_back({{"type", "recover"},
+        d.faults().push_back({{"type", "crash"},
                               {"node", n},
-                              {"at", time_text(until)},
+                              {"at", time_text(at)},
+                              {"until", time_text(until)},
                               {"state", lose ? "lost" : "kept"}});
         d.drawn.push_back(fmt::format("crash of replica {} from {} to {} (state {})", n,
                                       time_text(at), time_text(until), lose ? "lost" : "kept"));

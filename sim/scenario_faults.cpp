@@ -78,7 +78,7 @@ Keys fault_keys(FaultSpec::Type type) {
     using T = FaultSpec::Type;
     switch (type) {
         case T::Crash:
-            return {"type", "at", "node"};
+            return {"type", "at", "until", "node", "state"};
         case T::Recover:
             return {"type", "at", "node", "state"};
         case T::Partition:
@@ -107,13 +107,17 @@ void read_fault_body(const Fields& o, const ScenarioSpec& s, FaultSpec& f) {
         return read_node(o.need(key), o.at(key), s.nodes);
     };
     switch (f.type) {
-        case T::Crash:
         case T::Isolate:
             f.node = node("node");
             break;
+        case T::Crash:
         case T::Recover:
             f.node = node("node");
             if (const json* st = o.find("state")) {
+                if (f.type == T::Crash && !f.until) {
+                    fail(o.at("state"), "state is the recovery's: give the crash an until, or "
+                                        "write a recover entry");
+                }
                 f.lose_state = read_choice(*st, o.at("state"), {"kept", "lost"}) == 1;
             }
             break;
@@ -180,6 +184,21 @@ FaultSpec read_fault(const json& v, const std::string& path, const ScenarioSpec&
     return f;
 }
 
+// A crash with `until` is two timeline entries: the crash, and the recovery at `until` (with
+// the entry's state), both remembering the entry's order and path.
+void split_crash_window(std::vector<FaultSpec>& faults) {
+    FaultSpec& crash = faults.back();
+    if (crash.type != FaultSpec::Type::Crash || !crash.until) return;
+    FaultSpec recovery = crash;
+    recovery.type = FaultSpec::Type::Recover;
+    recovery.at = *crash.until;
+    recovery.until.reset();
+    recovery.path = crash.path + "/until";
+    crash.until.reset();
+    crash.lose_state = false;
+    faults.push_back(std::move(recovery));
+}
+
 }  // namespace
 
 void read_faults(const json& v, ScenarioSpec& s) {
@@ -207,6 +226,7 @@ void read_faults(const json& v, ScenarioSpec& s) {
                      " distinct Byzantine replicas, more than f = " + std::to_string(s.f) +
                      "; set allow_unsafe_f to test the checker");
         }
+        split_crash_window(s.faults);
     }
     std::stable_sort(s.faults.begin(), s.faults.end(),
                      [](const FaultSpec& a, const FaultSpec& b) { return a.at < b.at; });

@@ -9,6 +9,9 @@
 
 #include "tests/hotstuff_fixtures.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace hotstuff_adversary_tests {
+
 using namespace testing::hotstuff_fixtures;  // NOLINT: the fixtures of these tests
 
 TEST_CASE(
@@ -403,3 +406,5 @@ TEST_CASE("hotstuff bounds: blocks parked for a missing parent: 1024 per parent,
         CHECK(r1.footprint().refused_parked == (j < 255 ? 1u : 2u));
     }
 }
+
+}  // namespace hotstuff_adversary_tests

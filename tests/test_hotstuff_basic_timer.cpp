@@ -5,6 +5,9 @@
 
 #include "tests/hotstuff_fixtures.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace hotstuff_basic_timer_tests {
+
 namespace {
 
 using namespace testing::hotstuff_fixtures;
@@ -72,3 +75,5 @@ TEST_CASE("basic hotstuff timer: with one timer per view, the view ends a timeou
     v.at(sim::milliseconds(90), *v.phase(hotstuff::kPreCommit, hotstuff::kPrepare), NodeId(1));
     CHECK(v.view_after_timer(sim::milliseconds(100)) == 2);
 }
+
+}  // namespace hotstuff_basic_timer_tests

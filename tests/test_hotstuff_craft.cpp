@@ -11,6 +11,9 @@
 #include "tests/helpers.hpp"
 #include "tests/recording_context.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace hotstuff_craft_tests {
+
 namespace {
 
 using hotstuff::Digest;
@@ -496,3 +499,5 @@ TEST_CASE("mutate: hotstuff: the behaviour is accepted with its params and refus
     CHECK_THROWS_WITH_AS(protocols::validate(sim::parse_scenario(doc)),
                          doctest::Contains("/faults/0/params/kinds/1"), sim::ScenarioError);
 }
+
+}  // namespace hotstuff_craft_tests

@@ -7,6 +7,9 @@
 #include "protocols/hotstuff/script.hpp"
 #include "tests/recording_context.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace hotstuff_script_tests {
+
 namespace {
 
 using hotstuff::BlockRef;
@@ -171,3 +174,5 @@ TEST_CASE("hotstuff script: bad steps are refused with their JSON path") {
     CHECK(refused(R"({"script": [{"view": 3, "colour": 1}]})") == at + "/0/colour");
     CHECK(refused(R"({"script": [{"view": 3, "parent": "qc:1", "height": 9}]})") == "accepted");
 }
+
+}  // namespace hotstuff_script_tests

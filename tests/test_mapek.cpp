@@ -12,6 +12,9 @@
 #include "tests/recording_context.hpp"
 #include "tools/compare_loops.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace mapek_tests {
+
 namespace {
 
 nlohmann::json load(const std::string& file) {
@@ -356,3 +359,5 @@ TEST_CASE("mapek world: an action mitigates an anomaly only if its effect lands 
         }
     }
 }
+
+}  // namespace mapek_tests

@@ -8,6 +8,9 @@
 #include "tests/helpers.hpp"
 #include "tests/recording_context.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace mapek_knowledge_tests {
+
 namespace {
 
 using mapek::Decision;
@@ -287,3 +290,5 @@ TEST_CASE("mapek knowledge: the state digest covers the executed batches, as Log
     CHECK(c.seal(1, sim::Digest(43)) != a.digest());
     CHECK(a.seal(2, sim::Digest(44)) != c.seal(2, sim::Digest(44)));
 }
+
+}  // namespace mapek_knowledge_tests

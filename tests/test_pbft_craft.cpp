@@ -11,6 +11,9 @@
 #include "tests/pbft_fixtures.hpp"
 #include "tests/recording_context.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace pbft_craft_tests {
+
 namespace {
 
 using pbft::Digest;
@@ -433,3 +436,5 @@ TEST_CASE("pbft delay: only messages to the targets wait; the others go at once"
     byz->on_timer(ctx, t->second);
     CHECK(recipients() == std::vector<std::uint32_t>{2});
 }
+
+}  // namespace pbft_craft_tests

@@ -8,6 +8,9 @@
 #include "protocols/pbft/monitor.hpp"
 #include "tests/recording_context.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace pbft_monitor_tests {
+
 namespace {
 
 using pbft::Commit;
@@ -187,3 +190,5 @@ TEST_CASE("pbft monitor: a view-change timer runs only with q VIEW-CHANGEs or af
     CHECK_FALSE(asks(joined, 2, 3, 5));
     CHECK_FALSE(asks(joined, 0, 2, 1000));
 }
+
+}  // namespace pbft_monitor_tests

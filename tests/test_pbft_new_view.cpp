@@ -6,6 +6,9 @@
 #include "protocols/pbft/replica.hpp"
 #include "tests/recording_context.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace pbft_new_view_tests {
+
 namespace {
 
 using pbft::MessageRef;
@@ -135,3 +138,5 @@ TEST_CASE(
     CHECK(primary.view() == View(1));
     CHECK(new_views() == 3);  // to each other replica
 }
+
+}  // namespace pbft_new_view_tests

@@ -12,6 +12,9 @@
 #include "tests/pbft_fixtures.hpp"
 #include "tests/recording_context.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace pbft_script_tests {
+
 namespace {
 
 using pbft::Digest;
@@ -196,3 +199,5 @@ TEST_CASE("pbft script: bad steps are refused with their JSON path") {
     CHECK(refused(parse(R"({"script": [{"view": 1, "height": 9}]})")) == at + "/0/height");
     CHECK(refused(parse(R"({"script": [{"view": 0, "seq": 900, "to": [0, 2]}]})")) == "accepted");
 }
+
+}  // namespace pbft_script_tests

@@ -11,6 +11,9 @@
 #include "tests/pbft_fixtures.hpp"
 #include "tests/recording_context.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace pbft_view_timers_tests {
+
 namespace {
 
 using pbft::MessageRef;
@@ -118,3 +121,5 @@ TEST_CASE("new view: a re-elected primary proposes nothing before the view's O i
     // checkpoint is taken, and O orders the certificate's null request there too.
     CHECK(digests_at_21(true).size() == 2);
 }
+
+}  // namespace pbft_view_timers_tests

@@ -15,6 +15,9 @@
 #include "protocols/rbc/replica.hpp"
 #include "tests/helpers.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace rbc_tests {
+
 using testing::run;
 using testing::sent;
 
@@ -343,3 +346,5 @@ TEST_CASE(
     doc["faults"][1]["state"] = "kept";
     CHECK(refusal(doc).path() == "<accepted>");
 }
+
+}  // namespace rbc_tests

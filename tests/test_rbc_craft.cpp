@@ -11,6 +11,9 @@
 #include "tests/helpers.hpp"
 #include "tests/recording_context.hpp"
 
+// The whole file in its own namespace: its helpers may share names with other test files'.
+namespace rbc_craft_tests {
+
 namespace {
 
 using rbc::InstanceId;
@@ -342,3 +345,5 @@ TEST_CASE("rbc: a vote for an instance of a sender that is no replica is refused
         CHECK(sent > 0);
     }
 }
+
+}  // namespace rbc_craft_tests

@@ -234,7 +234,7 @@ TEST_CASE("scenario: an unknown key is refused with its JSON path") {
     CHECK_REFUSED(doc_with({{"network", {{"links", {{{"from", 0}, {"to", 1}, {"x", 1}}}}}}}),
                   "/network/links/0/x", "unknown key 'x'");
     CHECK_REFUSED(
-        doc_with({{"faults", {{{"type", "crash"}, {"at", "1s"}, {"node", 0}, {"until", "2s"}}}}}),
+        doc_with({{"faults", {{{"type", "recover"}, {"at", "1s"}, {"node", 0}, {"until", "2s"}}}}}),
         "/faults/0/until", "unknown key 'until'");
     CHECK_REFUSED(doc_with({{"a/b~c", 1}}), "/a~1b~0c", "unknown key 'a/b~c'");
 }

@@ -108,6 +108,36 @@ TEST_CASE("scenario: crash and recover must alternate along the sorted timeline"
     CHECK(sim::parse_scenario(ok).faults.size() == 3);
 }
 
+TEST_CASE("scenario: a crash with until is the crash and its recovery, on the timeline") {
+    using T = sim::FaultSpec::Type;
+    const auto crash = [](json extra) {
+        json c = {{"type", "crash"}, {"node", 2}, {"at", "1s"}};
+        c.update(extra);
+        return c;
+    };
+    const json isolate = {{"type", "isolate"}, {"node", 0}, {"at", "1500ms"}};
+    const sim::ScenarioSpec s = sim::parse_scenario(
+        doc_with({{"faults", {crash({{"until", "2s"}, {"state", "lost"}}), isolate}}}));
+    REQUIRE(s.faults.size() == 3);
+    CHECK((s.faults[0].type == T::Crash && s.faults[0].at == seconds(1)));
+    CHECK((!s.faults[0].until && !s.faults[0].lose_state));
+    CHECK(s.faults[1].type == T::Isolate);
+    CHECK((s.faults[2].type == T::Recover && s.faults[2].node == 2 && s.faults[2].lose_state));
+    CHECK((s.faults[2].at == seconds(2) && s.faults[2].path == "/faults/0/until"));
+    // The state is kept unless said otherwise; a state needs an until.
+    CHECK(!sim::parse_scenario(doc_with({{"faults", {crash({{"until", "2s"}})}}}))
+               .faults.at(1)
+               .lose_state);
+    CHECK_REFUSED(doc_with({{"faults", {crash({{"state", "kept"}})}}}), "/faults/0/state",
+                  "give the crash an until");
+    CHECK_REFUSED(doc_with({{"faults", {crash({{"until", "2s"}, {"state", "gone"}})}}}),
+                  "/faults/0/state", "expected one of: kept, lost");
+    // Its restart is checked against the rest of the timeline like a recover entry.
+    const json early = {{"type", "recover"}, {"node", 2}, {"at", "1500ms"}};
+    CHECK_REFUSED(doc_with({{"faults", {crash({{"until", "2s"}}), early}}}), "/faults/0/until",
+                  "cannot recover replica 2 at 2s");
+}
+
 TEST_CASE("scenario: bad partitions and link faults are refused") {
     const auto part = [](const json& groups) {
         return doc_with({{"faults", {{{"type", "partition"}, {"at", "1s"}, {"groups", groups}}}}});

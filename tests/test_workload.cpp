@@ -207,6 +207,19 @@ TEST_CASE("params: one replica's overrides merge over /protocol, the others keep
     CHECK(pbft_replica(r, 2).config().checkpoint_interval == 100);
 }
 
+TEST_CASE("faults: a crash with until and state runs as a crash and a recover entry") {
+    const json crash = {{"type", "crash"}, {"node", 2}, {"at", "20ms"}};
+    json pair = testing::pbft_base(4, 30), one = pair, none = pair;
+    pair["faults"] = {crash, {{"type", "recover"}, {"node", 2}, {"at", "60ms"}, {"state", "lost"}}};
+    one["faults"] = {crash};
+    one["faults"][0]["until"] = "60ms";
+    one["faults"][0]["state"] = "lost";
+    const auto a = run(pair), b = run(one), c = run(none);
+    CHECK(b.result->fingerprint == a.result->fingerprint);
+    CHECK(b.result->fingerprint != c.result->fingerprint);
+    CHECK(b.result->events == a.result->events);
+}
+
 TEST_CASE("params: backups with a longer request_timeout delay PBFT's view change") {
     auto base = run(crashed_primary());
     REQUIRE(base.result->views.size() == 2);

@@ -43,6 +43,7 @@ std::string describe_fault(const json& f) {
     if (f.contains("from")) out += " " + f["from"].dump() + "->" + f["to"].dump();
     if (f.contains("at")) out += " at " + f["at"].get<std::string>();
     if (f.contains("until")) out += " until " + f["until"].get<std::string>();
+    if (f.value("state", "") == "lost") out += " (state lost)";
     return out;
 }
 
@@ -113,6 +114,7 @@ private:
         for (bool changed = true; changed && budget_left();) {
             changed = false;
             changed |= end_at_violation();
+            changed |= merge_crash_windows();
             changed |= drop_faults();
             changed |= drop_params();
             changed |= shorten_windows();
@@ -150,7 +152,10 @@ private:
                 continue;
             }
             json g = f;
-            if (g.contains("until") && time_of(g["until"]) > stop) g.erase("until");
+            if (g.contains("until") && time_of(g["until"]) > stop) {
+                g.erase("until");
+                g.erase("state");  // a crash's recovery, past the end
+            }
             kept.push_back(std::move(g));
         }
         c["faults"] = kept;
@@ -160,6 +165,22 @@ private:
         return attempt(std::move(c), fmt::format("end the run at {} (the violation is at {}); "
                                                  "drop {} later fault(s)",
                                                  text_of(stop), text_of(violation_time_), dropped));
+    }
+
+    // A crash and its recover entry become one crash entry with `until` and `state`.
+    bool merge_crash_windows() {
+        bool any = false;
+        for (std::size_t i = 0; i < faults().size(); ++i) {
+            json list = faults();
+            const std::optional<std::size_t> rec = recovery_of(list, i);
+            if (!rec) continue;
+            list[i]["until"] = list[*rec]["at"];
+            list[i]["state"] = list[*rec].value("state", json("kept"));
+            list.erase(*rec);
+            any |= with_faults(std::move(list), "one entry for " + describe_fault(faults()[i]) +
+                                                    " and its recovery");
+        }
+        return any;
     }
 
     bool drop_faults() {
