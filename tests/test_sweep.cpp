@@ -269,6 +269,26 @@ TEST_CASE("shrink: a fault entry the other steps keep can go under another seed"
     CHECK(replay.fingerprint == r.fingerprint);
 }
 
+TEST_CASE("shrink: a crash and its recover entry become one crash entry with until and state") {
+    std::ifstream in(std::string(BYZSIM_SOURCE_ROOT) +
+                     "/scenarios/mutations/hotstuff-forget_lock_after_restart.json");
+    REQUIRE(in.good());
+    const json doc = json::parse(in);
+    REQUIRE(doc["faults"].size() == 3);
+    tools::ShrinkOptions o;
+    o.verbose = false;
+    const tools::ShrinkResult r = tools::shrink_document(doc, o);
+    CHECK(r.invariant == "safe_node");
+    CHECK(r.after.faults == 2);
+    const json& crash = r.minimal["faults"][1];
+    CHECK(crash["type"] == "crash");
+    CHECK(crash["state"] == "kept");
+    CHECK(crash.contains("until"));
+    const tools::RunOutcome replay = tools::run_concrete(sim::parse_scenario(r.minimal));
+    REQUIRE(replay.violation);
+    CHECK(replay.fingerprint == r.fingerprint);
+}
+
 TEST_CASE("randomize: a combination of behaviours goes to one drawn replica, each part valid") {
     json doc = swarm_doc();
     const json combination =
