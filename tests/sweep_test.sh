@@ -6,7 +6,8 @@
 #   - a sweep interrupted by SIGINT keeps its finished seeds, and --resume finishes the rest
 #     without repeating any, giving the uninterrupted result;
 #   - --check-determinism passes; a resume of another sweep's directory is refused;
-#   - shrinking a failure keeps its invariant and does not grow the scenario.
+#   - shrinking a failure keeps its invariant and does not grow the scenario;
+#   - a hunt of two sweeps of one protocol keeps each sweep's failures in its own directory.
 # Usage: sweep_test.sh BYZSIM SOURCE_ROOT
 set -uo pipefail
 byzsim="$1"
@@ -128,6 +129,14 @@ sys.exit(0 if all(y <= x for x, y in zip(size(a), size(b))) else 1)
 EOF
 "$byzsim" shrink "$root/scenarios/quickstart.json" --out "$tmp/q.json" >/dev/null 2>&1
 [ $? = 2 ] || fail "shrinking a scenario that does not fail is not refused with exit 2"
+
+# --- hunting two sweeps of one protocol: each keeps its own failures ---
+"$byzsim" hunt "$honest" "$root/scenarios/sweeps/pbft-long-outages.json" --seeds 1..200 \
+    --mutations commit_quorum_2f --no-honest --out "$tmp/hunt" --no-progress >"$tmp/hunt.log" 2>&1 ||
+    fail "hunt of commit_quorum_2f in two sweeps: $(tail -3 "$tmp/hunt.log")"
+for d in pbft-commit_quorum_2f pbft-long-outages-commit_quorum_2f; do
+    ls "$tmp/hunt/$d/failures/"seed-*.min.json >/dev/null 2>&1 || fail "hunt: no shrunk failure in $d"
+done
 
 if [ "$failures" -eq 0 ]; then
     echo "sweep tests passed"

@@ -1,5 +1,6 @@
 #include "tools/hunt.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -83,8 +84,8 @@ void shrink_witnesses(HuntRow& row, const sim::ScenarioSpec& spec, const fs::pat
     }
 }
 
-HuntRow hunt_one(const std::string& file, const json& base, const std::string& mutation,
-                 const HuntOptions& o) {
+HuntRow hunt_one(const std::string& file, const std::string& name, const json& base,
+                 const std::string& mutation, const HuntOptions& o) {
     const auto started = Clock::now();
     HuntRow row;
     row.scenario = file;
@@ -92,7 +93,7 @@ HuntRow hunt_one(const std::string& file, const json& base, const std::string& m
     const sim::ScenarioSpec spec = sim::parse_scenario(with_mutation(base, mutation));
     protocols::validate(spec);
     row.protocol = spec.system == "mapek" ? "mapek" : spec.protocol;
-    const fs::path out = o.out / fmt::format("{}-{}", row.protocol, mutation);
+    const fs::path out = o.out / fmt::format("{}-{}", name, mutation);
     const Witness first = find_failure(spec, file, o.first, out, o);
     row.seeds_run = first.seeds_done;
     row.found = first.seed.has_value();
@@ -101,6 +102,18 @@ HuntRow hunt_one(const std::string& file, const json& base, const std::string& m
     if (row.found) shrink_witnesses(row, spec, out, o);
     row.wall_s = std::chrono::duration<double>(Clock::now() - started).count();
     return row;
+}
+
+// Each sweep's directory name: its file's stem (pbft, hotstuff-twins), with its position added
+// where two files share one, so no sweep's failures overwrite another's.
+std::vector<std::string> sweep_names(const std::vector<std::string>& files) {
+    std::vector<std::string> names;
+    for (const std::string& f : files) names.push_back(fs::path(f).stem().string());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (std::count(names.begin(), names.end(), names[i]) > 1)
+            names[i] += fmt::format("-{}", i + 1);
+    }
+    return names;
 }
 
 }  // namespace
@@ -123,6 +136,7 @@ std::vector<HuntRow> hunt(const std::vector<std::string>& files, const std::vect
                           const HuntOptions& o) {
     std::vector<HuntRow> rows;
     fs::create_directories(o.out);
+    const std::vector<std::string> names = sweep_names(files);
     for (std::size_t i = 0; i < files.size(); ++i) {
         const sim::ScenarioSpec base = sim::parse_scenario(docs[i]);
         std::vector<std::string> mutations;
@@ -136,7 +150,7 @@ std::vector<HuntRow> hunt(const std::vector<std::string>& files, const std::vect
         for (const std::string& m : mutations) {
             fmt::print("hunt: {} {} ... ", base.system == "mapek" ? "mapek" : base.protocol, m);
             std::fflush(stdout);
-            rows.push_back(hunt_one(files[i], docs[i], m, o));
+            rows.push_back(hunt_one(files[i], names[i], docs[i], m, o));
             const HuntRow& r = rows.back();
             if (r.found) {
                 fmt::print(
