@@ -329,6 +329,19 @@ json draw_action(RandomStream& rng, const RandomizeSpec::Rules& r, std::int64_t 
     return "drop";
 }
 
+// One type as a name; with `per_rule`, a drawn number of distinct types, in `kinds`' order.
+json draw_kinds(RandomStream& rng, const std::vector<std::string>& kinds,
+                const std::optional<DrawRange>& per_rule) {
+    if (!per_rule) return pick_one(rng, kinds);
+    std::vector<std::uint32_t> all(kinds.size());
+    for (std::uint32_t i = 0; i < all.size(); ++i) all[i] = i;
+    auto chosen = pick_distinct(rng, all, static_cast<std::size_t>(pick(rng, *per_rule)));
+    std::sort(chosen.begin(), chosen.end());
+    json out = json::array();
+    for (std::uint32_t i : chosen) out.push_back(kinds[i]);
+    return out;
+}
+
 void draw_rules(Draw& d, const DrawRange& count_range) {
     RandomStream rng = d.root.fork("rules");
     const auto& r = *d.r.rules;
@@ -337,7 +350,7 @@ void draw_rules(Draw& d, const DrawRange& count_range) {
     for (std::int64_t i = 0; i < count; ++i) {
         const auto [at, until] = d.window(rng, r.at, r.duration);
         json match = json::object();
-        if (!kinds.empty()) match["kind"] = pick_one(rng, kinds);
+        if (!kinds.empty()) match["kind"] = draw_kinds(rng, kinds, r.kinds_per_rule);
         if (json from = draw_end(rng, d.spec.nodes); !from.is_null()) match["from"] = from;
         if (json to = draw_end(rng, d.spec.nodes); !to.is_null()) match["to"] = to;
         if (r.views && rng.uniform(0, 1) == 1) {

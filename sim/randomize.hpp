@@ -51,13 +51,15 @@ struct RandomizeSpec {
         DrawRange at, duration;
         DrawRange views{1, 10};  // view_split: bounds of the drawn view range
     };
-    // Network rules per message: each matches one message type (from `kinds`, or any of the
-    // protocol's), half the time one sender and one receiver, and a view range (when `views`
-    // is given, half the time), and acts for a drawn window; a hold releases at its end.
+    // Network rules per message: each matches `kinds_per_rule` distinct message types (from
+    // `kinds`, or any of the protocol's), half the time one sender and one receiver, and a view
+    // range (when `views` is given, half the time), and acts for a drawn window; a hold
+    // releases at its end.
     struct Rules {
         DrawRange count;
         std::vector<RuleSpec::Action> actions;
-        std::vector<std::string> kinds;  // empty: the protocol's (DrawHints::kind_names)
+        std::vector<std::string> kinds;           // empty: the protocol's (DrawHints::kind_names)
+        std::optional<DrawRange> kinds_per_rule;  // absent: one type, named alone
         DrawRange at, duration;
         DrawRange delay{1'000'000, 100'000'000};  // the delay action's added delay
         std::optional<DrawRange> views;

@@ -278,7 +278,9 @@ std::vector<std::string> read_names(const json& v, const std::string& path) {
 }
 
 RandomizeSpec::Rules read_rules(const json& v, const std::string& path, const ScenarioSpec& base) {
-    const Fields o(v, path, {"count", "actions", "kinds", "at", "duration", "delay", "views"});
+    const Fields o(
+        v, path,
+        {"count", "actions", "kinds", "kinds_per_rule", "at", "duration", "delay", "views"});
     RandomizeSpec::Rules r;
     r.count = read_count(o.need("count"), o.at("count"), 1000);
     r.at = read_start(o, "at", base);
@@ -293,6 +295,15 @@ RandomizeSpec::Rules read_rules(const json& v, const std::string& path, const Sc
                      RuleSpec::Action::Hold};
     }
     if (const json* k = o.find("kinds")) r.kinds = read_names(*k, o.at("kinds"));
+    if (const json* k = o.find("kinds_per_rule")) {
+        r.kinds_per_rule = read_count(*k, o.at("kinds_per_rule"), 1000);
+        if (r.kinds_per_rule->lo < 1) fail(o.at("kinds_per_rule"), "a rule matches 1 type or more");
+        if (!r.kinds.empty() && r.kinds_per_rule->hi > static_cast<std::int64_t>(r.kinds.size())) {
+            fail(o.at("kinds_per_rule"), "up to " + std::to_string(r.kinds_per_rule->hi) +
+                                             " distinct types per rule, but kinds lists " +
+                                             std::to_string(r.kinds.size()));
+        }
+    }
     if (const json* d = o.find("delay")) {
         r.delay = read_times(*d, o.at("delay"));
         if (r.delay.hi > kMaxRuleDelayNs) {

@@ -21,6 +21,12 @@ void check_rule_kinds(const ScenarioSpec& spec, const std::vector<std::string>& 
         const auto& kinds = spec.randomize->rules->kinds;
         for (std::size_t i = 0; i < kinds.size(); ++i)
             if (!known(kinds[i])) refuse(jsonr::child("/randomize/rules/kinds", i), kinds[i]);
+        const auto& per_rule = spec.randomize->rules->kinds_per_rule;
+        if (kinds.empty() && per_rule && per_rule->hi > static_cast<std::int64_t>(names.size())) {
+            jsonr::fail("/randomize/rules/kinds_per_rule",
+                        "up to " + std::to_string(per_rule->hi) + " distinct types per rule, but " +
+                            spec.protocol + " has " + std::to_string(names.size()));
+        }
     }
     for (const FaultSpec& f : spec.faults) {
         if (!f.rule) continue;

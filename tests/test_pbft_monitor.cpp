@@ -137,6 +137,26 @@ TEST_CASE("pbft monitor: an honest replica executes only what f+1 honest replica
     CHECK_FALSE(exec(3, 1, kB));  // a Byzantine replica's execution is not held to it
 }
 
+TEST_CASE("pbft monitor: a (view, seq) whose COMMIT count left the table is not counted anew") {
+    // Views 1, 2 and 3 commit at seq 4: the table keeps two views per seq, so view 1's count
+    // goes. A late COMMIT for view 1 (a replica that entered view 1 from a NEW-VIEW held back)
+    // must not start it again from one, or P2 would see one sender where f+1 sent.
+    Wire w({true, true, true, true});
+    const auto exec = [&](std::uint32_t r, std::uint64_t view) {
+        return w.mon.on_commit(r, sim::CommitRecord{4, view, kA, {}, {}});
+    };
+    for (std::uint64_t v : {1, 2, 3})
+        for (std::uint32_t r : {1u, 2u, 3u}) CHECK_FALSE(w.send(r, Commit{View(v), Seq(4), kA}));
+    CHECK_FALSE(w.send(0, Commit{View(1), Seq(4), kA}));
+    CHECK_FALSE(exec(0, 1));
+    // The two views the table holds are still checked.
+    CHECK_FALSE(exec(0, 3));
+    CHECK_FALSE(w.send(0, Commit{View(4), Seq(4), kA}));
+    const auto f = exec(0, 4);
+    REQUIRE(f);
+    CHECK(f->invariant == "committed_local");
+}
+
 TEST_CASE("pbft monitor: a later VIEW-CHANGE only after a timer, or after f+1 others (§1.6)") {
     Wire w;  // timeouts: PBFT's default 1s
     const auto vc = [&](std::uint32_t r, std::uint64_t v, std::int64_t at_ms) {

@@ -326,6 +326,38 @@ TEST_CASE("randomize: drawn rules name the protocol's message types and end insi
     CHECK(view_splits > 0);
 }
 
+TEST_CASE("randomize: with kinds_per_rule, each rule matches that many distinct types") {
+    json doc = rule_swarm_doc();
+    const std::vector<std::string> from = {"PROPOSAL", "VOTE", "NEW-VIEW"};
+    doc["randomize"]["rules"]["kinds"] = from;
+    doc["randomize"]["rules"]["kinds_per_rule"] = {1, 2};
+    const sim::ScenarioSpec spec = sim::parse_scenario(doc);
+    int sizes[3] = {0, 0, 0};
+    for (int seed = 1; seed <= 200; ++seed) {
+        for (const sim::FaultSpec& f : protocols::concrete_scenario(spec, seed).faults) {
+            if (!f.rule) continue;
+            const auto& k = f.rule->kinds;
+            REQUIRE((k.size() == 1 || k.size() == 2));
+            ++sizes[k.size()];
+            for (const std::string& name : k)
+                CHECK(std::find(from.begin(), from.end(), name) != from.end());
+            if (k.size() == 2) {  // distinct, in the order of `kinds`
+                const auto a = std::find(from.begin(), from.end(), k[0]);
+                CHECK(a < std::find(from.begin(), from.end(), k[1]));
+            }
+        }
+    }
+    CHECK(sizes[1] > 0);
+    CHECK(sizes[2] > 0);
+    doc["randomize"]["rules"]["kinds_per_rule"] = 4;  // more than the three listed
+    CHECK(refusal(doc) == "/randomize/rules/kinds_per_rule");
+    doc["randomize"]["rules"]["kinds_per_rule"] = 0;
+    CHECK(refusal(doc) == "/randomize/rules/kinds_per_rule");
+    doc["randomize"]["rules"].erase("kinds");  // HotStuff has fewer than 64 types
+    doc["randomize"]["rules"]["kinds_per_rule"] = 64;
+    CHECK(refusal(doc) == "/randomize/rules/kinds_per_rule");
+}
+
 TEST_CASE("randomize: a bad rules section is refused at its JSON path") {
     json doc = rule_swarm_doc();
     doc["randomize"]["rules"]["kinds"] = {"VOTE", "PREPARE"};  // PREPARE is PBFT's

@@ -16,6 +16,7 @@ Monitor::Monitor(const sim::MonitorEnv& env, std::vector<sim::SimTime> timeouts)
       life_(env.replicas, 0),
       signed_(env.replicas * 3 * kSlots * kWays),
       commits_(kSlots * kWays),
+      forgotten_(kSlots),
       committed_(kSlots),
       timeouts_(std::move(timeouts)),
       asked_view_(env.replicas, 0),
@@ -91,6 +92,10 @@ std::optional<sim::Finding> Monitor::count_commit(std::uint32_t replica, std::ui
                  : way[1].seq == seq && way[1].view == view ? &way[1]
                                                             : nullptr;
     if (!e) {
+        Commits& gone = forgotten_[seq % kSlots];
+        if (gone.seq == seq && view <= gone.view) return std::nullopt;
+        if (way[1].seq != 0 && (gone.seq != way[1].seq || gone.view < way[1].view))
+            gone = Commits{way[1].view, way[1].seq, {}, 0};
         way[1] = way[0];
         way[0] = Commits{view, seq, d, 0};
         e = &way[0];

@@ -89,6 +89,10 @@ private:
     std::vector<std::uint32_t> life_;   // per replica: restarts without state so far
     std::vector<Signed> signed_;        // replica * 3 + kind, then seq mod kSlots, then way
     std::vector<Commits> commits_;      // seq mod kSlots, then way
+    // Per seq mod kSlots: the (seq, highest view) whose count left the table. A COMMIT for that
+    // seq at that view or below starts no count again: it would start from zero, and P2 would
+    // then see fewer COMMITs than were sent.
+    std::vector<Commits> forgotten_;
     std::vector<Committed> committed_;  // seq mod kSlots
     // §1.6: per replica its last VIEW-CHANGE's view and time, and the highest view it asked for.
     std::optional<sim::Finding> view_change(std::uint32_t replica, std::uint64_t view);
