@@ -20,7 +20,9 @@ long_seeds="${HUNT_LONG_SEEDS:-$seeds}"
 skip_main=(--skip propose_before_new_view_installed,lock_by_height,idle_by_own_commit,sync_votes_never_expire)
 skip_long=(--skip propose_before_new_view_installed)
 skip_hlong=(--skip lock_by_height,idle_by_own_commit)
-basic_bugs=basic_leader_waits_for_work,prune_without_snapshots
+# A bug that a later fix masks is hunted with that fix undone too (B+M), on seeds where M alone
+# does not fail: a DECIDE dropped for a view left shows once no idle sync makes it good.
+basic_bugs=basic_leader_waits_for_work,prune_without_snapshots,ignore_old_decide+no_idle_sync
 if [ "${HUNT_ALL:-0}" = 1 ]; then
     skip_main=() skip_long=() skip_hlong=() basic_bugs=$basic_bugs,ignore_old_decide
 fi
@@ -81,11 +83,10 @@ python3 - "$tmp/hunt.csv" "$rc" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 # Seeded bugs the unit tests and regression scenarios show but the generic sweeps do not reach
-# within the budget: a basic-HotStuff DECIDE dropped for a view left, made good by the next
-# decision or an idle sync (tests/test_hotstuff_adversary.cpp); a chained leader idle after
-# executing alone what the others miss, which the fix of silent_after_vote and
-# bounded_idle_sync mask (its regression needs all three mutations on).
-unreached = {"ignore_old_decide", "idle_by_own_commit"}
+# within the budget: a chained leader idle after executing alone what the others miss, which
+# the fixes of silent_after_vote and bounded_idle_sync mask (its regression needs all three
+# mutations on; hunted so, B+M+M, the chained sweeps do not find it in 5,000 seeds either).
+unreached = {"idle_by_own_commit"}
 bad = []
 protocols = {r["protocol"] for r in rows}
 for p in ("pbft", "hotstuff", "rbc", "mapek"):
@@ -110,14 +111,14 @@ def problems(r):
 # where timers are short, for one).
 by_bug = {}
 for r in rows:
-    name = f'{r["protocol"]}/{r["mutation"]}'
+    name = f'{r["protocol"]}/{r["mutation"].split("+")[0]}'  # B+M shows the bug B
     if r["mutation"] == "none":
         if r["found"] != "no":
             bad.append(f"{name}: the honest protocol failed {r['invariant']} at seed {r['first_seed']}")
         continue
     by_bug.setdefault(name, []).append(r)
 for name, found in by_bug.items():
-    if found[0]["mutation"] in unreached:
+    if found[0]["mutation"].split("+")[0] in unreached:
         # Not held to the budget either way; a find is reported, as progress.
         for r in found:
             how = f"found at seed {r['first_seed']}" if r["found"] == "yes" else "not found"

@@ -7,7 +7,8 @@
 #     without repeating any, giving the uninterrupted result;
 #   - --check-determinism passes; a resume of another sweep's directory is refused;
 #   - shrinking a failure keeps its invariant and does not grow the scenario;
-#   - a hunt of two sweeps of one protocol keeps each sweep's failures in its own directory.
+#   - a hunt of two sweeps of one protocol keeps each sweep's failures in its own directory;
+#   - a bug hunted with the fix that masks it undone (B+M) shrinks to a case M alone passes.
 # Usage: sweep_test.sh BYZSIM SOURCE_ROOT
 set -uo pipefail
 byzsim="$1"
@@ -137,6 +138,31 @@ EOF
 for d in pbft-commit_quorum_2f pbft-long-outages-commit_quorum_2f; do
     ls "$tmp/hunt/$d/failures/"seed-*.min.json >/dev/null 2>&1 || fail "hunt: no shrunk failure in $d"
 done
+
+# --- a bug hunted with the fix that masks it undone (B+M): its case fails, M's alone does not ---
+basic="$root/scenarios/sweeps/hotstuff-basic.json"
+"$byzsim" hunt "$basic" --seeds 1..300 --mutations ignore_old_decide+no_idle_sync --no-honest \
+    --out "$tmp/masked" --no-progress >"$tmp/masked.log" 2>&1 ||
+    fail "hunt of ignore_old_decide+no_idle_sync: $(tail -3 "$tmp/masked.log")"
+min=$(find "$tmp/masked" -name 'seed-*.min.json' | head -1)
+if [ -z "$min" ]; then
+    fail "hunt B+M: no shrunk case"
+else
+    "$byzsim" run "$min" -q >/dev/null || fail "hunt B+M: the shrunk case does not fail"
+    python3 - "$min" "$tmp/alone.json" <<'EOF' || fail "hunt B+M: the case is not B and M"
+import json, sys
+d = json.load(open(sys.argv[1]))
+if d["protocol"]["mutations"] != ["ignore_old_decide", "no_idle_sync"]:
+    sys.exit(1)
+d["protocol"]["mutations"] = ["no_idle_sync"]
+d.pop("expect")
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+    "$byzsim" run "$tmp/alone.json" -q >/dev/null || fail "hunt B+M: the masking bug alone fails the case"
+fi
+"$byzsim" hunt "$basic" --seeds 1..3 --mutations ignore_old_decide++no_idle_sync \
+    --out "$tmp/badmask" --no-progress >/dev/null 2>&1
+[ $? = 2 ] || fail "hunt: a B+M name with an empty part is not refused with exit 2"
 
 if [ "$failures" -eq 0 ]; then
     echo "sweep tests passed"

@@ -273,7 +273,8 @@ void add_hunt_options(po::options_description& d) {
     add("time-budget", po::value<std::string>()->value_name("T"),
         "per sweep: start no seed after this wall time");
     add("mutations", po::value<std::string>()->value_name("M,M"),
-        "hunt only these mutations (default: every one the protocol has)");
+        "hunt only these mutations (default: every one the protocol has); B+M hunts B with "
+        "the mutations M that mask it also on, on seeds M alone does not fail");
     add("skip", po::value<std::string>()->value_name("M,M"),
         "do not hunt these mutations (in any of the sweeps)");
     add("no-honest", po::bool_switch(), "skip the sweep of the honest protocol");
@@ -300,12 +301,17 @@ int hunt_verb(const Operands& operands, const po::variables_map& vm) {
         if (!spec.randomize)
             throw InputError(
                 fmt::format("{}: a hunt needs a scenario with a randomize section", file));
+        const auto known = protocols::mutation_names(spec);
         for (const std::string& m : o.only) {
-            const auto known = protocols::mutation_names(spec);
-            if (std::find(known.begin(), known.end(), m) == known.end())
-                throw UsageError(fmt::format("--mutations: {} has no mutation '{}'; it has: {}",
-                                             spec.protocol, m, fmt::join(known, ", ")),
-                                 "hunt");
+            const std::vector<std::string> parts = split_list(m, '+');
+            if (fmt::format("{}", fmt::join(parts, "+")) != m)
+                throw UsageError(fmt::format("--mutations: '{}' has an empty part", m), "hunt");
+            for (const std::string& part : parts) {
+                if (std::find(known.begin(), known.end(), part) == known.end())
+                    throw UsageError(fmt::format("--mutations: {} has no mutation '{}'; it has: {}",
+                                                 spec.protocol, part, fmt::join(known, ", ")),
+                                     "hunt");
+            }
         }
         docs.push_back(spec.source);
         for (const std::string& m : protocols::mutation_names(spec)) known_anywhere.insert(m);

@@ -42,11 +42,11 @@ sim::ScenarioSpec load(const std::string& file) {
     }
 }
 
-std::vector<std::string> split_list(const std::string& text) {
+std::vector<std::string> split_list(const std::string& text, char separator) {
     std::vector<std::string> out;
     std::size_t start = 0;
     while (start <= text.size()) {
-        const std::size_t comma = std::min(text.find(',', start), text.size());
+        const std::size_t comma = std::min(text.find(separator, start), text.size());
         if (comma > start) out.push_back(text.substr(start, comma - start));
         start = comma + 1;
     }

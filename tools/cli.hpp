@@ -58,7 +58,7 @@ std::string shell_quote(std::string_view word);
 // Loads and fully validates a scenario file, engine and protocol parts both.
 sim::ScenarioSpec load(const std::string& file);
 // "a,b,,c" -> {a, b, c}.
-std::vector<std::string> split_list(const std::string& text);
+std::vector<std::string> split_list(const std::string& text, char separator = ',');
 
 struct Simulation {
     std::unique_ptr<sim::Simulator> sim;

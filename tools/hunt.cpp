@@ -9,6 +9,7 @@
 #include "protocols/registry.hpp"
 #include "reports/report.hpp"
 #include "sim/scenario.hpp"
+#include "tools/seed_run.hpp"
 #include "tools/shrink.hpp"
 #include "tools/sweep.hpp"
 
@@ -19,12 +20,24 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;  // wall time of each sweep, for the table only
 
-// The scenario with exactly `mutation` switched on (none for "none").
+// The parts of a hunted name: "bug", or "bug+mask+..." for a bug hunted with the old
+// behaviour of the fixes that mask it also on.
+std::vector<std::string> parts_of(const std::string& mutation) {
+    std::vector<std::string> parts;
+    for (std::size_t at = 0;;) {
+        const std::size_t plus = mutation.find('+', at);
+        parts.push_back(mutation.substr(at, plus - at));
+        if (plus == std::string::npos) return parts;
+        at = plus + 1;
+    }
+}
+
+// The scenario with exactly `mutation`'s parts switched on (none for "none").
 json with_mutation(json doc, const std::string& mutation) {
     if (!doc.contains("protocol")) doc["protocol"] = "pbft";
     if (doc["protocol"].is_string()) doc["protocol"] = {{"name", doc["protocol"]}};
     doc["protocol"].erase("mutations");
-    if (mutation != "none") doc["protocol"]["mutations"] = json::array({mutation});
+    if (mutation != "none") doc["protocol"]["mutations"] = parts_of(mutation);
     doc["name"] = fmt::format("{}-{}", doc.value("name", std::string("hunt")), mutation);
     return doc;
 }
@@ -33,7 +46,29 @@ struct Witness {
     std::optional<std::uint64_t> seed;
     std::string invariant;
     std::uint64_t seeds_done = 0;
+    fs::path dir;  // the sweep's directory, with failures/seed-N.json
 };
+
+// What a hunted name's seeds are checked against: for "bug+mask", the sweep with the masks
+// alone, which must not fail on a seed for that seed to show the bug.
+struct Masks {
+    std::vector<std::string> names;
+    std::optional<sim::ScenarioSpec> spec;
+    bool fail(std::uint64_t seed) const {
+        return spec && run_concrete(protocols::concrete_scenario(*spec, seed)).violation;
+    }
+};
+
+Masks masks_of(const json& base, const std::string& mutation) {
+    Masks m;
+    std::vector<std::string> parts = parts_of(mutation);
+    if (parts.size() < 2) return m;
+    m.names.assign(parts.begin() + 1, parts.end());
+    std::string joined = m.names[0];
+    for (std::size_t i = 1; i < m.names.size(); ++i) joined += "+" + m.names[i];
+    m.spec = sim::parse_scenario(with_mutation(base, joined));
+    return m;
+}
 
 // Sweeps [first, o.last] until its first failure, into `out`.
 Witness find_failure(const sim::ScenarioSpec& spec, const std::string& file, std::uint64_t first,
@@ -50,18 +85,33 @@ Witness find_failure(const sim::ScenarioSpec& spec, const std::string& file, std
     so.quiet = true;
     fs::remove_all(so.out);
     const SweepSummary s = sweep(spec, so);
-    return Witness{s.first_failure, s.first_invariant, s.seeds_done};
+    return Witness{s.first_failure, s.first_invariant, s.seeds_done, out};
+}
+
+// The first failing seed from `first` on that the masks alone do not fail.
+Witness find_shown(const sim::ScenarioSpec& spec, const std::string& file, std::uint64_t first,
+                   const fs::path& out, const HuntOptions& o, const Masks& masks) {
+    Witness w = find_failure(spec, file, first, out, o);
+    while (w.seed && masks.fail(*w.seed)) {
+        const std::uint64_t done = w.seeds_done;
+        if (*w.seed >= o.last) return Witness{std::nullopt, "", done, out};
+        w = find_failure(spec, file, *w.seed + 1, out / fmt::format("from-{}", *w.seed + 1), o);
+        w.seeds_done += done;
+    }
+    return w;
 }
 
 // Shrinks failing seeds, the first and then (while the smallest case has more fault entries
 // than the goal) the next ones, and keeps the smallest case: fewest faults, then size.
-void shrink_witnesses(HuntRow& row, const sim::ScenarioSpec& spec, const fs::path& out,
-                      const HuntOptions& o) {
-    std::uint64_t seed = *row.first_seed;
-    fs::path dir = out;
+void shrink_witnesses(HuntRow& row, const sim::ScenarioSpec& spec, Witness found,
+                      const HuntOptions& o, const Masks& masks) {
+    std::uint64_t seed = *found.seed;
+    fs::path dir = found.dir;
+    const fs::path out = found.dir;
     for (unsigned w = 0; w < o.witnesses; ++w) {
         ShrinkOptions sh;
         sh.verbose = false;
+        sh.masks = masks.names;
         sh.out = dir / "failures" / fmt::format("seed-{}.min.json", seed);
         const ShrinkResult r =
             shrink_file((dir / "failures" / fmt::format("seed-{}.json", seed)).string(), sh);
@@ -77,10 +127,11 @@ void shrink_witnesses(HuntRow& row, const sim::ScenarioSpec& spec, const fs::pat
         }
         row.shrink_runs += r.runs;
         if (row.shrunk_faults <= o.fault_goal || seed >= o.last) return;
-        dir = out / fmt::format("from-{}", seed + 1);
-        const Witness next = find_failure(spec, row.scenario, seed + 1, dir, o);
+        const Witness next = find_shown(spec, row.scenario, seed + 1,
+                                        out / fmt::format("from-{}", seed + 1), o, masks);
         if (!next.seed) return;
         seed = *next.seed;
+        dir = next.dir;
     }
 }
 
@@ -94,12 +145,13 @@ HuntRow hunt_one(const std::string& file, const std::string& name, const json& b
     protocols::validate(spec);
     row.protocol = spec.system == "mapek" ? "mapek" : spec.protocol;
     const fs::path out = o.out / fmt::format("{}-{}", name, mutation);
-    const Witness first = find_failure(spec, file, o.first, out, o);
+    const Masks masks = masks_of(base, mutation);
+    const Witness first = find_shown(spec, file, o.first, out, o, masks);
     row.seeds_run = first.seeds_done;
     row.found = first.seed.has_value();
     row.first_seed = first.seed;
     row.invariant = first.invariant;
-    if (row.found) shrink_witnesses(row, spec, out, o);
+    if (row.found) shrink_witnesses(row, spec, first, o, masks);
     row.wall_s = std::chrono::duration<double>(Clock::now() - started).count();
     return row;
 }
@@ -147,6 +199,8 @@ std::vector<HuntRow> hunt(const std::vector<std::string>& files, const std::vect
                 (o.only.empty() || std::find(o.only.begin(), o.only.end(), m) != o.only.end()))
                 mutations.push_back(m);
         }
+        for (const std::string& m : o.only)  // a bug with the fixes that mask it undone
+            if (m.find('+') != std::string::npos) mutations.push_back(m);
         for (const std::string& m : mutations) {
             fmt::print("hunt: {} {} ... ", base.system == "mapek" ? "mapek" : base.protocol, m);
             std::fflush(stdout);

@@ -75,10 +75,18 @@ public:
         const RunOutcome r = run_concrete(spec, nullptr, o_.interrupt);
         if (r.interrupted || !r.violation) return false;
         if (!res_.invariant.empty() && r.violation->invariant != res_.invariant) return false;
+        if (fails_masked_alone(doc)) return false;
         res_.invariant = r.violation->invariant;
         violation_time_ = r.violation->time.ns;
         res_.fingerprint = r.fingerprint;
         return true;
+    }
+
+    bool fails_masked_alone(json doc) {
+        if (o_.masks.empty()) return false;
+        ++res_.runs;
+        doc["protocol"]["mutations"] = o_.masks;
+        return run_concrete(sim::parse_scenario(doc), nullptr, o_.interrupt).violation.has_value();
     }
 
     // Keeps `candidate` if it still fails.

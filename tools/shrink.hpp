@@ -30,6 +30,9 @@ struct ShrinkOptions {
     // Seeds tried for each fault entry the greedy passes could not drop: without the entry,
     // the same run under another seed (its delays, losses and Byzantine draws) may still fail.
     std::uint64_t reseeds = 256;
+    // Seeded bugs that mask the one hunted (hunt's "bug+mask"): a candidate counts as failing
+    // only if it does not fail with these alone in /protocol/mutations.
+    std::vector<std::string> masks;
     // Once set (Ctrl-C), shrinking stops and keeps the smallest failing scenario found so far.
     const volatile std::sig_atomic_t* interrupt = nullptr;
 };
