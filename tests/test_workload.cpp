@@ -210,8 +210,9 @@ TEST_CASE("params: one replica's overrides merge over /protocol, the others keep
 TEST_CASE("faults: a crash with until and state runs as a crash and a recover entry") {
     const json crash = {{"type", "crash"}, {"node", 2}, {"at", "20ms"}};
     json pair = testing::pbft_base(4, 30), one = pair, none = pair;
-    pair["faults"] = {crash, {{"type", "recover"}, {"node", 2}, {"at", "60ms"}, {"state", "lost"}}};
-    one["faults"] = {crash};
+    pair["faults"] =
+        json::array({crash, {{"type", "recover"}, {"node", 2}, {"at", "60ms"}, {"state", "lost"}}});
+    one["faults"] = json::array({crash});
     one["faults"][0]["until"] = "60ms";
     one["faults"][0]["state"] = "lost";
     const auto a = run(pair), b = run(one), c = run(none);
