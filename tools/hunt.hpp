@@ -18,7 +18,7 @@ struct HuntOptions {
     std::uint64_t first = 1, last = 500;  // seeds per sweep
     unsigned jobs = 1;
     std::optional<double> time_budget_s;  // per sweep
-    std::vector<std::string> only;        // mutation names to hunt; empty: all
+    std::vector<std::string> only;        // mutation names to hunt (B+M: B with M on); empty: all
     std::vector<std::string> skip;        // mutation names not to hunt
     bool honest = true;                   // also sweep with no mutation
     // A failing seed's shrunk case keeps the faults its timing needs; another failing seed may
@@ -45,7 +45,7 @@ struct HuntRow {
 std::string hunt_csv(const std::vector<HuntRow>& rows);
 
 // Runs the hunt over scenario files (each with a randomize section); writes out/hunt.csv and,
-// per sweep, out/<protocol>-<mutation>/. `scenario_docs` are the parsed documents, `files`
+// per sweep, out/<file stem>-<mutation>/. `scenario_docs` are the parsed documents, `files`
 // their names. Throws sim::ScenarioError for a bad scenario or an unknown mutation.
 std::vector<HuntRow> hunt(const std::vector<std::string>& files,
                           const std::vector<nlohmann::json>& scenario_docs,
