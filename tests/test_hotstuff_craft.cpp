@@ -11,10 +11,8 @@
 #include "tests/helpers.hpp"
 #include "tests/recording_context.hpp"
 
-// The whole file in its own namespace: its helpers may share names with other test files'.
+// A named namespace, not an anonymous one: other test files share these helpers' names.
 namespace hotstuff_craft_tests {
-
-namespace {
 
 using hotstuff::Digest;
 using hotstuff::MessageRef;
@@ -112,8 +110,6 @@ std::size_t sent_of(const RecordingContext& ctx, std::uint16_t kind) {
     for (const auto& s : ctx.sent) n += s.msg->kind == kind ? 1 : 0;
     return n;
 }
-
-}  // namespace
 
 TEST_CASE("craft: hotstuff: each message kind shows the fields it has, and no others") {
     RecordingContext ctx(4, 1);
