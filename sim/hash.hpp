@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -19,6 +20,11 @@ constexpr std::uint64_t mix64(std::uint64_t x) {
     x ^= x >> 31;
     return x;
 }
+
+// A hash map's hasher for 64-bit keys that are counters or packed fields, not yet spread.
+struct U64Hash {
+    std::size_t operator()(std::uint64_t k) const { return static_cast<std::size_t>(mix64(k)); }
+};
 
 // A digest of a few fixed fields: each times its own odd constant, summed with the seed, then
 // one avalanche. One differing field always changes the sum; it costs one mix64 where a Hasher

@@ -298,11 +298,6 @@ RandomizeSpec::Rules read_rules(const json& v, const std::string& path, const Sc
     if (const json* k = o.find("kinds_per_rule")) {
         r.kinds_per_rule = read_count(*k, o.at("kinds_per_rule"), 1000);
         if (r.kinds_per_rule->lo < 1) fail(o.at("kinds_per_rule"), "a rule matches 1 type or more");
-        if (!r.kinds.empty() && r.kinds_per_rule->hi > static_cast<std::int64_t>(r.kinds.size())) {
-            fail(o.at("kinds_per_rule"), "up to " + std::to_string(r.kinds_per_rule->hi) +
-                                             " distinct types per rule, but kinds lists " +
-                                             std::to_string(r.kinds.size()));
-        }
     }
     if (const json* d = o.find("delay")) {
         r.delay = read_times(*d, o.at("delay"));

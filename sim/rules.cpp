@@ -21,11 +21,15 @@ void check_rule_kinds(const ScenarioSpec& spec, const std::vector<std::string>& 
         const auto& kinds = spec.randomize->rules->kinds;
         for (std::size_t i = 0; i < kinds.size(); ++i)
             if (!known(kinds[i])) refuse(jsonr::child("/randomize/rules/kinds", i), kinds[i]);
+        // The types a rule draws from: `kinds`, or the protocol's.
         const auto& per_rule = spec.randomize->rules->kinds_per_rule;
-        if (kinds.empty() && per_rule && per_rule->hi > static_cast<std::int64_t>(names.size())) {
+        const std::size_t pool = kinds.empty() ? names.size() : kinds.size();
+        if (per_rule && per_rule->hi > static_cast<std::int64_t>(pool)) {
             jsonr::fail("/randomize/rules/kinds_per_rule",
-                        "up to " + std::to_string(per_rule->hi) + " distinct types per rule, but " +
-                            spec.protocol + " has " + std::to_string(names.size()));
+                        "up to " + std::to_string(per_rule->hi) +
+                            " distinct types per rule, but the rules draw from " +
+                            std::to_string(pool) +
+                            (kinds.empty() ? " (" + spec.protocol + "'s)" : ""));
         }
     }
     for (const FaultSpec& f : spec.faults) {

@@ -115,8 +115,9 @@ void read_fault_body(const Fields& o, const ScenarioSpec& s, FaultSpec& f) {
             f.node = node("node");
             if (const json* st = o.find("state")) {
                 if (f.type == T::Crash && !f.until) {
-                    fail(o.at("state"), "state is the recovery's: give the crash an until, or "
-                                        "write a recover entry");
+                    fail(o.at("state"),
+                         "state is the recovery's: give the crash an until, or "
+                         "write a recover entry");
                 }
                 f.lose_state = read_choice(*st, o.at("state"), {"kept", "lost"}) == 1;
             }

@@ -244,10 +244,7 @@ private:
     std::vector<TimerRec> timers_;
     std::vector<std::uint32_t> timers_free_;
     std::size_t cancelled_ = 0;  // timers cancelled since the last drop_dead_timers
-    struct KeyHash {
-        std::size_t operator()(std::uint64_t k) const { return static_cast<std::size_t>(mix64(k)); }
-    };
-    FlatMap<std::uint64_t, SimTime, KeyHash> submit_time_;  // (client, timestamp) -> issued
+    FlatMap<std::uint64_t, SimTime, U64Hash> submit_time_;  // (client, timestamp) -> issued
     U64Set verified_;                                       // Context::verified_before
     std::unique_ptr<NodeContext> ctx_;
     Factory factory_;

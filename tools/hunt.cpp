@@ -61,12 +61,11 @@ struct Masks {
 
 Masks masks_of(const json& base, const std::string& mutation) {
     Masks m;
-    std::vector<std::string> parts = parts_of(mutation);
-    if (parts.size() < 2) return m;
-    m.names.assign(parts.begin() + 1, parts.end());
-    std::string joined = m.names[0];
-    for (std::size_t i = 1; i < m.names.size(); ++i) joined += "+" + m.names[i];
-    m.spec = sim::parse_scenario(with_mutation(base, joined));
+    const std::size_t plus = mutation.find('+');
+    if (plus == std::string::npos) return m;
+    const std::string masks = mutation.substr(plus + 1);
+    m.names = parts_of(masks);
+    m.spec = sim::parse_scenario(with_mutation(base, masks));
     return m;
 }
 
@@ -106,8 +105,8 @@ Witness find_shown(const sim::ScenarioSpec& spec, const std::string& file, std::
 void shrink_witnesses(HuntRow& row, const sim::ScenarioSpec& spec, Witness found,
                       const HuntOptions& o, const Masks& masks) {
     std::uint64_t seed = *found.seed;
-    fs::path dir = found.dir;
     const fs::path out = found.dir;
+    fs::path dir = out;
     for (unsigned w = 0; w < o.witnesses; ++w) {
         ShrinkOptions sh;
         sh.verbose = false;

@@ -89,12 +89,7 @@ private:
     std::optional<sim::Finding> pending_;
     // Knowledge per node: a replica's state digest at each index it executed (checked against
     // the first honest one there), or a loop without agreement's own record of its actions.
-    struct IndexHash {
-        std::size_t operator()(std::uint64_t i) const {
-            return static_cast<std::size_t>(sim::mix64(i));
-        }
-    };
-    sim::FlatMap<std::uint64_t, sim::Digest, IndexHash> canonical_;  // never iterated
+    sim::FlatMap<std::uint64_t, sim::Digest, sim::U64Hash> canonical_;  // never iterated
     std::vector<sim::Digest> knowledge_;
     std::vector<bool> diverged_;
     // Per (workflow, metric): its anomalies (indices) by start time, and the longest one's span

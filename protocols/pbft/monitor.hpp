@@ -85,10 +85,10 @@ private:
 
     std::uint32_t f_;
     std::vector<bool> honest_;
-    std::vector<bool> amnesic_;         // restarted without its state at least once
-    std::vector<std::uint32_t> life_;   // per replica: restarts without state so far
-    std::vector<Signed> signed_;        // replica * 3 + kind, then seq mod kSlots, then way
-    std::vector<Commits> commits_;      // seq mod kSlots, then way
+    std::vector<bool> amnesic_;        // restarted without its state at least once
+    std::vector<std::uint32_t> life_;  // per replica: restarts without state so far
+    std::vector<Signed> signed_;       // replica * 3 + kind, then seq mod kSlots, then way
+    std::vector<Commits> commits_;     // seq mod kSlots, then way
     // Per seq mod kSlots: the (seq, highest view) whose count left the table. A COMMIT for that
     // seq at that view or below starts no count again: it would start from zero, and P2 would
     // then see fewer COMMITs than were sent.
