@@ -416,6 +416,35 @@ TEST_CASE("request timer: it runs for the request waiting longest; others execut
     CHECK(count_kind(timer_after_other_executes(true), pbft::kViewChange) == 0);
 }
 
+TEST_CASE("state transfer: a request the adopted state executed is no longer awaited") {
+    // Replica 1 waits for the client's request 1, then adopts a stable checkpoint whose reply
+    // cache holds it. When the request timer fires, nothing is awaited: no VIEW-CHANGE. With
+    // transfer_without_reply_cache the stale entry stays and it leaves an honest primary's view.
+    const auto view_changes = [](bool old_transfer) {
+        testing::RecordingContext ctx(4, 1);
+        pbft::Config cfg = testing::small_pbft_config();
+        if (old_transfer) cfg.mutations.add(pbft::Mutation::TransferWithoutReplyCache);
+        pbft::Replica r1(cfg);
+        deliver(ctx, r1, 1, request(ctx, kClient, 1));
+        const std::vector<pbft::ClientEntry> clients{{kClient, 1, Digest(5), 500}};
+        const pbft::Checkpoint c{Seq(500), pbft::service_digest(Digest(42), clients), Digest(42),
+                                 clients};
+        CatchUp cu;
+        cu.n = c.n;
+        cu.state = c.state;
+        for (std::uint32_t r : {0u, 2u, 3u}) cu.C.push_back(signed_by(ctx, r, c));
+        deliver(ctx, r1, 1, signed_by(ctx, 0, cu));
+        REQUIRE(r1.last_executed() == Seq(500));
+        ctx.time = cfg.request_timeout;
+        ctx.sent.clear();
+        ctx.act_as(1);
+        r1.on_timer(ctx, 1);  // the request timer
+        return count_kind(ctx.sent, pbft::kViewChange);
+    };
+    CHECK(view_changes(false) == 0);
+    CHECK(view_changes(true) == 3);
+}
+
 TEST_CASE("bounds: one CHECKPOINT state per sender and checkpoint number, counted when refused") {
     testing::RecordingContext ctx(4, 1);
     pbft::Replica r3(testing::small_pbft_config());  // K = 10

@@ -42,6 +42,40 @@ TEST_CASE("relabel: a PBFT message under another kind keeps its signature and is
     CHECK(ctx.sent.empty());
 }
 
+TEST_CASE("relabel: under trust_stored_digest a PREPARE labelled COMMIT counts as a COMMIT") {
+    // Backup 1 prepared number 1 and holds replica 3's COMMIT besides its own: one short of q.
+    // Replica 2's PREPARE relabelled COMMIT completes the quorum only where the kind is not
+    // checked against the body (the old code read the body as the kind said).
+    const auto executed = [](bool trust) {
+        testing::RecordingContext ctx(4, 1);
+        pbft::Config cfg = testing::small_pbft_config();
+        if (trust) cfg.mutations.add(pbft::Mutation::TrustStoredDigest);
+        pbft::Replica backup(cfg);
+        ctx.act_as(4);
+        pbft::PrePrepare pp{
+            View(0), Seq(1), {}, {proto::make_request(ctx, {100, 1, sim::NodeId(4)})}};
+        pp.d = pbft::batch_digest(pp.batch);
+        const sim::Digest d = pp.d;
+        const auto from = [&](std::uint32_t r, pbft::Body b) {
+            ctx.act_as(r);
+            const auto m = pbft::make_message(ctx, std::move(b));
+            ctx.act_as(1);
+            backup.on_message(ctx, m->signer, *m);
+            return m;
+        };
+        from(0, std::move(pp));
+        const auto prepare = from(2, pbft::Prepare{View(0), Seq(1), d});
+        from(3, pbft::Prepare{View(0), Seq(1), d});
+        from(3, pbft::Commit{View(0), Seq(1), d});
+        REQUIRE(backup.last_executed() == Seq(0));
+        const sim::PayloadRef relabelled = pbft::Craft{}.relabel(*prepare);
+        backup.on_message(ctx, prepare->signer, *relabelled);
+        return backup.last_executed().v;
+    };
+    CHECK(executed(false) == 0);
+    CHECK(executed(true) == 1);
+}
+
 TEST_CASE("relabel: every PBFT kind cycles to the next, the last back to the first") {
     testing::RecordingContext ctx(4, 1);
     ctx.act_as(0);

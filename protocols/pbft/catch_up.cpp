@@ -2,9 +2,9 @@
 // lost ordering messages, asks with a STATUS; the others answer with what it misses, as the
 // BFT library's status messages do (Castro's thesis §5.2):
 // - a NEW-VIEW, when it is in an older view (it accepts one for any view above its own);
-// - a CATCH-UP: the stable checkpoint and its proof when it executed less, so it takes the
-//   certified state (§1.4), and commit certificates for the numbers above, which it executes
-//   in order whatever view it is in.
+// - a CATCH-UP: the stable checkpoint and its proof when it is above the asker's low
+//   watermark, so the asker takes the certified state (§1.4) or moves its window, and commit
+//   certificates for the numbers above, which it executes in order whatever view it is in.
 // Nothing in a CATCH-UP is taken on the sender's word: the proof needs q CHECKPOINTs and each
 // certificate the primary's PRE-PREPARE and q matching COMMITs, all signed by replicas.
 #include <algorithm>

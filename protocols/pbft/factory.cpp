@@ -77,6 +77,30 @@ void read_replica_params(const proto::Params& p, Config& c) {
             "the backups leave an honest primary's view)");
 }
 
+// Any replica may be a primary: its batch_timeout must be shorter than every other replica's
+// request_timeout too, not only its own (read_replica_params checks that one). A refusal names
+// the last "params" entry that set the primary's batch_timeout, else the backup's timeout.
+void check_batch_timeouts(const sim::ScenarioSpec& spec, const std::vector<Config>& configs) {
+    const auto setter = [&spec](std::uint32_t node, const char* key) -> std::string {
+        std::string path;
+        for (const sim::FaultSpec& f : spec.faults)
+            if (f.type == sim::FaultSpec::Type::Params && f.node == node && f.params.contains(key))
+                path = f.path + "/params/" + key;
+        return path;
+    };
+    for (std::uint32_t i = 0; i < configs.size(); ++i)
+        for (std::uint32_t j = 0; j < configs.size(); ++j) {
+            if (configs[i].batch_timeout < configs[j].request_timeout) continue;
+            std::string path = setter(i, "batch_timeout");
+            if (path.empty()) path = setter(j, "request_timeout");
+            throw sim::ScenarioError(
+                path, fmt::format("replica {}'s batch_timeout must be shorter than replica {}'s "
+                                  "request_timeout (a batch waiting at {} as primary would make "
+                                  "{} leave its view though it is honest)",
+                                  i, j, i, j));
+        }
+}
+
 Config parse_config(const sim::ScenarioSpec& spec) {
     proto::Params p(spec.protocol_params, "/protocol", kKeys);
     Config c;
@@ -104,6 +128,7 @@ protocols::Protocol make_protocol(const sim::ScenarioSpec& spec, const proto::Ap
     cfg.app = app;
     const auto configs = std::make_shared<const std::vector<Config>>(
         proto::replica_configs(spec, cfg, kKeys, kShared, read_replica_params));
+    check_batch_timeouts(spec, *configs);
     protocols::Protocol p;
     p.name = "pbft";
     p.total_order = true;

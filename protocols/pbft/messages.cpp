@@ -166,6 +166,14 @@ MessageRef make_spliced(Body body, const Message& original) {
     return ref;
 }
 
+MessageRef read_as_kind(const Message& m) {
+    if (const auto* p = as<Prepare>(m); p && m.kind == kCommit)
+        return make_spliced(Commit{p->v, p->n, p->d}, m);
+    if (const auto* c = as<Commit>(m); c && m.kind == kPrepare)
+        return make_spliced(Prepare{c->v, c->n, c->d}, m);
+    return {};
+}
+
 void Message::digest_from_body() {
     digest = message_digest(body, signer);
     digest_ok_.made(true);  // computed from this very body: it matches

@@ -184,6 +184,11 @@ MessageRef make_forged(sim::Context& ctx, Body body, NodeId signer);
 // covers the body; for Byzantine strategies, so that receivers can be shown to reject it).
 MessageRef make_spliced(Body body, const Message& original);
 
+// The seeded bug trust_stored_digest reads a body as its kind says, as a parser of the wire
+// would: a PREPARE labelled COMMIT is its signer's COMMIT for (v, n, d), and the other way
+// round. Null where the body does not read as that kind (such a message is dropped).
+MessageRef read_as_kind(const Message& m);
+
 // Whether one message (not the certificates inside it) may be used: its signer is a replica,
 // its digest is its body's, and the signature is the signer's over that digest.
 bool authentic(sim::Context& ctx, const Message& m);

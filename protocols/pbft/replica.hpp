@@ -35,12 +35,14 @@ enum class Mutation : std::uint8_t {
     // out_of_order_execution: execute once committed-local, gaps allowed; §4.2 runs in order.
     OutOfOrderExecution,
     // transfer_without_reply_cache: a state transfer takes the executed history but not the
-    // reply cache, so the replica may execute again a request the state it adopted holds;
-    // §1.4's state includes the cache (exactly-once, §1.3 step 10).
+    // reply cache, so the replica may execute again a request the state it adopted holds, and
+    // keeps waiting for the requests it executed (its request timer then leaves an honest
+    // primary's view); §1.4's state includes the cache (exactly-once, §1.3 step 10).
     TransferWithoutReplyCache,
     // trust_stored_digest: a message is authentic if the signature covers its stored digest,
-    // recomputed from nothing, and whoever signed it; §4.1 (a) has the digest be the body's, and
-    // only replicas sign replica messages (PROTOCOLS.md §4.12).
+    // recomputed from nothing, and whoever signed it, and its body is read as its kind says
+    // (read_as_kind); §4.1 (a) has the digest be the body's, and only replicas sign replica
+    // messages (PROTOCOLS.md §4.12).
     TrustStoredDigest,
     // no_checkpoint_resend: CHECKPOINTs are sent once; lost ones are never replaced, so the
     // watermark window can stall for good (§4.3: the window advances only on a stable
