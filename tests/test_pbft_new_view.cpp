@@ -55,8 +55,8 @@ Views view_one(testing::RecordingContext& ctx) {
 }
 
 // Replica 2, fresh, given `nv`: whether it entered view 1.
-bool enters(testing::RecordingContext& ctx, const MessageRef& nv) {
-    pbft::Replica backup(pbft::Config{});
+bool enters(testing::RecordingContext& ctx, const MessageRef& nv, pbft::Config cfg = {}) {
+    pbft::Replica backup(cfg);
     ctx.act_as(2);
     backup.on_message(ctx, nv->signer, *nv);
     return backup.view() == View(1) && !backup.view_changing();
@@ -137,6 +137,49 @@ TEST_CASE(
     deliver(3, pbft::ViewChange{View(1), Seq(0), {}, {}, {}});
     CHECK(primary.view() == View(1));
     CHECK(new_views() == 3);  // to each other replica
+}
+
+namespace {
+
+// A NEW-VIEW for view 1 that a Byzantine primary 1 crafts around request `req`: V's three
+// VIEW-CHANGEs each carry req prepared at 1 in view 0 (a PRE-PREPARE from 0, PREPAREs from 1
+// and 2, all validly signed), and O orders it at 1 in view 1.
+MessageRef new_view_around(testing::RecordingContext& ctx, const proto::ClientMessageRef& req) {
+    const pbft::Digest d = pbft::batch_digest({req});
+    ctx.act_as(0);
+    pbft::PreparedCert cert{pbft::make_message(ctx, pbft::PrePrepare{View(0), Seq(1), d, {req}}),
+                            {}};
+    for (std::uint32_t r : {1u, 2u}) {
+        ctx.act_as(r);
+        cert.prepares.push_back(pbft::make_message(ctx, pbft::Prepare{View(0), Seq(1), d}));
+    }
+    std::vector<MessageRef> V;
+    for (std::uint32_t r : {1u, 2u, 3u}) {
+        ctx.act_as(r);
+        V.push_back(pbft::make_message(ctx, pbft::ViewChange{View(1), Seq(0), {}, {}, {cert}}));
+    }
+    ctx.act_as(1);
+    const auto o = pbft::make_message(ctx, pbft::PrePrepare{View(1), Seq(1), d, {req}});
+    return pbft::make_message(ctx, pbft::NewView{View(1), V, {o}});
+}
+
+}  // namespace
+
+TEST_CASE("pbft new-view: each request in V's certificates and in O must be its client's") {
+    // The requests a NEW-VIEW carries are authenticated like those of a PRE-PREPARE: signed by
+    // the client they name, and that client not a replica.
+    testing::RecordingContext ctx(4, 1);
+    ctx.act_as(5);
+    CHECK(enters(ctx, new_view_around(ctx, proto::make_request(ctx, {7, 1, sim::NodeId(5)}))));
+    ctx.act_as(3);  // replica 3's key, client 5's name
+    CHECK_FALSE(
+        enters(ctx, new_view_around(ctx, proto::make_request(ctx, {7, 1, sim::NodeId(5)}))));
+    ctx.act_as(3);  // replica 3 as a client, under its own key
+    const auto own = new_view_around(ctx, proto::make_request(ctx, {7, 1, sim::NodeId(3)}));
+    CHECK_FALSE(enters(ctx, own));
+    pbft::Config old;  // accept_replica_requests: no client id check, here as on PRE-PREPARE
+    old.mutations.add(pbft::Mutation::AcceptReplicaRequests);
+    CHECK(enters(ctx, own, old));
 }
 
 }  // namespace pbft_new_view_tests

@@ -60,3 +60,37 @@ TEST_CASE("verify memo: a HotStuff replica that finds a QC checked pays the chec
         CHECK(charged(c.ctx, 0, msgs, make) == first);
     }
 }
+
+TEST_CASE("verify memo: a QC's key covers all it holds, so an edited QC is checked afresh") {
+    for (const bool ed25519 : {false, true}) {
+        CAPTURE(ed25519);
+        testing::hotstuff_fixtures::Chain c(ed25519);
+        c.ctx.memo = true;
+        const proto::QuorumCert& good = c.qc[1];
+        // One bit of the last signature flipped: statement and signers unchanged.
+        proto::QuorumCert edited = good;
+        sim::Signature::Bytes bytes = edited.sigs.back().bytes();
+        bytes[0] ^= 1;
+        edited.sigs.back() = sim::Signature(bytes);
+        CHECK(hotstuff::qc_key(edited).content != hotstuff::qc_key(good).content);
+        proto::QuorumCert flag = good;
+        flag.aggregated = !flag.aggregated;
+        CHECK(hotstuff::qc_key(flag).content != hotstuff::qc_key(good).content);
+
+        // Replica 3 checks b2's QC (the memo keeps it); replica 0 is then handed b2 on the
+        // edited QC: it must check it itself, refuse it and not vote.
+        const auto make = [] {
+            return std::make_unique<hotstuff::Replica>(testing::hotstuff_fixtures::config());
+        };
+        const auto b1 = testing::hotstuff_fixtures::proposal(c.ctx, c.b[1]);
+        charged(c.ctx, 3, {b1, testing::hotstuff_fixtures::proposal(c.ctx, c.b[2])}, make);
+        const auto forged = hotstuff::make_block(c.b[1], 2, edited, {c.request}, sim::NodeId(2));
+        // Votes replica 0 sends on b2's proposal, given b1's first (deliver keeps the last only).
+        const auto votes = [&](const hotstuff::BlockRef& b2) {
+            charged(c.ctx, 0, {b1, testing::hotstuff_fixtures::proposal(c.ctx, b2)}, make);
+            return testing::hotstuff_fixtures::votes_sent(c.ctx, 0);
+        };
+        CHECK(votes(c.b[2]) == 1);
+        CHECK(votes(forged) == 0);
+    }
+}
