@@ -20,12 +20,9 @@ struct Views {
     MessageRef honest;          // the NEW-VIEW replica 1 sends for them
 };
 
-// Request 1 of client 5 prepared at seq 1 in view 0 (PRE-PREPARE from 0, PREPAREs from 1 and 2);
-// replicas 2 and 3 carry the certificate into view 1, and a real replica 1 (view 1's primary)
-// builds the NEW-VIEW from them and its own VIEW-CHANGE.
-Views view_one(testing::RecordingContext& ctx) {
-    ctx.act_as(5);
-    const auto req = proto::make_request(ctx, proto::Request{7, 1, sim::NodeId(5)});
+// `req` prepared at seq 1 in view 0: a PRE-PREPARE from 0, PREPAREs from 1 and 2.
+pbft::PreparedCert prepared_at_one(testing::RecordingContext& ctx,
+                                   const proto::ClientMessageRef& req) {
     const pbft::Digest d = pbft::batch_digest({req});
     ctx.act_as(0);
     pbft::PreparedCert cert{pbft::make_message(ctx, pbft::PrePrepare{View(0), Seq(1), d, {req}}),
@@ -34,6 +31,16 @@ Views view_one(testing::RecordingContext& ctx) {
         ctx.act_as(r);
         cert.prepares.push_back(pbft::make_message(ctx, pbft::Prepare{View(0), Seq(1), d}));
     }
+    return cert;
+}
+
+// Request 1 of client 5 prepared at seq 1 in view 0 (PRE-PREPARE from 0, PREPAREs from 1 and 2);
+// replicas 2 and 3 carry the certificate into view 1, and a real replica 1 (view 1's primary)
+// builds the NEW-VIEW from them and its own VIEW-CHANGE.
+Views view_one(testing::RecordingContext& ctx) {
+    ctx.act_as(5);
+    const auto req = proto::make_request(ctx, proto::Request{7, 1, sim::NodeId(5)});
+    const pbft::PreparedCert cert = prepared_at_one(ctx, req);
     pbft::Replica primary(pbft::Config{});
     Views out;
     for (std::uint32_t r : {2u, 3u}) {
@@ -145,21 +152,15 @@ namespace {
 // VIEW-CHANGEs each carry req prepared at 1 in view 0 (a PRE-PREPARE from 0, PREPAREs from 1
 // and 2, all validly signed), and O orders it at 1 in view 1.
 MessageRef new_view_around(testing::RecordingContext& ctx, const proto::ClientMessageRef& req) {
-    const pbft::Digest d = pbft::batch_digest({req});
-    ctx.act_as(0);
-    pbft::PreparedCert cert{pbft::make_message(ctx, pbft::PrePrepare{View(0), Seq(1), d, {req}}),
-                            {}};
-    for (std::uint32_t r : {1u, 2u}) {
-        ctx.act_as(r);
-        cert.prepares.push_back(pbft::make_message(ctx, pbft::Prepare{View(0), Seq(1), d}));
-    }
+    const pbft::PreparedCert cert = prepared_at_one(ctx, req);
     std::vector<MessageRef> V;
     for (std::uint32_t r : {1u, 2u, 3u}) {
         ctx.act_as(r);
         V.push_back(pbft::make_message(ctx, pbft::ViewChange{View(1), Seq(0), {}, {}, {cert}}));
     }
     ctx.act_as(1);
-    const auto o = pbft::make_message(ctx, pbft::PrePrepare{View(1), Seq(1), d, {req}});
+    const auto o = pbft::make_message(
+        ctx, pbft::PrePrepare{View(1), Seq(1), pbft::batch_digest({req}), {req}});
     return pbft::make_message(ctx, pbft::NewView{View(1), V, {o}});
 }
 
