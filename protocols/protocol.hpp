@@ -31,6 +31,9 @@ struct Protocol {
     bool total_order = false;
     // The protocol's own wire monitor (sim/monitor.hpp), if it has one.
     sim::WireMonitorFactory monitor;
+    // The most entries an honest replica may hold in one table its peers fill
+    // (sim::Context::holding), from the protocol's window; 0: its replicas report none.
+    std::uint64_t held_bound = 0;
     // Writes a drawn leader schedule into a scenario document (randomize's leader_schedules),
     // if the protocol has leader schedules and a leader script to play one.
     std::function<void(nlohmann::json& doc, const sim::DrawnSchedule& s)> put_schedule;

@@ -163,6 +163,7 @@ std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOpt
         s->add_actor(p.make_replica(sim::NodeId(i)), p.byzantine(sim::NodeId(i)));
     s->set_factory(p.make_replica);
     s->set_compare_states(p.total_order);
+    s->set_held_bound(p.held_bound);
     s->set_wire_monitor(p.monitor);
     const auto& w = spec.workload;
     // Each client gets only its own scheduled entries (already in time order), not a copy of

@@ -69,7 +69,8 @@ json messages_json(const sim::RunResult& r, std::uint32_t replicas) {
         drops[sim::drop_reason_name(static_cast<sim::DropReason>(why))] = r.drops[why];
     return {{"by_type", std::move(by_type)},       {"by_node", std::move(by_node)},
             {"drops_by_reason", std::move(drops)}, {"local", r.local_messages},
-            {"held_by_rules", r.held_by_rules},    {"refused_by_bounds", r.refused}};
+            {"held_by_rules", r.held_by_rules},    {"refused_by_bounds", r.refused},
+            {"peak_held_by_tables", r.held}};
 }
 
 // Views entered after the initial one: each is one view change.
@@ -128,6 +129,11 @@ void append_messages(std::string& out, const sim::RunResult& r) {
         out += fmt::format("{:<14}", "refused");
         for (const auto& [table, n] : r.refused) out += fmt::format("{}={} ", table, n);
         out += "(by bounded tables of honest replicas)\n";
+    }
+    if (!r.held.empty()) {
+        out += fmt::format("{:<14}", "held");
+        for (const auto& [table, n] : r.held) out += fmt::format("{}={} ", table, n);
+        out += "(the most one honest replica held in each table its peers fill)\n";
     }
 }
 

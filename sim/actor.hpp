@@ -114,6 +114,14 @@ public:
         (void)table;
         (void)count;
     }
+    // This replica now holds `size` entries in `table`, a table its peers fill (a buffer of
+    // messages for later views, a table of checkpoints), called as the table grows. The checker
+    // holds honest replicas to the protocol's bound on any such table (bounded_state), and the
+    // report keeps each table's peak.
+    virtual void holding(std::string_view table, std::uint64_t size) {
+        (void)table;
+        (void)size;
+    }
     // This replica stopped trusting `node` (e.g. it started a view change away from it).
     virtual void suspect(NodeId node) = 0;
     // This replica holds verified proof that `culprit` misbehaved (two conflicting signed

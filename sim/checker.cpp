@@ -219,6 +219,16 @@ void Checker::on_invariant_failed(NodeId replica, std::string_view invariant,
          {replica.v});
 }
 
+void Checker::on_holding(NodeId replica, std::string_view table, std::uint64_t size, SimTime now,
+                         std::uint64_t event) {
+    if (held_bound_ == 0 || size <= held_bound_ || violation_ || !honest(replica)) return;
+    fail("bounded_state",
+         fmt::format("replica {} holds {} entries in {}, above the protocol's bound of {} for a "
+                     "table its peers fill",
+                     replica.v, size, table, held_bound_),
+         now, event, {replica.v});
+}
+
 void Checker::on_issue(RequestKey key, Digest digest) {
     auto c = key.client.v;
     if (issued_.size() <= c) issued_.resize(c + 1);

@@ -58,6 +58,11 @@ public:
                       Digest value, std::uint32_t signers, SimTime now, std::uint64_t event);
     void on_invariant_failed(NodeId replica, std::string_view invariant, std::string_view detail,
                              SimTime now, std::uint64_t event);
+    // bounded_state: an honest replica holds at most the protocol's bound in any table its
+    // peers fill, however much a Byzantine peer sends (0: the protocol states none).
+    void set_held_bound(std::uint64_t bound) { held_bound_ = bound; }
+    void on_holding(NodeId replica, std::string_view table, std::uint64_t size, SimTime now,
+                    std::uint64_t event);
     void on_issue(RequestKey key, Digest digest);
     void on_request_sent(RequestKey key, SimTime now);
     void on_accept(RequestKey key, Digest result, SimTime now, std::uint64_t event);
@@ -173,6 +178,7 @@ private:
     // The (view, kind) and value on_certified saw last, while certified_ holds it: the n
     // replicas that accept one QC report it in a row, and a repeat needs no lookup.
     std::optional<std::pair<std::pair<std::uint64_t, std::uint8_t>, Digest>> last_certified_;
+    std::uint64_t held_bound_ = 0;
     std::optional<Violation> violation_;
 };
 

@@ -12,7 +12,7 @@ struct InvariantInfo {
     const char* meaning;
 };
 
-inline constexpr std::array<InvariantInfo, 25> kInvariants = {{
+inline constexpr std::array<InvariantInfo, 26> kInvariants = {{
     {"agreement", "two honest replicas executed different requests at one log index"},
     {"validity", "an honest replica executed a request no client issued"},
     {"integrity", "an honest replica executed one request twice"},
@@ -24,6 +24,9 @@ inline constexpr std::array<InvariantInfo, 25> kInvariants = {{
      "an honest replica had not executed, by the liveness bound, an index an honest "
      "replica executed"},
     {"false_evidence", "a replica reported equivocation evidence against an honest node"},
+    {"bounded_state",
+     "an honest replica held more entries in a table its peers fill than the protocol's "
+     "window allows"},
     {"quorum", "an honest replica accepted a certificate with fewer signers than its quorum"},
     {"one_certificate_per_view",
      "honest replicas accepted two certificates for different values "

@@ -84,6 +84,9 @@ struct RunResult {
     std::uint64_t evidence = 0;  // proofs of misbehaviour reported by replicas
     // What honest replicas' bounded tables refused, per table (Context::refused).
     std::map<std::string, std::uint64_t, std::less<>> refused;
+    // The most entries an honest replica held at once in each table its peers fill
+    // (Context::holding).
+    std::map<std::string, std::uint64_t, std::less<>> held;
     // The simulated system's own report section and CSV files (a MAPE-K run's), if any (null,
     // none), made when asked for from the system the result keeps: a sweep's seeds need
     // neither.
@@ -131,6 +134,8 @@ public:
     // The agreement check also compares the state each replica reaches at an index (for
     // protocols that order one log; see CheckerConfig::compare_states).
     void set_compare_states(bool on) { checker_.set_compare_states(on); }
+    // The most entries an honest replica may hold in one table its peers fill (0: unchecked).
+    void set_held_bound(std::uint64_t bound) { checker_.set_held_bound(bound); }
     // The protocol's own monitor, built once every replica is added (it needs to know which
     // are honest).
     void set_wire_monitor(const WireMonitorFactory& make);

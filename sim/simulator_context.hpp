@@ -2,6 +2,8 @@
 // simulator's sources (sim/simulator*.cpp); actors see only sim::Context.
 #pragma once
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sim/simulator.hpp"
@@ -69,6 +71,16 @@ public:
         } else {
             m.emplace(std::string(table), count);
         }
+    }
+    void holding(std::string_view table, std::uint64_t size) override {
+        if (!s_.checker_.honest(NodeId(node_))) return;  // a Byzantine replica's are its own
+        auto& m = s_.result_.held;
+        if (auto it = m.find(table); it != m.end()) {
+            it->second = std::max(it->second, size);
+        } else {
+            m.emplace(std::string(table), size);
+        }
+        s_.checker_.on_holding(NodeId(node_), table, size, s_.now_, s_.result_.events);
     }
     void evidence(NodeId culprit, std::string_view what) override {
         auto& st = s_.result_.states;

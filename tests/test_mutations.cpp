@@ -39,6 +39,7 @@ constexpr Case kPbftCases[] = {
     {"pbft-reason_ends_idle_round.json", "catch_up"},
     {"pbft-uncapped_view_change_backoff.json", "liveness"},
     {"pbft-propose_before_new_view_installed.json", "sign_once"},
+    {"pbft-unbounded_buffers.json", "bounded_state"},
 };
 
 // Most were found by `byzsim hunt` and shrunk; the wire monitor (protocols/hotstuff/monitor.hpp)
@@ -83,6 +84,7 @@ struct Regression {
     const char* file;
     const char* mutation;  // or several, comma-separated
     const char* invariant;
+    const char* dir = "regressions";  // under scenarios/
 };
 constexpr Regression kRegressions[] = {
     {"pbft-recovered-replica-never-catches-up.json", "no_catch_up", "catch_up"},
@@ -99,6 +101,8 @@ constexpr Regression kRegressions[] = {
     {"pbft-cut-off-past-idle-status.json", "bounded_idle_status", "catch_up"},
     {"pbft-recover-arms-view-change-timer.json", "recover_arms_view_change_timer",
      "view_change_timer"},
+    // A flood of messages for later views: the buffers' bounds hold honest memory.
+    {"far_future.json", "unbounded_buffers", "bounded_state", "pbft"},
 };
 
 nlohmann::json load(const std::string& file, const char* dir = "mutations") {
@@ -172,7 +176,7 @@ TEST_CASE("mutations: each regression is safe, and shows its defect again with t
     for (const Regression& r : kRegressions) {
         const std::string file = r.file;
         CAPTURE(file);
-        nlohmann::json doc = load(r.file, "regressions");
+        nlohmann::json doc = load(r.file, r.dir);
         REQUIRE(doc["expect"]["outcome"] == "safe");
         doc.erase("expect");
         CHECK_FALSE(testing::run(doc).result->violation);
@@ -201,7 +205,7 @@ TEST_CASE("mutations: an unknown name is refused at its JSON path with the valid
         "propose_before_new_view_installed, keep_old_view_timers, no_idle_status, "
         "proof_above_executed_only, forget_committed_cert, "
         "recover_arms_view_change_timer, bounded_idle_status, long_status_backoff, "
-        "reason_ends_idle_round, uncapped_view_change_backoff",
+        "reason_ends_idle_round, uncapped_view_change_backoff, unbounded_buffers",
         sim::ScenarioError);
     CHECK_THROWS_WITH_AS(
         protocols::validate(sim::parse_scenario(with_mutations(

@@ -242,6 +242,7 @@ TEST_CASE("pbft: old VIEW-CHANGEs are re-sent at most once per half timeout to o
     deliver(ctx, r, 3, from0);
     deliver(ctx, r, 3, view_change_from(ctx, 0, 1));
     CHECK(ctx.sent.size() == 1);
+    CHECK(r.refused().view_change_resends == 2);  // counted, for the report
     ctx.time = cfg.view_change_timeout;
     deliver(ctx, r, 3, from0);
     CHECK(ctx.sent.size() == 2);
@@ -335,4 +336,22 @@ TEST_CASE("pbft: out_of_order_execution runs a slot above a gap at once, the gap
               (bug ? std::vector<std::uint64_t>{2, 1} : std::vector<std::uint64_t>{1, 2}));
         CHECK(r.last_executed() == pbft::Seq(2));
     }
+}
+
+TEST_CASE("pbft: a flood for later views fills each replica's buffer to its bound, no further") {
+    // Replica 3 sends 2,000 messages a second for views up to 1,000 ahead (scenarios/pbft/
+    // far_future.json's flood): the buffer of early messages stops at 4Ln, counts the rest as
+    // refused, and the run stays within the bound the checker holds (n(16L + 64n)).
+    auto doc = testing::pbft_base(4, 300);
+    doc["protocol"]["checkpoint_interval"] = 10;  // L = 20
+    doc["stop"] = {{"at", "5s"}, {"when_done", false}};
+    doc["faults"] = {{{"type", "byzantine"},
+                      {"node", 3},
+                      {"behavior", "far_future"},
+                      {"params", {{"views_ahead", 1000}, {"rate", 2000}}}}};
+    const auto r = run(doc);
+    CHECK_FALSE(r.result->violation);
+    CHECK(r.result->held.at("pbft.future_buffer") == 4 * 20 * 4);
+    CHECK(r.result->refused.at("pbft.future_buffer") > 0);
+    CHECK(r.result->held.at("pbft.view_changes") <= 64 * 4);  // one sender, 64n views ahead
 }

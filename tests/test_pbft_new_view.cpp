@@ -183,4 +183,29 @@ TEST_CASE("pbft new-view: each request in V's certificates and in O must be its 
     CHECK(enters(ctx, own, old));
 }
 
+TEST_CASE("pbft new-view: an old VIEW-CHANGE gets the NEW-VIEW once per half timeout") {
+    // Replica 3 repeats its VIEW-CHANGE for view 1, which backup 2 has entered: the first gets
+    // the NEW-VIEW, the repeat is refused and counted. unbounded_buffers answers every one.
+    for (const bool unbounded : {false, true}) {
+        CAPTURE(unbounded);
+        testing::RecordingContext ctx(4, 1);
+        const Views views = view_one(ctx);
+        pbft::Config cfg;
+        if (unbounded) cfg.mutations.add(pbft::Mutation::UnboundedBuffers);
+        pbft::Replica backup(cfg);
+        ctx.act_as(2);
+        backup.on_message(ctx, views.honest->signer, *views.honest);
+        REQUIRE(backup.view() == View(1));
+        const MessageRef& repeat = views.V[1];
+        REQUIRE(repeat->signer == sim::NodeId(3));
+        ctx.sent.clear();
+        for (int i = 0; i < 3; ++i) backup.on_message(ctx, repeat->signer, *repeat);
+        std::size_t answers = 0;
+        for (const auto& s : ctx.sent)
+            answers += s.to == sim::NodeId(3) && s.msg->kind == pbft::kNewView ? 1 : 0;
+        CHECK(answers == (unbounded ? 3 : 1));
+        CHECK(backup.refused().new_views == (unbounded ? 0 : 2));
+    }
+}
+
 }  // namespace pbft_new_view_tests

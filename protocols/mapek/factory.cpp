@@ -84,6 +84,7 @@ std::unique_ptr<sim::Simulator> build(const sim::ScenarioSpec& spec, sim::SimOpt
     }
     sim->set_factory(p.make_replica);
     sim->set_compare_states(p.total_order);
+    sim->set_held_bound(p.held_bound);
     sim->set_wire_monitor(p.monitor);
     // Agents send their decisions as the consensus's own clients send requests.
     const Agent::Sending sending{p.client_target, p.clients_send_to_all};

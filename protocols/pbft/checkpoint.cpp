@@ -15,17 +15,23 @@ void Replica::on_checkpoint(sim::Context& ctx, const MessageRef& m) {
     if (c.n <= h_) return;
     // Bounded: numbers in (h, h + 4L] that are checkpoint numbers, one state per sender each,
     // so a sender holds at most 4L/K entries however many states it makes up.
-    if (c.n.v > h_.v + 4 * cfg_.watermark_window || c.n.v % cfg_.checkpoint_interval != 0)
+    const bool unbounded = cfg_.mutations.has(Mutation::UnboundedBuffers);
+    if (!unbounded &&
+        (c.n.v > h_.v + 4 * cfg_.watermark_window || c.n.v % cfg_.checkpoint_interval != 0))
         return refuse(ctx, refused_.checkpoints, "pbft.checkpoints");
     auto& by_state = checkpoints_[c.n];
     for (const auto& [state, held] : by_state)
         for (const auto& p : held)
-            if (p->signer == m->signer) {
+            if (p->signer == m->signer && (state == c.state || !unbounded)) {
                 if (state != c.state) refuse(ctx, refused_.checkpoints, "pbft.checkpoints");
                 return;
             }
     auto& proofs = by_state[c.state];
     proofs.push_back(m);
+    std::uint64_t held = 0;
+    for (const auto& [n, states] : checkpoints_)
+        for (const auto& [state, msgs] : states) held += msgs.size();
+    ctx.holding("pbft.checkpoints", held);
     // Stable once q CHECKPOINTs from distinct replicas match in both n and d.
     if (proofs.size() >= cfg_.quorum.q()) make_stable(ctx, c.n, c.state, proofs);
 }

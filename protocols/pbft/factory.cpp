@@ -34,7 +34,8 @@ std::vector<std::string> mutation_names() {
             "bounded_idle_status",
             "long_status_backoff",
             "reason_ends_idle_round",
-            "uncapped_view_change_backoff"};
+            "uncapped_view_change_backoff",
+            "unbounded_buffers"};
 }
 
 namespace {
@@ -132,6 +133,10 @@ protocols::Protocol make_protocol(const sim::ScenarioSpec& spec, const proto::Ap
     protocols::Protocol p;
     p.name = "pbft";
     p.total_order = true;
+    // Per peer, what four windows hold (a lagging replica keeps them until it catches up): one
+    // PRE-PREPARE, PREPARE, COMMIT and CHECKPOINT per number, and a VIEW-CHANGE for each of
+    // 64n views ahead. The replica's own tables stay well inside (replica.hpp).
+    p.held_bound = std::uint64_t{cfg.quorum.n} * (16 * cfg.watermark_window + 64 * cfg.quorum.n);
     p.kind_names = kind_names();
     protocols::assign_replicas(
         p, parse_behaviors(spec),

@@ -210,8 +210,10 @@ void Replica::drop_stale_arrivals() {
 void Replica::buffer_future(sim::Context& ctx, const MessageRef& m, View v) {
     if (v > view_) note_ahead(ctx, v, Seq{});
     // Bounded, so a Byzantine peer cannot grow it without limit.
-    if (future_.size() < 4 * cfg_.watermark_window * cfg_.quorum.n) {
+    if (future_.size() < 4 * cfg_.watermark_window * cfg_.quorum.n ||
+        cfg_.mutations.has(Mutation::UnboundedBuffers)) {
         future_.push_back(m);
+        ctx.holding("pbft.future_buffer", future_.size());
     } else {
         refuse(ctx, refused_.future, "pbft.future_buffer");
     }

@@ -115,6 +115,12 @@ enum class Mutation : std::uint8_t {
     // NEW-VIEW (found by a PBFT sweep with long rules; OSDI'99 §4.5 doubles T without a cap,
     // for delays that grow without end).
     UncappedViewChangeBackoff,
+    // unbounded_buffers: what a peer sends is kept without the tables' bounds: every message
+    // for a later view, every CHECKPOINT above h whatever its number and however many states
+    // its sender makes up, a VIEW-CHANGE for any view ahead, and a NEW-VIEW for each old
+    // VIEW-CHANGE however often it comes, so one Byzantine replica grows honest memory (and
+    // honest sends) without limit (PROTOCOLS.md §4.13; the window bounds the log, §1.4).
+    UnboundedBuffers,
 };
 // In enum order.
 std::vector<std::string> mutation_names();
@@ -159,6 +165,7 @@ public:
         std::uint64_t catch_ups = 0;     // invalid certificates or proofs in a CATCH-UP
         std::uint64_t view_changes = 0;  // VIEW-CHANGEs for views too far ahead
         std::uint64_t new_views = 0;     // NEW-VIEWs asked for too soon after the last answer
+        std::uint64_t view_change_resends = 0;  // old VIEW-CHANGEs asked for too soon again
     };
     const Refused& refused() const { return refused_; }
 

@@ -166,7 +166,8 @@ void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
         // of a later view serves too: a replica accepts one for any view above its own. At
         // most one answer per requester per half timeout, as below.
         auto [last, fresh] = new_view_answered_.try_emplace(m->signer.v, ctx.now());
-        if (!fresh && ctx.now().ns < last->second.ns + cfg_.view_change_timeout.ns / 2)
+        if (!fresh && ctx.now().ns < last->second.ns + cfg_.view_change_timeout.ns / 2 &&
+            !cfg_.mutations.has(Mutation::UnboundedBuffers))
             return refuse(ctx, refused_.new_views, "pbft.new_view_answers");
         last->second = ctx.now();
         ctx.send(m->signer, last_new_view_);
@@ -184,13 +185,15 @@ void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
         auto it = own_view_changes_.find(vc.v);
         if (it == own_view_changes_.end()) return;
         auto [last, fresh] = old_view_change_answered_.try_emplace(m->signer.v, ctx.now());
-        if (!fresh && ctx.now().ns < last->second.ns + cfg_.view_change_timeout.ns / 2) return;
+        if (!fresh && ctx.now().ns < last->second.ns + cfg_.view_change_timeout.ns / 2)
+            return refuse(ctx, refused_.view_change_resends, "pbft.view_change_resends");
         last->second = ctx.now();
         ctx.send(m->signer, it->second);
         return;
     }
     if (vc.v < view_ || (vc.v == view_ && !view_changing_ && !new_view_sent_.count(vc.v))) return;
-    if (vc.v.v > view_.v + 64 * cfg_.quorum.n)  // absurdly far ahead: ignore
+    if (vc.v.v > view_.v + 64 * cfg_.quorum.n &&  // absurdly far ahead: ignore
+        !cfg_.mutations.has(Mutation::UnboundedBuffers))
         return refuse(ctx, refused_.view_changes, "pbft.view_changes_far");
     auto& by_sender = view_changes_[vc.v];
     if (by_sender.count(m->signer.v)) return;
@@ -199,6 +202,9 @@ void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
         return;
     }
     by_sender.emplace(m->signer.v, m);
+    std::uint64_t held = 0;
+    for (const auto& [w, senders] : view_changes_) held += senders.size();
+    ctx.holding("pbft.view_changes", held);
     apply_join_rule(ctx);
     if (view_changing_ && vc.v == view_) {
         arm_view_change_timer(ctx);
