@@ -338,10 +338,10 @@ TEST_CASE("pbft: out_of_order_execution runs a slot above a gap at once, the gap
     }
 }
 
-TEST_CASE("pbft: a flood for later views fills each replica's buffer to its bound, no further") {
+TEST_CASE("pbft: a flood for later views fills the buffer to its bound and no further") {
     // Replica 3 sends 2,000 messages a second for views up to 1,000 ahead (scenarios/pbft/
     // far_future.json's flood): the buffer of early messages stops at 4Ln, counts the rest as
-    // refused, and the run stays within the bound the checker holds (n(16L + 64n)).
+    // refused, and the run stays within the bound the checker holds (n(4L + 64n)).
     auto doc = testing::pbft_base(4, 300);
     doc["protocol"]["checkpoint_interval"] = 10;  // L = 20
     doc["stop"] = {{"at", "5s"}, {"when_done", false}};

@@ -420,10 +420,10 @@ TEST_CASE("state transfer: a request the adopted state executed is no longer awa
     // Replica 1 waits for the client's request 1, then adopts a stable checkpoint whose reply
     // cache holds it. When the request timer fires, nothing is awaited: no VIEW-CHANGE. With
     // transfer_without_reply_cache the stale entry stays and it leaves an honest primary's view.
-    const auto view_changes = [](bool old_transfer) {
+    const auto view_changes = [](bool without_cache) {
         testing::RecordingContext ctx(4, 1);
         pbft::Config cfg = testing::small_pbft_config();
-        if (old_transfer) cfg.mutations.add(pbft::Mutation::TransferWithoutReplyCache);
+        if (without_cache) cfg.mutations.add(pbft::Mutation::TransferWithoutReplyCache);
         pbft::Replica r1(cfg);
         deliver(ctx, r1, 1, request(ctx, kClient, 1));
         const std::vector<pbft::ClientEntry> clients{{kClient, 1, Digest(5), 500}};

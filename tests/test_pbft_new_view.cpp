@@ -148,11 +148,12 @@ TEST_CASE(
 
 namespace {
 
-// A NEW-VIEW for view 1 that a Byzantine primary 1 crafts around request `req`: V's three
-// VIEW-CHANGEs each carry req prepared at 1 in view 0 (a PRE-PREPARE from 0, PREPAREs from 1
-// and 2, all validly signed), and O orders it at 1 in view 1.
-MessageRef new_view_around(testing::RecordingContext& ctx, const proto::ClientMessageRef& req) {
-    const pbft::PreparedCert cert = prepared_at_one(ctx, req);
+// A NEW-VIEW for view 1 that a Byzantine primary 1 crafts: V's three VIEW-CHANGEs each carry
+// `in_v` prepared at 1 in view 0 (a PRE-PREPARE from 0, PREPAREs from 1 and 2, all validly
+// signed), and O orders `in_o` at 1 in view 1.
+MessageRef new_view_around(testing::RecordingContext& ctx, const proto::ClientMessageRef& in_v,
+                           const proto::ClientMessageRef& in_o) {
+    const pbft::PreparedCert cert = prepared_at_one(ctx, in_v);
     std::vector<MessageRef> V;
     for (std::uint32_t r : {1u, 2u, 3u}) {
         ctx.act_as(r);
@@ -160,7 +161,7 @@ MessageRef new_view_around(testing::RecordingContext& ctx, const proto::ClientMe
     }
     ctx.act_as(1);
     const auto o = pbft::make_message(
-        ctx, pbft::PrePrepare{View(1), Seq(1), pbft::batch_digest({req}), {req}});
+        ctx, pbft::PrePrepare{View(1), Seq(1), pbft::batch_digest({in_o}), {in_o}});
     return pbft::make_message(ctx, pbft::NewView{View(1), V, {o}});
 }
 
@@ -171,16 +172,20 @@ TEST_CASE("pbft new-view: each request in V's certificates and in O must be its 
     // the client they name, and that client not a replica.
     testing::RecordingContext ctx(4, 1);
     ctx.act_as(5);
-    CHECK(enters(ctx, new_view_around(ctx, proto::make_request(ctx, {7, 1, sim::NodeId(5)}))));
-    ctx.act_as(3);  // replica 3's key, client 5's name
-    CHECK_FALSE(
-        enters(ctx, new_view_around(ctx, proto::make_request(ctx, {7, 1, sim::NodeId(5)}))));
+    const auto genuine = proto::make_request(ctx, {7, 1, sim::NodeId(5)});
+    ctx.act_as(3);  // replica 3's key, client 5's name: the same request body, so the same digest
+    const auto forged = proto::make_request(ctx, {7, 1, sim::NodeId(5)});
+    REQUIRE(pbft::batch_digest({forged}) == pbft::batch_digest({genuine}));
+    CHECK(enters(ctx, new_view_around(ctx, genuine, genuine)));
+    CHECK_FALSE(enters(ctx, new_view_around(ctx, forged, genuine)));  // in V's certificates
+    CHECK_FALSE(enters(ctx, new_view_around(ctx, genuine, forged)));  // in O
     ctx.act_as(3);  // replica 3 as a client, under its own key
-    const auto own = new_view_around(ctx, proto::make_request(ctx, {7, 1, sim::NodeId(3)}));
+    const auto own_req = proto::make_request(ctx, {7, 1, sim::NodeId(3)});
+    const auto own = new_view_around(ctx, own_req, own_req);
     CHECK_FALSE(enters(ctx, own));
-    pbft::Config old;  // accept_replica_requests: no client id check, here as on PRE-PREPARE
-    old.mutations.add(pbft::Mutation::AcceptReplicaRequests);
-    CHECK(enters(ctx, own, old));
+    pbft::Config unchecked;  // accept_replica_requests: no client id check, as on PRE-PREPARE
+    unchecked.mutations.add(pbft::Mutation::AcceptReplicaRequests);
+    CHECK(enters(ctx, own, unchecked));
 }
 
 TEST_CASE("pbft new-view: an old VIEW-CHANGE gets the NEW-VIEW once per half timeout") {

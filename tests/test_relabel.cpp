@@ -45,7 +45,7 @@ TEST_CASE("relabel: a PBFT message under another kind keeps its signature and is
 TEST_CASE("relabel: under trust_stored_digest a PREPARE labelled COMMIT counts as a COMMIT") {
     // Backup 1 prepared number 1 and holds replica 3's COMMIT besides its own: one short of q.
     // Replica 2's PREPARE relabelled COMMIT completes the quorum only where the kind is not
-    // checked against the body (the old code read the body as the kind said).
+    // checked against the body, where the body is read as the kind says, as a wire parser would.
     const auto executed = [](bool trust) {
         testing::RecordingContext ctx(4, 1);
         pbft::Config cfg = testing::small_pbft_config();

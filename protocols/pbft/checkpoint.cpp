@@ -28,10 +28,10 @@ void Replica::on_checkpoint(sim::Context& ctx, const MessageRef& m) {
             }
     auto& proofs = by_state[c.state];
     proofs.push_back(m);
-    std::uint64_t held = 0;
+    std::uint64_t entries = 0;
     for (const auto& [n, states] : checkpoints_)
-        for (const auto& [state, msgs] : states) held += msgs.size();
-    ctx.holding("pbft.checkpoints", held);
+        for (const auto& [state, msgs] : states) entries += msgs.size();
+    ctx.holding("pbft.checkpoints", entries);
     // Stable once q CHECKPOINTs from distinct replicas match in both n and d.
     if (proofs.size() >= cfg_.quorum.q()) make_stable(ctx, c.n, c.state, proofs);
 }

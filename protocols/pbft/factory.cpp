@@ -133,10 +133,12 @@ protocols::Protocol make_protocol(const sim::ScenarioSpec& spec, const proto::Ap
     protocols::Protocol p;
     p.name = "pbft";
     p.total_order = true;
-    // Per peer, what four windows hold (a lagging replica keeps them until it catches up): one
-    // PRE-PREPARE, PREPARE, COMMIT and CHECKPOINT per number, and a VIEW-CHANGE for each of
-    // 64n views ahead. The replica's own tables stay well inside (replica.hpp).
-    p.held_bound = std::uint64_t{cfg.quorum.n} * (16 * cfg.watermark_window + 64 * cfg.quorum.n);
+    // Per peer: four windows of messages (4L: what a replica keeps for numbers and views it has
+    // not reached, until it catches up) and a VIEW-CHANGE for each view up to 64n ahead. The
+    // replica's tables stay inside: its early-message buffer holds 4Ln in all (replica.cpp),
+    // its CHECKPOINT table 4L/K numbers per peer (checkpoint.cpp), its VIEW-CHANGE table the
+    // views w..w+64n (view_change.cpp).
+    p.held_bound = std::uint64_t{cfg.quorum.n} * (4 * cfg.watermark_window + 64 * cfg.quorum.n);
     p.kind_names = kind_names();
     protocols::assign_replicas(
         p, parse_behaviors(spec),

@@ -202,9 +202,9 @@ void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
         return;
     }
     by_sender.emplace(m->signer.v, m);
-    std::uint64_t held = 0;
-    for (const auto& [w, senders] : view_changes_) held += senders.size();
-    ctx.holding("pbft.view_changes", held);
+    std::uint64_t entries = 0;
+    for (const auto& [w, senders] : view_changes_) entries += senders.size();
+    ctx.holding("pbft.view_changes", entries);
     apply_join_rule(ctx);
     if (view_changing_ && vc.v == view_) {
         arm_view_change_timer(ctx);
@@ -301,6 +301,8 @@ void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef
     vc_timer_view_ = View{};
     // A replica asking for a view up to w gets this view's NEW-VIEW instead.
     own_view_changes_.erase(own_view_changes_.begin(), own_view_changes_.upper_bound(w));
+    // Nothing reads VIEW-CHANGEs for views below this one again; the table holds w..w+64n.
+    view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(w));
     ctx.view_entered(w.v);
     // Nothing is proposed before the view's state is installed: O's pre-prepares, then fresh
     // numbers above max-s (§1.5). make_stable would otherwise order what waits from an older
