@@ -277,6 +277,29 @@ TEST_CASE("engine: false evidence: only an honest reporter against an honest, wh
     }
 }
 
+TEST_CASE("engine: bounded_state: an honest replica's table above the protocol's bound") {
+    struct Case {
+        std::uint32_t replica;
+        std::uint64_t bound, size;
+        bool fires;
+    };
+    // Replica 3 is Byzantine: what it holds is its own business. A bound of 0: none stated.
+    const Case cases[] = {
+        {0, 100, 100, false}, {0, 100, 101, true}, {3, 100, 5000, false}, {1, 0, 5000, false}};
+    for (const Case& c : cases) {
+        CAPTURE(c.replica);
+        CAPTURE(c.size);
+        sim::Checker checker(four_replicas({false, false, false, true}));
+        checker.set_held_bound(c.bound);
+        checker.on_holding(sim::NodeId(c.replica), "t.buffer", c.size, sim::SimTime{}, 1);
+        REQUIRE(checker.violation().has_value() == c.fires);
+        if (c.fires) {
+            CHECK(checker.violation()->invariant == "bounded_state");
+            CHECK(checker.violation()->nodes == std::vector<std::uint32_t>{c.replica});
+        }
+    }
+}
+
 TEST_CASE("engine: client safety: an accepted result that no honest replica produced") {
     // Request (client 4, t 1) executed by honest replica 0 with result 50; the client accepts
     // 50 (honest), 51 after the execution, 51 before it, or 51 with no honest execution at all.
