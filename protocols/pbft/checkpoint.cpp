@@ -28,10 +28,7 @@ void Replica::on_checkpoint(sim::Context& ctx, const MessageRef& m) {
             }
     auto& proofs = by_state[c.state];
     proofs.push_back(m);
-    std::uint64_t entries = 0;
-    for (const auto& [n, states] : checkpoints_)
-        for (const auto& [state, msgs] : states) entries += msgs.size();
-    ctx.holding("pbft.checkpoints", entries);
+    ctx.holding("pbft.checkpoints", ++checkpoint_entries_);
     // Stable once q CHECKPOINTs from distinct replicas match in both n and d.
     if (proofs.size() >= cfg_.quorum.q()) make_stable(ctx, c.n, c.state, proofs);
 }
@@ -52,7 +49,10 @@ void Replica::make_stable(sim::Context& ctx, Seq n, Digest state, std::vector<Me
     h_ = n;
     h_state_ = state;
     h_proof_ = std::move(proof);
-    checkpoints_.erase(checkpoints_.begin(), checkpoints_.upper_bound(n));
+    const auto end = checkpoints_.upper_bound(n);
+    for (auto it = checkpoints_.begin(); it != end; ++it)
+        for (const auto& [d, msgs] : it->second) checkpoint_entries_ -= msgs.size();
+    checkpoints_.erase(checkpoints_.begin(), end);
     certified_.erase(certified_.begin(), certified_.upper_bound(n));
     // Log entries at or below h are discarded: the ring reuses them (see slot()).
     const std::uint64_t first =

@@ -287,6 +287,7 @@ private:
 
     // view_change.cpp
     void start_view_change(sim::Context& ctx, View w);
+    void drop_view_changes_below(View w);
     void on_view_change(sim::Context& ctx, const MessageRef& m);
     void on_new_view(sim::Context& ctx, const MessageRef& m);
     void try_new_view(sim::Context& ctx, View w);
@@ -357,6 +358,8 @@ private:
     bool batch_timer_on_ = false;
     std::map<Seq, std::map<Digest, std::vector<MessageRef>>> checkpoints_;  // above h
     std::map<View, std::map<std::uint32_t, MessageRef>> view_changes_;      // by target view
+    // The messages the two tables hold, for Context::holding without a walk per insertion.
+    std::uint64_t checkpoint_entries_ = 0, view_change_entries_ = 0;
     std::set<View> new_view_sent_;
     sim::TimerId vc_timer_ = 0;
     std::uint32_t vc_attempts_ = 0;  // consecutive view changes without progress (doubling)

@@ -87,15 +87,14 @@ void Replica::start_view_change(sim::Context& ctx, View w) {
     });
     MessageRef m = make_message(ctx, std::move(vc));
     ctx.broadcast(m);
-    view_changes_[w][ctx.self().v] = m;
+    if (view_changes_[w].insert_or_assign(ctx.self().v, m).second) ++view_change_entries_;
     // A VIEW-CHANGE lost before GST (or sent into a partition) would leave the view change
     // stuck, so it is re-sent until the view starts, as the PBFT implementation does.
     own_view_change_ = m;
     own_view_changes_[w] = m;
     ctx.cancel_timer(resend_timer_);
     resend_timer_ = ctx.set_timer(cfg_.view_change_timeout, kResendViewChange);
-    // Drop view-change state for views we have moved past.
-    view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(w));
+    drop_view_changes_below(w);  // the views we have moved past
     arm_view_change_timer(ctx);
     try_new_view(ctx, w);
 }
@@ -202,9 +201,7 @@ void Replica::on_view_change(sim::Context& ctx, const MessageRef& m) {
         return;
     }
     by_sender.emplace(m->signer.v, m);
-    std::uint64_t entries = 0;
-    for (const auto& [w, senders] : view_changes_) entries += senders.size();
-    ctx.holding("pbft.view_changes", entries);
+    ctx.holding("pbft.view_changes", ++view_change_entries_);
     apply_join_rule(ctx);
     if (view_changing_ && vc.v == view_) {
         arm_view_change_timer(ctx);
@@ -229,6 +226,13 @@ void Replica::apply_join_rule(sim::Context& ctx) {
         for (const auto& [sender, v] : lowest_above) smallest = std::min(smallest, v);
         start_view_change(ctx, smallest);  // view_ grows each round, so this ends
     }
+}
+
+void Replica::drop_view_changes_below(View w) {
+    const auto end = view_changes_.lower_bound(w);
+    for (auto it = view_changes_.begin(); it != end; ++it)
+        view_change_entries_ -= it->second.size();
+    view_changes_.erase(view_changes_.begin(), end);
 }
 
 void Replica::try_new_view(sim::Context& ctx, View w) {
@@ -302,7 +306,7 @@ void Replica::enter_view(sim::Context& ctx, View w, const std::vector<MessageRef
     // A replica asking for a view up to w gets this view's NEW-VIEW instead.
     own_view_changes_.erase(own_view_changes_.begin(), own_view_changes_.upper_bound(w));
     // Nothing reads VIEW-CHANGEs for views below this one again; the table holds w..w+64n.
-    view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(w));
+    drop_view_changes_below(w);
     ctx.view_entered(w.v);
     // Nothing is proposed before the view's state is installed: O's pre-prepares, then fresh
     // numbers above max-s (§1.5). make_stable would otherwise order what waits from an older
