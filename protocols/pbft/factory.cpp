@@ -1,5 +1,6 @@
 #include "protocols/pbft/factory.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -89,17 +90,23 @@ void check_batch_timeouts(const sim::ScenarioSpec& spec, const std::vector<Confi
                 path = f.path + "/params/" + key;
         return path;
     };
-    for (std::uint32_t i = 0; i < configs.size(); ++i)
-        for (std::uint32_t j = 0; j < configs.size(); ++j) {
-            if (configs[i].batch_timeout < configs[j].request_timeout) continue;
-            std::string path = setter(i, "batch_timeout");
-            if (path.empty()) path = setter(j, "request_timeout");
-            throw sim::ScenarioError(
-                path, fmt::format("replica {}'s batch_timeout must be shorter than replica {}'s "
-                                  "request_timeout (a batch waiting at {} as primary would make "
-                                  "{} leave its view though it is honest)",
-                                  i, j, i, j));
-        }
+    // The longest batch wait against the shortest request timer decides for every pair.
+    const auto longest = std::max_element(
+        configs.begin(), configs.end(),
+        [](const Config& a, const Config& b) { return a.batch_timeout < b.batch_timeout; });
+    const auto shortest = std::min_element(
+        configs.begin(), configs.end(),
+        [](const Config& a, const Config& b) { return a.request_timeout < b.request_timeout; });
+    if (longest->batch_timeout < shortest->request_timeout) return;
+    const auto i = static_cast<std::uint32_t>(longest - configs.begin());
+    const auto j = static_cast<std::uint32_t>(shortest - configs.begin());
+    std::string path = setter(i, "batch_timeout");
+    if (path.empty()) path = setter(j, "request_timeout");
+    throw sim::ScenarioError(
+        path, fmt::format("replica {}'s batch_timeout must be shorter than replica {}'s "
+                          "request_timeout (a batch waiting at {} as primary would make {} "
+                          "leave its view though it is honest)",
+                          i, j, i, j));
 }
 
 Config parse_config(const sim::ScenarioSpec& spec) {

@@ -97,8 +97,10 @@ void Replica::on_message(sim::Context& ctx, NodeId from, const sim::Payload& msg
     MessageRef m(&static_cast<const Message&>(msg));
     // A peer's bad message is data: drop what fails authentication.
     if (!authentic(ctx, *m)) return;
-    // Only under trust_stored_digest does a kind other than its body's get this far.
-    if (m->kind != kPrePrepare + m->body.index() && !(m = read_as_kind(*m))) return;
+    // A kind other than its body's passes authentication only under trust_stored_digest.
+    if (cfg_.mutations.has(Mutation::TrustStoredDigest) &&
+        m->kind != kPrePrepare + m->body.index() && !(m = read_as_kind(*m)))
+        return;
     switch (m->kind) {
         case kPrePrepare:
             on_pre_prepare(ctx, m);
